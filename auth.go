@@ -1,0 +1,91 @@
+package purser
+
+import "context"
+
+// Actor is who makes a call: a user, through a token or a session.
+type Actor struct {
+	User    *User
+	TokenID string
+	// System marks Purser's own workers and bootstrap, which act for no user.
+	System bool
+}
+
+type actorKey struct{}
+
+// NewContextWithActor returns ctx carrying the actor.
+func NewContextWithActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFromContext returns the actor in ctx, or nil.
+func ActorFromContext(ctx context.Context) *Actor {
+	a, _ := ctx.Value(actorKey{}).(*Actor)
+	return a
+}
+
+// SystemContext returns ctx acting as Purser itself (workers, bootstrap).
+func SystemContext(ctx context.Context) context.Context {
+	return NewContextWithActor(ctx, &Actor{System: true})
+}
+
+// Action is something an actor may be allowed to do.
+type Action string
+
+// Actions. Each is granted to roles in Rules; "self" variants apply to the
+// actor's own documents.
+const (
+	ActionUserRead     Action = "users:read"
+	ActionUserWrite    Action = "users:write"
+	ActionRoleRead     Action = "roles:read"
+	ActionRoleWrite    Action = "roles:write"
+	ActionTokenAnyUser Action = "tokens:any_user" // manage other users' tokens
+)
+
+// Rules grants each action to roles. An actor acting on its own user (its
+// profile, its tokens) needs no rule: see Authorize.
+var Rules = map[Action][]string{
+	ActionUserRead:     {RoleAdmin, RoleDevOps},
+	ActionUserWrite:    {RoleAdmin},
+	ActionRoleRead:     {RoleAdmin, RoleDevOps, RoleDev},
+	ActionRoleWrite:    {RoleAdmin},
+	ActionTokenAnyUser: {RoleAdmin},
+}
+
+// Can reports whether the actor may perform the action. System actors may
+// do anything; inactive users nothing.
+func (a *Actor) Can(action Action) bool {
+	if a == nil {
+		return false
+	}
+	if a.System {
+		return true
+	}
+	if a.User == nil || !a.User.IsActive {
+		return false
+	}
+	for _, role := range Rules[action] {
+		if a.User.HasRole(role) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsUser reports whether the actor is the user with the id.
+func (a *Actor) IsUser(id string) bool {
+	return a != nil && a.User != nil && a.User.ID == id
+}
+
+// Authorize returns nil when the actor in ctx may perform the action, or
+// when ownerID names the actor itself and self is allowed; EUNAUTHORIZED
+// when there is no actor and EFORBIDDEN otherwise.
+func Authorize(ctx context.Context, action Action, ownerID string) error {
+	a := ActorFromContext(ctx)
+	if a == nil || (!a.System && a.User == nil) {
+		return Errorf(EUNAUTHORIZED, "authentication required")
+	}
+	if a.Can(action) || (ownerID != "" && a.IsUser(ownerID) && a.User.IsActive) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "your roles do not allow %s", action)
+}

@@ -1,0 +1,139 @@
+// Package postgres opens Purser's scale-out store: PostgreSQL through a pgx
+// v5 pool. Several replicas may start at once: migrations run under an
+// advisory lock.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock key held while migrating ("purser" in ASCII).
+const migrationLock = 0x707572736572
+
+// Store is an open PostgreSQL database.
+type Store struct {
+	*sqldb.DB
+	Pool     *pgxpool.Pool
+	inserter *river.Client[pgx.Tx]
+}
+
+// Open connects to the database at url (postgres://...), runs the
+// migrations and returns the store.
+func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	s := &Store{Pool: pool}
+	if err := s.migrate(ctx, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.inserter, err = river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("river insert client: %w", err)
+	}
+	s.DB = sqldb.New(sqldb.Engine{
+		Name:            "postgres",
+		Read:            querier{pool},
+		Begin:           s.begin,
+		UniqueViolation: uniqueViolation,
+		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+			_, err := s.inserter.InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
+			return err
+		},
+		Ping: pool.Ping,
+	}, logger)
+	return s, nil
+}
+
+// migrate runs Purser's and River's migrations while holding an advisory
+// lock, so that replicas starting together migrate once.
+func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck // the session ends the lock anyway
+
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	db := stdlib.OpenDBFromPool(s.Pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m, err := rivermigrate.New(riverpgxv5.New(s.Pool), &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrate: %w", err)
+	}
+	return nil
+}
+
+// NewQueue returns a River client that works the jobs of cfg on this store.
+func (s *Store) NewQueue(cfg *river.Config) (*river.Client[pgx.Tx], error) {
+	return river.NewClient(riverpgxv5.New(s.Pool), cfg)
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.Pool.Close()
+	return nil
+}
+
+func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &txQuerier{querier{tx}, tx}, nil
+}
+
+func uniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}

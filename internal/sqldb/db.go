@@ -1,0 +1,147 @@
+// Package sqldb implements Purser's services in SQL that runs unchanged on
+// SQLite and PostgreSQL. The engine packages (internal/sqlite,
+// internal/postgres) open connections, run migrations and hand this package
+// a DB; everything above them sees only purser interfaces.
+//
+// Conventions: queries are written with ? placeholders (rebound to $n for
+// PostgreSQL by the engine's Querier); times are stored as BIGINT Unix
+// microseconds on both engines, so that ordering and comparison behave
+// identically; booleans are BOOLEAN columns.
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	sq "github.com/Masterminds/squirrel"
+	"github.com/riverqueue/river"
+
+	"github.com/purserhq/purser"
+)
+
+// ErrNoRows is what Row.Scan returns when a query matched nothing, whatever the engine.
+var ErrNoRows = errors.New("no rows")
+
+// Rows is the result of a query, as both database/sql and pgx shape it.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is the result of a single-row query.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Querier runs SQL written with ? placeholders.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Tx is a write transaction. Native returns the engine's own transaction
+// (*sql.Tx or pgx.Tx) for River's InsertTx.
+type Tx interface {
+	Querier
+	Native() any
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Engine is what an engine package provides.
+type Engine struct {
+	Name string // "sqlite" or "postgres"
+	// Read runs reads outside transactions (SQLite: a pool of read-only
+	// connections beside the single writer).
+	Read Querier
+	// Begin starts a write transaction.
+	Begin func(ctx context.Context) (Tx, error)
+	// UniqueViolation reports whether err is a unique-constraint violation.
+	UniqueViolation func(err error) bool
+	// InsertJob inserts a River job in the transaction tx.
+	InsertJob func(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error
+	// Ping checks the database.
+	Ping func(ctx context.Context) error
+}
+
+// DB gives the services their database.
+type DB struct {
+	Engine
+	Logger  *slog.Logger
+	NowFunc func() time.Time
+}
+
+// New returns a DB over the engine.
+func New(e Engine, logger *slog.Logger) *DB {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now}
+}
+
+func (db *DB) now() time.Time { return db.NowFunc().UTC().Truncate(time.Microsecond) }
+
+// WithTx runs fn in a write transaction, committing when it returns nil.
+// Jobs fn inserts through InsertJob commit or roll back with it.
+func (db *DB) WithTx(ctx context.Context, fn func(tx Tx) error) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// builder builds SQL with ? placeholders; engines rebind.
+var builder = sq.StatementBuilder.PlaceholderFormat(sq.Question)
+
+// micros stores a time.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros reads a stored time.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func microsPtr(t *time.Time) *int64 {
+	if t == nil {
+		return nil
+	}
+	v := t.UnixMicro()
+	return &v
+}
+
+func fromMicrosPtr(v *int64) *time.Time {
+	if v == nil {
+		return nil
+	}
+	t := fromMicros(*v)
+	return &t
+}
+
+// translate turns engine errors into purser errors, once, at the boundary.
+func (db *DB) translate(err error, what string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoRows):
+		return purser.Errorf(purser.ENOTFOUND, "%s not found", what)
+	case db.UniqueViolation != nil && db.UniqueViolation(err):
+		return &purser.Error{Code: purser.ECONFLICT, Message: what + " already exists", Err: err}
+	}
+	var pe *purser.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

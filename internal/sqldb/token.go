@@ -1,0 +1,198 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// TokenService implements purser.TokenService.
+type TokenService struct {
+	db    *DB
+	users *UserService
+}
+
+// NewTokenService returns the token service over db.
+func NewTokenService(db *DB) *TokenService { return &TokenService{db: db, users: NewUserService(db)} }
+
+var _ purser.TokenService = (*TokenService)(nil)
+
+// lastUsedGranularity bounds how often a token's last-used time is written:
+// once a minute per token is enough to tell a live token from a stale one.
+const lastUsedGranularity = time.Minute
+
+const tokenSelect = "id, user_id, name, hint, expires_at, last_used_at, revoked_at, created_at"
+
+func scanToken(row Row) (*purser.Token, error) {
+	var t purser.Token
+	var exp, used, rev *int64
+	var created int64
+	if err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hint, &exp, &used, &rev, &created); err != nil {
+		return nil, err
+	}
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicrosPtr(exp), fromMicrosPtr(used), fromMicrosPtr(rev)
+	t.Created = fromMicros(created)
+	return &t, nil
+}
+
+func (s *TokenService) owner(ctx context.Context, userID string) (string, error) {
+	if userID != "" {
+		return userID, nil
+	}
+	a := purser.ActorFromContext(ctx)
+	if a == nil || a.User == nil {
+		return "", purser.Errorf(purser.EUNAUTHORIZED, "authentication required")
+	}
+	return a.User.ID, nil
+}
+
+// CreateToken creates a token for a user: the caller itself, or anyone for admins.
+func (s *TokenService) CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*purser.Token, string, error) {
+	userID, err := s.owner(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, userID); err != nil {
+		return nil, "", err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, "", purser.Invalid(purser.FieldError{Field: "name", Rule: "length", Message: "must be 1 to 100 characters"})
+	}
+	now := s.db.now()
+	if expiresAt != nil && !expiresAt.After(now) {
+		return nil, "", purser.Invalid(purser.FieldError{Field: "expires_at", Rule: "future", Message: "must be in the future"})
+	}
+	secret := purser.NewTokenSecret()
+	t := &purser.Token{ID: purser.NewID(), UserID: userID, Name: name, Hint: purser.TokenHint(secret), ExpiresAt: expiresAt, Created: now}
+	err = s.db.WithTx(ctx, func(tx Tx) error {
+		var active bool
+		if err := tx.QueryRow(ctx, "SELECT is_active FROM users WHERE id = ?", userID).Scan(&active); err != nil {
+			return s.db.translate(err, "user "+userID)
+		}
+		if !active {
+			return purser.Errorf(purser.ECONFLICT, "user %s is inactive", userID)
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO tokens (id, user_id, name, hash, hint, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			t.ID, userID, name, purser.HashToken(secret), t.Hint, microsPtr(expiresAt), micros(now))
+		return s.db.translate(err, "token")
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, secret, nil
+}
+
+// FindTokens lists a user's tokens, newest first.
+func (s *TokenService) FindTokens(ctx context.Context, f purser.TokenFilter) ([]*purser.Token, error) {
+	userID, err := s.owner(ctx, f.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, userID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read.Query(ctx, "SELECT "+tokenSelect+" FROM tokens WHERE user_id = ? ORDER BY created_at DESC, id", userID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []*purser.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan token: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes a token: the owner's or, for admins, anyone's.
+// Revoking a revoked token is not an error.
+func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
+	t, err := scanToken(s.db.Read.QueryRow(ctx, "SELECT "+tokenSelect+" FROM tokens WHERE id = ?", id))
+	if err != nil {
+		return s.db.translate(err, "token "+id)
+	}
+	if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, t.UserID); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", micros(s.db.now()), id)
+		return err
+	})
+}
+
+// Authenticate returns the actor a secret stands for. Unknown, revoked and
+// expired tokens and inactive users all answer the same EUNAUTHORIZED, so
+// that a caller learns nothing about which it was.
+func (s *TokenService) Authenticate(ctx context.Context, secret string) (*purser.Actor, error) {
+	unauth := purser.Errorf(purser.EUNAUTHORIZED, "the token is invalid, revoked or expired")
+	if !strings.HasPrefix(secret, purser.TokenPrefix) {
+		return nil, unauth
+	}
+	t, err := scanToken(s.db.Read.QueryRow(ctx, "SELECT "+tokenSelect+" FROM tokens WHERE hash = ?", purser.HashToken(secret)))
+	if err == ErrNoRows {
+		return nil, unauth
+	} else if err != nil {
+		return nil, fmt.Errorf("find token: %w", err)
+	}
+	now := s.db.now()
+	if !t.Active(now) {
+		return nil, unauth
+	}
+	u, err := s.users.findUser(ctx, s.db.Read, "u.id = ?", t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !u.IsActive {
+		return nil, unauth
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedGranularity {
+		err := s.db.WithTx(ctx, func(tx Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ?", micros(now), t.ID)
+			return err
+		})
+		if err != nil {
+			s.db.Logger.WarnContext(ctx, "record token use", "token_id", t.ID, "error", err)
+		}
+	}
+	return &purser.Actor{User: u, TokenID: t.ID}, nil
+}
+
+// Bootstrap creates the first admin user and a token for it when there are
+// no users. secret is used as the token when not empty; otherwise one is
+// made. It returns the secret, or "" when users already existed.
+func Bootstrap(ctx context.Context, db *DB, secret string) (string, error) {
+	var n int
+	if err := db.Read.QueryRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+		return "", fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	if secret == "" {
+		secret = purser.NewTokenSecret()
+	} else if !strings.HasPrefix(secret, purser.TokenPrefix) || len(secret) < len(purser.TokenPrefix)+16 {
+		return "", fmt.Errorf("bootstrap token must start with %q and have at least 16 more characters", purser.TokenPrefix)
+	}
+	sys := purser.SystemContext(ctx)
+	admin := &purser.User{Username: "admin", Name: "Administrator", Roles: []string{purser.RoleAdmin}, IsActive: true}
+	if err := NewUserService(db).CreateUser(sys, admin); err != nil {
+		return "", fmt.Errorf("create admin: %w", err)
+	}
+	now := db.now()
+	err := db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO tokens (id, user_id, name, hash, hint, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			purser.NewID(), admin.ID, "bootstrap", purser.HashToken(secret), purser.TokenHint(secret), micros(now))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create bootstrap token: %w", err)
+	}
+	return secret, nil
+}

@@ -1,0 +1,140 @@
+// Package sqlite opens Purser's embedded store: SQLite through
+// modernc.org/sqlite (pure Go, no cgo) in WAL mode, with foreign keys, a busy
+// timeout and immediate write transactions. One connection writes (as River
+// recommends for SQLite); a pool of read-only connections reads beside it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is an open SQLite database.
+type Store struct {
+	*sqldb.DB
+	write, read *sql.DB
+	inserter    *river.Client[*sql.Tx]
+}
+
+// Open opens (creating if needed) the database file at path, runs the
+// migrations and returns the store.
+func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	s := &Store{write: write, read: read}
+	if err := s.migrate(ctx, logger); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.inserter, err = river.NewClient(riversqlite.New(write), &river.Config{Logger: logger})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("river insert client: %w", err)
+	}
+	s.DB = sqldb.New(sqldb.Engine{
+		Name:            "sqlite",
+		Read:            querier{read},
+		Begin:           s.begin,
+		UniqueViolation: uniqueViolation,
+		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+			_, err := s.inserter.InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
+			return err
+		},
+		Ping: func(ctx context.Context) error { return write.PingContext(ctx) },
+	}, logger)
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	m, err := rivermigrate.New(riversqlite.New(s.write), &rivermigrate.Config{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrate: %w", err)
+	}
+	return nil
+}
+
+// NewQueue returns a River client that works the jobs of cfg on this store.
+func (s *Store) NewQueue(cfg *river.Config) (*river.Client[*sql.Tx], error) {
+	return river.NewClient(riversqlite.New(s.write), cfg)
+}
+
+// SQLDB returns the writer and reader pools, for metrics.
+func (s *Store) SQLDB() (write, read *sql.DB) { return s.write, s.read }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &txQuerier{querier{tx}, tx}, nil
+}
+
+func uniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}

@@ -1,0 +1,87 @@
+// Package storetest is the conformance suite every Purser store must pass:
+// internal/sqlite always, internal/postgres whenever PURSER_TEST_POSTGRES_URL
+// is set. It drives the services black-box through the purser interfaces.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+// Opener opens a fresh, empty, migrated store for one test.
+type Opener func(t *testing.T) *sqldb.DB
+
+// Run runs the whole suite against stores made by open.
+func Run(t *testing.T, open Opener) {
+	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
+	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
+	t.Run("Query", func(t *testing.T) { testQuery(t, open) })
+	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
+	t.Run("Bootstrap", func(t *testing.T) { testBootstrap(t, open) })
+}
+
+// PostgresURL returns a connection URL to a schema of its own on the server
+// named by PURSER_TEST_POSTGRES_URL, dropped when the test ends, or "" when
+// the variable is unset.
+func PostgresURL(t testing.TB) string {
+	base := os.Getenv("PURSER_TEST_POSTGRES_URL")
+	if base == "" {
+		return ""
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("PURSER_TEST_POSTGRES_URL: %v", err)
+	}
+	schema := fmt.Sprintf("purser_test_%d", rand.Uint64()>>1)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("PURSER_TEST_POSTGRES_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// admin returns a context acting as a fresh admin user of db.
+func admin(t *testing.T, db *sqldb.DB) (context.Context, *purser.User) {
+	t.Helper()
+	return as(t, db, "root", purser.RoleAdmin)
+}
+
+// as creates a user with the roles and returns a context acting as it.
+func as(t *testing.T, db *sqldb.DB, username string, roles ...string) (context.Context, *purser.User) {
+	t.Helper()
+	u := &purser.User{Username: username, Name: username, Roles: roles, IsActive: true}
+	if err := sqldb.NewUserService(db).CreateUser(purser.SystemContext(context.Background()), u); err != nil {
+		t.Fatalf("create %s: %v", username, err)
+	}
+	return purser.NewContextWithActor(context.Background(), &purser.Actor{User: u}), u
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := purser.ErrorCode(err); got != code {
+		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}

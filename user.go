@@ -1,0 +1,136 @@
+package purser
+
+import (
+	"context"
+	"net/mail"
+	"regexp"
+	"time"
+)
+
+// User is a person who uses Purser. Roles name Role documents.
+type User struct {
+	Meta
+	Username string
+	Name     string
+	Email    string
+	Roles    []string
+	IsActive bool
+}
+
+// HasRole reports whether the user holds the role.
+func (u *User) HasRole(role string) bool {
+	for _, r := range u.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
+
+// Validate checks the user's own fields (not whether its roles exist).
+func (u *User) Validate() error {
+	var fe []FieldError
+	if u.Username == "" {
+		fe = append(fe, FieldError{"username", "required", "is required"})
+	} else if !usernameRE.MatchString(u.Username) {
+		fe = append(fe, FieldError{"username", "pattern", "must be 1 to 100 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"})
+	}
+	if len(u.Name) > 100 {
+		fe = append(fe, FieldError{"name", "max_length", "must be at most 100 characters"})
+	}
+	if u.Email != "" {
+		if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
+			fe = append(fe, FieldError{"email", "format", "must be an email address like name@example.com"})
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range u.Roles {
+		if seen[r] {
+			fe = append(fe, FieldError{fieldIndex("roles", i), "unique", "names role " + r + " twice"})
+		}
+		seen[r] = true
+	}
+	if len(fe) > 0 {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// UserUpdate is a partial update: nil fields are left as they are.
+type UserUpdate struct {
+	Name     *string
+	Email    *string
+	Roles    *[]string
+	IsActive *bool
+}
+
+// UserFields are the fields of users that where and sort may name.
+var UserFields = Fields{
+	"_id": KindString, "_created": KindTime, "_updated": KindTime,
+	"username": KindString, "name": KindString, "email": KindString,
+	"is_active": KindBool, "roles": KindString,
+}
+
+// UserService manages users. Every method authorizes the actor in ctx.
+type UserService interface {
+	FindUserByID(ctx context.Context, id string) (*User, error)
+	FindUsers(ctx context.Context, q Query) ([]*User, int, error)
+	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser applies upd when ifMatch is "" or the user's current ETag.
+	UpdateUser(ctx context.Context, id string, upd UserUpdate, ifMatch string) (*User, error)
+	// DeactivateUser marks the user inactive; its tokens stop working.
+	DeactivateUser(ctx context.Context, id string, ifMatch string) (*User, error)
+}
+
+// Role is a named set of rights. The built-in roles are admin, devops and dev.
+type Role struct {
+	Role        string
+	Description string
+	IsActive    bool
+	BuiltIn     bool
+	Created     time.Time
+	Updated     time.Time
+}
+
+// Built-in roles.
+const (
+	RoleAdmin  = "admin"
+	RoleDevOps = "devops"
+	RoleDev    = "dev"
+)
+
+var roleRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,100}$`)
+
+// Validate checks the role's fields.
+func (r *Role) Validate() error {
+	var fe []FieldError
+	if r.Role == "" {
+		fe = append(fe, FieldError{"role", "required", "is required"})
+	} else if !roleRE.MatchString(r.Role) {
+		fe = append(fe, FieldError{"role", "pattern", "must be 1 to 100 letters, digits, '_' or '-'"})
+	}
+	if len(r.Description) > 200 {
+		fe = append(fe, FieldError{"description", "max_length", "must be at most 200 characters"})
+	}
+	if len(fe) > 0 {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// RoleFields are the fields of roles that where and sort may name.
+var RoleFields = Fields{
+	"_id": KindString, "role": KindString, "description": KindString,
+	"is_active": KindBool, "built_in": KindBool, "_created": KindTime, "_updated": KindTime,
+}
+
+// RoleService manages roles.
+type RoleService interface {
+	FindRoleByName(ctx context.Context, name string) (*Role, error)
+	FindRoles(ctx context.Context, q Query) ([]*Role, int, error)
+	// CreateRole creates a role. Creating a built-in role again is not an
+	// error: it returns the existing role and created == false.
+	CreateRole(ctx context.Context, r *Role) (created bool, err error)
+}
