@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/purserhq/purser/client"
+)
+
+// cliEnv is what every CLI command shares.
+type cliEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	server, token  string
+	output         string
+}
+
+// savedLogin is the CLI's configuration file, written by `purser login`.
+type savedLogin struct {
+	Server string `yaml:"server"`
+	Token  string `yaml:"token"`
+}
+
+// loginPath is where `purser login` saves the server and token.
+func loginPath() (string, error) {
+	if p := os.Getenv("PURSER_CLI_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no configuration directory: %w", err)
+	}
+	return filepath.Join(dir, "purser", "config.yaml"), nil
+}
+
+func loadLogin() (savedLogin, error) {
+	var l savedLogin
+	p, err := loginPath()
+	if err != nil {
+		return l, err
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return l, nil
+	} else if err != nil {
+		return l, err
+	}
+	if err := yaml.Unmarshal(data, &l); err != nil {
+		return l, fmt.Errorf("%s: %w", p, err)
+	}
+	return l, nil
+}
+
+func saveLogin(l savedLogin) (string, error) {
+	p, err := loginPath()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return "", err
+	}
+	data, err := yaml.Marshal(l)
+	if err != nil {
+		return "", err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return "", err
+	}
+	return p, os.Rename(tmp, p)
+}
+
+// client returns an API client: flags, then environment, then the saved login.
+func (c *cliEnv) client() (*client.Client, error) {
+	l, err := loadLogin()
+	if err != nil {
+		return nil, err
+	}
+	server := firstNonEmpty(c.server, os.Getenv("PURSER_SERVER"), l.Server)
+	token := firstNonEmpty(c.token, os.Getenv("PURSER_TOKEN"), l.Token)
+	if server == "" {
+		return nil, errors.New("no server: run `purser login --server URL --token TOKEN`, or pass --server")
+	}
+	return client.New(server, token), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// render prints v as JSON or YAML, or calls table to print it as a table.
+func (c *cliEnv) render(v any, table func(w io.Writer)) error {
+	switch c.output {
+	case "json":
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "yaml":
+		// Through JSON, so that YAML keys are the API's field names.
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		var generic any
+		if err := json.Unmarshal(data, &generic); err != nil {
+			return err
+		}
+		return yaml.NewEncoder(c.stdout).Encode(generic)
+	case "table", "":
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		table(tw)
+		return tw.Flush()
+	}
+	return usageError{fmt.Errorf("--output must be table, json or yaml, not %q", c.output)}
+}
+
+func row(w io.Writer, cols ...string) { fmt.Fprintln(w, strings.Join(cols, "\t")) }
+
+func since(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	d := time.Since(*t)
+	switch {
+	case d < 0:
+		return "in " + (-d).Round(time.Minute).String()
+	case d < time.Minute:
+		return "just now"
+	case d < 48*time.Hour:
+		return d.Round(time.Minute).String() + " ago"
+	}
+	return t.Format("2006-01-02")
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// oneLine flattens an error message onto one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

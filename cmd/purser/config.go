@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/structs"
+	"github.com/knadh/koanf/v2"
+)
+
+// Config is the server's whole configuration: defaults, then the YAML file
+// (--config), then PURSER_* environment variables. Values in the file may
+// use ${VAR} to take secrets from the environment. Fields tagged secret
+// are redacted by --print-config.
+type Config struct {
+	Listen          string        `koanf:"listen" yaml:"listen"`
+	DataDir         string        `koanf:"data_dir" yaml:"data_dir"`
+	Database        string        `koanf:"database" yaml:"database" secret:"url"`
+	BootstrapToken  string        `koanf:"bootstrap_token" yaml:"bootstrap_token" secret:"true"`
+	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
+	Log             LogConfig     `koanf:"log" yaml:"log"`
+	Workers         WorkersConfig `koanf:"workers" yaml:"workers"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `koanf:"level" yaml:"level"`   // debug, info, warn, error
+	Format string `koanf:"format" yaml:"format"` // json or text
+}
+
+// WorkersConfig sizes the job queue.
+type WorkersConfig struct {
+	Max int `koanf:"max" yaml:"max"`
+}
+
+// DefaultConfig returns the embedded default: SQLite in ./purser-data.
+func DefaultConfig() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "./purser-data",
+		ShutdownTimeout: 30 * time.Second,
+		Log:             LogConfig{Level: "info", Format: "json"},
+		Workers:         WorkersConfig{Max: 10},
+	}
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// LoadConfig loads the configuration from path ("" for none) and environ.
+func LoadConfig(path string, environ []string) (Config, error) {
+	k := koanf.New(".")
+	if err := k.Load(structs.Provider(DefaultConfig(), "koanf"), nil); err != nil {
+		return Config{}, err
+	}
+	envMap := map[string]string{}
+	for _, kv := range environ {
+		if name, val, ok := strings.Cut(kv, "="); ok {
+			envMap[name] = val
+		}
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+		for _, key := range k.Keys() {
+			if s, ok := k.Get(key).(string); ok && strings.Contains(s, "${") {
+				var missing []string
+				expanded := varRef.ReplaceAllStringFunc(s, func(m string) string {
+					name := varRef.FindStringSubmatch(m)[1]
+					v, ok := envMap[name]
+					if !ok {
+						missing = append(missing, name)
+					}
+					return v
+				})
+				if len(missing) > 0 {
+					return Config{}, fmt.Errorf("config %s: %s refers to unset environment variable %s", path, key, strings.Join(missing, ", "))
+				}
+				_ = k.Set(key, expanded)
+			}
+		}
+	}
+	// PURSER_DATA_DIR -> data_dir, PURSER_LOG_LEVEL -> log.level: map every
+	// known key to its variable name, so that keys with underscores work.
+	byEnv := map[string]string{}
+	for _, key := range k.Keys() {
+		byEnv["PURSER_"+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))] = key
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix: "PURSER_",
+		TransformFunc: func(name, value string) (string, any) {
+			if key, ok := byEnv[name]; ok {
+				return key, value
+			}
+			return "", nil
+		},
+		EnvironFunc: func() []string { return environ },
+	}), nil)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the configuration, naming the key at fault.
+func (c Config) Validate() error {
+	if c.Listen == "" {
+		return fmt.Errorf("config: listen is required (host:port)")
+	}
+	if c.Database != "" && !c.IsPostgres() && !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasSuffix(c.Database, ".db") {
+		return fmt.Errorf("config: database must be a postgres:// URL, or a SQLite path (sqlite:PATH or PATH.db); leave it empty for SQLite in data_dir")
+	}
+	if c.Workers.Max < 1 {
+		return fmt.Errorf("config: workers.max must be at least 1")
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		return fmt.Errorf("config: log.format must be json or text")
+	}
+	return nil
+}
+
+// IsPostgres reports whether the database is PostgreSQL.
+func (c Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}
+
+// SQLitePath returns the SQLite file's path.
+func (c Config) SQLitePath() string {
+	if c.Database == "" {
+		return filepath.Join(c.DataDir, "purser.db")
+	}
+	return strings.TrimPrefix(c.Database, "sqlite:")
+}
+
+// Redacted returns a copy with every secret replaced, for printing.
+func (c Config) Redacted() Config {
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := v.Field(i)
+		switch t.Field(i).Tag.Get("secret") {
+		case "true":
+			if f.String() != "" {
+				f.SetString("[redacted]")
+			}
+		case "url":
+			if u, err := url.Parse(f.String()); err == nil && u.User != nil {
+				if _, has := u.User.Password(); has {
+					u.User = url.UserPassword(u.User.Username(), "redacted")
+					f.SetString(u.String())
+				}
+			}
+		}
+	}
+	return c
+}
+
+// ensureDataDir creates the data directory, private to its owner.
+func (c Config) ensureDataDir() error {
+	return os.MkdirAll(c.DataDir, 0o700)
+}

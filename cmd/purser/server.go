@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/postgres"
+	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/sqlite"
+	"github.com/purserhq/purser/internal/worker"
+)
+
+// onListen, when set (by tests), is called with the server's URL and the
+// bootstrap token (if one was made) once it accepts connections.
+var onListen func(url, token string)
+
+// queue is what cmd needs of a River client, whatever its driver.
+type queue interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Stopped() <-chan struct{}
+}
+
+// store is an open database of either engine.
+type store struct {
+	db    *sqldb.DB
+	queue queue
+	close func() error
+}
+
+func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.Format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(api.LogHandler(h))
+}
+
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*store, error) {
+	if cfg.IsPostgres() {
+		s, err := postgres.Open(ctx, cfg.Database, logger)
+		if err != nil {
+			return nil, err
+		}
+		q, err := s.NewQueue(worker.Config(s.DB, logger, cfg.Workers.Max))
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("queue: %w", err)
+		}
+		reg.MustRegister(postgres.NewPoolCollector(s.Pool))
+		return &store{db: s.DB, queue: q, close: s.Close}, nil
+	}
+	if err := cfg.ensureDataDir(); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s, err := sqlite.Open(ctx, cfg.SQLitePath(), logger)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.NewQueue(worker.Config(s.DB, logger, cfg.Workers.Max))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	w, r := s.SQLDB()
+	reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
+	return &store{db: s.DB, queue: q, close: s.Close}, nil
+}
+
+// runServer runs the API and the workers until ctx is cancelled, then
+// drains in-flight requests and jobs within cfg.ShutdownTimeout.
+func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+	logger := newLogger(cfg.Log, stderr)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := openStore(ctx, cfg, logger, reg)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	reg.MustRegister(worker.NewJobCollector(st.db))
+
+	secret, err := sqldb.Bootstrap(ctx, st.db, cfg.BootstrapToken)
+	if err != nil {
+		return err
+	}
+	if err := st.queue.Start(ctx); err != nil {
+		return fmt.Errorf("start queue: %w", err)
+	}
+
+	srv := &api.Server{
+		Users:  sqldb.NewUserService(st.db),
+		Roles:  sqldb.NewRoleService(st.db),
+		Tokens: sqldb.NewTokenService(st.db),
+		Checks: []api.Check{
+			{Name: "database", Func: st.db.Ping},
+			{Name: "queue", Func: func(ctx context.Context) error {
+				select {
+				case <-st.queue.Stopped():
+					return errors.New("the job queue is stopped")
+				default:
+				}
+				_, err := st.db.JobCounts(ctx)
+				return err
+			}},
+		},
+		Logger:     logger.With("component", "api"),
+		Registerer: reg,
+		Gatherer:   reg,
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	url := "http://" + ln.Addr().String()
+	engine := "SQLite at " + cfg.SQLitePath()
+	if cfg.IsPostgres() {
+		engine = "PostgreSQL"
+	}
+	logger.Info("purser started", "url", url, "version", purser.Version, "database", st.db.Name)
+	fmt.Fprintf(stdout, "Purser %s is running at %s (database: %s)\n", purser.Version, url, engine)
+	fmt.Fprintf(stdout, "API reference: %s/docs\n", url)
+	if secret != "" {
+		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\". Its API token, shown only now:\n\n    %s\n\n", secret)
+		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    purser login --server %s --token %s\n\n", url, secret)
+	}
+	if onListen != nil {
+		onListen(url, secret)
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "deadline", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Warn("http shutdown", "error", err)
+	}
+	if err := st.queue.Stop(sctx); err != nil {
+		logger.Warn("jobs did not finish in time; cancelling them (they will be retried)", "error", err)
+		cctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel2()
+		_ = st.queue.StopAndCancel(cctx)
+	}
+	logger.Info("stopped")
+	return nil
+}
+

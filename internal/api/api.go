@@ -1,0 +1,148 @@
+// Package api is Purser's HTTP API: /api/v1 (and its alias /v1), the
+// OpenAPI 3.1 document at /api-docs, a readable reference at /docs, and the
+// operational endpoints /healthz, /readyz and /metrics. It returns an
+// http.Handler; authorization happens in the services it calls.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/purserhq/purser"
+)
+
+// BasePath is where the API lives; AliasPath serves the same routes.
+const (
+	BasePath  = "/api/v1"
+	AliasPath = "/v1"
+)
+
+// Check is one readiness check: a name and a function that fails when the
+// dependency is not ready.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
+// Server holds what the API needs.
+type Server struct {
+	Users  purser.UserService
+	Roles  purser.RoleService
+	Tokens purser.TokenService
+	// Checks are run by /readyz.
+	Checks []Check
+	Logger *slog.Logger
+	// Registerer receives the API's metrics; Gatherer serves /metrics.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+
+	api     huma.API
+	metrics *httpMetrics
+}
+
+// Handler returns the whole HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		s.Registerer, s.Gatherer = reg, reg
+	}
+	s.metrics = newHTTPMetrics(s.Registerer)
+
+	mux := http.NewServeMux()
+	cfg := huma.DefaultConfig("Purser", purser.Version)
+	cfg.Info.Description = "Self-service infrastructure control plane. Every route under " + BasePath +
+		" is also served under " + AliasPath + ". Authenticate with `Authorization: Bearer <token>`."
+	cfg.OpenAPIPath = "/api-docs"
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in documents: keep the seed's shapes
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token (pst_...), from `purser tokens create` or the server's first start."},
+	}
+	cfg.Servers = []*huma.Server{{URL: "/"}}
+	s.api = humago.New(mux, cfg)
+	s.api.UseMiddleware(s.routeMiddleware)
+
+	s.registerUsers()
+	s.registerRoles()
+	s.registerTokens()
+
+	mux.Handle("GET /api-docs", named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/openapi+json")
+		_ = json.NewEncoder(w).Encode(s.api.OpenAPI())
+	})))
+	mux.Handle("GET /healthz", named("GET /healthz", http.HandlerFunc(s.healthz)))
+	mux.Handle("GET /readyz", named("GET /readyz", http.HandlerFunc(s.readyz)))
+	mux.Handle("GET /metrics", named("GET /metrics", s.metricsHandler()))
+	mux.Handle("GET /docs", named("GET /docs", http.HandlerFunc(serveDocsIndex)))
+	mux.Handle("GET /docs/", named("GET /docs/", docsAssets()))
+	mux.Handle("GET /{$}", named("GET /", http.HandlerFunc(s.home)))
+
+	return s.requestMiddleware(s.authMiddleware(alias(mux)))
+}
+
+// OpenAPI returns the API's OpenAPI document (after Handler was called).
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// alias serves /v1/... as /api/v1/..., and reads a body sent with no
+// Content-Type as JSON.
+func alias(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "" && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		if r.URL.Path == AliasPath || strings.HasPrefix(r.URL.Path, AliasPath+"/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = BasePath + strings.TrimPrefix(r.URL.Path, AliasPath)
+			r2.URL.RawPath = ""
+			next.ServeHTTP(w, r2)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name": "purser", "version": purser.Version,
+		"_links": map[string]any{
+			"api":     link{Href: BasePath},
+			"openapi": link{Href: "/api-docs"},
+			"docs":    link{Href: "/docs"},
+		},
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// op fills the parts every operation shares: its tag, security, and the
+// error statuses it can answer (always 401, 403, 422 and 500).
+func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
+	return huma.Operation{
+		OperationID: id,
+		Method:      method,
+		Path:        BasePath + path,
+		Summary:     summary,
+		Tags:        []string{tag},
+		Security:    []map[string][]string{{"bearer": {}}},
+		Errors:      append([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusInternalServerError}, errs...),
+	}
+}
+
+// now is the API's clock.
+var now = time.Now

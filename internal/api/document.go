@@ -1,0 +1,136 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// link is a hypermedia link, as the seed's Eve API shaped them.
+type link struct {
+	Href  string `json:"href"`
+	Title string `json:"title,omitempty"`
+}
+
+// meta are the fields every document carries.
+type meta struct {
+	ID      string          `json:"_id" doc:"The document's id."`
+	Created time.Time       `json:"_created" doc:"When it was created (RFC 3339)."`
+	Updated time.Time       `json:"_updated" doc:"When it last changed (RFC 3339)."`
+	ETag    string          `json:"_etag" doc:"Changes on every update; send it as If-Match to update safely."`
+	Links   map[string]link `json:"_links"`
+}
+
+func newMeta(id string, created, updated time.Time, etag, collection, title string) meta {
+	return meta{
+		ID: id, Created: created, Updated: updated, ETag: etag,
+		Links: map[string]link{
+			"self":       {Href: BasePath + "/" + collection + "/" + url.PathEscape(id), Title: title},
+			"collection": {Href: BasePath + "/" + collection, Title: collection},
+		},
+	}
+}
+
+// listMeta is a collection's paging.
+type listMeta struct {
+	Page       int `json:"page"`
+	MaxResults int `json:"max_results"`
+	Total      int `json:"total"`
+}
+
+// collection is the envelope of every list.
+type collection[T any] struct {
+	Items []T             `json:"_items"`
+	Meta  listMeta        `json:"_meta"`
+	Links map[string]link `json:"_links"`
+}
+
+// listParams are the query parameters every list takes.
+type listParams struct {
+	Where      string `query:"where" doc:"JSON filter on documented fields: equality, or $in, $ne, $gt, $gte, $lt, $lte. Example: {\"is_active\":true,\"username\":{\"$in\":[\"aaa\",\"bbb\"]}}"`
+	Sort       string `query:"sort" doc:"Comma-separated fields; a leading - sorts descending. Example: -_created,username"`
+	Page       int    `query:"page" minimum:"1" default:"1" doc:"Page number, from 1."`
+	MaxResults int    `query:"max_results" minimum:"1" maximum:"200" default:"25" doc:"Items per page."`
+	Embedded   string `query:"embedded" doc:"JSON object naming relations to embed under _embedded. Example: {\"roles\":1}"`
+}
+
+func (p listParams) query(fields purser.Fields) (purser.Query, error) {
+	return purser.ParseQuery(p.Where, p.Sort, p.Page, p.MaxResults, fields)
+}
+
+// embedded parses the embedded parameter against the relations a
+// collection can embed.
+func (p listParams) embedded(allowed ...string) (map[string]bool, error) {
+	return parseEmbedded(p.Embedded, allowed...)
+}
+
+func parseEmbedded(raw string, allowed ...string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if raw == "" {
+		return out, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, &purser.Error{Code: purser.EBADREQUEST, Message: "embedded: must be a JSON object such as {\"roles\":1}",
+			Fields: []purser.FieldError{{Field: "embedded", Rule: "format", Message: "must be a JSON object"}}}
+	}
+	for k, v := range m {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
+			return nil, &purser.Error{Code: purser.EBADREQUEST, Message: fmt.Sprintf("embedded: %q cannot be embedded here; embeddable: %v", k, allowed),
+				Fields: []purser.FieldError{{Field: "embedded", Rule: "allowed", Message: fmt.Sprintf("%q is not embeddable", k)}}}
+		}
+		if v == true || v == float64(1) {
+			out[k] = true
+		}
+	}
+	return out, nil
+}
+
+// pageLinks returns a collection's links, keeping the caller's filter and sort.
+func pageLinks(name string, p listParams, total int) map[string]link {
+	last := (total + p.MaxResults - 1) / p.MaxResults
+	if last < 1 {
+		last = 1
+	}
+	href := func(page int) string {
+		q := url.Values{}
+		if p.Where != "" {
+			q.Set("where", p.Where)
+		}
+		if p.Sort != "" {
+			q.Set("sort", p.Sort)
+		}
+		if p.Embedded != "" {
+			q.Set("embedded", p.Embedded)
+		}
+		q.Set("max_results", strconv.Itoa(p.MaxResults))
+		q.Set("page", strconv.Itoa(page))
+		return BasePath + "/" + name + "?" + q.Encode()
+	}
+	links := map[string]link{
+		"self":   {Href: href(p.Page), Title: name},
+		"parent": {Href: BasePath, Title: "home"},
+		"last":   {Href: href(last), Title: "last page"},
+	}
+	if p.Page > 1 {
+		links["prev"] = link{Href: href(p.Page - 1), Title: "previous page"}
+	}
+	if p.Page < last {
+		links["next"] = link{Href: href(p.Page + 1), Title: "next page"}
+	}
+	return links
+}
+
+func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+// etagOf quotes an entity tag for the ETag header.
+func etagOf(tag string) string { return `"` + tag + `"` }

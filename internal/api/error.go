@@ -1,0 +1,66 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+// statuses maps each purser error code to its one HTTP status.
+var statuses = map[string]int{
+	purser.EINVALID:        http.StatusUnprocessableEntity,
+	purser.EBADREQUEST:     http.StatusBadRequest,
+	purser.ENOTFOUND:       http.StatusNotFound,
+	purser.ECONFLICT:       http.StatusConflict,
+	purser.EUNAUTHORIZED:   http.StatusUnauthorized,
+	purser.EFORBIDDEN:      http.StatusForbidden,
+	purser.EPRECONDITION:   http.StatusPreconditionFailed,
+	purser.ETOOLARGE:       http.StatusRequestEntityTooLarge,
+	purser.EUNAVAILABLE:    http.StatusServiceUnavailable,
+	purser.EINTERNAL:       http.StatusInternalServerError,
+	purser.ENOTIMPLEMENTED: http.StatusNotImplemented,
+}
+
+// StatusOf returns the HTTP status of a purser error code.
+func StatusOf(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// problem turns err into an RFC 9457 problem document. Internal errors are
+// logged with the request's id and answered with no detail.
+func (s *Server) problem(ctx context.Context, err error) error {
+	code := purser.ErrorCode(err)
+	if code == purser.EINTERNAL {
+		s.Logger.ErrorContext(ctx, "request failed", "error", err)
+		return huma.Error500InternalServerError("internal error; the server log has the details under this request's id")
+	}
+	var pe *purser.Error
+	errors.As(err, &pe)
+	where := "body."
+	if code == purser.EBADREQUEST {
+		where = "query."
+	}
+	details := make([]error, 0, len(pe.Fields))
+	for _, f := range pe.Fields {
+		details = append(details, &huma.ErrorDetail{Message: f.Message + " (rule: " + f.Rule + ")", Location: where + f.Field})
+	}
+	return huma.NewError(StatusOf(code), pe.Message, details...)
+}
+
+// writeProblem writes a problem document outside huma (authentication,
+// unknown routes).
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="purser"`)
+	}
+	w.WriteHeader(status)
+	_ = jsonEncode(w, &huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+}

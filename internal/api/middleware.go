@@ -1,0 +1,158 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// LogHandler wraps h so that every record logged with a request's context
+// carries its request_id.
+func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(a)}
+}
+
+func (h requestIDHandler) WithGroup(n string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(n)}
+}
+
+// routeKey holds a *string the router fills with the matched route, so the
+// outer middleware can label metrics and logs with it.
+type routeKey struct{}
+
+func setRoute(ctx context.Context, route string) {
+	if p, ok := ctx.Value(routeKey{}).(*string); ok {
+		*p = route
+	}
+}
+
+// named labels a plain handler's route.
+func named(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r.Context(), route)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// routeMiddleware labels huma operations' routes.
+func (s *Server) routeMiddleware(ctx huma.Context, next func(huma.Context)) {
+	setRoute(ctx.Context(), ctx.Operation().Method+" "+ctx.Operation().Path)
+	next(ctx)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// requestMiddleware gives every request an id (X-Request-Id, kept when the
+// caller sends a sane one), logs it, and counts it in the metrics.
+func (s *Server) requestMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 || strings.ContainsAny(id, " \t\r\n") {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		route := "unmatched"
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), routeKey{}, &route)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		s.metrics.observe(route, sw.status, elapsed)
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		s.Logger.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("route", route), slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
+			slog.Duration("duration", elapsed))
+	})
+}
+
+// authMiddleware resolves a bearer token to the actor. A request without
+// one goes on anonymous (the services refuse what needs a user); a bad one
+// is refused here.
+func (s *Server) authMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be \"Bearer <token>\"")
+			return
+		}
+		actor, err := s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			if purser.ErrorCode(err) != purser.EUNAUTHORIZED {
+				s.Logger.ErrorContext(r.Context(), "authenticate", "error", err)
+				writeProblem(w, http.StatusInternalServerError, "internal error")
+				return
+			}
+			writeProblem(w, http.StatusUnauthorized, purser.ErrorMessage(err))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(purser.NewContextWithActor(r.Context(), actor)))
+	})
+}

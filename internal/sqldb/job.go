@@ -1,0 +1,44 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// JobCount is how many River jobs of a kind are in a state.
+type JobCount struct {
+	Kind, State string
+	Count       int
+}
+
+// JobCounts counts River's jobs by kind and state.
+func (db *DB) JobCounts(ctx context.Context) ([]JobCount, error) {
+	rows, err := db.Read.Query(ctx, "SELECT kind, state, COUNT(*) FROM river_job GROUP BY kind, state ORDER BY kind, state")
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []JobCount
+	for rows.Next() {
+		var c JobCount
+		if err := rows.Scan(&c.Kind, &c.State, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteStaleTokens deletes tokens revoked or expired before cutoff and
+// returns how many.
+func (db *DB) DeleteStaleTokens(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := db.WithTx(ctx, func(tx Tx) error {
+		var err error
+		c := micros(cutoff)
+		n, err = tx.Exec(ctx, "DELETE FROM tokens WHERE revoked_at < ? OR expires_at < ?", c, c)
+		return err
+	})
+	return n, err
+}
