@@ -6,6 +6,7 @@ package purser
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
@@ -37,7 +38,11 @@ type Meta struct {
 
 // ETag returns the document's entity tag: it changes on every update.
 func (m Meta) ETag() string {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(m.Version)^uint64(m.Updated.UnixMicro()))
-	return m.ID[len(m.ID)-8:] + hex.EncodeToString(b[:])
+	h := sha256.New()
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(m.Version))
+	binary.BigEndian.PutUint64(b[8:], uint64(m.Updated.UnixMicro()))
+	h.Write([]byte(m.ID))
+	h.Write(b[:])
+	return hex.EncodeToString(h.Sum(nil)[:10])
 }

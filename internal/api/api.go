@@ -78,12 +78,11 @@ func (s *Server) Handler() http.Handler {
 	s.registerRoles()
 	s.registerTokens()
 
+	s.registerHealth()
 	mux.Handle("GET /api-docs", named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/openapi+json")
 		_ = json.NewEncoder(w).Encode(s.api.OpenAPI())
 	})))
-	mux.Handle("GET /healthz", named("GET /healthz", http.HandlerFunc(s.healthz)))
-	mux.Handle("GET /readyz", named("GET /readyz", http.HandlerFunc(s.readyz)))
 	mux.Handle("GET /metrics", named("GET /metrics", s.metricsHandler()))
 	mux.Handle("GET /docs", named("GET /docs", http.HandlerFunc(serveDocsIndex)))
 	mux.Handle("GET /docs/", named("GET /docs/", docsAssets()))
@@ -131,8 +130,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // op fills the parts every operation shares: its tag, security, and the
-// error statuses it can answer (always 401, 403, 422 and 500).
+// error statuses it can answer (always 401, 403, 422 and 500; 400 and 413
+// for operations with a body).
 func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
+	if method == http.MethodPost || method == http.MethodPatch || method == http.MethodPut {
+		errs = append(errs, http.StatusBadRequest, http.StatusRequestEntityTooLarge) // malformed or oversized bodies
+	}
 	return huma.Operation{
 		OperationID: id,
 		Method:      method,

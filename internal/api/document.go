@@ -17,8 +17,8 @@ type link struct {
 	Title string `json:"title,omitempty"`
 }
 
-// meta are the fields every document carries.
-type meta struct {
+// Meta are the fields every document carries.
+type Meta struct {
 	ID      string          `json:"_id" doc:"The document's id."`
 	Created time.Time       `json:"_created" doc:"When it was created (RFC 3339)."`
 	Updated time.Time       `json:"_updated" doc:"When it last changed (RFC 3339)."`
@@ -26,8 +26,8 @@ type meta struct {
 	Links   map[string]link `json:"_links"`
 }
 
-func newMeta(id string, created, updated time.Time, etag, collection, title string) meta {
-	return meta{
+func newMeta(id string, created, updated time.Time, etag, collection, title string) Meta {
+	return Meta{
 		ID: id, Created: created, Updated: updated, ETag: etag,
 		Links: map[string]link{
 			"self":       {Href: BasePath + "/" + collection + "/" + url.PathEscape(id), Title: title},

@@ -3,39 +3,80 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 type checkResult struct {
 	Name   string `json:"name"`
-	Status string `json:"status"`
+	Status string `json:"status" enum:"UP,DOWN"`
 	Error  string `json:"error,omitempty"`
 }
 
 type health struct {
-	Status string        `json:"status"`
+	Status string        `json:"status" enum:"UP,DOWN"`
 	Checks []checkResult `json:"checks"`
 }
 
-// healthz is liveness: it depends on nothing.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, health{Status: "UP", Checks: []checkResult{}})
+type healthOutput struct {
+	Status int
+	Body   health
 }
 
-// readyz runs every readiness check and answers 503 naming those that fail.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	out := health{Status: "UP", Checks: []checkResult{}}
-	status := http.StatusOK
-	for _, c := range s.Checks {
-		res := checkResult{Name: c.Name, Status: "UP"}
-		if err := c.Func(ctx); err != nil {
-			res.Status, res.Error = "DOWN", err.Error()
-			out.Status, status = "DOWN", http.StatusServiceUnavailable
-			s.Logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err)
-		}
-		out.Checks = append(out.Checks, res)
+// registerHealth registers /healthz and /readyz, and documents the routes
+// served outside huma (/metrics, /docs, /api-docs) so that the OpenAPI
+// document lists every route.
+func (s *Server) registerHealth() {
+	huma.Register(s.api, huma.Operation{
+		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"operations"},
+		Summary: "Liveness: answers 200 while the process serves; checks no dependency",
+	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		return &healthOutput{Status: http.StatusOK, Body: health{Status: "UP", Checks: []checkResult{}}}, nil
+	})
+
+	ready := huma.Operation{
+		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"operations"},
+		Summary:   "Readiness: the database and the job queue",
+		Responses: map[string]*huma.Response{"503": {Description: "A check failed; the body names it."}},
 	}
-	writeJSON(w, status, out)
+	huma.Register(s.api, ready, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		out := &healthOutput{Status: http.StatusOK, Body: health{Status: "UP", Checks: []checkResult{}}}
+		for _, c := range s.Checks {
+			res := checkResult{Name: c.Name, Status: "UP"}
+			if err := c.Func(ctx); err != nil {
+				res.Status, res.Error = "DOWN", err.Error()
+				out.Status, out.Body.Status = http.StatusServiceUnavailable, "DOWN"
+				s.Logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err)
+			}
+			out.Body.Checks = append(out.Body.Checks, res)
+		}
+		return out, nil
+	})
+	// Document the 503 body with the same schema as the 200.
+	oa := s.api.OpenAPI()
+	if r := oa.Paths["/readyz"].Get.Responses; r["200"] != nil {
+		r["503"].Content = r["200"].Content
+	}
+
+	text := func(path, id, summary, ctype string) {
+		o := &huma.Operation{
+			OperationID: id, Method: http.MethodGet, Path: path, Summary: summary, Tags: []string{"operations"},
+			Responses: map[string]*huma.Response{"200": {Description: "OK", Content: map[string]*huma.MediaType{ctype: {}}}},
+		}
+		if strings.Contains(path, "{file}") {
+			o.Parameters = []*huma.Param{{Name: "file", In: "path", Required: true, Schema: &huma.Schema{Type: "string"}}}
+			o.Responses["404"] = &huma.Response{Description: "No such file."}
+		}
+		oa.AddOperation(o)
+	}
+	text("/metrics", "metrics", "Prometheus metrics: requests by route, code and duration; jobs by kind and state; database pool", "text/plain")
+	text("/docs", "docs", "This reference, readable in a browser (Swagger UI, served from the binary)", "text/html")
+	text("/docs/{file}", "docs-asset", "The reference's scripts and styles", "application/octet-stream")
+	text("/api-docs", "openapi", "The OpenAPI 3.1 document", "application/openapi+json")
+	text("/api-docs.json", "openapi-json", "The OpenAPI 3.1 document as JSON", "application/openapi+json")
+	text("/api-docs.yaml", "openapi-yaml", "The OpenAPI 3.1 document as YAML", "application/openapi+yaml")
 }

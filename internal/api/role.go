@@ -10,7 +10,7 @@ import (
 )
 
 type roleDoc struct {
-	meta
+	Meta
 	Role        string `json:"role"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
@@ -20,7 +20,7 @@ type roleDoc struct {
 func newRoleDoc(r *purser.Role) roleDoc {
 	etag := purser.Meta{ID: "role-" + r.Role, Updated: r.Updated}.ETag()
 	return roleDoc{
-		meta: newMeta(r.Role, r.Created, r.Updated, etag, "roles", "role"),
+		Meta: newMeta(r.Role, r.Created, r.Updated, etag, "roles", "role"),
 		Role: r.Role, Description: r.Description, IsActive: r.IsActive, BuiltIn: r.BuiltIn,
 	}
 }

@@ -12,7 +12,7 @@ import (
 )
 
 type userDoc struct {
-	meta
+	Meta
 	Username string         `json:"username" doc:"Unique login name."`
 	Name     string         `json:"name"`
 	Email    string         `json:"email"`
@@ -23,7 +23,7 @@ type userDoc struct {
 
 func newUserDoc(u *purser.User) userDoc {
 	return userDoc{
-		meta:     newMeta(u.ID, u.Created, u.Updated, u.ETag(), "users", "user"),
+		Meta:     newMeta(u.ID, u.Created, u.Updated, u.ETag(), "users", "user"),
 		Username: u.Username, Name: u.Name, Email: u.Email, Roles: u.Roles, IsActive: u.IsActive,
 	}
 }
@@ -49,7 +49,8 @@ type userOutput struct {
 	Body     userDoc
 }
 
-type userID struct {
+// UserIDParam is the {id} of a user route.
+type UserIDParam struct {
 	ID string `path:"id" doc:"The user's _id."`
 }
 
@@ -127,7 +128,7 @@ func (s *Server) registerUsers() {
 
 	huma.Register(s.api, withNotModified(op(http.MethodGet, "/users/{id}", "get-user", "users", "Get a user", http.StatusNotFound)),
 		func(ctx context.Context, in *struct {
-			userID
+			UserIDParam
 			conditional.Params
 		}) (*userOutput, error) {
 			u, err := s.Users.FindUserByID(ctx, in.ID)
@@ -146,7 +147,7 @@ func (s *Server) registerUsers() {
 		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed, http.StatusRequestEntityTooLarge)
 	patch.Description = "Admins may change anything; users may change their own name and email. Send If-Match with the _etag you read to avoid overwriting someone else's change."
 	huma.Register(s.api, patch, func(ctx context.Context, in *struct {
-		userID
+		UserIDParam
 		IfMatch string    `header:"If-Match" doc:"The _etag you read; 412 if the user changed since."`
 		Body    userPatch `contentType:"application/merge-patch+json"`
 	}) (*userOutput, error) {
@@ -163,7 +164,7 @@ func (s *Server) registerUsers() {
 		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed)
 	del.DefaultStatus = http.StatusNoContent
 	huma.Register(s.api, del, func(ctx context.Context, in *struct {
-		userID
+		UserIDParam
 		IfMatch string `header:"If-Match" doc:"The _etag you read; 412 if the user changed since."`
 	}) (*struct{}, error) {
 		if _, err := s.Users.DeactivateUser(ctx, in.ID, in.IfMatch); err != nil {

@@ -1,0 +1,158 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/sqlite"
+)
+
+// env is a running API on a real SQLite store, with a user and token per role.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	api    *api.Server
+	db     *sqldb.DB
+	users  map[string]*purser.User // by role name: admin, devops, dev
+	tokens map[string]string       // by role name; "" is anonymous
+	hits   *hitLog
+}
+
+// hitLog records every (operation, status) a test saw, to check them
+// against the OpenAPI document.
+type hitLog struct {
+	mu   sync.Mutex
+	seen map[string]map[int]bool // "GET /api/v1/users/{id}" -> statuses
+}
+
+var allHits = &hitLog{seen: map[string]map[int]bool{}}
+
+func (h *hitLog) add(route string, status int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.seen[route] == nil {
+		h.seen[route] = map[int]bool{}
+	}
+	h.seen[route][status] = true
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "purser.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &env{t: t, db: s.DB, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
+	e.api = &api.Server{
+		Users: sqldb.NewUserService(s.DB), Roles: sqldb.NewRoleService(s.DB), Tokens: sqldb.NewTokenService(s.DB),
+		Checks: []api.Check{{Name: "database", Func: s.DB.Ping}},
+	}
+	e.srv = httptest.NewServer(e.api.Handler())
+	t.Cleanup(e.srv.Close)
+	for _, role := range []string{"admin", "devops", "dev"} {
+		e.users[role], e.tokens[role] = e.newUser(role+"-user", role)
+	}
+	return e
+}
+
+// newUser creates a user with the roles and returns it with a token.
+func (e *env) newUser(username string, roles ...string) (*purser.User, string) {
+	e.t.Helper()
+	sys := purser.SystemContext(context.Background())
+	u := &purser.User{Username: username, Roles: roles, IsActive: true}
+	if err := sqldb.NewUserService(e.db).CreateUser(sys, u); err != nil {
+		e.t.Fatal(err)
+	}
+	_, secret, err := sqldb.NewTokenService(e.db).CreateToken(sys, u.ID, "test", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u, secret
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("answer is not a JSON object: %v: %s", err, r.Body)
+	}
+	return m
+}
+
+// do sends a request as the role ("" for anonymous). body may be a string
+// (sent as is) or a value (sent as JSON).
+func (e *env) do(role, method, path string, body any, headers ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, _ := json.Marshal(b)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := e.tokens[role]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	e.hits.add(method+" "+routeOf(e.api, path), resp.StatusCode)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+}
+
+// routeOf finds the documented path a request path matches.
+func routeOf(s *api.Server, path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	if strings.HasPrefix(path, api.AliasPath+"/") {
+		path = "/api" + path
+	}
+	var routes []string
+	for p := range s.OpenAPI().Paths {
+		routes = append(routes, p)
+	}
+	sort.Strings(routes)
+	for _, p := range routes {
+		re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$"
+		if regexp.MustCompile(re).MatchString(path) {
+			return p
+		}
+	}
+	return "UNDOCUMENTED " + path
+}
