@@ -167,4 +167,3 @@ func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error 
 	logger.Info("stopped")
 	return nil
 }
-

@@ -122,7 +122,7 @@ func TestAuthorization(t *testing.T) {
 	uniq := func() string { n++; return fmt.Sprintf("new%d", n) }
 	devID, adminID, devopsID := e.users["dev"].ID, e.users["admin"].ID, e.users["devops"].ID
 	tests := []struct {
-		name         string
+		name  string
 		route func() (method, path string)
 		body  func() any
 		want  map[string]int // role -> status; "" anonymous

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
+	"github.com/maypok86/otter/v2"
 	"github.com/riverqueue/river"
 
 	"github.com/purserhq/purser"
@@ -75,6 +76,21 @@ type DB struct {
 	Engine
 	Logger  *slog.Logger
 	NowFunc func() time.Time
+
+	// auth caches authenticated tokens by hash for AuthCacheTTL, so that a
+	// request costs no query to authenticate. Every change to a token or a
+	// user empties it on this replica; other replicas see the change within
+	// AuthCacheTTL.
+	auth *otter.Cache[string, *authEntry]
+}
+
+// AuthCacheTTL bounds how long a replica may honour a token after another
+// replica revoked it or deactivated its user.
+const AuthCacheTTL = 5 * time.Second
+
+type authEntry struct {
+	token purser.Token
+	user  purser.User
 }
 
 // New returns a DB over the engine.
@@ -82,8 +98,16 @@ func New(e Engine, logger *slog.Logger) *DB {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now}
+	auth := otter.Must(&otter.Options[string, *authEntry]{
+		MaximumSize:      10_000,
+		ExpiryCalculator: otter.ExpiryWriting[string, *authEntry](AuthCacheTTL),
+	})
+	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth}
 }
+
+// forgetAuth empties the authentication cache: call it after any change to
+// tokens, users or their roles.
+func (db *DB) forgetAuth() { db.auth.InvalidateAll() }
 
 func (db *DB) now() time.Time { return db.NowFunc().UTC().Truncate(time.Microsecond) }
 

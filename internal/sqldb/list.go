@@ -61,8 +61,11 @@ func countAndPage(ctx context.Context, db *DB, from, selectCols string, where sq
 	if err := db.Read.QueryRow(ctx, cq, cargs...).Scan(&total); err != nil {
 		return 0, nil, fmt.Errorf("count: %w", err)
 	}
+	// LIMIT and OFFSET are parameters, not literals, so that every page is
+	// the same statement (PostgreSQL prepares each distinct text once per
+	// connection).
 	pq, pargs, err := builder.Select(selectCols).From(from).Where(where).OrderBy(orderBy...).
-		Limit(uint64(q.MaxResults)).Offset(uint64(q.Offset())).ToSql()
+		Suffix("LIMIT ? OFFSET ?", q.MaxResults, q.Offset()).ToSql()
 	if err != nil {
 		return 0, nil, err
 	}

@@ -220,6 +220,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, upd purser.User
 		return nil, err
 	}
 	var out *purser.User
+	defer s.db.forgetAuth()
 	err := s.db.WithTx(ctx, func(tx Tx) error {
 		u, err := s.findUser(ctx, tx, "u.id = ?", id)
 		if err != nil {

@@ -108,9 +108,9 @@ func testQuery(t *testing.T, open Opener) {
 	}
 	tests := []struct {
 		name, where, sort string
-		page, max        int
-		wantTotal        int
-		wantFirst        string
+		page, max         int
+		wantTotal         int
+		wantFirst         string
 	}{
 		{"Equality", `{"username":"u07"}`, "", 1, 25, 1, "u07"},
 		{"Bool", `{"is_active":false}`, "username", 1, 25, 6, "u00"},

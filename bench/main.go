@@ -1,0 +1,110 @@
+// Command bench measures Purser's API against bare baselines run in the
+// same process, on SQLite and (with -postgres URL) on PostgreSQL:
+//
+//	(a) a filtered, sorted page of 50 out of 10 000 users through the full
+//	    stack (authentication, huma, the service, squirrel) against the same
+//	    SQL served by a bare net/http handler; target: at least 70 % of the
+//	    baseline's requests per second;
+//	(b) creating users through the API against bare INSERTs.
+//
+// Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
+// -duration.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"text/tabwriter"
+	"time"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/postgres"
+	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/sqlite"
+)
+
+func main() {
+	pgURL := flag.String("postgres", os.Getenv("PURSER_BENCH_POSTGRES_URL"), "PostgreSQL URL (a scratch database: the benchmark creates and drops a schema)")
+	duration := flag.Duration("duration", 5*time.Second, "how long each load runs")
+	users := flag.Int("users", 10000, "users to seed for the list benchmark")
+	clients := flag.Int("clients", 8, "concurrent clients")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "store\tbenchmark\tpurser\tbaseline\tratio\ttarget\t")
+	run := func(name string, db *sqldb.DB) {
+		fmt.Fprintf(os.Stderr, "%s: seeding %d users...\n", name, *users)
+		if err := seed(ctx, db, *users); err != nil {
+			log.Fatal(err)
+		}
+		r := runList(ctx, db, *duration, *clients)
+		fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
+		c := runCreate(ctx, db, *duration)
+		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+	}
+
+	dir, err := os.MkdirTemp("", "purser-bench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ls, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	run("sqlite", ls.DB)
+	ls.Close()
+
+	if *pgURL != "" {
+		u, drop, err := scratchSchema(ctx, *pgURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer drop()
+		ps, err := postgres.Open(ctx, u, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run("postgres", ps.DB)
+		ps.Close()
+	} else {
+		fmt.Fprintln(os.Stderr, "(no -postgres URL: PostgreSQL skipped)")
+	}
+	tw.Flush()
+}
+
+type result struct{ purser, baseline float64 }
+
+// newAPI returns a test server for the full stack and an admin token.
+func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
+	sys := purser.SystemContext(ctx)
+	admin := &purser.User{Username: fmt.Sprintf("bench-admin-%d", time.Now().UnixNano()), Roles: []string{purser.RoleAdmin}, IsActive: true}
+	if err := sqldb.NewUserService(db).CreateUser(sys, admin); err != nil {
+		log.Fatal(err)
+	}
+	_, secret, err := sqldb.NewTokenService(db).CreateToken(sys, admin.ID, "bench", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db)}
+	return httptest.NewServer(s.Handler()), secret
+}

@@ -1,0 +1,108 @@
+package purser_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/purserhq/purser"
+
+// rules states who may import what inside the module. A package not listed
+// may import anything of ours but cmd/. Test files are held to the same
+// rules, except where noted.
+var rules = []struct {
+	pkg     string   // package directory, relative to the module root
+	allowed []string // our packages it may import (prefix match); nil: none
+	why     string
+}{
+	{".", nil, "the domain imports nothing of ours (and, checked below, nothing outside the standard library)"},
+	{"client", []string{"."}, "the public client is usable by anyone with just the domain vocabulary"},
+	{"internal/sqldb", []string{"."}, "the SQL services know the domain, not the engines, the API or the workers"},
+	{"internal/sqlite", []string{".", "internal/sqldb", "internal/storetest"}, "an engine wraps sqldb; its tests run the conformance suite"},
+	{"internal/postgres", []string{".", "internal/sqldb", "internal/storetest"}, "an engine wraps sqldb; its tests run the conformance suite"},
+	{"internal/storetest", []string{".", "internal/sqldb"}, "the suite drives services through the domain interfaces"},
+	{"internal/api", []string{"."}, "handlers speak to domain interfaces only; authorization lives in the services (tests may wire a real store)"},
+	{"internal/worker", []string{".", "internal/sqldb"}, "workers act on the store, never through the HTTP layer"},
+}
+
+// testOnly lists extra imports test files may make.
+var testOnly = map[string][]string{
+	"internal/api": {"internal/sqldb", "internal/sqlite"},
+}
+
+func TestLayers(t *testing.T) {
+	imports := map[string]map[string][]string{} // dir -> import -> files
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if imports[dir] == nil {
+			imports[dir] = map[string][]string{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			imports[dir][p] = append(imports[dir][p], path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, imps := range imports {
+		for imp, files := range imps {
+			ours := imp == module || strings.HasPrefix(imp, module+"/")
+			rel := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+			if rel == "" {
+				rel = "."
+			}
+			if ours && strings.HasPrefix(rel, "cmd/") {
+				t.Errorf("%s imports %s: nothing imports the binary", dir, imp)
+			}
+			if dir == "." && !ours && strings.Contains(strings.Split(imp, "/")[0], ".") && !allTests(files) {
+				t.Errorf("the domain package imports %s (%v): it may use the standard library only", imp, files)
+			}
+			for _, r := range rules {
+				if r.pkg != dir || !ours || rel == dir {
+					continue
+				}
+				ok := false
+				for _, a := range r.allowed {
+					ok = ok || rel == a || (a != "." && strings.HasPrefix(rel, a+"/"))
+				}
+				if !ok && allTests(files) {
+					for _, a := range testOnly[dir] {
+						ok = ok || rel == a
+					}
+				}
+				if !ok {
+					t.Errorf("%s imports %s (%v): not allowed, because %s", dir, rel, files, r.why)
+				}
+			}
+		}
+	}
+}
+
+func allTests(files []string) bool {
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			return false
+		}
+	}
+	return true
+}
