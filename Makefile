@@ -1,0 +1,33 @@
+# Purser's everyday commands. `make run` and `make test` are the README's two.
+GO       ?= go
+MODULE   := github.com/purserhq/purser
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X $(MODULE).Version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run build test lint bench clean
+
+## run: build and run the server on its embedded default (SQLite in ./purser-data)
+run: build
+	./bin/purser server
+
+## build: build bin/purser
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
+
+## test: every test; PostgreSQL ones too when PURSER_TEST_POSTGRES_URL is set
+test:
+	$(GO) test -count=1 ./...
+
+## lint: go vet, gofmt and staticcheck
+lint:
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
+
+## bench: the benchmarks in bench/ (PURSER_BENCH_POSTGRES_URL adds PostgreSQL); not part of CI
+bench:
+	$(GO) run ./bench
+
+clean:
+	rm -rf bin
