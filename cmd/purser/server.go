@@ -100,7 +100,9 @@ func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if err := st.queue.Start(ctx); err != nil {
+	// The queue stops through Stop below, not through ctx: cancelling the
+	// context River started with would cut jobs off mid-flight.
+	if err := st.queue.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start queue: %w", err)
 	}
 

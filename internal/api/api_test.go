@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -355,5 +357,19 @@ func TestSeedSetUpCalls(t *testing.T) {
 		if r.Status != 201 || r.Header.Get("Location") == "" {
 			t.Fatalf("POST /v1/users %s: %d %s", u.name, r.Status, r.Body)
 		}
+	}
+}
+
+func TestReadyzNamesFailingCheck(t *testing.T) {
+	e := newEnv(t)
+	e.api.Checks = append(e.api.Checks, api.Check{Name: "queue", Func: func(context.Context) error { return errors.New("the job queue is stopped") }})
+	r := e.do("", "GET", "/readyz", nil)
+	if r.Status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", r.Status)
+	}
+	body := r.json(t)
+	if body["status"] != "DOWN" || !strings.Contains(string(r.Body), `"name":"queue","status":"DOWN","error":"the job queue is stopped"`) ||
+		!strings.Contains(string(r.Body), `"name":"database","status":"UP"`) {
+		t.Fatalf("readyz body: %s", r.Body)
 	}
 }
