@@ -34,21 +34,35 @@ type Action string
 // Actions. Each is granted to roles in Rules; "self" variants apply to the
 // actor's own documents.
 const (
-	ActionUserRead     Action = "users:read"
-	ActionUserWrite    Action = "users:write"
-	ActionRoleRead     Action = "roles:read"
-	ActionRoleWrite    Action = "roles:write"
-	ActionTokenAnyUser Action = "tokens:any_user" // manage other users' tokens
+	ActionUserRead      Action = "users:read"
+	ActionUserWrite     Action = "users:write"
+	ActionRoleRead      Action = "roles:read"
+	ActionRoleWrite     Action = "roles:write"
+	ActionTokenAnyUser  Action = "tokens:any_user" // manage other users' tokens
+	ActionTemplateWrite Action = "templates:write"
+	ActionRequestReview Action = "requests:review" // approve, reject, see every request
+	ActionRequestAny    Action = "requests:any"    // act on others' requests (revoke, purge, retry)
+	ActionQuotaWrite    Action = "quotas:write"
+	ActionQuotaRead     Action = "quotas:read" // every user's usage
+	ActionEventsRead    Action = "events:read" // the whole audit log
+	ActionOutputsAny    Action = "outputs:any" // read anyone's environment outputs
 )
 
 // Rules grants each action to roles. An actor acting on its own user (its
 // profile, its tokens) needs no rule: see Authorize.
 var Rules = map[Action][]string{
-	ActionUserRead:     {RoleAdmin, RoleDevOps},
-	ActionUserWrite:    {RoleAdmin},
-	ActionRoleRead:     {RoleAdmin, RoleDevOps, RoleDev},
-	ActionRoleWrite:    {RoleAdmin},
-	ActionTokenAnyUser: {RoleAdmin},
+	ActionUserRead:      {RoleAdmin, RoleDevOps},
+	ActionUserWrite:     {RoleAdmin},
+	ActionRoleRead:      {RoleAdmin, RoleDevOps, RoleDev},
+	ActionRoleWrite:     {RoleAdmin},
+	ActionTokenAnyUser:  {RoleAdmin},
+	ActionTemplateWrite: {RoleAdmin, RoleDevOps},
+	ActionRequestReview: {RoleAdmin, RoleDevOps},
+	ActionRequestAny:    {RoleAdmin, RoleDevOps},
+	ActionQuotaWrite:    {RoleAdmin, RoleDevOps},
+	ActionQuotaRead:     {RoleAdmin, RoleDevOps},
+	ActionEventsRead:    {RoleAdmin, RoleDevOps},
+	ActionOutputsAny:    {RoleAdmin},
 }
 
 // Can reports whether the actor may perform the action. System actors may

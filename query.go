@@ -228,3 +228,7 @@ func ParseTime(s string) (time.Time, error) {
 }
 
 func fieldIndex(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
+
+func sortFields(fe []FieldError) {
+	sort.Slice(fe, func(i, j int) bool { return fe[i].Field < fe[j].Field })
+}

@@ -81,6 +81,10 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 			return err
 		},
 		Ping: pool.Ping,
+		Lock: func(ctx context.Context, tx sqldb.Tx, key string) error {
+			_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
+			return err
+		},
 	}, logger)
 	return s, nil
 }

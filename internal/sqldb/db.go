@@ -69,6 +69,10 @@ type Engine struct {
 	InsertJob func(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error
 	// Ping checks the database.
 	Ping func(ctx context.Context) error
+	// Lock takes a lock named key until tx ends, to serialise decisions
+	// about one subject (a user's quota). SQLite's single writer already
+	// serialises write transactions, so there it does nothing.
+	Lock func(ctx context.Context, tx Tx, key string) error
 }
 
 // DB gives the services their database.
@@ -76,6 +80,13 @@ type DB struct {
 	Engine
 	Logger  *slog.Logger
 	NowFunc func() time.Time
+
+	// Sealer encrypts secrets at rest (outputs, webhook secrets).
+	Sealer *Sealer
+	// Evaluator evaluates templates' footprint expressions.
+	Evaluator purser.Evaluator
+	// Drivers maps each driver's name to the resource types it makes.
+	Drivers map[string][]string
 
 	// auth caches authenticated tokens by hash for AuthCacheTTL, so that a
 	// request costs no query to authenticate. Every change to a token or a

@@ -83,3 +83,5 @@ func (cols columns) orderBy(sorts []purser.Sort, pk string) []string {
 	}
 	return append(out, pk)
 }
+
+func sqExpr(sql string, args ...any) sq.Sqlizer { return sq.Expr(sql, args...) }

@@ -83,6 +83,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 			return err
 		},
 		Ping: func(ctx context.Context) error { return write.PingContext(ctx) },
+		Lock: func(context.Context, sqldb.Tx, string) error { return nil },
 	}, logger)
 	return s, nil
 }

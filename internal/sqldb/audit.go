@@ -1,0 +1,108 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/purserhq/purser"
+)
+
+// actorID names the actor in ctx for the audit log.
+func actorID(ctx context.Context) string {
+	a := purser.ActorFromContext(ctx)
+	switch {
+	case a == nil:
+		return "anonymous"
+	case a.System:
+		return "system"
+	case a.User != nil:
+		return a.User.ID
+	}
+	return "unknown"
+}
+
+// audit writes an event in tx. before and after are documents (structs
+// with JSON tags, or maps); nil is fine.
+func (db *DB) audit(ctx context.Context, tx Tx, action, targetType, targetID string, before, after any, actingFor string) error {
+	enc := func(v any) (*string, error) {
+		if v == nil {
+			return nil, nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		s := string(b)
+		return &s, nil
+	}
+	b, err := enc(before)
+	if err != nil {
+		return err
+	}
+	a, err := enc(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO events (id, actor, acting_for, action, target_type, target_id, before, after, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, purser.NewID(), actorID(ctx), actingFor, action, targetType, targetID, b, a, micros(db.now()))
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// EventService implements purser.EventService.
+type EventService struct{ db *DB }
+
+// NewEventService returns the audit log reader.
+func NewEventService(db *DB) *EventService { return &EventService{db: db} }
+
+var eventColumns = columns{plain: map[string]string{
+	"_id": "id", "_created": "created_at", "actor": "actor", "action": "action",
+	"target_type": "target_type", "target_id": "target_id",
+}}
+
+type eventRow struct {
+	purser.Event
+	created       int64
+	before, after *string
+}
+
+func scanEvent(r Row) (*eventRow, error) {
+	var e eventRow
+	err := r.Scan(&e.ID, &e.Actor, &e.ActingFor, &e.Action, &e.TargetType, &e.TargetID, &e.before, &e.after, &e.created)
+	return &e, err
+}
+
+func (e *eventRow) domain() *purser.Event {
+	out := e.Event
+	out.Created = fromMicros(e.created)
+	if e.before != nil {
+		_ = json.Unmarshal([]byte(*e.before), &out.Before)
+	}
+	if e.after != nil {
+		_ = json.Unmarshal([]byte(*e.after), &out.After)
+	}
+	return &out
+}
+
+// FindEvents lists events: admins and devops see all, others what they did
+// and what happened to their own requests.
+func (s *EventService) FindEvents(ctx context.Context, q purser.Query) ([]*purser.Event, int, error) {
+	where, err := eventColumns.where(q.Where)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := purser.Authorize(ctx, purser.ActionEventsRead, ""); err != nil {
+		a := purser.ActorFromContext(ctx)
+		if a == nil || a.User == nil {
+			return nil, 0, err
+		}
+		where = append(where, sqExpr("(actor = ? OR (target_type = 'provisionRequest' AND target_id IN (SELECT id FROM requests WHERE requested_by = ?)))", a.User.ID, a.User.ID))
+	}
+	return list(ctx, s.db, listSpec[eventRow, purser.Event]{
+		from: "events", selectCols: "id, actor, acting_for, action, target_type, target_id, before, after, created_at",
+		where: where, orderBy: eventColumns.orderBy(q.Sort, "id"), query: q, scan: scanEvent, domain: (*eventRow).domain,
+	})
+}

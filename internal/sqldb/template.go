@@ -1,0 +1,252 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// TemplateService implements purser.TemplateService.
+type TemplateService struct{ db *DB }
+
+// NewTemplateService returns the catalog service over db.
+func NewTemplateService(db *DB) *TemplateService { return &TemplateService{db: db} }
+
+var _ purser.TemplateService = (*TemplateService)(nil)
+
+// templateSpec is how a template's structured fields are stored (JSON).
+type templateSpec struct {
+	Params       []purser.Param        `json:"params"`
+	Footprint    purser.FootprintExprs `json:"footprint"`
+	TTLDefault   time.Duration         `json:"ttl_default"`
+	TTLMax       time.Duration         `json:"ttl_max"`
+	ExtensionMax time.Duration         `json:"extension_max"`
+	Approval     purser.ApprovalPolicy `json:"approval"`
+	Config       map[string]any        `json:"config"`
+	URL          string                `json:"url"`
+	Type         string                `json:"type"`
+}
+
+var templateColumns = columns{plain: map[string]string{
+	"_id": "id", "_created": "created_at", "_updated": "updated_at", "name": "name",
+	"driver": "driver", "resource_type": "resource_type", "is_active": "is_active",
+}}
+
+const templateSelect = "id, name, description, driver, resource_type, spec, is_active, version, created_at, updated_at"
+
+type templateRow struct {
+	purser.Template
+	spec             string
+	created, updated int64
+}
+
+func scanTemplate(r Row) (*templateRow, error) {
+	var t templateRow
+	err := r.Scan(&t.ID, &t.Name, &t.Description, &t.Driver, &t.ResourceType, &t.spec, &t.IsActive, &t.Version, &t.created, &t.updated)
+	return &t, err
+}
+
+func (r *templateRow) domain() *purser.Template {
+	t := r.Template
+	t.Created, t.Updated = fromMicros(r.created), fromMicros(r.updated)
+	var sp templateSpec
+	_ = json.Unmarshal([]byte(r.spec), &sp)
+	t.Params, t.Footprint, t.TTLDefault, t.TTLMax, t.ExtensionMax = sp.Params, sp.Footprint, sp.TTLDefault, sp.TTLMax, sp.ExtensionMax
+	t.Approval, t.Config, t.URL, t.Type = sp.Approval, sp.Config, sp.URL, sp.Type
+	if t.Params == nil {
+		t.Params = []purser.Param{}
+	}
+	return &t
+}
+
+func specOf(t *purser.Template) string {
+	b, _ := json.Marshal(templateSpec{t.Params, t.Footprint, t.TTLDefault, t.TTLMax, t.ExtensionMax, t.Approval, t.Config, t.URL, t.Type})
+	return string(b)
+}
+
+// FindTemplateByID returns a template; anyone signed in may read the catalog.
+func (s *TemplateService) FindTemplateByID(ctx context.Context, id string) (*purser.Template, error) {
+	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+		return nil, err
+	}
+	return s.find(ctx, s.db.Read, id)
+}
+
+func (s *TemplateService) find(ctx context.Context, q Querier, id string) (*purser.Template, error) {
+	r, err := scanTemplate(q.QueryRow(ctx, "SELECT "+templateSelect+" FROM templates WHERE id = ?", id))
+	if err != nil {
+		return nil, s.db.translate(err, "template "+id)
+	}
+	return r.domain(), nil
+}
+
+// FindTemplates lists the catalog.
+func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, int, error) {
+	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+		return nil, 0, err
+	}
+	where, err := templateColumns.where(q.Where)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(q.Sort) == 0 {
+		q.Sort = []purser.Sort{{Field: "_id"}}
+	}
+	return list(ctx, s.db, listSpec[templateRow, purser.Template]{
+		from: "templates", selectCols: templateSelect, where: where,
+		orderBy: templateColumns.orderBy(q.Sort, "id"), query: q, scan: scanTemplate, domain: (*templateRow).domain,
+	})
+}
+
+// applyTemplateDefaults fills what a template may leave out.
+func (s *TemplateService) applyDefaults(t *purser.Template) {
+	if t.TTLDefault == 0 {
+		t.TTLDefault = purser.DefaultTTL
+	}
+	if t.TTLMax == 0 {
+		t.TTLMax = max(purser.DefaultTTLMax, t.TTLDefault)
+	}
+	if t.ExtensionMax == 0 {
+		t.ExtensionMax = purser.DefaultExtensionMax
+	}
+	if t.Approval.Mode == "" {
+		t.Approval.Mode = purser.ApprovalManual
+	}
+	if t.Approval.Approvers == 0 {
+		t.Approval.Approvers = 1
+	}
+	if t.ResourceType == "" {
+		if types := s.db.Drivers[t.Driver]; len(types) > 0 {
+			t.ResourceType = types[0]
+		}
+	}
+	if t.Params == nil {
+		t.Params = []purser.Param{}
+	}
+}
+
+func (s *TemplateService) validate(t *purser.Template) error {
+	drivers := make([]string, 0, len(s.db.Drivers))
+	for d := range s.db.Drivers {
+		drivers = append(drivers, d)
+	}
+	sort.Strings(drivers)
+	if err := t.Validate(s.db.Evaluator, drivers); err != nil {
+		return err
+	}
+	types := s.db.Drivers[t.Driver]
+	for _, rt := range types {
+		if rt == t.ResourceType {
+			return nil
+		}
+	}
+	return purser.Invalid(purser.FieldError{Field: "resource_type", Rule: "enum",
+		Message: fmt.Sprintf("driver %s makes %s", t.Driver, strings.Join(types, ", "))})
+}
+
+// CreateTemplate adds a template to the catalog (devops and admins).
+func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template) error {
+	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+		return err
+	}
+	s.applyDefaults(t)
+	if err := s.validate(t); err != nil {
+		return err
+	}
+	now := s.db.now()
+	t.Created, t.Updated, t.Version = now, now, 1
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO templates ("+templateSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, t.Description, t.Driver, t.ResourceType, specOf(t), t.IsActive, t.Version, micros(now), micros(now))
+		if err != nil {
+			if s.db.UniqueViolation(err) {
+				return &purser.Error{Code: purser.ECONFLICT, Message: "template " + t.ID + " already exists",
+					Fields: []purser.FieldError{{Field: "_id", Rule: "unique", Message: "is taken"}}}
+			}
+			return fmt.Errorf("insert template: %w", err)
+		}
+		return s.db.audit(ctx, tx, "template.create", "template", t.ID, nil, map[string]any{"name": t.Name, "driver": t.Driver}, "")
+	})
+}
+
+// UpdateTemplate changes a template (devops and admins). Requests already
+// made keep what they were made with.
+func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd purser.TemplateUpdate, ifMatch string) (*purser.Template, error) {
+	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+		return nil, err
+	}
+	var out *purser.Template
+	err := s.db.WithTx(ctx, func(tx Tx) error {
+		t, err := s.find(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkETag(ifMatch, t.Meta, "template "+id); err != nil {
+			return err
+		}
+		before := map[string]any{"name": t.Name, "is_active": t.IsActive}
+		set := func(dst *string, src *string) {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		set(&t.Name, upd.Name)
+		set(&t.Description, upd.Description)
+		set(&t.ResourceType, upd.ResourceType)
+		if upd.Params != nil {
+			t.Params = *upd.Params
+		}
+		if upd.Footprint != nil {
+			t.Footprint = *upd.Footprint
+		}
+		if upd.TTLDefault != nil {
+			t.TTLDefault = *upd.TTLDefault
+		}
+		if upd.TTLMax != nil {
+			t.TTLMax = *upd.TTLMax
+		}
+		if upd.ExtensionMax != nil {
+			t.ExtensionMax = *upd.ExtensionMax
+		}
+		if upd.Approval != nil {
+			t.Approval = *upd.Approval
+		}
+		if upd.Config != nil {
+			t.Config = *upd.Config
+		}
+		if upd.IsActive != nil {
+			t.IsActive = *upd.IsActive
+		}
+		s.applyDefaults(t)
+		if err := s.validate(t); err != nil {
+			return err
+		}
+		t.Updated = s.db.now()
+		n, err := tx.Exec(ctx, `UPDATE templates SET name = ?, description = ?, resource_type = ?, spec = ?, is_active = ?,
+			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+			t.Name, t.Description, t.ResourceType, specOf(t), t.IsActive, micros(t.Updated), id, t.Version)
+		if err != nil {
+			return fmt.Errorf("update template: %w", err)
+		}
+		if n == 0 {
+			return purser.Errorf(purser.EPRECONDITION, "template %s changed while updating; read it again", id)
+		}
+		t.Version++
+		out = t
+		return s.db.audit(ctx, tx, "template.update", "template", id, before, map[string]any{"name": t.Name, "is_active": t.IsActive}, "")
+	})
+	return out, err
+}
+
+// checkETag compares an If-Match value with a document's ETag.
+func checkETag(ifMatch string, m purser.Meta, what string) error {
+	if ifMatch == "" || ifMatch == "*" || strings.Trim(ifMatch, `"`) == m.ETag() {
+		return nil
+	}
+	return purser.Errorf(purser.EPRECONDITION, "%s changed since you read it (ETag %s); read it again", what, m.ETag())
+}

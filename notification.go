@@ -1,0 +1,136 @@
+package purser
+
+import (
+	"context"
+	"time"
+)
+
+// Notification channels.
+const (
+	ChannelInbox   = "inbox"
+	ChannelEmail   = "email"
+	ChannelSlack   = "slack"
+	ChannelWebhook = "webhook"
+)
+
+// Delivery statuses of the outbox, as in the seed.
+const (
+	DeliveryCreated = "CREATED"
+	DeliverySent    = "SENT"
+	DeliveryFailed  = "FAILED"
+)
+
+// Notification events.
+const (
+	EventSubmitted          = "request.submitted"
+	EventApproved           = "request.approved"
+	EventRejected           = "request.rejected"
+	EventDeployed           = "request.deployed"
+	EventFailed             = "request.failed"
+	EventExpiring           = "request.expiring"
+	EventExpired            = "request.expired"
+	EventPurged             = "request.purged"
+	EventPurgeFailed        = "request.purge_failed"
+	EventExtensionRequested = "extension.requested"
+	EventExtensionApproved  = "extension.approved"
+	EventExtensionRejected  = "extension.rejected"
+	EventQuotaLapsing       = "quota.lapsing"
+)
+
+// Notification is a message to one user over one channel: the inbox entry
+// and the outbox record of its delivery.
+type Notification struct {
+	ID          string
+	User        string
+	Event       string
+	Title       string
+	Description string
+	Link        string // API path of what it is about
+	Channel     string
+	Status      string
+	Attempts    int
+	LastError   string
+	ReadAt      *time.Time
+	Created     time.Time
+	Updated     time.Time
+}
+
+// Message is what a transition asks to tell a user; the outbox turns it
+// into one Notification per channel the user has chosen.
+type Message struct {
+	User        string
+	Event       string
+	Title       string
+	Description string
+	Link        string
+}
+
+// Preferences are a user's channels and where to reach it. Secrets (the
+// Slack URL and the webhook secret) are stored encrypted and shown only
+// to the user.
+type Preferences struct {
+	User          string
+	Channels      []string
+	SlackWebhook  string
+	WebhookURL    string
+	WebhookSecret string
+}
+
+// NotificationFields are the fields of notifications that where and sort may name.
+var NotificationFields = Fields{
+	"_id": KindString, "_created": KindTime, "event": KindString, "channel": KindString, "status": KindString,
+}
+
+// NotificationService is the caller's inbox and preferences.
+type NotificationService interface {
+	FindNotifications(ctx context.Context, q Query, unreadOnly bool) ([]*Notification, int, error)
+	MarkRead(ctx context.Context, id string) error
+	MarkAllRead(ctx context.Context) (int, error)
+	FindPreferences(ctx context.Context, userID string) (*Preferences, error)
+	UpdatePreferences(ctx context.Context, p *Preferences) error
+}
+
+// Event is the audit record of a change.
+type Event struct {
+	ID         string
+	Actor      string // user id, or "system"
+	ActingFor  string // when an admin acted for another user
+	Action     string
+	TargetType string
+	TargetID   string
+	Before     map[string]any
+	After      map[string]any
+	Created    time.Time
+}
+
+// EventFields are the fields of events that where and sort may name.
+var EventFields = Fields{
+	"_id": KindString, "_created": KindTime, "actor": KindString, "action": KindString,
+	"target_type": KindString, "target_id": KindString,
+}
+
+// EventService reads the audit log.
+type EventService interface {
+	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
+}
+
+// Environment is what a driver is asked to create or destroy.
+type Environment struct {
+	RequestID string
+	Owner     string // username
+	Template  string
+	Params    map[string]any
+	Footprint Footprint
+	ExpiresBy time.Time
+	Config    map[string]any
+}
+
+// Driver creates and destroys environments. Both calls are idempotent: a
+// retried call converges on the same environment.
+type Driver interface {
+	Name() string
+	// ResourceTypes lists the resource types the driver makes.
+	ResourceTypes() []string
+	Provision(ctx context.Context, env Environment) (outputs map[string]string, err error)
+	Destroy(ctx context.Context, env Environment) error
+}

@@ -1,0 +1,191 @@
+package purser
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Status is a provision request's status, kept from the seed.
+type Status string
+
+// Statuses. EXTENDED is not one: a granted extension is recorded on the
+// request, which stays DEPLOYED.
+const (
+	StatusRequested      Status = "REQUESTED"
+	StatusRevoked        Status = "REVOKED"
+	StatusApproved       Status = "APPROVED"
+	StatusRejected       Status = "REJECTED"
+	StatusInitiated      Status = "INITIATED"
+	StatusDeployed       Status = "DEPLOYED"
+	StatusFailed         Status = "FAILED"
+	StatusExpired        Status = "EXPIRED"
+	StatusPurgeInitiated Status = "PURGE_INITIATED"
+	StatusPurged         Status = "PURGED"
+	StatusPurgeFailed    Status = "PURGE_FAILED"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{StatusRequested, StatusRevoked, StatusApproved, StatusRejected, StatusInitiated,
+	StatusDeployed, StatusFailed, StatusExpired, StatusPurgeInitiated, StatusPurged, StatusPurgeFailed}
+
+// Action moves a request from one status to another.
+type RequestAction string
+
+// Request actions: the first five are people's; the rest are workers'.
+const (
+	ActApprove     RequestAction = "approve"
+	ActReject      RequestAction = "reject"
+	ActRevoke      RequestAction = "revoke"
+	ActRetry       RequestAction = "retry"
+	ActPurge       RequestAction = "purge"
+	ActStart       RequestAction = "start"  // worker: provisioning begins
+	ActDeploy      RequestAction = "deploy" // worker: provisioning succeeded
+	ActFail        RequestAction = "fail"   // worker: provisioning failed for good
+	ActExpire      RequestAction = "expire" // worker: expires_by passed
+	ActPurgeDone   RequestAction = "purged" // worker: nothing is left
+	ActPurgeFailed RequestAction = "purge_failed"
+)
+
+// Transitions is the state machine of DESIGN.md: action -> from -> to.
+// Purge is allowed while provisioning too: the purge job then cleans up
+// whatever the provision job created.
+var Transitions = map[RequestAction]map[Status]Status{
+	ActApprove:     {StatusRequested: StatusApproved},
+	ActReject:      {StatusRequested: StatusRejected},
+	ActRevoke:      {StatusRequested: StatusRevoked},
+	ActRetry:       {StatusFailed: StatusInitiated, StatusPurgeFailed: StatusPurgeInitiated},
+	ActPurge:       {StatusApproved: StatusPurgeInitiated, StatusInitiated: StatusPurgeInitiated, StatusFailed: StatusPurgeInitiated, StatusDeployed: StatusPurgeInitiated, StatusExpired: StatusPurgeInitiated},
+	ActStart:       {StatusApproved: StatusInitiated},
+	ActDeploy:      {StatusInitiated: StatusDeployed},
+	ActFail:        {StatusInitiated: StatusFailed},
+	ActExpire:      {StatusDeployed: StatusExpired},
+	ActPurgeDone:   {StatusPurgeInitiated: StatusPurged},
+	ActPurgeFailed: {StatusPurgeInitiated: StatusPurgeFailed},
+}
+
+// Next returns the status the action leads to from s, or an ECONFLICT
+// error naming the current status.
+func (s Status) Next(a RequestAction) (Status, error) {
+	to, ok := Transitions[a][s]
+	if !ok {
+		return s, &Error{Code: ECONFLICT, Message: fmt.Sprintf("cannot %s a request in %s state", a, s)}
+	}
+	return to, nil
+}
+
+// Holds reports whether a request in this status counts against quota:
+// from approval until purged.
+func (s Status) Holds() bool {
+	switch s {
+	case StatusRequested, StatusRevoked, StatusRejected, StatusPurged:
+		return false
+	}
+	return true
+}
+
+// Request types.
+const (
+	RequestTemporary = "TEMPORARY"
+	RequestPermanent = "PERMANENT"
+)
+
+// HoursPerMonth turns an hourly cost into a monthly one.
+const HoursPerMonth = 730
+
+// Request is a provision request: someone's ask for one environment.
+type Request struct {
+	Meta
+	Description        string
+	ExpiresBy          time.Time
+	RequestedBy        string
+	ReviewedBy         string
+	ReviewComment      string
+	ResourceType       string
+	ResourceTemplate   string
+	ResourceParameters map[string]any
+	RequestType        string
+	Status             Status
+	Footprint          Footprint
+	EstimatedCost      float64 // cost per hour times the hours until expires_by
+	Extended           bool    // an extension was granted
+	HasOutputs         bool
+	LastError          string
+	RemindersSent      int // bit i: Reminders[i] was sent
+}
+
+// Reminders are sent this long before expiry (only those inside the TTL).
+var Reminders = []time.Duration{48 * time.Hour, 2 * time.Hour, 30 * time.Minute}
+
+// RequestFields are the fields of provision requests that where and sort may name.
+var RequestFields = Fields{
+	"_id": KindString, "_created": KindTime, "_updated": KindTime, "status": KindString,
+	"requested_by": KindString, "reviewed_by": KindString, "resource_template": KindString,
+	"resource_type": KindString, "request_type": KindString, "expires_by": KindTime,
+}
+
+// RequestInput is what a person submits.
+type RequestInput struct {
+	Description        string
+	ExpiresBy          *time.Time
+	TTL                time.Duration // alternative to ExpiresBy
+	RequestedBy        string        // "" for the caller
+	ResourceType       string
+	ResourceTemplate   string
+	ResourceParameters map[string]any
+	RequestType        string
+}
+
+// Review is an approve or reject decision.
+type Review struct {
+	ReviewedBy string // "" for the caller
+	Comment    string
+}
+
+// RequestService manages provision requests.
+type RequestService interface {
+	FindRequestByID(ctx context.Context, id string) (*Request, error)
+	FindRequests(ctx context.Context, q Query) ([]*Request, int, error)
+	CreateRequest(ctx context.Context, in RequestInput) (*Request, error)
+	// ActOnRequest performs a person's action: approve, reject, revoke,
+	// retry or purge.
+	ActOnRequest(ctx context.Context, id string, a RequestAction, r Review) (*Request, error)
+	// RequestOutputs returns the environment's outputs (owner and admins only).
+	RequestOutputs(ctx context.Context, id string) (map[string]string, error)
+}
+
+// Extension request statuses.
+const (
+	ExtensionRequested = "REQUESTED"
+	ExtensionApproved  = "APPROVED"
+	ExtensionRejected  = "REJECTED"
+	ExtensionRevoked   = "REVOKED"
+)
+
+// Extension is a request to push a provision request's expiry back.
+type Extension struct {
+	Meta
+	ProvisionRequest string
+	Reason           string
+	ExtendBy         int // hours
+	RequestedBy      string
+	ReviewedBy       string
+	ReviewComment    string
+	Status           string
+}
+
+// ExtensionFields are the fields of extension requests that where and sort may name.
+var ExtensionFields = Fields{
+	"_id": KindString, "_created": KindTime, "_updated": KindTime, "status": KindString,
+	"provision_request": KindString, "requested_by": KindString,
+}
+
+// ExtensionService manages extension requests.
+type ExtensionService interface {
+	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
+	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
+	CreateExtension(ctx context.Context, e *Extension) error
+	// ReviewExtension approves (true) or rejects an extension.
+	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
+	RevokeExtension(ctx context.Context, id string) (*Extension, error)
+}

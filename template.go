@@ -1,0 +1,394 @@
+package purser
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Parameter types a template may declare.
+const (
+	ParamString   = "string"
+	ParamInteger  = "integer"
+	ParamNumber   = "number"
+	ParamBoolean  = "boolean"
+	ParamEnum     = "enum"
+	ParamDuration = "duration"
+)
+
+// Param declares one parameter of a template.
+type Param struct {
+	Name        string
+	Type        string
+	Description string
+	Default     any
+	Required    bool
+	Min, Max    *float64
+	Pattern     string
+	Options     []string
+	Secret      bool
+}
+
+// Footprint is what an environment takes: cores, memory in GiB and cost in
+// currency units per hour. In a template each is an expression over the
+// parameters (a plain number is an expression too).
+type Footprint struct {
+	Cores       float64
+	Memory      float64
+	CostPerHour float64
+}
+
+// FootprintExprs are a template's footprint expressions.
+type FootprintExprs struct {
+	Cores       string
+	Memory      string
+	CostPerHour string
+}
+
+// Approval policies.
+const (
+	ApprovalManual = "manual"
+	ApprovalAuto   = "auto"
+)
+
+// ApprovalPolicy says how a template's requests are approved. With "auto",
+// a request whose footprint is within AutoMax (and within quota) is approved
+// by Purser itself; others wait for a reviewer.
+type ApprovalPolicy struct {
+	Mode      string
+	Approvers int
+	AutoMax   Footprint
+}
+
+// Template is a catalog entry.
+type Template struct {
+	Meta
+	Name         string
+	Description  string
+	Driver       string
+	ResourceType string
+	Params       []Param
+	Footprint    FootprintExprs
+	TTLDefault   time.Duration
+	TTLMax       time.Duration
+	ExtensionMax time.Duration
+	Approval     ApprovalPolicy
+	// Config is given to the driver as is (e.g. the sim driver's delay).
+	Config map[string]any
+	// URL and Type are the seed's fields: where the template file came
+	// from and its kind (EKSCTL).
+	URL      string
+	Type     string
+	IsActive bool
+}
+
+// Template defaults and limits.
+const (
+	DefaultTTL          = 48 * time.Hour
+	DefaultTTLMax       = 30 * 24 * time.Hour
+	MaxExtension        = 720 * time.Hour
+	DefaultExtensionMax = MaxExtension
+)
+
+var (
+	slugRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	paramNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// Evaluator compiles and evaluates footprint expressions.
+type Evaluator interface {
+	// Check reports whether expr is valid over the named parameters.
+	Check(expr string, params []string) error
+	// Eval evaluates expr with the parameter values to a number.
+	Eval(expr string, values map[string]any) (float64, error)
+}
+
+// Validate checks the template's fields and its expressions.
+func (t *Template) Validate(ev Evaluator, drivers []string) error {
+	var fe []FieldError
+	add := func(field, rule, msg string) { fe = append(fe, FieldError{field, rule, msg}) }
+	if !slugRE.MatchString(t.ID) || len(t.ID) > 100 {
+		add("_id", "pattern", "must match ^[a-z0-9][a-z0-9-]*$ (at most 100 characters)")
+	}
+	if t.Name == "" {
+		add("name", "required", "is required")
+	}
+	known := false
+	for _, d := range drivers {
+		known = known || d == t.Driver
+	}
+	if !known {
+		add("driver", "enum", fmt.Sprintf("must be one of %v", drivers))
+	}
+	names := map[string]bool{}
+	var paramNames []string
+	for i, p := range t.Params {
+		f := fieldIndex("params", i)
+		if !paramNameRE.MatchString(p.Name) {
+			add(f+".name", "pattern", "must be an identifier (letters, digits, _)")
+		}
+		if names[p.Name] {
+			add(f+".name", "unique", "names parameter "+p.Name+" twice")
+		}
+		names[p.Name] = true
+		paramNames = append(paramNames, p.Name)
+		switch p.Type {
+		case ParamString, ParamInteger, ParamNumber, ParamBoolean, ParamDuration:
+		case ParamEnum:
+			if len(p.Options) == 0 {
+				add(f+".options", "required", "an enum needs options")
+			}
+		default:
+			add(f+".type", "enum", "must be string, integer, number, boolean, enum or duration")
+		}
+		if p.Pattern != "" {
+			if _, err := regexp.Compile(p.Pattern); err != nil {
+				add(f+".pattern", "format", "is not a regular expression: "+err.Error())
+			}
+		}
+		if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
+			add(f+".min", "range", "is greater than max")
+		}
+		if p.Default != nil {
+			if _, err := p.coerce(p.Default); err != nil {
+				add(f+".default", "type", err.Error())
+			}
+		}
+	}
+	for field, expr := range map[string]string{"footprint.cores": t.Footprint.Cores, "footprint.memory": t.Footprint.Memory, "footprint.cost_per_hour": t.Footprint.CostPerHour} {
+		if expr == "" {
+			continue
+		}
+		if err := ev.Check(expr, paramNames); err != nil {
+			add(field, "expression", err.Error())
+		}
+	}
+	if t.TTLDefault <= 0 || t.TTLMax <= 0 || t.TTLDefault > t.TTLMax {
+		add("ttl_default_hours", "range", "must be positive and at most ttl_max_hours")
+	}
+	if t.ExtensionMax < time.Hour || t.ExtensionMax > MaxExtension {
+		add("extension_max_hours", "range", "must be between 1 and 720")
+	}
+	switch t.Approval.Mode {
+	case ApprovalManual, ApprovalAuto:
+	default:
+		add("approval.mode", "enum", "must be manual or auto")
+	}
+	if t.Approval.Approvers < 1 || t.Approval.Approvers > 5 {
+		add("approval.approvers", "range", "must be between 1 and 5")
+	}
+	if len(fe) > 0 {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// ValidateParams checks values against the template's parameters and
+// returns them with defaults filled in and types normalised. Every
+// unknown, missing, mistyped or out-of-range parameter is named.
+func (t *Template) ValidateParams(values map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	var fe []FieldError
+	declared := map[string]bool{}
+	for _, p := range t.Params {
+		declared[p.Name] = true
+		f := "resource_parameters." + p.Name
+		v, ok := values[p.Name]
+		if !ok || v == nil {
+			if p.Default != nil {
+				v, _ = p.coerce(p.Default)
+				out[p.Name] = v
+			} else if p.Required {
+				fe = append(fe, FieldError{f, "required", "is required"})
+			}
+			continue
+		}
+		cv, err := p.coerce(v)
+		if err != nil {
+			fe = append(fe, FieldError{f, "type", err.Error()})
+			continue
+		}
+		if err := p.check(cv); err != nil {
+			fe = append(fe, FieldError{f, "range", err.Error()})
+			continue
+		}
+		out[p.Name] = cv
+	}
+	for name := range values {
+		if !declared[name] {
+			fe = append(fe, FieldError{"resource_parameters." + name, "unknown", "is not a parameter of template " + t.ID})
+		}
+	}
+	if len(fe) > 0 {
+		sortFields(fe)
+		return nil, Invalid(fe...)
+	}
+	return out, nil
+}
+
+// coerce converts v to the parameter's Go type: string, int64, float64,
+// bool or (for durations) a string that time.ParseDuration accepts.
+func (p Param) coerce(v any) (any, error) {
+	switch p.Type {
+	case ParamString, ParamEnum:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return nil, fmt.Errorf("must be a string")
+	case ParamInteger:
+		switch n := v.(type) {
+		case float64:
+			if n == float64(int64(n)) {
+				return int64(n), nil
+			}
+		case int64:
+			return n, nil
+		case int:
+			return int64(n), nil
+		case string:
+			if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+				return i, nil
+			}
+		}
+		return nil, fmt.Errorf("must be an integer")
+	case ParamNumber:
+		switch n := v.(type) {
+		case float64:
+			return n, nil
+		case int64:
+			return float64(n), nil
+		case int:
+			return float64(n), nil
+		case string:
+			if f, err := strconv.ParseFloat(n, 64); err == nil {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("must be a number")
+	case ParamBoolean:
+		switch b := v.(type) {
+		case bool:
+			return b, nil
+		case string:
+			if pb, err := strconv.ParseBool(b); err == nil {
+				return pb, nil
+			}
+		}
+		return nil, fmt.Errorf("must be true or false")
+	case ParamDuration:
+		if s, ok := v.(string); ok {
+			if _, err := time.ParseDuration(s); err == nil {
+				return s, nil
+			}
+		}
+		return nil, fmt.Errorf("must be a duration such as 90m or 2h")
+	}
+	return nil, fmt.Errorf("has an unknown type")
+}
+
+func (p Param) check(v any) error {
+	var n *float64
+	switch x := v.(type) {
+	case int64:
+		f := float64(x)
+		n = &f
+	case float64:
+		n = &x
+	case string:
+		if p.Type == ParamEnum {
+			for _, o := range p.Options {
+				if o == x {
+					return nil
+				}
+			}
+			return fmt.Errorf("must be one of %v", p.Options)
+		}
+		if p.Pattern != "" && !regexp.MustCompile("^(?:"+p.Pattern+")$").MatchString(x) {
+			return fmt.Errorf("must match %s", p.Pattern)
+		}
+		if p.Type == ParamDuration {
+			d, _ := time.ParseDuration(x)
+			h := d.Hours()
+			n = &h
+		} else {
+			l := float64(len(x))
+			if p.Min != nil && l < *p.Min || p.Max != nil && l > *p.Max {
+				return fmt.Errorf("must be %v to %v characters long", fmtBound(p.Min), fmtBound(p.Max))
+			}
+			return nil
+		}
+	}
+	if n != nil {
+		if p.Min != nil && *n < *p.Min {
+			return fmt.Errorf("must be at least %v", *p.Min)
+		}
+		if p.Max != nil && *n > *p.Max {
+			return fmt.Errorf("must be at most %v", *p.Max)
+		}
+	}
+	return nil
+}
+
+func fmtBound(b *float64) string {
+	if b == nil {
+		return "any"
+	}
+	return strconv.FormatFloat(*b, 'f', -1, 64)
+}
+
+// EvalFootprint evaluates the template's footprint for the parameters.
+// An empty expression counts as 0.
+func (t *Template) EvalFootprint(ev Evaluator, params map[string]any) (Footprint, error) {
+	var fp Footprint
+	var fe []FieldError
+	for _, x := range []struct {
+		field, expr string
+		dst         *float64
+	}{{"cores", t.Footprint.Cores, &fp.Cores}, {"memory", t.Footprint.Memory, &fp.Memory}, {"cost_per_hour", t.Footprint.CostPerHour, &fp.CostPerHour}} {
+		if x.expr == "" {
+			continue
+		}
+		v, err := ev.Eval(x.expr, params)
+		if err != nil || v < 0 {
+			msg := "evaluates to a negative number"
+			if err != nil {
+				msg = err.Error()
+			}
+			fe = append(fe, FieldError{"footprint." + x.field, "expression", msg})
+			continue
+		}
+		*x.dst = v
+	}
+	if len(fe) > 0 {
+		return fp, Invalid(fe...)
+	}
+	return fp, nil
+}
+
+// TemplateFields are the fields of templates that where and sort may name.
+var TemplateFields = Fields{
+	"_id": KindString, "_created": KindTime, "_updated": KindTime, "name": KindString,
+	"driver": KindString, "resource_type": KindString, "is_active": KindBool,
+}
+
+// TemplateUpdate is a partial update of a template.
+type TemplateUpdate struct {
+	Name, Description, ResourceType *string
+	Params                          *[]Param
+	Footprint                       *FootprintExprs
+	TTLDefault, TTLMax              *time.Duration
+	ExtensionMax                    *time.Duration
+	Approval                        *ApprovalPolicy
+	Config                          *map[string]any
+	IsActive                        *bool
+}
+
+// TemplateService manages the catalog.
+type TemplateService interface {
+	FindTemplateByID(ctx context.Context, id string) (*Template, error)
+	FindTemplates(ctx context.Context, q Query) ([]*Template, int, error)
+	CreateTemplate(ctx context.Context, t *Template) error
+	UpdateTemplate(ctx context.Context, id string, upd TemplateUpdate, ifMatch string) (*Template, error)
+}
