@@ -1,0 +1,398 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// RequestService implements purser.RequestService, and the transitions
+// workers make.
+type RequestService struct{ db *DB }
+
+// NewRequestService returns the provision request service over db.
+func NewRequestService(db *DB) *RequestService { return &RequestService{db: db} }
+
+var _ purser.RequestService = (*RequestService)(nil)
+
+var requestColumns = columns{plain: map[string]string{
+	"_id": "id", "_created": "created_at", "_updated": "updated_at", "status": "status",
+	"requested_by": "requested_by", "reviewed_by": "reviewed_by", "resource_template": "resource_template",
+	"resource_type": "resource_type", "request_type": "request_type", "expires_by": "expires_by",
+}}
+
+const requestSelect = `id, description, expires_by, requested_by, reviewed_by, review_comment, resource_type, resource_template,
+	resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, extended, outputs IS NOT NULL,
+	last_error, reminders_sent, version, created_at, updated_at`
+
+type requestRow struct {
+	purser.Request
+	params                    string
+	reviewedBy                *string
+	expires, created, updated int64
+}
+
+func scanRequest(r Row) (*requestRow, error) {
+	var q requestRow
+	f := &q.Footprint
+	err := r.Scan(&q.ID, &q.Description, &q.expires, &q.RequestedBy, &q.reviewedBy, &q.ReviewComment, &q.ResourceType, &q.ResourceTemplate,
+		&q.params, &q.RequestType, &q.Status, &f.Cores, &f.Memory, &f.CostPerHour, &q.EstimatedCost, &q.Extended, &q.HasOutputs,
+		&q.LastError, &q.RemindersSent, &q.Version, &q.created, &q.updated)
+	return &q, err
+}
+
+func (r *requestRow) domain() *purser.Request {
+	q := r.Request
+	if r.reviewedBy != nil {
+		q.ReviewedBy = *r.reviewedBy
+	}
+	q.ExpiresBy, q.Created, q.Updated = fromMicros(r.expires), fromMicros(r.created), fromMicros(r.updated)
+	_ = json.Unmarshal([]byte(r.params), &q.ResourceParameters)
+	return &q
+}
+
+func (s *RequestService) find(ctx context.Context, q Querier, id string) (*purser.Request, error) {
+	r, err := scanRequest(q.QueryRow(ctx, "SELECT "+requestSelect+" FROM requests WHERE id = ?", id))
+	if err != nil {
+		return nil, s.db.translate(err, "provision request "+id)
+	}
+	return r.domain(), nil
+}
+
+// FindRequestByID returns a request: one's own, or any for reviewers.
+func (s *RequestService) FindRequestByID(ctx context.Context, id string) (*purser.Request, error) {
+	r, err := s.find(ctx, s.db.Read, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := purser.Authorize(ctx, purser.ActionRequestReview, r.RequestedBy); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// FindRequests lists requests: one's own, or all for reviewers.
+func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*purser.Request, int, error) {
+	where, err := requestColumns.where(q.Where)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
+		uid, cerr := callerID(ctx)
+		if cerr != nil {
+			return nil, 0, cerr
+		}
+		where = append(where, sqExpr("requested_by = ?", uid))
+	}
+	return list(ctx, s.db, listSpec[requestRow, purser.Request]{
+		from: "requests", selectCols: requestSelect, where: where,
+		orderBy: requestColumns.orderBy(q.Sort, "id"), query: q, scan: scanRequest, domain: (*requestRow).domain,
+	})
+}
+
+// onBehalf resolves who a body names (requested_by, reviewed_by): it must
+// be the caller, unless the caller is an admin acting for that user.
+// It returns the user and, when acting for another, that user's id for the audit.
+func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field string) (*purser.User, string, error) {
+	a := purser.ActorFromContext(ctx)
+	if a == nil || (a.User == nil && !a.System) {
+		return nil, "", purser.Errorf(purser.EUNAUTHORIZED, "authentication required")
+	}
+	if named == "" || (a.User != nil && named == a.User.ID) {
+		if a.User == nil {
+			return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "required", Message: "is required"})
+		}
+		return a.User, "", nil
+	}
+	if a.User != nil && !a.User.HasRole(purser.RoleAdmin) {
+		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: field + " must be you (only admins act for others)",
+			Fields: []purser.FieldError{{Field: field, Rule: "self", Message: "must name the caller"}}}
+	}
+	u, err := NewUserService(s.db).findUser(ctx, q, "u.id = ?", named)
+	if purser.ErrorCode(err) == purser.ENOTFOUND {
+		return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "exists", Message: "names no user"})
+	} else if err != nil {
+		return nil, "", err
+	}
+	if !u.IsActive {
+		return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "active", Message: "names an inactive user"})
+	}
+	return u, named, nil
+}
+
+// CreateRequest submits a request. Its parameters are checked against the
+// template, its footprint estimated, and it is refused when it cannot fit
+// the requester's quota beside what is already held.
+func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInput) (*purser.Request, error) {
+	var out *purser.Request
+	err := s.db.WithTx(ctx, func(tx Tx) error {
+		owner, actingFor, err := s.onBehalf(ctx, tx, in.RequestedBy, "requested_by")
+		if err != nil {
+			return err
+		}
+		t, err := NewTemplateService(s.db).find(ctx, tx, in.ResourceTemplate)
+		if purser.ErrorCode(err) == purser.ENOTFOUND {
+			return purser.Invalid(purser.FieldError{Field: "resource_template", Rule: "exists", Message: "names no template"})
+		} else if err != nil {
+			return err
+		}
+		if !t.IsActive {
+			return purser.Invalid(purser.FieldError{Field: "resource_template", Rule: "active", Message: "template " + t.ID + " is inactive"})
+		}
+		r, err := s.newRequest(t, owner, in)
+		if err != nil {
+			return err
+		}
+		if err := s.db.Lock(ctx, tx, "quota:"+owner.ID); err != nil {
+			return err
+		}
+		checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
+		if err != nil {
+			return err
+		}
+		if err := purser.QuotaError(checks); err != nil {
+			return err
+		}
+		if err := s.insert(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := s.db.audit(ctx, tx, "request.create", "provisionRequest", r.ID, nil, snapshot(r), actingFor); err != nil {
+			return err
+		}
+		out = r
+		return s.db.InsertJob(ctx, tx, AnalyseArgs{RequestID: r.ID}, unique)
+	})
+	return out, err
+}
+
+func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in purser.RequestInput) (*purser.Request, error) {
+	var fe []purser.FieldError
+	params, err := t.ValidateParams(in.ResourceParameters)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := t.EvalFootprint(s.db.Evaluator, params)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.now()
+	var expires time.Time
+	switch {
+	case in.ExpiresBy != nil:
+		expires = in.ExpiresBy.UTC().Truncate(time.Microsecond)
+		if !expires.After(now) {
+			fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "future", Message: "must be in the future"})
+		}
+	case in.TTL != 0:
+		expires = now.Add(in.TTL)
+	default:
+		expires = now.Add(t.TTLDefault)
+	}
+	if expires.Sub(now) > t.TTLMax+time.Minute {
+		fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "max_ttl",
+			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
+	}
+	rt := in.ResourceType
+	if rt == "" {
+		rt = t.ResourceType
+	} else if rt != t.ResourceType {
+		fe = append(fe, purser.FieldError{Field: "resource_type", Rule: "template", Message: "template " + t.ID + " makes " + t.ResourceType})
+	}
+	typ := in.RequestType
+	if typ == "" {
+		typ = purser.RequestTemporary
+	} else if typ != purser.RequestTemporary && typ != purser.RequestPermanent {
+		fe = append(fe, purser.FieldError{Field: "request_type", Rule: "enum", Message: "must be TEMPORARY or PERMANENT"})
+	}
+	if len(in.Description) > 1000 {
+		fe = append(fe, purser.FieldError{Field: "description", Rule: "max_length", Message: "must be at most 1000 characters"})
+	}
+	if len(fe) > 0 {
+		return nil, purser.Invalid(fe...)
+	}
+	return &purser.Request{
+		Meta:        purser.Meta{ID: purser.NewID(), Created: now, Updated: now, Version: 1},
+		Description: in.Description, ExpiresBy: expires, RequestedBy: owner.ID,
+		ResourceType: rt, ResourceTemplate: t.ID, ResourceParameters: params, RequestType: typ,
+		Status: purser.StatusRequested, Footprint: fp, EstimatedCost: fp.CostPerHour * expires.Sub(now).Hours(),
+	}, nil
+}
+
+func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request) error {
+	params, _ := json.Marshal(r.ResourceParameters)
+	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template,
+		resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, string(params), r.RequestType,
+		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
+	if err != nil {
+		return fmt.Errorf("insert request: %w", err)
+	}
+	return nil
+}
+
+// snapshot is what the audit log keeps of a request.
+func snapshot(r *purser.Request) map[string]any {
+	return map[string]any{"status": r.Status, "expires_by": r.ExpiresBy, "reviewed_by": r.ReviewedBy,
+		"extended": r.Extended, "footprint": r.Footprint}
+}
+
+// save writes a request's mutable fields, checking its version.
+func (s *RequestService) save(ctx context.Context, tx Tx, r *purser.Request) error {
+	r.Updated = s.db.now()
+	n, err := tx.Exec(ctx, `UPDATE requests SET status = ?, reviewed_by = ?, review_comment = ?, expires_by = ?, extended = ?,
+		last_error = ?, reminders_sent = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+		r.Status, nullable(r.ReviewedBy), r.ReviewComment, micros(r.ExpiresBy), r.Extended, r.LastError, r.RemindersSent,
+		micros(r.Updated), r.ID, r.Version)
+	if err != nil {
+		return fmt.Errorf("save request: %w", err)
+	}
+	if n == 0 {
+		return purser.Errorf(purser.ECONFLICT, "provision request %s changed meanwhile; try again", r.ID)
+	}
+	r.Version++
+	return nil
+}
+
+func link(r *purser.Request) string { return "/api/v1/provisionRequests/" + r.ID }
+
+func msg(r *purser.Request, user, event, title, desc string) purser.Message {
+	return purser.Message{User: user, Event: event, Title: title, Description: desc, Link: link(r)}
+}
+
+// ActOnRequest performs a person's action on a request.
+func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.RequestAction, rv purser.Review) (*purser.Request, error) {
+	var out *purser.Request
+	err := s.db.WithTx(ctx, func(tx Tx) error {
+		r, err := s.find(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		actingFor := ""
+		switch a {
+		case purser.ActApprove, purser.ActReject:
+			var reviewer *purser.User
+			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy); err != nil {
+				return err
+			}
+			r.ReviewedBy, r.ReviewComment = reviewer.ID, rv.Comment
+		case purser.ActRevoke:
+			if err := purser.Authorize(ctx, purser.ActionUserWrite, r.RequestedBy); err != nil {
+				return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester may revoke a request"}
+			}
+		case purser.ActRetry, purser.ActPurge:
+			if err := purser.Authorize(ctx, purser.ActionRequestAny, r.RequestedBy); err != nil {
+				return err
+			}
+		default:
+			return purser.Errorf(purser.EBADREQUEST, "unknown action %q", a)
+		}
+		if a == purser.ActApprove {
+			if err := s.reserve(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		out = r
+		return s.apply(ctx, tx, r, a, actingFor)
+	})
+	return out, err
+}
+
+// reviewer checks that the caller (or, for an admin, the user it names)
+// may review r: a devops or admin user who is not the requester.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string) (*purser.User, string, error) {
+	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
+		return nil, "", err
+	}
+	u, actingFor, err := s.onBehalf(ctx, tx, named, "reviewed_by")
+	if err != nil {
+		return nil, "", err
+	}
+	if !u.HasRole(purser.RoleDevOps) && !u.HasRole(purser.RoleAdmin) {
+		return nil, "", purser.Invalid(purser.FieldError{Field: "reviewed_by", Rule: "role", Message: "must hold the devops or admin role"})
+	}
+	if u.ID == r.RequestedBy {
+		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: "you cannot review your own request"}
+	}
+	return u, actingFor, nil
+}
+
+// reserve checks, under the requester's lock, that r still fits its quota
+// beside everything already approved. Concurrent approvals serialise here.
+func (s *RequestService) reserve(ctx context.Context, tx Tx, r *purser.Request) error {
+	if err := s.db.Lock(ctx, tx, "quota:"+r.RequestedBy); err != nil {
+		return err
+	}
+	owner, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
+	if err != nil {
+		return err
+	}
+	checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
+	if err != nil {
+		return err
+	}
+	return purser.QuotaError(checks)
+}
+
+// apply moves r by the action, writes it, audits it and inserts the jobs
+// and notifications the transition implies, all in tx.
+func (s *RequestService) apply(ctx context.Context, tx Tx, r *purser.Request, a purser.RequestAction, actingFor string) error {
+	before := snapshot(r)
+	next, err := r.Status.Next(a)
+	if err != nil {
+		return err
+	}
+	r.Status = next
+	if err := s.save(ctx, tx, r); err != nil {
+		return err
+	}
+	if err := s.db.audit(ctx, tx, "request."+string(a), "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
+		return err
+	}
+	var msgs []purser.Message
+	switch a {
+	case purser.ActApprove:
+		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventApproved, "Provision request approved",
+			fmt.Sprintf("Your provision request %s (%s) has been APPROVED; provisioning starts now.", r.ID, r.ResourceTemplate)))
+		err = s.db.InsertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
+	case purser.ActReject:
+		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventRejected, "Provision request rejected",
+			fmt.Sprintf("Your provision request %s (%s) has been REJECTED. %s", r.ID, r.ResourceTemplate, r.ReviewComment)))
+	case purser.ActRetry:
+		if r.Status == purser.StatusInitiated {
+			err = s.db.InsertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
+		} else {
+			err = s.db.InsertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
+		}
+	case purser.ActPurge:
+		err = s.db.InsertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
+	}
+	if err != nil {
+		return err
+	}
+	return s.db.enqueue(ctx, tx, msgs...)
+}
+
+// RequestOutputs returns an environment's outputs to its owner or an admin.
+func (s *RequestService) RequestOutputs(ctx context.Context, id string) (map[string]string, error) {
+	var sealed *string
+	var owner string
+	if err := s.db.Read.QueryRow(ctx, "SELECT requested_by, outputs FROM requests WHERE id = ?", id).Scan(&owner, &sealed); err != nil {
+		return nil, s.db.translate(err, "provision request "+id)
+	}
+	if err := purser.Authorize(ctx, purser.ActionOutputsAny, owner); err != nil {
+		return nil, &purser.Error{Code: purser.EFORBIDDEN, Message: "outputs are shown only to the requester and admins"}
+	}
+	out := map[string]string{}
+	if sealed == nil {
+		return out, nil
+	}
+	plain, err := s.db.Sealer.Open(*sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open outputs of %s: %w", id, err)
+	}
+	return out, json.Unmarshal([]byte(plain), &out)
+}
