@@ -25,9 +25,12 @@ var rules = []struct {
 	{"internal/sqldb", []string{"."}, "the SQL services know the domain, not the engines, the API or the workers"},
 	{"internal/sqlite", []string{".", "internal/sqldb", "internal/storetest"}, "an engine wraps sqldb; its tests run the conformance suite"},
 	{"internal/postgres", []string{".", "internal/sqldb", "internal/storetest"}, "an engine wraps sqldb; its tests run the conformance suite"},
-	{"internal/storetest", []string{".", "internal/sqldb"}, "the suite drives services through the domain interfaces"},
+	{"internal/storetest", []string{".", "internal/sqldb", "internal/footprint"}, "the suite drives services through the domain interfaces, equipped as the server equips them"},
 	{"internal/api", []string{"."}, "handlers speak to domain interfaces only; authorization lives in the services (tests may wire a real store)"},
-	{"internal/worker", []string{".", "internal/sqldb"}, "workers act on the store, never through the HTTP layer"},
+	{"internal/worker", []string{".", "internal/sqldb", "internal/notify"}, "workers act on the store and deliver notifications, never through the HTTP layer"},
+	{"internal/notify", []string{"."}, "channels know notifications, not where they are stored"},
+	{"internal/footprint", []string{"."}, "the evaluator implements a domain interface"},
+	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
 }
 
 // testOnly lists extra imports test files may make.

@@ -22,13 +22,37 @@ import (
 // use ${VAR} to take secrets from the environment. Fields tagged secret
 // are redacted by --print-config.
 type Config struct {
-	Listen          string        `koanf:"listen" yaml:"listen"`
-	DataDir         string        `koanf:"data_dir" yaml:"data_dir"`
-	Database        string        `koanf:"database" yaml:"database" secret:"url"`
-	BootstrapToken  string        `koanf:"bootstrap_token" yaml:"bootstrap_token" secret:"true"`
+	Listen         string `koanf:"listen" yaml:"listen"`
+	DataDir        string `koanf:"data_dir" yaml:"data_dir"`
+	Database       string `koanf:"database" yaml:"database" secret:"url"`
+	BootstrapToken string `koanf:"bootstrap_token" yaml:"bootstrap_token" secret:"true"`
+	// SecretKey encrypts secrets at rest: 32 bytes, base64. Empty with
+	// SQLite: one is made in data_dir/secret.key. PostgreSQL replicas must
+	// share one, so there it is required.
+	SecretKey       string        `koanf:"secret_key" yaml:"secret_key" secret:"true"`
+	PublicURL       string        `koanf:"public_url" yaml:"public_url"`
 	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
 	Log             LogConfig     `koanf:"log" yaml:"log"`
 	Workers         WorkersConfig `koanf:"workers" yaml:"workers"`
+	SMTP            SMTPConfig    `koanf:"smtp" yaml:"smtp"`
+	Sim             SimConfig     `koanf:"sim" yaml:"sim"`
+}
+
+// SMTPConfig is the mail server notifications go through.
+type SMTPConfig struct {
+	Host               string `koanf:"host" yaml:"host"`
+	Port               int    `koanf:"port" yaml:"port"`
+	Username           string `koanf:"username" yaml:"username"`
+	Password           string `koanf:"password" yaml:"password" secret:"true"`
+	From               string `koanf:"from" yaml:"from"`
+	TLS                string `koanf:"tls" yaml:"tls"` // starttls, opportunistic, tls, none
+	InsecureSkipVerify bool   `koanf:"insecure_skip_verify" yaml:"insecure_skip_verify"`
+}
+
+// SimConfig sets the simulated cloud's defaults (templates may override).
+type SimConfig struct {
+	Delay       time.Duration `koanf:"delay" yaml:"delay"`
+	FailureRate float64       `koanf:"failure_rate" yaml:"failure_rate"`
 }
 
 // LogConfig sets logging.
@@ -39,7 +63,12 @@ type LogConfig struct {
 
 // WorkersConfig sizes the job queue.
 type WorkersConfig struct {
-	Max int `koanf:"max" yaml:"max"`
+	Max         int           `koanf:"max" yaml:"max"`
+	MaxAttempts int           `koanf:"max_attempts" yaml:"max_attempts"`
+	JobTimeout  time.Duration `koanf:"job_timeout" yaml:"job_timeout"`
+	RescueAfter time.Duration `koanf:"rescue_after" yaml:"rescue_after"`
+	RetryBase   time.Duration `koanf:"retry_base" yaml:"retry_base"`
+	ExpireEvery time.Duration `koanf:"expire_every" yaml:"expire_every"`
 }
 
 // DefaultConfig returns the embedded default: SQLite in ./purser-data.
@@ -49,7 +78,9 @@ func DefaultConfig() Config {
 		DataDir:         "./purser-data",
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info", Format: "json"},
-		Workers:         WorkersConfig{Max: 10},
+		Workers: WorkersConfig{Max: 10, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
+			RetryBase: 10 * time.Second, ExpireEvery: time.Minute},
+		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 	}
 }
 
@@ -126,6 +157,15 @@ func (c Config) Validate() error {
 	if c.Workers.Max < 1 {
 		return fmt.Errorf("config: workers.max must be at least 1")
 	}
+	if c.Workers.MaxAttempts < 1 {
+		return fmt.Errorf("config: workers.max_attempts must be at least 1")
+	}
+	if c.Workers.RescueAfter <= c.Workers.JobTimeout {
+		return fmt.Errorf("config: workers.rescue_after must be longer than workers.job_timeout")
+	}
+	if c.Sim.FailureRate < 0 || c.Sim.FailureRate > 1 {
+		return fmt.Errorf("config: sim.failure_rate must be between 0 and 1")
+	}
 	switch c.Log.Format {
 	case "json", "text":
 	default:
@@ -149,10 +189,18 @@ func (c Config) SQLitePath() string {
 
 // Redacted returns a copy with every secret replaced, for printing.
 func (c Config) Redacted() Config {
-	v := reflect.ValueOf(&c).Elem()
+	redact(reflect.ValueOf(&c).Elem())
+	return c
+}
+
+func redact(v reflect.Value) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := v.Field(i)
+		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(time.Time{}) {
+			redact(f)
+			continue
+		}
 		switch t.Field(i).Tag.Get("secret") {
 		case "true":
 			if f.String() != "" {
@@ -167,7 +215,6 @@ func (c Config) Redacted() Config {
 			}
 		}
 	}
-	return c
 }
 
 // ensureDataDir creates the data directory, private to its owner.

@@ -2,19 +2,29 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/driver/sim"
+	"github.com/purserhq/purser/internal/footprint"
+	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
@@ -33,11 +43,12 @@ type queue interface {
 	Stopped() <-chan struct{}
 }
 
-// store is an open database of either engine.
+// store is an open database of either engine, with its queue and drivers.
 type store struct {
-	db    *sqldb.DB
-	queue queue
-	close func() error
+	db      *sqldb.DB
+	queue   queue
+	drivers map[string]purser.Driver
+	close   func() error
 }
 
 func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
@@ -52,34 +63,97 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 }
 
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*store, error) {
+	key, err := loadSecretKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := sqldb.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	simDriver, err := sim.Open(filepath.Join(cfg.DataDir, "sim"))
+	if err != nil {
+		return nil, fmt.Errorf("sim driver: %w", err)
+	}
+	simDriver.Delay, simDriver.FailureRate = cfg.Sim.Delay, cfg.Sim.FailureRate
+	drivers := map[string]purser.Driver{sim.Name: simDriver}
+
+	st := &store{drivers: drivers}
+	var newQueue func(*river.Config) (queue, error)
 	if cfg.IsPostgres() {
 		s, err := postgres.Open(ctx, cfg.Database, logger)
 		if err != nil {
 			return nil, err
 		}
-		q, err := s.NewQueue(worker.Config(s.DB, logger, cfg.Workers.Max))
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("queue: %w", err)
-		}
+		st.db, st.close = s.DB, s.Close
+		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
 		reg.MustRegister(postgres.NewPoolCollector(s.Pool))
-		return &store{db: s.DB, queue: q, close: s.Close}, nil
+	} else {
+		s, err := sqlite.Open(ctx, cfg.SQLitePath(), logger)
+		if err != nil {
+			return nil, err
+		}
+		st.db, st.close = s.DB, s.Close
+		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
+		w, r := s.SQLDB()
+		reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
+	}
+	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
+	st.db.Drivers = map[string][]string{}
+	for name, d := range drivers {
+		st.db.Drivers[name] = d.ResourceTypes()
+	}
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + cfg.Listen
+	}
+	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP)}
+	w := cfg.Workers
+	st.queue, err = newQueue(worker.Config(
+		worker.Deps{DB: st.db, Drivers: drivers, Sender: sender, Logger: logger},
+		worker.Options{MaxWorkers: w.Max, MaxAttempts: w.MaxAttempts, JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter,
+			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery}))
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	return st, nil
+}
+
+// loadSecretKey returns the key that seals secrets at rest: the configured
+// one, or (SQLite only) one kept in data_dir/secret.key, made on first start.
+func loadSecretKey(cfg Config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		key, err := base64.StdEncoding.DecodeString(cfg.SecretKey)
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("config: secret_key must be 32 bytes in base64 (make one with: head -c32 /dev/urandom | base64)")
+		}
+		return key, nil
+	}
+	if cfg.IsPostgres() {
+		return nil, fmt.Errorf("config: secret_key is required with PostgreSQL, so that every replica seals and opens secrets alike (make one with: head -c32 /dev/urandom | base64)")
 	}
 	if err := cfg.ensureDataDir(); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	s, err := sqlite.Open(ctx, cfg.SQLitePath(), logger)
-	if err != nil {
+	path := filepath.Join(cfg.DataDir, "secret.key")
+	if data, err := os.ReadFile(path); err == nil {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("%s is not a 32-byte base64 key", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	q, err := s.NewQueue(worker.Config(s.DB, logger, cfg.Workers.Max))
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("queue: %w", err)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
 	}
-	w, r := s.SQLDB()
-	reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
-	return &store{db: s.DB, queue: q, close: s.Close}, nil
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
 }
 
 // runServer runs the API and the workers until ctx is cancelled, then

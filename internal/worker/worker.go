@@ -1,94 +1,111 @@
 // Package worker holds Purser's job handlers and the River configuration
 // they run under. Handlers are idempotent and respect ctx; cmd/purser
-// registers them explicitly.
+// registers them explicitly through Config.
 package worker
 
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
-// Defaults from DESIGN.md: five attempts with River's exponential backoff.
-const (
-	MaxAttempts = 5
-	JobTimeout  = 10 * time.Minute
-)
+// Options tune the queue. Zero values take DESIGN.md's defaults.
+type Options struct {
+	MaxWorkers  int
+	MaxAttempts int           // default 5
+	JobTimeout  time.Duration // default 10 min
+	// RescueAfter is when a job still "running" is taken for dead (its
+	// process crashed) and retried; it must exceed JobTimeout.
+	RescueAfter time.Duration
+	// RetryBase is the first retry's delay; each next one doubles it.
+	RetryBase time.Duration
+	// ExpireEvery is how often expiry and reminders run (on the leader).
+	ExpireEvery time.Duration
+}
 
-// Config returns the River configuration: the queues, the workers and the
+func (o *Options) defaults() {
+	if o.MaxWorkers == 0 {
+		o.MaxWorkers = 10
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = 5
+	}
+	if o.JobTimeout == 0 {
+		o.JobTimeout = 10 * time.Minute
+	}
+	if o.RescueAfter <= o.JobTimeout {
+		o.RescueAfter = o.JobTimeout + 5*time.Minute
+	}
+	if o.RetryBase == 0 {
+		o.RetryBase = 10 * time.Second
+	}
+	if o.ExpireEvery == 0 {
+		o.ExpireEvery = time.Minute
+	}
+}
+
+// Deps are what the handlers work with.
+type Deps struct {
+	DB      *sqldb.DB
+	Drivers map[string]purser.Driver
+	Sender  *notify.Sender
+	Logger  *slog.Logger
+}
+
+// Config returns the River configuration: the queues, every worker and the
 // periodic jobs (which run on the elected leader only).
-func Config(db *sqldb.DB, logger *slog.Logger, maxWorkers int) *river.Config {
+func Config(d Deps, o Options) *river.Config {
+	o.defaults()
+	reqs := sqldb.NewRequestService(d.DB)
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &TokenCleanupWorker{DB: db})
+	river.AddWorker(workers, &TokenCleanupWorker{DB: d.DB})
+	river.AddWorker(workers, &AnalyseWorker{Requests: reqs})
+	river.AddWorker(workers, &ProvisionWorker{Requests: reqs, Drivers: d.Drivers})
+	river.AddWorker(workers, &PurgeWorker{Requests: reqs, Drivers: d.Drivers})
+	river.AddWorker(workers, &NotifyWorker{DB: d.DB, Sender: d.Sender})
+	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
-		Logger:      logger.With("component", "queue"),
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
-		Workers:     workers,
-		MaxAttempts: MaxAttempts,
-		JobTimeout:  JobTimeout,
+		Logger:               d.Logger.With("component", "queue"),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}},
+		Workers:              workers,
+		MaxAttempts:          o.MaxAttempts,
+		JobTimeout:           o.JobTimeout,
+		RescueStuckJobsAfter: o.RescueAfter,
+		RetryPolicy:          &Backoff{Base: o.RetryBase},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return TokenCleanupArgs{}, nil
+			}, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(o.ExpireEvery), func() (river.JobArgs, *river.InsertOpts) {
+				return sqldb.ExpireArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
 }
 
-// TokenRetention is how long revoked and expired tokens stay listed.
-const TokenRetention = 30 * 24 * time.Hour
+// Backoff retries after Base, 2 Base, 4 Base... with 10 % jitter.
+type Backoff struct{ Base time.Duration }
 
-// TokenCleanupArgs deletes tokens revoked or expired over TokenRetention ago.
-type TokenCleanupArgs struct{}
-
-// Kind names the job.
-func (TokenCleanupArgs) Kind() string { return "token_cleanup" }
-
-// TokenCleanupWorker works TokenCleanupArgs.
-type TokenCleanupWorker struct {
-	river.WorkerDefaults[TokenCleanupArgs]
-	DB *sqldb.DB
+// NextRetry implements river.ClientRetryPolicy.
+func (b *Backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	d := b.Base << min(max(job.Attempt-1, 0), 20)
+	d += time.Duration(float64(d) * 0.1 * rand.Float64())
+	return time.Now().Add(d)
 }
 
-// Work deletes stale tokens; running it twice is harmless.
-func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenCleanupArgs]) error {
-	n, err := w.DB.DeleteStaleTokens(ctx, w.DB.NowFunc().Add(-TokenRetention))
-	if err != nil {
-		return err
-	}
-	w.DB.Logger.InfoContext(ctx, "deleted stale tokens", "count", n)
-	return nil
-}
+// final reports whether this attempt is the job's last.
+func final(job *rivertype.JobRow) bool { return job.Attempt >= job.MaxAttempts }
 
-// JobCollector exports River's jobs by kind and state as the gauge
-// purser_jobs, read from the database at scrape time.
-type JobCollector struct {
-	DB   *sqldb.DB
-	desc *prometheus.Desc
-}
-
-// NewJobCollector returns a collector over db's jobs.
-func NewJobCollector(db *sqldb.DB) *JobCollector {
-	return &JobCollector{DB: db, desc: prometheus.NewDesc("purser_jobs", "Jobs in the queue by kind and state.", []string{"kind", "state"}, nil)}
-}
-
-// Describe implements prometheus.Collector.
-func (c *JobCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-// Collect implements prometheus.Collector.
-func (c *JobCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	counts, err := c.DB.JobCounts(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.desc, err)
-		return
-	}
-	for _, jc := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(jc.Count), jc.Kind, jc.State)
-	}
+// detached keeps the values of ctx but not its cancellation, to record a
+// result after the job's own context ended.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }

@@ -1,0 +1,93 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/notify"
+	"github.com/purserhq/purser/internal/notify/smtptest"
+)
+
+var note = purser.Notification{ID: "n1", Event: purser.EventDeployed, Title: "Environment ready",
+	Description: "Your environment r1 is DEPLOYED.", Link: "/api/v1/provisionRequests/r1", Created: time.Now()}
+
+func TestEmailOverSTARTTLSWithAuth(t *testing.T) {
+	srv := smtptest.Start(t)
+	s := &notify.Sender{BaseURL: "http://purser.example", SMTP: notify.SMTP{Host: srv.Host, Port: srv.Port, Username: srv.Username,
+		Password: srv.Password, From: "purser@example.com", TLS: "starttls", InsecureSkipVerify: true}}
+	n := note
+	n.Channel = purser.ChannelEmail
+	if err := s.Send(context.Background(), notify.Recipient{Email: "bbb@xyz.com"}, n); err != nil {
+		t.Fatal(err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || msgs[0].To[0] != "bbb@xyz.com" || !strings.Contains(msgs[0].Data, "Subject: [Purser] Environment ready") ||
+		!strings.Contains(msgs[0].Data, "http://purser.example/api/v1/provisionRequests/r1") {
+		t.Fatalf("received %+v", msgs)
+	}
+	t.Run("ErrWrongPassword", func(t *testing.T) {
+		bad := *s
+		bad.SMTP.Password = "wrong"
+		if err := bad.Send(context.Background(), notify.Recipient{Email: "bbb@xyz.com"}, n); err == nil {
+			t.Fatal("sent with a wrong password")
+		}
+	})
+}
+
+func TestWebhookIsSigned(t *testing.T) {
+	secret := "whsec-123"
+	var got notify.WebhookPayload
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts := r.Header.Get("X-Purser-Timestamp")
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || time.Since(time.Unix(sec, 0)) > 5*time.Minute {
+			http.Error(w, "stale", 400)
+			return
+		}
+		if r.Header.Get("X-Purser-Signature") != notify.Signature(secret, ts, body) {
+			http.Error(w, "bad signature", 401)
+			return
+		}
+		_ = json.Unmarshal(body, &got)
+	}))
+	defer srv.Close()
+	s := &notify.Sender{BaseURL: "http://purser.example"}
+	n := note
+	n.Channel = purser.ChannelWebhook
+	if err := s.Send(context.Background(), notify.Recipient{Username: "bbb", WebhookURL: srv.URL, WebhookSecret: secret}, n); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event != purser.EventDeployed || got.User != "bbb" {
+		t.Fatalf("payload %+v", got)
+	}
+	if err := s.Send(context.Background(), notify.Recipient{WebhookURL: srv.URL, WebhookSecret: "wrong"}, n); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a receiver refusing the signature: %v", err)
+	}
+}
+
+func TestSlackBlocks(t *testing.T) {
+	var body map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	n := note
+	n.Channel = purser.ChannelSlack
+	if err := (&notify.Sender{}).Send(context.Background(), notify.Recipient{SlackWebhook: srv.URL}, n); err != nil {
+		t.Fatal(err)
+	}
+	blocks, _ := body["blocks"].([]any)
+	if len(blocks) < 2 || !strings.Contains(body["text"].(string), "Environment ready") {
+		t.Fatalf("slack body %v", body)
+	}
+}

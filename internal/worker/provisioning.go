@@ -1,0 +1,145 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/notify"
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+// AnalyseWorker estimates new requests and auto-approves what may be.
+type AnalyseWorker struct {
+	river.WorkerDefaults[sqldb.AnalyseArgs]
+	Requests *sqldb.RequestService
+}
+
+// Work implements river.Worker.
+func (w *AnalyseWorker) Work(ctx context.Context, job *river.Job[sqldb.AnalyseArgs]) error {
+	return w.Requests.Analyse(ctx, job.Args.RequestID)
+}
+
+// ProvisionWorker creates environments through their template's driver.
+type ProvisionWorker struct {
+	river.WorkerDefaults[sqldb.ProvisionArgs]
+	Requests *sqldb.RequestService
+	Drivers  map[string]purser.Driver
+}
+
+// Work moves the request to INITIATED, calls the driver (idempotent, so a
+// retry after a crash converges) and records DEPLOYED, or on the last
+// attempt FAILED.
+func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.ProvisionArgs]) error {
+	id := job.Args.RequestID
+	r, proceed, err := w.Requests.StartProvision(ctx, id)
+	if err != nil || !proceed {
+		return err
+	}
+	env, t, err := w.Requests.Environment(ctx, r)
+	if err != nil {
+		return err
+	}
+	d, ok := w.Drivers[t.Driver]
+	var out map[string]string
+	if !ok {
+		err = fmt.Errorf("no driver %q on this server", t.Driver)
+	} else {
+		out, err = d.Provision(ctx, env)
+	}
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	howTo := "Read its outputs with `purser request get " + id + " --outputs` or GET /api/v1/provisionRequests/" + id + "/outputs."
+	if ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow)); ferr != nil {
+		return ferr
+	}
+	if err != nil && !final(job.JobRow) {
+		return err // River retries with backoff
+	}
+	return nil
+}
+
+// PurgeWorker destroys environments.
+type PurgeWorker struct {
+	river.WorkerDefaults[sqldb.PurgeArgs]
+	Requests *sqldb.RequestService
+	Drivers  map[string]purser.Driver
+}
+
+// Work destroys the environment of a PURGE_INITIATED request and records
+// PURGED, or on the last attempt PURGE_FAILED.
+func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs]) error {
+	id := job.Args.RequestID
+	r, proceed, err := w.Requests.PurgeTarget(ctx, id)
+	if err != nil || !proceed {
+		return err
+	}
+	env, t, err := w.Requests.Environment(ctx, r)
+	if err != nil {
+		return err
+	}
+	if d, ok := w.Drivers[t.Driver]; !ok {
+		err = fmt.Errorf("no driver %q on this server", t.Driver)
+	} else {
+		err = d.Destroy(ctx, env)
+	}
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if ferr := w.Requests.FinishPurge(rctx, id, err, final(job.JobRow)); ferr != nil {
+		return ferr
+	}
+	if err != nil && !final(job.JobRow) {
+		return err
+	}
+	return nil
+}
+
+// NotifyWorker delivers one notification. A failure never touches the
+// transition that caused it: it is recorded and retried.
+type NotifyWorker struct {
+	river.WorkerDefaults[sqldb.NotifyArgs]
+	DB     *sqldb.DB
+	Sender *notify.Sender
+}
+
+// Work sends the notification unless it was sent already.
+func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[sqldb.NotifyArgs]) error {
+	d, err := w.DB.FindDelivery(ctx, job.Args.NotificationID)
+	if err != nil {
+		return err
+	}
+	if d.Notification.Status != purser.DeliveryCreated {
+		return nil
+	}
+	p := d.Prefs
+	err = w.Sender.Send(ctx, notify.Recipient{Username: d.Username, Email: d.Email, SlackWebhook: p.SlackWebhook,
+		WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret}, d.Notification)
+	rctx, cancel := detached(ctx)
+	defer cancel()
+	if rerr := w.DB.RecordDelivery(rctx, d.Notification.ID, err, final(job.JobRow)); rerr != nil {
+		return rerr
+	}
+	if err != nil && !final(job.JobRow) {
+		return err
+	}
+	return nil
+}
+
+// ExpireWorker expires what is past its time and sends reminders.
+type ExpireWorker struct {
+	river.WorkerDefaults[sqldb.ExpireArgs]
+	Requests *sqldb.RequestService
+	Logger   *slog.Logger
+}
+
+// Work runs one sweep.
+func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[sqldb.ExpireArgs]) error {
+	n, err := w.Requests.ExpireDue(ctx)
+	if n > 0 && w.Logger != nil {
+		w.Logger.InfoContext(ctx, "expired requests", "count", n)
+	}
+	return err
+}
