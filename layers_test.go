@@ -35,7 +35,8 @@ var rules = []struct {
 
 // testOnly lists extra imports test files may make.
 var testOnly = map[string][]string{
-	"internal/api": {"internal/sqldb", "internal/sqlite"},
+	"internal/api":    {"internal/sqldb", "internal/sqlite", "internal/storetest"},
+	"internal/notify": {"internal/notify/smtptest"},
 }
 
 func TestLayers(t *testing.T) {
