@@ -69,7 +69,10 @@ var Transitions = map[RequestAction]map[Status]Status{
 func (s Status) Next(a RequestAction) (Status, error) {
 	to, ok := Transitions[a][s]
 	if !ok {
-		return s, &Error{Code: ECONFLICT, Message: fmt.Sprintf("cannot %s a request in %s state", a, s)}
+		if a == ActApprove || a == ActReject {
+			return s, &Error{Code: ECONFLICT, Message: fmt.Sprintf("provision request cannot be reviewed in %s state", s)}
+		}
+		return s, &Error{Code: ECONFLICT, Message: fmt.Sprintf("cannot %s a provision request in %s state", a, s)}
 	}
 	return to, nil
 }
@@ -152,6 +155,10 @@ type RequestService interface {
 	ActOnRequest(ctx context.Context, id string, a RequestAction, r Review) (*Request, error)
 	// RequestOutputs returns the environment's outputs (owner and admins only).
 	RequestOutputs(ctx context.Context, id string) (map[string]string, error)
+	// RequestQuota shows whether a request fits its requester's quota.
+	RequestQuota(ctx context.Context, id string) ([]QuotaCheck, error)
+	// ExpireDue expires what is past its time and sends due reminders now.
+	ExpireDue(ctx context.Context) (int, error)
 }
 
 // Extension request statuses.

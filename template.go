@@ -233,8 +233,17 @@ func (t *Template) ValidateParams(values map[string]any) (map[string]any, error)
 func (p Param) coerce(v any) (any, error) {
 	switch p.Type {
 	case ParamString, ParamEnum:
-		if s, ok := v.(string); ok {
-			return s, nil
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case float64:
+			// The seed declares parameters by name only (strings) and then
+			// sends desired_capacity: 2: a number is taken as its text.
+			return strconv.FormatFloat(x, 'f', -1, 64), nil
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case bool:
+			return strconv.FormatBool(x), nil
 		}
 		return nil, fmt.Errorf("must be a string")
 	case ParamInteger:

@@ -36,16 +36,17 @@ func server(t *testing.T, env ...string) (url, token string) {
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() { done <- Main(ctx, []string{"server"}, nil, &bytes.Buffer{}, &stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("server exited %d: %s", code, stderr.String())
-		}
-	})
 	select {
 	case r := <-started:
+		t.Cleanup(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("server exited %d: %s", code, stderr.String())
+			}
+		})
 		return r.url, r.token
 	case code := <-done:
+		cancel()
 		t.Fatalf("server exited %d before listening: %s", code, stderr.String())
 	}
 	return "", ""
@@ -66,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 		if u == "" {
 			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
 		}
-		testEndToEnd(t, "PURSER_DATABASE", u)
+		testEndToEnd(t, "PURSER_DATABASE", u, "PURSER_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	})
 }
 

@@ -184,6 +184,14 @@ func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error 
 		Users:  sqldb.NewUserService(st.db),
 		Roles:  sqldb.NewRoleService(st.db),
 		Tokens: sqldb.NewTokenService(st.db),
+
+		Templates:     sqldb.NewTemplateService(st.db),
+		Requests:      sqldb.NewRequestService(st.db),
+		Extensions:    sqldb.NewExtensionService(st.db),
+		Quotas:        sqldb.NewQuotaService(st.db),
+		Notifications: sqldb.NewNotificationService(st.db),
+		Events:        sqldb.NewEventService(st.db),
+		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},
 			{Name: "queue", Func: func(ctx context.Context) error {

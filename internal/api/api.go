@@ -37,6 +37,15 @@ type Server struct {
 	Users  purser.UserService
 	Roles  purser.RoleService
 	Tokens purser.TokenService
+
+	Templates     purser.TemplateService
+	Requests      purser.RequestService
+	Extensions    purser.ExtensionService
+	Quotas        purser.QuotaService
+	Notifications purser.NotificationService
+	Events        purser.EventService
+	// DefaultDriver is the driver of templates that name none.
+	DefaultDriver string
 	// Checks are run by /readyz.
 	Checks []Check
 	Logger *slog.Logger
@@ -77,6 +86,14 @@ func (s *Server) Handler() http.Handler {
 	s.registerUsers()
 	s.registerRoles()
 	s.registerTokens()
+	if s.Templates != nil {
+		s.registerTemplates()
+		s.registerRequests()
+		s.registerExtensions()
+		s.registerQuotas()
+		s.registerNotifications()
+		s.registerEvents()
+	}
 
 	s.registerHealth()
 	mux.Handle("GET /api-docs", named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

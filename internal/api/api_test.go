@@ -59,7 +59,7 @@ func checkDocumented() int {
 		}
 	}
 	for path, item := range doc.Paths {
-		for method, o := range map[string]bool{"GET": item.Get != nil, "POST": item.Post != nil, "PATCH": item.Patch != nil, "DELETE": item.Delete != nil} {
+		for method, o := range map[string]bool{"GET": item.Get != nil, "POST": item.Post != nil, "PATCH": item.Patch != nil, "DELETE": item.Delete != nil, "PUT": item.Put != nil} {
 			if o && !exercised[method+" "+path] {
 				fmt.Printf("FAIL: documented route %s %s is never exercised by the tests\n", method, path)
 				bad++

@@ -50,8 +50,8 @@ type collection[T any] struct {
 	Links map[string]link `json:"_links"`
 }
 
-// listParams are the query parameters every list takes.
-type listParams struct {
+// ListParams are the query parameters every list takes.
+type ListParams struct {
 	Where      string `query:"where" doc:"JSON filter on documented fields: equality, or $in, $ne, $gt, $gte, $lt, $lte. Example: {\"is_active\":true,\"username\":{\"$in\":[\"aaa\",\"bbb\"]}}"`
 	Sort       string `query:"sort" doc:"Comma-separated fields; a leading - sorts descending. Example: -_created,username"`
 	Page       int    `query:"page" minimum:"1" default:"1" doc:"Page number, from 1."`
@@ -59,13 +59,13 @@ type listParams struct {
 	Embedded   string `query:"embedded" doc:"JSON object naming relations to embed under _embedded. Example: {\"roles\":1}"`
 }
 
-func (p listParams) query(fields purser.Fields) (purser.Query, error) {
+func (p ListParams) query(fields purser.Fields) (purser.Query, error) {
 	return purser.ParseQuery(p.Where, p.Sort, p.Page, p.MaxResults, fields)
 }
 
 // embedded parses the embedded parameter against the relations a
 // collection can embed.
-func (p listParams) embedded(allowed ...string) (map[string]bool, error) {
+func (p ListParams) embedded(allowed ...string) (map[string]bool, error) {
 	return parseEmbedded(p.Embedded, allowed...)
 }
 
@@ -96,7 +96,7 @@ func parseEmbedded(raw string, allowed ...string) (map[string]bool, error) {
 }
 
 // pageLinks returns a collection's links, keeping the caller's filter and sort.
-func pageLinks(name string, p listParams, total int) map[string]link {
+func pageLinks(name string, p ListParams, total int) map[string]link {
 	last := (total + p.MaxResults - 1) / p.MaxResults
 	if last < 1 {
 		last = 1

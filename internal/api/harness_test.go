@@ -18,6 +18,7 @@ import (
 	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
+	"github.com/purserhq/purser/internal/storetest"
 )
 
 // env is a running API on a real SQLite store, with a user and token per role.
@@ -56,10 +57,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	e := &env{t: t, db: s.DB, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
+	db := storetest.Equip(t, s.DB)
+	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
 	e.api = &api.Server{
-		Users: sqldb.NewUserService(s.DB), Roles: sqldb.NewRoleService(s.DB), Tokens: sqldb.NewTokenService(s.DB),
-		Checks: []api.Check{{Name: "database", Func: s.DB.Ping}},
+		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
+		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
+		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db),
+		DefaultDriver: "sim",
+		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -47,7 +47,7 @@ func (s *Server) roleIndex(ctx context.Context) (map[string]*purser.Role, error)
 
 func (s *Server) registerRoles() {
 	huma.Register(s.api, op(http.MethodGet, "/roles", "list-roles", "roles", "List roles", http.StatusBadRequest),
-		func(ctx context.Context, in *listParams) (*struct{ Body collection[roleDoc] }, error) {
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[roleDoc] }, error) {
 			q, err := in.query(purser.RoleFields)
 			if err == nil {
 				_, err = in.embedded()

@@ -70,7 +70,7 @@ func (s *Server) registerUsers() {
 		})
 
 	huma.Register(s.api, op(http.MethodGet, "/users", "list-users", "users", "List users", http.StatusBadRequest),
-		func(ctx context.Context, in *listParams) (*struct{ Body collection[userDoc] }, error) {
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[userDoc] }, error) {
 			q, err := in.query(purser.UserFields)
 			if err != nil {
 				return nil, s.problem(ctx, err)

@@ -5,6 +5,7 @@ package footprint
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/expr-lang/expr"
@@ -63,8 +64,18 @@ func (e *Evaluator) Eval(src string, values map[string]any) (float64, error) {
 	}
 	env := make(map[string]any, len(values))
 	for k, v := range values {
-		if i, ok := v.(int64); ok {
-			v = int(i)
+		switch x := v.(type) {
+		case int64:
+			v = int(x)
+		case string:
+			// Parameters the seed declared by name only are strings: let
+			// "2" count as the number it spells.
+			if f, err := strconv.ParseFloat(x, 64); err == nil {
+				v = f
+				if f == float64(int(f)) {
+					v = int(f)
+				}
+			}
 		}
 		env[k] = v
 	}

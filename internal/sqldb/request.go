@@ -396,3 +396,27 @@ func (s *RequestService) RequestOutputs(ctx context.Context, id string) (map[str
 	}
 	return out, json.Unmarshal([]byte(plain), &out)
 }
+
+// RequestQuota shows whether a request fits its requester's quota beside
+// what the requester already holds.
+func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.QuotaCheck, error) {
+	r, err := s.FindRequestByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := NewUserService(s.db).findUser(ctx, s.db.Read, "u.id = ?", r.RequestedBy)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := s.db.quotaChecks(ctx, s.db.Read, owner, r.Footprint)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status.Holds() {
+		// Its own footprint is in "used" already: do not count it twice.
+		for i := range checks {
+			checks[i].Used -= checks[i].Asked
+		}
+	}
+	return checks, nil
+}

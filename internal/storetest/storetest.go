@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/footprint"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -84,4 +85,20 @@ func wantCode(t *testing.T, err error, code string) {
 	if got := purser.ErrorCode(err); got != code {
 		t.Fatalf("error code = %q (%v), want %q", got, err, code)
 	}
+}
+
+// Equip gives db what the server gives it: a sealing key, the footprint
+// evaluator and the sim driver's resource types.
+func Equip(t testing.TB, db *sqldb.DB) *sqldb.DB {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(rand.Uint32())
+	}
+	s, err := sqldb.NewSealer(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Sealer, db.Evaluator = s, &footprint.Evaluator{}
+	db.Drivers = map[string][]string{"sim": {"KUBERNETES", "INSTANCE", "S3BUCKET"}}
+	return db
 }

@@ -137,7 +137,7 @@ type ExpireWorker struct {
 
 // Work runs one sweep.
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[sqldb.ExpireArgs]) error {
-	n, err := w.Requests.ExpireDue(ctx)
+	n, err := w.Requests.ExpireDue(purser.SystemContext(ctx))
 	if n > 0 && w.Logger != nil {
 		w.Logger.InfoContext(ctx, "expired requests", "count", n)
 	}

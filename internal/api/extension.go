@@ -1,0 +1,130 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+type extensionDoc struct {
+	Meta
+	ProvisionRequest string `json:"provision_request"`
+	Reason           string `json:"reason"`
+	ExtendBy         int    `json:"extend_by" doc:"Hours."`
+	RequestedBy      string `json:"requested_by"`
+	ReviewedBy       string `json:"reviewed_by,omitempty"`
+	ReviewComment    string `json:"review_comment,omitempty"`
+	Status           string `json:"status" enum:"REQUESTED,APPROVED,REJECTED,REVOKED"`
+}
+
+func newExtensionDoc(e *purser.Extension) extensionDoc {
+	d := extensionDoc{Meta: newMeta(e.ID, e.Created, e.Updated, e.ETag(), "extensionRequests", "extensionRequest"),
+		ProvisionRequest: e.ProvisionRequest, Reason: e.Reason, ExtendBy: e.ExtendBy, RequestedBy: e.RequestedBy,
+		ReviewedBy: e.ReviewedBy, ReviewComment: e.ReviewComment, Status: e.Status}
+	d.Links["provision_request"] = link{Href: BasePath + "/provisionRequests/" + e.ProvisionRequest, Title: "provisionRequest"}
+	return d
+}
+
+// flexHours accepts the seed's extend_by="48" (a string) as well as 48.
+type flexHours int
+
+func (h *flexHours) UnmarshalJSON(b []byte) error {
+	var v exprValue
+	if err := v.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	n, err := parseWholeNumber(string(v))
+	if err != nil {
+		return err
+	}
+	*h = flexHours(n)
+	return nil
+}
+
+// Schema documents both forms.
+func (flexHours) Schema(r huma.Registry) *huma.Schema {
+	return &huma.Schema{OneOf: []*huma.Schema{{Type: "integer"}, {Type: "string", Pattern: "^[0-9]+$"}}, Description: "Hours, 1 to the template's maximum (at most 720)."}
+}
+
+type extensionOutput struct {
+	ETag string `header:"ETag"`
+	Body extensionDoc
+}
+
+func (s *Server) registerExtensions() {
+	huma.Register(s.api, op(http.MethodGet, "/extensionRequests", "list-extensions", "extensionRequests", "List extension requests", http.StatusBadRequest),
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[extensionDoc] }, error) {
+			return listOf(ctx, s, in, "extensionRequests", purser.ExtensionFields, s.Extensions.FindExtensions, newExtensionDoc)
+		})
+
+	create := op(http.MethodPost, "/extensionRequests", "create-extension", "extensionRequests", "Ask to extend an environment (once)", http.StatusConflict)
+	create.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, create, func(ctx context.Context, in *struct {
+		Body struct {
+			ProvisionRequest string    `json:"provision_request"`
+			Reason           string    `json:"reason" minLength:"1" maxLength:"1000"`
+			ExtendBy         flexHours `json:"extend_by"`
+			RequestedBy      string    `json:"requested_by,omitempty"`
+		}
+	}) (*extensionOutput, error) {
+		e := &purser.Extension{ProvisionRequest: in.Body.ProvisionRequest, Reason: in.Body.Reason, ExtendBy: int(in.Body.ExtendBy), RequestedBy: in.Body.RequestedBy}
+		if err := s.Extensions.CreateExtension(ctx, e); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		d := newExtensionDoc(e)
+		return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/extensionRequests/{id}", "get-extension", "extensionRequests", "Get an extension request", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*extensionOutput, error) {
+			e, err := s.Extensions.FindExtensionByID(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newExtensionDoc(e)
+			return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
+	for _, act := range []string{"approve", "reject", "revoke"} {
+		o := op(http.MethodPost, "/extensionRequests/{id}/"+act, act+"-extension", "extensionRequests",
+			map[string]string{"approve": "Approve (devops, admins): moves expires_by and re-arms the reminders", "reject": "Reject (devops, admins)", "revoke": "Withdraw your extension request"}[act],
+			http.StatusNotFound, http.StatusConflict)
+		huma.Register(s.api, o, func(ctx context.Context, in *struct {
+			ID   string `path:"id"`
+			Body *reviewBody
+		}) (*extensionOutput, error) {
+			var rv purser.Review
+			if in.Body != nil {
+				rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
+			}
+			var e *purser.Extension
+			var err error
+			if act == "revoke" {
+				e, err = s.Extensions.RevokeExtension(ctx, in.ID)
+			} else {
+				e, err = s.Extensions.ReviewExtension(ctx, in.ID, act == "approve", rv)
+			}
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newExtensionDoc(e)
+			return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+	}
+
+	seed := op(http.MethodPost, "/approveExtensionRequest", "review-extension-seed", "extensionRequests", "The seed's extension review call",
+		http.StatusNotFound, http.StatusConflict)
+	seed.Description = "Body {_id: the extension request's id, reviewed_by, status: APPROVED|REJECTED}; answers {_id, status, provision_request}."
+	huma.Register(s.api, seed, func(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
+		e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: e.ID, Status: e.Status, ProvisionRequest: e.ProvisionRequest}}, nil
+	})
+}

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+type limitsDoc struct {
+	Environments *float64 `json:"environments,omitempty" doc:"Environments at once; absent: no limit."`
+	Cores        *float64 `json:"cores,omitempty"`
+	Memory       *float64 `json:"memory,omitempty" doc:"GiB."`
+	MonthlyCost  *float64 `json:"monthly_cost,omitempty" doc:"Cost per hour of what is held, times 730."`
+}
+
+type quotaDoc struct {
+	Meta
+	User        string     `json:"user,omitempty"`
+	Role        string     `json:"role,omitempty"`
+	QuotaType   string     `json:"quota_type" enum:"PERMANENT,TEMPORARY"`
+	ValidFrom   *time.Time `json:"valid_from,omitempty"`
+	ValidUntil  *time.Time `json:"valid_until,omitempty"`
+	Limits      limitsDoc  `json:"limits"`
+	Active      bool       `json:"active" doc:"Whether it applies now (TEMPORARY quotas lapse by themselves)."`
+	Description string     `json:"description,omitempty"`
+}
+
+func newQuotaDoc(q *purser.Quota) quotaDoc {
+	return quotaDoc{Meta: newMeta(q.ID, q.Created, q.Updated, q.ETag(), "quotas", "quota"), User: q.User, Role: q.Role,
+		QuotaType: q.QuotaType, ValidFrom: q.ValidFrom, ValidUntil: q.ValidUntil, Limits: limitsDoc(q.Limits),
+		Active: q.ActiveAt(now()), Description: q.Description}
+}
+
+type quotaBody struct {
+	User        string    `json:"user,omitempty" doc:"The user's _id; or give role."`
+	Role        string    `json:"role,omitempty"`
+	QuotaType   string    `json:"quota_type,omitempty" enum:"PERMANENT,TEMPORARY" doc:"Default PERMANENT."`
+	ValidFrom   timeValue `json:"valid_from,omitempty" doc:"TEMPORARY only; default now."`
+	ValidUntil  timeValue `json:"valid_until,omitempty" doc:"TEMPORARY only."`
+	Limits      limitsDoc `json:"limits"`
+	Description string    `json:"description,omitempty" maxLength:"500"`
+}
+
+func (b quotaBody) domain() (*purser.Quota, error) {
+	from, err := b.ValidFrom.parse("valid_from")
+	if err != nil {
+		return nil, err
+	}
+	until, err := b.ValidUntil.parse("valid_until")
+	if err != nil {
+		return nil, err
+	}
+	q := &purser.Quota{User: b.User, Role: b.Role, QuotaType: b.QuotaType, ValidFrom: from, ValidUntil: until,
+		Limits: purser.Limits(b.Limits), Description: b.Description}
+	if q.QuotaType == "" {
+		q.QuotaType = purser.QuotaPermanent
+	}
+	if q.QuotaType == purser.QuotaTemporary && q.ValidFrom == nil {
+		t := now().UTC()
+		q.ValidFrom = &t
+	}
+	return q, nil
+}
+
+type quotaOutput struct {
+	ETag string `header:"ETag"`
+	Body quotaDoc
+}
+
+type usageDoc struct {
+	User     string    `json:"user"`
+	Username string    `json:"username"`
+	Limited  bool      `json:"limited" doc:"False: no quota applies to this user."`
+	Limits   limitsDoc `json:"limits"`
+	Used     usageNums `json:"used" doc:"What the user's requests hold, from approval until purged."`
+	Pending  usageNums `json:"pending" doc:"What the user's requests waiting for review would add."`
+}
+
+type usageNums struct {
+	Environments float64 `json:"environments"`
+	Cores        float64 `json:"cores"`
+	Memory       float64 `json:"memory"`
+	MonthlyCost  float64 `json:"monthly_cost"`
+}
+
+func (s *Server) registerQuotas() {
+	huma.Register(s.api, op(http.MethodGet, "/quotas", "list-quotas", "quotas", "List quotas (yours; all for devops and admins)", http.StatusBadRequest),
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
+			return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, newQuotaDoc)
+		})
+
+	huma.Register(s.api, op(http.MethodGet, "/quotas/usage", "quota-usage", "quotas", "Limits, usage and pending per user (yours; everyone's for devops and admins)", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			User string `query:"user" doc:"One user's _id; default everyone (devops, admins) or yourself."`
+		}) (*struct{ Body []usageDoc }, error) {
+			uid := in.User
+			if uid == "" {
+				if err := purser.Authorize(ctx, purser.ActionQuotaRead, ""); err != nil {
+					if a := purser.ActorFromContext(ctx); a != nil && a.User != nil {
+						uid = a.User.ID
+					}
+				}
+			}
+			list, err := s.Quotas.Usage(ctx, uid)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			out := &struct{ Body []usageDoc }{Body: []usageDoc{}}
+			for _, u := range list {
+				out.Body = append(out.Body, usageDoc{User: u.User.ID, Username: u.User.Username, Limited: u.Limited,
+					Limits: limitsDoc(u.Limits), Used: usageNums(u.Used), Pending: usageNums(u.Pending)})
+			}
+			return out, nil
+		})
+
+	create := op(http.MethodPost, "/quotas", "create-quota", "quotas", "Create a quota (devops, admins)", http.StatusConflict)
+	create.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body quotaBody }) (*quotaOutput, error) {
+		q, err := in.Body.domain()
+		if err == nil {
+			err = s.Quotas.CreateQuota(ctx, q)
+		}
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		d := newQuotaDoc(q)
+		return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/quotas/{id}", "get-quota", "quotas", "Get a quota", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*quotaOutput, error) {
+			q, err := s.Quotas.FindQuotaByID(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newQuotaDoc(q)
+			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
+	huma.Register(s.api, op(http.MethodPut, "/quotas/{id}", "replace-quota", "quotas", "Replace a quota's limits and window (devops, admins)",
+		http.StatusNotFound, http.StatusPreconditionFailed),
+		func(ctx context.Context, in *struct {
+			ID      string `path:"id"`
+			IfMatch string `header:"If-Match"`
+			Body    quotaBody
+		}) (*quotaOutput, error) {
+			q, err := in.Body.domain()
+			if err == nil {
+				q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, in.IfMatch)
+			}
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newQuotaDoc(q)
+			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
+	del := op(http.MethodDelete, "/quotas/{id}", "delete-quota", "quotas", "Delete a quota (devops, admins)", http.StatusNotFound)
+	del.DefaultStatus = http.StatusNoContent
+	huma.Register(s.api, del, func(ctx context.Context, in *struct {
+		ID string `path:"id"`
+	}) (*struct{}, error) {
+		if err := s.Quotas.DeleteQuota(ctx, in.ID); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return nil, nil
+	})
+}

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+type quotaCheckDoc struct {
+	Dimension string   `json:"dimension" enum:"environments,cores,memory,monthly_cost"`
+	Limit     *float64 `json:"limit" doc:"null: no limit."`
+	Used      float64  `json:"used"`
+	Pending   float64  `json:"pending"`
+	Asked     float64  `json:"asked"`
+	Fits      bool     `json:"fits"`
+}
+
+type quotaFitDoc struct {
+	Fits   bool            `json:"fits"`
+	Checks []quotaCheckDoc `json:"checks"`
+}
+
+func newQuotaFit(checks []purser.QuotaCheck) *quotaFitDoc {
+	out := &quotaFitDoc{Fits: true}
+	for _, c := range checks {
+		out.Checks = append(out.Checks, quotaCheckDoc{c.Dimension, c.Limit, c.Used, c.Pending, c.Asked, c.Fits()})
+		out.Fits = out.Fits && c.Fits()
+	}
+	return out
+}
+
+type requestDoc struct {
+	Meta
+	Description        string         `json:"description"`
+	ExpiresBy          time.Time      `json:"expires_by"`
+	RequestedBy        string         `json:"requested_by"`
+	ReviewedBy         string         `json:"reviewed_by,omitempty"`
+	ReviewComment      string         `json:"review_comment,omitempty"`
+	ResourceType       string         `json:"resource_type"`
+	ResourceTemplate   string         `json:"resource_template"`
+	ResourceParameters map[string]any `json:"resource_parameters"`
+	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
+	Status             string         `json:"status" enum:"REQUESTED,REVOKED,APPROVED,REJECTED,INITIATED,DEPLOYED,FAILED,EXPIRED,PURGE_INITIATED,PURGED,PURGE_FAILED" doc:"Changes only through actions."`
+	Footprint          footprintNums  `json:"footprint"`
+	EstimatedCost      float64        `json:"estimated_cost" doc:"Cost per hour times the hours until expires_by."`
+	Extended           bool           `json:"extended" doc:"An extension was granted (at most one is)."`
+	HasOutputs         bool           `json:"has_outputs" doc:"Outputs (endpoint, credentials) are at _links.outputs, for the requester and admins."`
+	LastError          string         `json:"last_error,omitempty"`
+	Quota              *quotaFitDoc   `json:"quota,omitempty" doc:"Whether it fits the requester's quota (on a single request)."`
+}
+
+func newRequestDoc(r *purser.Request) requestDoc {
+	d := requestDoc{
+		Meta:        newMeta(r.ID, r.Created, r.Updated, r.ETag(), "provisionRequests", "provisionRequest"),
+		Description: r.Description, ExpiresBy: r.ExpiresBy, RequestedBy: r.RequestedBy, ReviewedBy: r.ReviewedBy,
+		ReviewComment: r.ReviewComment, ResourceType: r.ResourceType, ResourceTemplate: r.ResourceTemplate,
+		ResourceParameters: r.ResourceParameters, RequestType: r.RequestType, Status: string(r.Status),
+		Footprint: footprintNums(r.Footprint), EstimatedCost: r.EstimatedCost, Extended: r.Extended, HasOutputs: r.HasOutputs, LastError: r.LastError,
+	}
+	self := d.Links["self"].Href
+	d.Links["template"] = link{Href: BasePath + "/templates/" + r.ResourceTemplate, Title: "template"}
+	d.Links["history"] = link{Href: self + "/history", Title: "history"}
+	d.Links["outputs"] = link{Href: self + "/outputs", Title: "outputs"}
+	d.Links["requested_by"] = link{Href: BasePath + "/users/" + r.RequestedBy, Title: "user"}
+	return d
+}
+
+type requestBody struct {
+	Description        string         `json:"description,omitempty" maxLength:"1000"`
+	ExpiresBy          timeValue      `json:"expires_by,omitempty" doc:"When the environment expires. Default: now plus the template's default TTL."`
+	TTLHours           float64        `json:"ttl_hours,omitempty" doc:"Instead of expires_by: hours from now."`
+	RequestedBy        string         `json:"requested_by,omitempty" doc:"The _id of the requester: yourself (the default), or anyone for admins acting for them."`
+	ResourceType       string         `json:"resource_type,omitempty"`
+	ResourceTemplate   string         `json:"resource_template"`
+	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
+	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"Default TEMPORARY."`
+}
+
+type requestOutput struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     requestDoc
+}
+
+type reviewBody struct {
+	Comment    string `json:"comment,omitempty" maxLength:"1000"`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"The reviewer's _id: yourself (the default), or a devops or admin user an admin acts for."`
+}
+
+// seedReview is the seed's review call.
+type seedReview struct {
+	ID         string `json:"_id"`
+	ReviewedBy string `json:"reviewed_by,omitempty"`
+	Status     string `json:"status" enum:"APPROVED,REJECTED"`
+	Comment    string `json:"comment,omitempty"`
+}
+
+type seedReviewAnswer struct {
+	ID               string `json:"_id"`
+	Status           string `json:"status"`
+	ProvisionRequest string `json:"provision_request,omitempty"`
+}
+
+func (s *Server) requestOut(ctx context.Context, r *purser.Request, withQuota bool) *requestOutput {
+	d := newRequestDoc(r)
+	if withQuota {
+		if checks, err := s.Requests.RequestQuota(ctx, r.ID); err == nil {
+			d.Quota = newQuotaFit(checks)
+		}
+	}
+	return &requestOutput{ETag: etagOf(d.ETag), Body: d}
+}
+
+func (s *Server) registerRequests() {
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests", "list-requests", "provisionRequests", "List provision requests (your own; all for devops and admins)", http.StatusBadRequest),
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
+			return listOf(ctx, s, in, "provisionRequests", purser.RequestFields, s.Requests.FindRequests, newRequestDoc)
+		})
+
+	create := op(http.MethodPost, "/provisionRequests", "create-request", "provisionRequests", "Ask for an environment",
+		http.StatusConflict, http.StatusNotFound)
+	create.Description = "Parameters are checked against the template; the footprint is estimated. A request that cannot fit your quota beside what you hold is refused with 409 and a breakdown."
+	create.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body requestBody }) (*requestOutput, error) {
+		b := in.Body
+		exp, err := b.ExpiresBy.parse("expires_by")
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		if b.TTLHours < 0 {
+			return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "ttl_hours", Rule: "minimum", Message: "must be positive"}))
+		}
+		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: hours(b.TTLHours),
+			RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
+			ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		out := s.requestOut(ctx, r, false)
+		out.Location = out.Body.Links["self"].Href
+		return out, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*requestOutput, error) {
+			r, err := s.Requests.FindRequestByID(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return s.requestOut(ctx, r, true), nil
+		})
+
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/outputs", "get-request-outputs", "provisionRequests", "The environment's outputs: endpoint, credentials (the requester and admins)", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*struct{ Body map[string]string }, error) {
+			out, err := s.Requests.RequestOutputs(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &struct{ Body map[string]string }{out}, nil
+		})
+
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/history", "get-request-history", "provisionRequests", "The request's history: every change, who made it and when", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*struct{ Body collection[eventDoc] }, error) {
+			if _, err := s.Requests.FindRequestByID(ctx, in.ID); err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			p := ListParams{Where: `{"target_type":"provisionRequest","target_id":"` + in.ID + `"}`, Sort: "_created", Page: 1, MaxResults: purser.MaxMaxResults}
+			return listOf(ctx, s, &p, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
+		})
+
+	for _, a := range []struct {
+		action  purser.RequestAction
+		summary string
+	}{
+		{purser.ActApprove, "Approve (devops, admins; never your own): reserves the quota and starts provisioning"},
+		{purser.ActReject, "Reject (devops, admins; never your own)"},
+		{purser.ActRevoke, "Withdraw your request while it waits for review"},
+		{purser.ActRetry, "Retry a FAILED provision or a PURGE_FAILED purge"},
+		{purser.ActPurge, "Destroy the environment now (also while it is still provisioning)"},
+	} {
+		o := op(http.MethodPost, "/provisionRequests/{id}/"+string(a.action), string(a.action)+"-request", "provisionRequests", a.summary,
+			http.StatusNotFound, http.StatusConflict)
+		huma.Register(s.api, o, func(ctx context.Context, in *struct {
+			ID   string `path:"id"`
+			Body *reviewBody
+		}) (*requestOutput, error) {
+			var rv purser.Review
+			if in.Body != nil {
+				rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
+			}
+			r, err := s.Requests.ActOnRequest(ctx, in.ID, a.action, rv)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return s.requestOut(ctx, r, false), nil
+		})
+	}
+
+	seed := op(http.MethodPost, "/approveProvisionRequest", "review-request-seed", "provisionRequests", "The seed's review call: approve or reject",
+		http.StatusNotFound, http.StatusConflict)
+	seed.Description = "Body {_id, reviewed_by, status: APPROVED|REJECTED}; answers {_id, status}. The same as POST /provisionRequests/{id}/approve or /reject."
+	huma.Register(s.api, seed, func(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
+		a := purser.ActApprove
+		if in.Body.Status == string(purser.StatusRejected) {
+			a = purser.ActReject
+		}
+		r, err := s.Requests.ActOnRequest(ctx, in.Body.ID, a, purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: r.ID, Status: string(r.Status)}}, nil
+	})
+
+	sweep := op(http.MethodPost, "/admin/expire", "run-expiry", "operations", "Run expiry and reminders now (admins); the workers also do it every minute")
+	huma.Register(s.api, sweep, func(ctx context.Context, _ *struct{}) (*struct {
+		Body struct {
+			Expired int `json:"expired"`
+		}
+	}, error) {
+		n, err := s.Requests.ExpireDue(ctx)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		out := &struct {
+			Body struct {
+				Expired int `json:"expired"`
+			}
+		}{}
+		out.Body.Expired = n
+		return out, nil
+	})
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+)
+
+type footprintDoc struct {
+	Cores       exprValue `json:"cores,omitempty"`
+	Memory      exprValue `json:"memory,omitempty" doc:"GiB."`
+	CostPerHour exprValue `json:"cost_per_hour,omitempty"`
+}
+
+type footprintNums struct {
+	Cores       float64 `json:"cores"`
+	Memory      float64 `json:"memory" doc:"GiB."`
+	CostPerHour float64 `json:"cost_per_hour"`
+}
+
+type approvalDoc struct {
+	Mode      string        `json:"mode,omitempty" enum:"manual,auto" doc:"auto: Purser approves requests within auto_max and the quota itself."`
+	Approvers int           `json:"approvers,omitempty" minimum:"1" maximum:"5"`
+	AutoMax   footprintNums `json:"auto_max,omitempty"`
+}
+
+type templateDoc struct {
+	Meta
+	Name              string         `json:"name"`
+	Description       string         `json:"description"`
+	Driver            string         `json:"driver"`
+	Simulated         bool           `json:"simulated" doc:"True when the driver is the built-in simulated cloud: nothing real is created."`
+	ResourceType      string         `json:"resource_type"`
+	Params            paramList      `json:"params"`
+	Footprint         footprintDoc   `json:"footprint"`
+	TTLDefaultHours   float64        `json:"ttl_default_hours"`
+	TTLMaxHours       float64        `json:"ttl_max_hours"`
+	ExtensionMaxHours float64        `json:"extension_max_hours"`
+	Approval          approvalDoc    `json:"approval"`
+	Config            map[string]any `json:"config,omitempty"`
+	URL               string         `json:"url,omitempty"`
+	Type              string         `json:"type,omitempty"`
+	IsActive          bool           `json:"is_active"`
+}
+
+func newTemplateDoc(t *purser.Template) templateDoc {
+	return templateDoc{
+		Meta: newMeta(t.ID, t.Created, t.Updated, t.ETag(), "templates", "template"),
+		Name: t.Name, Description: t.Description, Driver: t.Driver, Simulated: t.Driver == "sim", ResourceType: t.ResourceType,
+		Params: paramsDoc(t.Params), Footprint: footprintDoc{exprValue(t.Footprint.Cores), exprValue(t.Footprint.Memory), exprValue(t.Footprint.CostPerHour)},
+		TTLDefaultHours: t.TTLDefault.Hours(), TTLMaxHours: t.TTLMax.Hours(), ExtensionMaxHours: t.ExtensionMax.Hours(),
+		Approval: approvalDoc{t.Approval.Mode, t.Approval.Approvers, footprintNums(t.Approval.AutoMax)},
+		Config:   t.Config, URL: t.URL, Type: t.Type, IsActive: t.IsActive,
+	}
+}
+
+type templateBody struct {
+	ID                string         `json:"_id" doc:"A slug: lower-case letters, digits and '-'."`
+	Name              string         `json:"name"`
+	Description       string         `json:"description,omitempty"`
+	Driver            string         `json:"driver,omitempty" doc:"Default: the server's default driver."`
+	ResourceType      string         `json:"resource_type,omitempty" doc:"Default: the driver's first (e.g. KUBERNETES)."`
+	Params            paramList      `json:"params,omitempty"`
+	Footprint         footprintDoc   `json:"footprint,omitempty"`
+	TTLDefaultHours   float64        `json:"ttl_default_hours,omitempty" doc:"Default 48."`
+	TTLMaxHours       float64        `json:"ttl_max_hours,omitempty" doc:"Default 720."`
+	ExtensionMaxHours float64        `json:"extension_max_hours,omitempty" doc:"Default 720, the most."`
+	Approval          *approvalDoc   `json:"approval,omitempty"`
+	Config            map[string]any `json:"config,omitempty" doc:"Given to the driver as is."`
+	URL               string         `json:"url,omitempty" doc:"Where the template's file came from (the seed's field)."`
+	Type              string         `json:"type,omitempty" doc:"The kind of template file, e.g. EKSCTL (the seed's field)."`
+	IsActive          *bool          `json:"is_active,omitempty"`
+}
+
+func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+
+type templatePatch struct {
+	Name              *string        `json:"name,omitempty"`
+	Description       *string        `json:"description,omitempty"`
+	Params            *paramList     `json:"params,omitempty"`
+	Footprint         *footprintDoc  `json:"footprint,omitempty"`
+	TTLDefaultHours   *float64       `json:"ttl_default_hours,omitempty"`
+	TTLMaxHours       *float64       `json:"ttl_max_hours,omitempty"`
+	ExtensionMaxHours *float64       `json:"extension_max_hours,omitempty"`
+	Approval          *approvalDoc   `json:"approval,omitempty"`
+	Config            map[string]any `json:"config,omitempty"`
+	IsActive          *bool          `json:"is_active,omitempty"`
+}
+
+type templateOutput struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     templateDoc
+}
+
+func (s *Server) registerTemplates() {
+	huma.Register(s.api, op(http.MethodGet, "/templates", "list-templates", "templates", "List the catalog", http.StatusBadRequest),
+		func(ctx context.Context, in *ListParams) (*struct{ Body collection[templateDoc] }, error) {
+			return listOf(ctx, s, in, "templates", purser.TemplateFields, s.Templates.FindTemplates, newTemplateDoc)
+		})
+
+	create := op(http.MethodPost, "/templates", "create-template", "templates", "Add a template to the catalog (devops, admins)", http.StatusConflict)
+	create.DefaultStatus = http.StatusCreated
+	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body templateBody }) (*templateOutput, error) {
+		b := in.Body
+		t := &purser.Template{Meta: purser.Meta{ID: b.ID}, Name: b.Name, Description: b.Description, Driver: b.Driver,
+			ResourceType: b.ResourceType, Params: b.Params.domain(),
+			Footprint:  purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)},
+			TTLDefault: hours(b.TTLDefaultHours), TTLMax: hours(b.TTLMaxHours), ExtensionMax: hours(b.ExtensionMaxHours),
+			Config: b.Config, URL: b.URL, Type: b.Type, IsActive: b.IsActive == nil || *b.IsActive}
+		if t.Driver == "" {
+			t.Driver = s.DefaultDriver
+		}
+		if b.Approval != nil {
+			t.Approval = purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
+		}
+		if err := s.Templates.CreateTemplate(ctx, t); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		d := newTemplateDoc(t)
+		return &templateOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/templates/{id}", "get-template", "templates", "Get a template", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+		}) (*templateOutput, error) {
+			t, err := s.Templates.FindTemplateByID(ctx, in.ID)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newTemplateDoc(t)
+			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
+	patch := op(http.MethodPatch, "/templates/{id}", "update-template", "templates", "Change a template (JSON merge patch; devops, admins)",
+		http.StatusNotFound, http.StatusPreconditionFailed)
+	huma.Register(s.api, patch, func(ctx context.Context, in *struct {
+		ID      string        `path:"id"`
+		IfMatch string        `header:"If-Match"`
+		Body    templatePatch `contentType:"application/merge-patch+json"`
+	}) (*templateOutput, error) {
+		b := in.Body
+		upd := purser.TemplateUpdate{Name: b.Name, Description: b.Description, IsActive: b.IsActive}
+		if b.Params != nil {
+			p := b.Params.domain()
+			upd.Params = &p
+		}
+		if b.Footprint != nil {
+			upd.Footprint = &purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)}
+		}
+		for _, x := range []struct {
+			src *float64
+			dst **time.Duration
+		}{{b.TTLDefaultHours, &upd.TTLDefault}, {b.TTLMaxHours, &upd.TTLMax}, {b.ExtensionMaxHours, &upd.ExtensionMax}} {
+			if x.src != nil {
+				d := hours(*x.src)
+				*x.dst = &d
+			}
+		}
+		if b.Approval != nil {
+			upd.Approval = &purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
+		}
+		if b.Config != nil {
+			upd.Config = &b.Config
+		}
+		t, err := s.Templates.UpdateTemplate(ctx, in.ID, upd, in.IfMatch)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		d := newTemplateDoc(t)
+		return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	})
+}
+
+// listOf runs a list operation: parse the query against the fields, find,
+// convert, and wrap in the collection envelope.
+func listOf[T any, D any](ctx context.Context, s *Server, in *ListParams, name string, fields purser.Fields,
+	find func(context.Context, purser.Query) ([]*T, int, error), conv func(*T) D) (*struct{ Body collection[D] }, error) {
+	q, err := in.query(fields)
+	if err == nil {
+		_, err = in.embedded()
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	items, total, err := find(ctx, q)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct{ Body collection[D] }{}
+	out.Body.Items = make([]D, len(items))
+	for i, it := range items {
+		out.Body.Items[i] = conv(it)
+	}
+	out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
+	out.Body.Links = pageLinks(name, *in, total)
+	return out, nil
+}
