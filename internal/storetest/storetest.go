@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Query", func(t *testing.T) { testQuery(t, open) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
 	t.Run("Bootstrap", func(t *testing.T) { testBootstrap(t, open) })
+	t.Run("Provisioning", func(t *testing.T) { testProvisioning(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server
