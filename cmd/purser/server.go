@@ -31,6 +31,10 @@ import (
 	"github.com/purserhq/purser/internal/worker"
 )
 
+// clock, when set (by tests), is the server's clock for expiry, reminders
+// and quotas.
+var clock func() time.Time
+
 // onListen, when set (by tests), is called with the server's URL and the
 // bootstrap token (if one was made) once it accepts connections.
 var onListen func(url, token string)
@@ -99,6 +103,9 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
 	}
 	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
+	if clock != nil {
+		st.db.NowFunc = clock
+	}
 	st.db.Drivers = map[string][]string{}
 	for name, d := range drivers {
 		st.db.Drivers[name] = d.ResourceTypes()
@@ -109,10 +116,16 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	}
 	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP)}
 	w := cfg.Workers
-	st.queue, err = newQueue(worker.Config(
+	rc := worker.Config(
 		worker.Deps{DB: st.db, Drivers: drivers, Sender: sender, Logger: logger},
 		worker.Options{MaxWorkers: w.Max, MaxAttempts: w.MaxAttempts, JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter,
-			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery}))
+			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
+	if !cfg.IsPostgres() {
+		// SQLite has no LISTEN/NOTIFY: River polls for new jobs. A quarter
+		// second keeps the embedded default responsive at little cost.
+		rc.FetchPollInterval = 250 * time.Millisecond
+	}
+	st.queue, err = newQueue(rc)
 	if err != nil {
 		st.close()
 		return nil, fmt.Errorf("queue: %w", err)

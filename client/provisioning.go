@@ -1,0 +1,288 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Footprint is what an environment takes.
+type Footprint struct {
+	Cores       float64 `json:"cores"`
+	Memory      float64 `json:"memory"`
+	CostPerHour float64 `json:"cost_per_hour"`
+}
+
+// QuotaCheck is one dimension of a quota check.
+type QuotaCheck struct {
+	Dimension string   `json:"dimension"`
+	Limit     *float64 `json:"limit"`
+	Used      float64  `json:"used"`
+	Pending   float64  `json:"pending"`
+	Asked     float64  `json:"asked"`
+	Fits      bool     `json:"fits"`
+}
+
+// Request is a provision request document.
+type Request struct {
+	Meta
+	Description        string         `json:"description"`
+	ExpiresBy          time.Time      `json:"expires_by"`
+	RequestedBy        string         `json:"requested_by"`
+	ReviewedBy         string         `json:"reviewed_by,omitempty"`
+	ReviewComment      string         `json:"review_comment,omitempty"`
+	ResourceType       string         `json:"resource_type"`
+	ResourceTemplate   string         `json:"resource_template"`
+	ResourceParameters map[string]any `json:"resource_parameters"`
+	RequestType        string         `json:"request_type"`
+	Status             string         `json:"status"`
+	Footprint          Footprint      `json:"footprint"`
+	EstimatedCost      float64        `json:"estimated_cost"`
+	Extended           bool           `json:"extended"`
+	HasOutputs         bool           `json:"has_outputs"`
+	LastError          string         `json:"last_error,omitempty"`
+	Quota              *struct {
+		Fits   bool         `json:"fits"`
+		Checks []QuotaCheck `json:"checks"`
+	} `json:"quota,omitempty"`
+}
+
+// RequestCreate is the body of a new provision request.
+type RequestCreate struct {
+	Description        string         `json:"description,omitempty"`
+	ExpiresBy          string         `json:"expires_by,omitempty"`
+	TTLHours           float64        `json:"ttl_hours,omitempty"`
+	RequestedBy        string         `json:"requested_by,omitempty"`
+	ResourceType       string         `json:"resource_type,omitempty"`
+	ResourceTemplate   string         `json:"resource_template"`
+	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
+	RequestType        string         `json:"request_type,omitempty"`
+}
+
+// Template is a catalog entry (the fields the CLI shows).
+type Template struct {
+	Meta
+	Name              string         `json:"name"`
+	Description       string         `json:"description"`
+	Driver            string         `json:"driver"`
+	Simulated         bool           `json:"simulated"`
+	ResourceType      string         `json:"resource_type"`
+	Params            []any          `json:"params"`
+	Footprint         map[string]any `json:"footprint"`
+	TTLDefaultHours   float64        `json:"ttl_default_hours"`
+	TTLMaxHours       float64        `json:"ttl_max_hours"`
+	ExtensionMaxHours float64        `json:"extension_max_hours"`
+	Approval          map[string]any `json:"approval"`
+	IsActive          bool           `json:"is_active"`
+}
+
+// Extension is an extension request document.
+type Extension struct {
+	Meta
+	ProvisionRequest string `json:"provision_request"`
+	Reason           string `json:"reason"`
+	ExtendBy         int    `json:"extend_by"`
+	RequestedBy      string `json:"requested_by"`
+	ReviewedBy       string `json:"reviewed_by,omitempty"`
+	Status           string `json:"status"`
+}
+
+// Notification is an inbox entry.
+type Notification struct {
+	ID          string     `json:"_id"`
+	Created     time.Time  `json:"_created"`
+	Event       string     `json:"event"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Channel     string     `json:"channel"`
+	Status      string     `json:"status"`
+	ReadAt      *time.Time `json:"read_at,omitempty"`
+}
+
+// Event is an audit record.
+type Event struct {
+	ID         string         `json:"_id"`
+	Created    time.Time      `json:"_created"`
+	Actor      string         `json:"actor"`
+	ActingFor  string         `json:"acting_for,omitempty"`
+	Action     string         `json:"action"`
+	TargetType string         `json:"target_type"`
+	TargetID   string         `json:"target_id"`
+	Before     map[string]any `json:"before,omitempty"`
+	After      map[string]any `json:"after,omitempty"`
+}
+
+// Usage is one user's quota picture.
+type Usage struct {
+	User     string             `json:"user"`
+	Username string             `json:"username"`
+	Limited  bool               `json:"limited"`
+	Limits   map[string]float64 `json:"limits"`
+	Used     map[string]float64 `json:"used"`
+	Pending  map[string]float64 `json:"pending"`
+}
+
+// ListTemplates returns a page of the catalog.
+func (c *Client) ListTemplates(ctx context.Context, o ListOptions) (*List[Template], error) {
+	var l List[Template]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/templates"+o.encode(), nil, &l)
+}
+
+// GetTemplate returns a template.
+func (c *Client) GetTemplate(ctx context.Context, id string) (*Template, error) {
+	var t Template
+	return &t, c.Do(ctx, http.MethodGet, APIPath+"/templates/"+url.PathEscape(id), nil, &t)
+}
+
+// CreateTemplate adds a template; body is the template document.
+func (c *Client) CreateTemplate(ctx context.Context, body any) (*Template, error) {
+	var t Template
+	return &t, c.Do(ctx, http.MethodPost, APIPath+"/templates", body, &t)
+}
+
+// CreateRequest submits a provision request.
+func (c *Client) CreateRequest(ctx context.Context, in RequestCreate) (*Request, error) {
+	var r Request
+	return &r, c.Do(ctx, http.MethodPost, APIPath+"/provisionRequests", in, &r)
+}
+
+// GetRequest returns a provision request.
+func (c *Client) GetRequest(ctx context.Context, id string) (*Request, error) {
+	var r Request
+	return &r, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests/"+url.PathEscape(id), nil, &r)
+}
+
+// ListRequests returns a page of provision requests.
+func (c *Client) ListRequests(ctx context.Context, o ListOptions) (*List[Request], error) {
+	var l List[Request]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests"+o.encode(), nil, &l)
+}
+
+// ActOnRequest performs approve, reject, revoke, retry or purge.
+func (c *Client) ActOnRequest(ctx context.Context, id, action, comment string) (*Request, error) {
+	var r Request
+	var body any
+	if comment != "" {
+		body = map[string]string{"comment": comment}
+	}
+	return &r, c.Do(ctx, http.MethodPost, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/"+action, body, &r)
+}
+
+// RequestOutputs returns an environment's outputs.
+func (c *Client) RequestOutputs(ctx context.Context, id string) (map[string]string, error) {
+	out := map[string]string{}
+	return out, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/outputs", nil, &out)
+}
+
+// RequestHistory returns a request's audit events, oldest first.
+func (c *Client) RequestHistory(ctx context.Context, id string) (*List[Event], error) {
+	var l List[Event]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/history", nil, &l)
+}
+
+// WaitRequest polls a request until its status is one of statuses, or ctx
+// ends; progress is called with each new status seen.
+func (c *Client) WaitRequest(ctx context.Context, id string, progress func(*Request), statuses ...string) (*Request, error) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	last := ""
+	for {
+		r, err := c.GetRequest(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if r.Status != last && progress != nil {
+			progress(r)
+		}
+		last = r.Status
+		for _, s := range statuses {
+			if r.Status == s {
+				return r, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return r, fmt.Errorf("still %s: %w", r.Status, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// CreateExtension asks for more hours on a request.
+func (c *Client) CreateExtension(ctx context.Context, requestID string, hours int, reason string) (*Extension, error) {
+	var e Extension
+	return &e, c.Do(ctx, http.MethodPost, APIPath+"/extensionRequests", map[string]any{"provision_request": requestID, "extend_by": hours, "reason": reason}, &e)
+}
+
+// ListExtensions returns a page of extension requests.
+func (c *Client) ListExtensions(ctx context.Context, o ListOptions) (*List[Extension], error) {
+	var l List[Extension]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/extensionRequests"+o.encode(), nil, &l)
+}
+
+// ReviewExtension approves or rejects an extension request.
+func (c *Client) ReviewExtension(ctx context.Context, id string, approve bool, comment string) (*Extension, error) {
+	var e Extension
+	act := "reject"
+	if approve {
+		act = "approve"
+	}
+	return &e, c.Do(ctx, http.MethodPost, APIPath+"/extensionRequests/"+url.PathEscape(id)+"/"+act, map[string]string{"comment": comment}, &e)
+}
+
+// Inbox returns the caller's notifications.
+func (c *Client) Inbox(ctx context.Context, unread bool, o ListOptions) (*List[Notification], error) {
+	var l List[Notification]
+	q := o.encode()
+	if unread {
+		if q == "" {
+			q = "?unread=true"
+		} else {
+			q += "&unread=true"
+		}
+	}
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/notifications"+q, nil, &l)
+}
+
+// MarkAllRead marks the caller's notifications read.
+func (c *Client) MarkAllRead(ctx context.Context) error {
+	return c.Do(ctx, http.MethodPost, APIPath+"/notifications/read-all", nil, nil)
+}
+
+// ListEvents returns a page of the audit log.
+func (c *Client) ListEvents(ctx context.Context, o ListOptions) (*List[Event], error) {
+	var l List[Event]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/events"+o.encode(), nil, &l)
+}
+
+// QuotaUsage returns limits, usage and pending per user.
+func (c *Client) QuotaUsage(ctx context.Context, userID string) ([]Usage, error) {
+	var out []Usage
+	path := APIPath + "/quotas/usage"
+	if userID != "" {
+		path += "?user=" + url.QueryEscape(userID)
+	}
+	return out, c.Do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// CreateQuota creates a quota; body is the quota document.
+func (c *Client) CreateQuota(ctx context.Context, body any) (map[string]any, error) {
+	out := map[string]any{}
+	return out, c.Do(ctx, http.MethodPost, APIPath+"/quotas", body, &out)
+}
+
+// ListQuotas returns a page of quotas.
+func (c *Client) ListQuotas(ctx context.Context, o ListOptions) (*List[map[string]any], error) {
+	var l List[map[string]any]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/quotas"+o.encode(), nil, &l)
+}
+
+// RunExpiry runs expiry and reminders now (admins).
+func (c *Client) RunExpiry(ctx context.Context) (int, error) {
+	var out struct {
+		Expired int `json:"expired"`
+	}
+	return out.Expired, c.Do(ctx, http.MethodPost, APIPath+"/admin/expire", nil, &out)
+}
