@@ -210,8 +210,8 @@ func (t *Template) ValidateParams(values map[string]any) (map[string]any, error)
 			fe = append(fe, FieldError{f, "type", err.Error()})
 			continue
 		}
-		if err := p.check(cv); err != nil {
-			fe = append(fe, FieldError{f, "range", err.Error()})
+		if rule, err := p.check(cv); err != nil {
+			fe = append(fe, FieldError{f, rule, err.Error()})
 			continue
 		}
 		out[p.Name] = cv
@@ -297,7 +297,9 @@ func (p Param) coerce(v any) (any, error) {
 	return nil, fmt.Errorf("has an unknown type")
 }
 
-func (p Param) check(v any) error {
+// check returns the rule v breaks (enum, pattern, length, minimum,
+// maximum) with a message, or nil.
+func (p Param) check(v any) (string, error) {
 	var n *float64
 	switch x := v.(type) {
 	case int64:
@@ -309,13 +311,13 @@ func (p Param) check(v any) error {
 		if p.Type == ParamEnum {
 			for _, o := range p.Options {
 				if o == x {
-					return nil
+					return "", nil
 				}
 			}
-			return fmt.Errorf("must be one of %v", p.Options)
+			return "enum", fmt.Errorf("must be one of %v", p.Options)
 		}
 		if p.Pattern != "" && !regexp.MustCompile("^(?:"+p.Pattern+")$").MatchString(x) {
-			return fmt.Errorf("must match %s", p.Pattern)
+			return "pattern", fmt.Errorf("must match %s", p.Pattern)
 		}
 		if p.Type == ParamDuration {
 			d, _ := time.ParseDuration(x)
@@ -324,20 +326,20 @@ func (p Param) check(v any) error {
 		} else {
 			l := float64(len(x))
 			if p.Min != nil && l < *p.Min || p.Max != nil && l > *p.Max {
-				return fmt.Errorf("must be %v to %v characters long", fmtBound(p.Min), fmtBound(p.Max))
+				return "length", fmt.Errorf("must be %v to %v characters long", fmtBound(p.Min), fmtBound(p.Max))
 			}
-			return nil
+			return "", nil
 		}
 	}
 	if n != nil {
 		if p.Min != nil && *n < *p.Min {
-			return fmt.Errorf("must be at least %v", *p.Min)
+			return "minimum", fmt.Errorf("must be at least %v", *p.Min)
 		}
 		if p.Max != nil && *n > *p.Max {
-			return fmt.Errorf("must be at most %v", *p.Max)
+			return "maximum", fmt.Errorf("must be at most %v", *p.Max)
 		}
 	}
-	return nil
+	return "", nil
 }
 
 func fmtBound(b *float64) string {

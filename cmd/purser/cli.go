@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/purserhq/purser/client"
@@ -121,7 +123,11 @@ func (c *cliEnv) render(v any, table func(w io.Writer)) error {
 		}
 		return yaml.NewEncoder(c.stdout).Encode(generic)
 	case "table", "":
-		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		if table == nil {
+			c.output = "yaml"
+			return c.render(v, nil)
+		}
+		tw := newTable(c.stdout)
 		table(tw)
 		return tw.Flush()
 	}
@@ -156,4 +162,11 @@ func yesNo(b bool) string {
 // oneLine flattens an error message onto one line.
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// contextWithTimeout bounds a command's context.
+func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(cmd.Context(), d)
 }

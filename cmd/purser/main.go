@@ -62,13 +62,14 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(newServerCmd(stdout, stderr), newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
-		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli))
+		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
+		newInboxCmd(cli), newEventsCmd(cli))
 	return root
 }
 
 func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
 	var configPath string
-	var printConfig bool
+	var printConfig, demo bool
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Purser server: API, UI and workers",
@@ -83,11 +84,12 @@ func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
 			if printConfig {
 				return yaml.NewEncoder(stdout).Encode(cfg.Redacted())
 			}
-			return runServer(cmd.Context(), cfg, stdout, stderr)
+			return runServer(cmd.Context(), cfg, demo, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file")
 	cmd.Flags().BoolVar(&printConfig, "print-config", false, "print the effective configuration, secrets redacted, and exit")
+	cmd.Flags().BoolVar(&demo, "demo", false, "seed demo users, templates on the simulated cloud and a quota, and print their tokens")
 	return cmd
 }
 

@@ -171,7 +171,7 @@ func loadSecretKey(cfg Config) ([]byte, error) {
 
 // runServer runs the API and the workers until ctx is cancelled, then
 // drains in-flight requests and jobs within cfg.ShutdownTimeout.
-func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
+func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) error {
 	logger := newLogger(cfg.Log, stderr)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -237,6 +237,17 @@ func runServer(ctx context.Context, cfg Config, stdout, stderr io.Writer) error 
 	if secret != "" {
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\". Its API token, shown only now:\n\n    %s\n\n", secret)
 		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    purser login --server %s --token %s\n\n", url, secret)
+	}
+	if demo {
+		tokens, err := seedDemo(ctx, st.db)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if tokens != nil {
+			printDemo(stdout, url, tokens)
+		} else {
+			fmt.Fprintln(stdout, "Demo: already set up (its tokens were printed on the first demo start).")
+		}
 	}
 	if onListen != nil {
 		onListen(url, secret)

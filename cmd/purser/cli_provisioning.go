@@ -1,0 +1,547 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/purserhq/purser/client"
+)
+
+func newTemplatesCmd(cli *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "templates", Aliases: []string{"template"}, Short: "The catalog of templates"}
+	var lo client.ListOptions
+	list := &cobra.Command{Use: "list", Short: "List templates", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListTemplates(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				row(w, "ID", "NAME", "DRIVER", "TYPE", "TTL", "APPROVAL", "ACTIVE")
+				for _, t := range l.Items {
+					drv := t.Driver
+					if t.Simulated {
+						drv += " (simulated)"
+					}
+					row(w, t.ID, t.Name, drv, t.ResourceType, fmt.Sprintf("%gh (max %gh)", t.TTLDefaultHours, t.TTLMaxHours),
+						fmt.Sprint(t.Approval["mode"]), yesNo(t.IsActive))
+				}
+				pageFooter(w, l.Meta, len(l.Items))
+			})
+		}}
+	listFlags(list, &lo)
+	get := &cobra.Command{Use: "get ID", Short: "Show a template", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			t, err := c.GetTemplate(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if cli.output == "table" {
+				cli.output = "yaml"
+			}
+			return cli.render(t, nil)
+		}}
+	var file string
+	create := &cobra.Command{Use: "create -f FILE", Short: "Add a template from a YAML or JSON file (devops, admins)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			var data []byte
+			if file == "-" {
+				data, err = io.ReadAll(cli.stdin)
+			} else {
+				data, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return err
+			}
+			var body map[string]any
+			if err := yaml.Unmarshal(data, &body); err != nil {
+				return fmt.Errorf("%s: %w", file, err)
+			}
+			t, err := c.CreateTemplate(cmd.Context(), body)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stdout, "Template %s created (driver %s).\n", t.ID, t.Driver)
+			return nil
+		}}
+	create.Flags().StringVarP(&file, "file", "f", "", "the template document, YAML or JSON (- for standard input)")
+	_ = create.MarkFlagRequired("file")
+	cmd.AddCommand(list, get, create)
+	return cmd
+}
+
+func requestTable(w io.Writer, rs []client.Request) {
+	row(w, "ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "EST. COST")
+	for _, r := range rs {
+		row(w, r.ID, r.ResourceTemplate, r.Status, r.RequestedBy, r.ExpiresBy.Local().Format("2006-01-02 15:04"),
+			fmt.Sprintf("%g", r.Footprint.Cores), fmt.Sprintf("%g", r.Footprint.Memory), fmt.Sprintf("%.2f", r.EstimatedCost))
+	}
+}
+
+// parseParams turns k=v flags into parameters: numbers and booleans as
+// such, everything else a string.
+func parseParams(kvs []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("--param %q: want name=value", kv)}
+		}
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			out[k] = n
+		} else if b, err := strconv.ParseBool(v); err == nil {
+			out[k] = b
+		} else {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func newRequestCmd(cli *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "request", Aliases: []string{"requests"}, Short: "Provision requests: ask for environments, review them"}
+	var in client.RequestCreate
+	var params []string
+	var ttl time.Duration
+	var wait bool
+	var timeout time.Duration
+	create := &cobra.Command{Use: "create --template T [--param k=v ...]", Short: "Ask for an environment", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if in.ResourceParameters, err = parseParams(params); err != nil {
+				return err
+			}
+			in.TTLHours = ttl.Hours()
+			r, err := c.CreateRequest(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			if !wait {
+				return cli.render(r, func(w io.Writer) { requestTable(w, []client.Request{*r}) })
+			}
+			fmt.Fprintf(cli.stderr, "Request %s submitted; waiting for it to be DEPLOYED (Ctrl-C stops waiting, not the request).\n", r.ID)
+			return waitDeployed(cmd, cli, c, r.ID, timeout)
+		}}
+	f := create.Flags()
+	f.StringVar(&in.ResourceTemplate, "template", "", "the template's id")
+	f.StringArrayVar(&params, "param", nil, "a parameter, name=value (repeat)")
+	f.DurationVar(&ttl, "ttl", 0, "how long the environment lives (default: the template's)")
+	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
+	f.StringVar(&in.Description, "description", "", "what it is for")
+	f.StringVar(&in.RequestType, "type", "", "TEMPORARY (default) or PERMANENT")
+	f.BoolVar(&wait, "wait", false, "show progress until DEPLOYED or FAILED, then how to get access")
+	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait")
+	_ = create.MarkFlagRequired("template")
+
+	var lo client.ListOptions
+	list := &cobra.Command{Use: "list", Short: "List provision requests", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListRequests(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) { requestTable(w, l.Items); pageFooter(w, l.Meta, len(l.Items)) })
+		}}
+	listFlags(list, &lo)
+
+	var outputs bool
+	get := &cobra.Command{Use: "get ID", Short: "Show a request (--outputs: its endpoint and credentials)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if outputs {
+				out, err := c.RequestOutputs(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return cli.render(out, func(w io.Writer) { outputsTable(w, out) })
+			}
+			r, err := c.GetRequest(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cli.render(r, func(w io.Writer) {
+				requestTable(w, []client.Request{*r})
+				if r.Quota != nil {
+					fmt.Fprintln(w)
+					row(w, "QUOTA", "LIMIT", "USED", "PENDING", "ASKED", "FITS")
+					for _, q := range r.Quota.Checks {
+						lim := "-"
+						if q.Limit != nil {
+							lim = fmt.Sprintf("%g", *q.Limit)
+						}
+						row(w, q.Dimension, lim, fmt.Sprintf("%g", q.Used), fmt.Sprintf("%g", q.Pending), fmt.Sprintf("%g", q.Asked), yesNo(q.Fits))
+					}
+				}
+				if r.LastError != "" {
+					fmt.Fprintf(w, "\nlast error: %s\n", r.LastError)
+				}
+			})
+		}}
+	get.Flags().BoolVar(&outputs, "outputs", false, "show the environment's outputs (the requester and admins)")
+
+	history := &cobra.Command{Use: "history ID", Short: "Show a request's history", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.RequestHistory(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) { eventTable(w, l.Items) })
+		}}
+
+	cmd.AddCommand(create, list, get, history)
+	for _, a := range []struct{ name, short string }{
+		{"approve", "Approve a request (devops, admins)"}, {"reject", "Reject a request (devops, admins)"},
+		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},
+	} {
+		var comment string
+		c := &cobra.Command{Use: a.name + " ID", Short: a.short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := cli.client()
+				if err != nil {
+					return err
+				}
+				r, err := c.ActOnRequest(cmd.Context(), args[0], a.name, comment)
+				if err != nil {
+					return err
+				}
+				return cli.render(r, func(w io.Writer) { requestTable(w, []client.Request{*r}) })
+			}}
+		if a.name == "approve" || a.name == "reject" {
+			c.Flags().StringVar(&comment, "comment", "", "a note for the requester")
+		}
+		cmd.AddCommand(c)
+	}
+	var hours int
+	var reason string
+	extend := &cobra.Command{Use: "extend ID --hours N --reason TEXT", Short: "Ask to extend an environment (granted once)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			e, err := c.CreateExtension(cmd.Context(), args[0], hours, reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stdout, "Extension request %s (%d hours) is waiting for review.\n", e.ID, e.ExtendBy)
+			return nil
+		}}
+	extend.Flags().IntVar(&hours, "hours", 0, "hours to add")
+	extend.Flags().StringVar(&reason, "reason", "", "why")
+	_ = extend.MarkFlagRequired("hours")
+	_ = extend.MarkFlagRequired("reason")
+	cmd.AddCommand(extend, newExtensionsCmd(cli))
+	return cmd
+}
+
+func newExtensionsCmd(cli *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "extensions", Short: "Extension requests: list and review"}
+	var lo client.ListOptions
+	list := &cobra.Command{Use: "list", Short: "List extension requests", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListExtensions(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				row(w, "ID", "REQUEST", "HOURS", "STATUS", "REASON")
+				for _, e := range l.Items {
+					row(w, e.ID, e.ProvisionRequest, strconv.Itoa(e.ExtendBy), e.Status, e.Reason)
+				}
+			})
+		}}
+	listFlags(list, &lo)
+	cmd.AddCommand(list)
+	for _, approve := range []bool{true, false} {
+		name := map[bool]string{true: "approve", false: "reject"}[approve]
+		var comment string
+		c := &cobra.Command{Use: name + " ID", Short: name + " an extension request (devops, admins)", Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := cli.client()
+				if err != nil {
+					return err
+				}
+				e, err := c.ReviewExtension(cmd.Context(), args[0], approve, comment)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cli.stdout, "Extension request %s is %s.\n", e.ID, e.Status)
+				return nil
+			}}
+		c.Flags().StringVar(&comment, "comment", "", "a note for the requester")
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+// waitDeployed shows a request's progress until it is DEPLOYED or FAILED,
+// then how to get access.
+func waitDeployed(cmd *cobra.Command, cli *cliEnv, c *client.Client, id string, timeout time.Duration) error {
+	ctx, cancel := contextWithTimeout(cmd, timeout)
+	defer cancel()
+	start := time.Now()
+	r, err := c.WaitRequest(ctx, id, func(r *client.Request) {
+		fmt.Fprintf(cli.stderr, "  %6.1fs  %s\n", time.Since(start).Seconds(), r.Status)
+	}, "DEPLOYED", "FAILED", "REJECTED", "REVOKED", "PURGED", "PURGE_FAILED")
+	if err != nil {
+		return err
+	}
+	if r.Status != "DEPLOYED" {
+		msg := fmt.Sprintf("request %s ended %s", r.ID, r.Status)
+		if r.LastError != "" {
+			msg += ": " + r.LastError
+		}
+		if r.ReviewComment != "" {
+			msg += " (" + r.ReviewComment + ")"
+		}
+		return fmt.Errorf("%s", msg)
+	}
+	out, err := c.RequestOutputs(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cli.output != "table" {
+		return cli.render(map[string]any{"request": r, "outputs": out}, nil)
+	}
+	fmt.Fprintf(cli.stdout, "Environment %s is DEPLOYED until %s.\n\n", r.ID, r.ExpiresBy.Local().Format("2006-01-02 15:04 MST"))
+	tw := newTable(cli.stdout)
+	outputsTable(tw, out)
+	return tw.Flush()
+}
+
+func outputsTable(w io.Writer, out map[string]string) {
+	keys := make([]string, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	row(w, "OUTPUT", "VALUE")
+	for _, k := range keys {
+		v := out[k]
+		if strings.Contains(v, "\n") {
+			b, _ := json.Marshal(v)
+			v = string(b)
+		}
+		row(w, k, v)
+	}
+}
+
+func eventTable(w io.Writer, events []client.Event) {
+	row(w, "WHEN", "ACTOR", "ACTION", "TARGET", "CHANGE")
+	for _, e := range events {
+		change := ""
+		if b, a := e.Before["status"], e.After["status"]; a != nil && b != a {
+			change = fmt.Sprintf("%v -> %v", dashAny(b), a)
+		}
+		actor := e.Actor
+		if e.ActingFor != "" {
+			actor += " for " + e.ActingFor
+		}
+		row(w, e.Created.Local().Format("2006-01-02 15:04:05"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
+	}
+}
+
+func dashAny(v any) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprint(v)
+}
+
+func newQuotasCmd(cli *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "quotas", Aliases: []string{"quota"}, Short: "Quotas: limits per user or role, and usage"}
+	var lo client.ListOptions
+	list := &cobra.Command{Use: "list", Short: "List quotas", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListQuotas(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				row(w, "ID", "FOR", "TYPE", "LIMITS", "UNTIL", "ACTIVE")
+				for _, q := range l.Items {
+					who := fmt.Sprint(q["user"])
+					if q["role"] != nil {
+						who = "role " + fmt.Sprint(q["role"])
+					}
+					lim, _ := json.Marshal(q["limits"])
+					row(w, fmt.Sprint(q["_id"]), who, fmt.Sprint(q["quota_type"]), string(lim), dashAny(q["valid_until"]), fmt.Sprint(q["active"]))
+				}
+			})
+		}}
+	listFlags(list, &lo)
+	var user, role, typ, until string
+	var envs, cores, mem, cost float64
+	create := &cobra.Command{Use: "create (--user ID | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			limits := map[string]float64{}
+			for name, v := range map[string]float64{"environments": envs, "cores": cores, "memory": mem, "monthly_cost": cost} {
+				if cmd.Flags().Changed(strings.ReplaceAll(name, "_", "-")) {
+					limits[name] = v
+				}
+			}
+			body := map[string]any{"limits": limits, "quota_type": typ}
+			for k, v := range map[string]string{"user": user, "role": role, "valid_until": until} {
+				if v != "" {
+					body[k] = v
+				}
+			}
+			q, err := c.CreateQuota(cmd.Context(), body)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stdout, "Quota %v created.\n", q["_id"])
+			return nil
+		}}
+	f := create.Flags()
+	f.StringVar(&user, "user", "", "the user's _id")
+	f.StringVar(&role, "role", "", "a role: the quota applies to each user holding it")
+	f.StringVar(&typ, "type", "PERMANENT", "PERMANENT or TEMPORARY (a grant that lapses at --until)")
+	f.StringVar(&until, "until", "", "TEMPORARY: when it lapses (RFC 3339)")
+	f.Float64Var(&envs, "environments", 0, "environments at once")
+	f.Float64Var(&cores, "cores", 0, "cores")
+	f.Float64Var(&mem, "memory", 0, "memory, GiB")
+	f.Float64Var(&cost, "monthly-cost", 0, "monthly cost")
+	var who string
+	usage := &cobra.Command{Use: "usage", Short: "Limits, usage and pending per user", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			us, err := c.QuotaUsage(cmd.Context(), who)
+			if err != nil {
+				return err
+			}
+			return cli.render(us, func(w io.Writer) {
+				row(w, "USER", "ENVIRONMENTS", "CORES", "MEMORY GiB", "MONTHLY COST")
+				for _, u := range us {
+					cell := func(k string) string {
+						s := fmt.Sprintf("%g", u.Used[k])
+						if p := u.Pending[k]; p > 0 {
+							s += fmt.Sprintf(" (+%g pending)", p)
+						}
+						if l, ok := u.Limits[k]; ok {
+							s += fmt.Sprintf(" / %g %s", l, bar(u.Used[k], l))
+						}
+						return s
+					}
+					row(w, u.Username, cell("environments"), cell("cores"), cell("memory"), cell("monthly_cost"))
+				}
+			})
+		}}
+	usage.Flags().StringVar(&who, "user", "", "one user's _id")
+	cmd.AddCommand(list, create, usage)
+	return cmd
+}
+
+// bar draws how full a limit is, in ten cells.
+func bar(used, limit float64) string {
+	if limit <= 0 {
+		return "[##########]"
+	}
+	n := int(used / limit * 10)
+	n = max(0, min(n, 10))
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 10-n) + "]"
+}
+
+func newInboxCmd(cli *cliEnv) *cobra.Command {
+	var all, markRead bool
+	cmd := &cobra.Command{Use: "inbox", Short: "Your notifications (unread unless --all)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.Inbox(cmd.Context(), !all, client.ListOptions{MaxResults: 50})
+			if err != nil {
+				return err
+			}
+			if err := cli.render(l, func(w io.Writer) {
+				row(w, "WHEN", "EVENT", "TITLE", "MESSAGE")
+				for _, n := range l.Items {
+					row(w, n.Created.Local().Format("2006-01-02 15:04"), n.Event, n.Title, n.Description)
+				}
+				if len(l.Items) == 0 {
+					fmt.Fprintln(w, "(nothing new)")
+				}
+			}); err != nil {
+				return err
+			}
+			if markRead {
+				return c.MarkAllRead(cmd.Context())
+			}
+			return nil
+		}}
+	cmd.Flags().BoolVar(&all, "all", false, "read notifications too")
+	cmd.Flags().BoolVar(&markRead, "mark-read", false, "then mark them all read")
+	return cmd
+}
+
+func newEventsCmd(cli *cliEnv) *cobra.Command {
+	var lo client.ListOptions
+	cmd := &cobra.Command{Use: "events", Short: "The audit log", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if lo.Sort == "" {
+				lo.Sort = "-_created"
+			}
+			l, err := c.ListEvents(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) { eventTable(w, l.Items); pageFooter(w, l.Meta, len(l.Items)) })
+		}}
+	listFlags(cmd, &lo)
+	return cmd
+}

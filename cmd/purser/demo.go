@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/driver/sim"
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+// demoUsers are the people of the demo, from the seed README's set-up calls.
+var demoUsers = []struct{ username, name, role string }{
+	{"jjj", "JJJ (DevOps)", purser.RoleDevOps},
+	{"bbb", "BBB (developer)", purser.RoleDev},
+	{"ccc", "CCC (developer)", purser.RoleDev},
+}
+
+// seedDemo fills an empty server with the demo: users with tokens, the
+// seed's basic-eks-cluster template and a namespace template (both on the
+// simulated cloud), and a quota for developers. It does nothing when the
+// demo users exist already, and returns the tokens it made.
+func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
+	sys := purser.SystemContext(ctx)
+	users := sqldb.NewUserService(db)
+	if _, n, err := users.FindUsers(sys, purser.Query{Where: []purser.Cond{{Field: "username", Op: "$eq", Value: "jjj"}}, Page: 1, MaxResults: 1}); err != nil || n > 0 {
+		return nil, err
+	}
+	tokens := map[string]string{}
+	for _, d := range demoUsers {
+		u := &purser.User{Username: d.username, Name: d.name, Email: d.username + "@example.com", Roles: []string{d.role}, IsActive: true}
+		if err := users.CreateUser(sys, u); err != nil {
+			return nil, fmt.Errorf("demo user %s: %w", d.username, err)
+		}
+		_, secret, err := sqldb.NewTokenService(db).CreateToken(sys, u.ID, "demo", nil)
+		if err != nil {
+			return nil, err
+		}
+		tokens[d.username] = secret
+	}
+	min1, max50, max500 := 1.0, 50.0, 500.0
+	templates := []*purser.Template{
+		{Meta: purser.Meta{ID: "basic-eks-cluster"}, Name: "Basic EKS Cluster", Type: "EKSCTL", Driver: sim.Name, ResourceType: "KUBERNETES",
+			Description: "The seed's eksctl cluster, on the simulated cloud (nothing real is created).",
+			URL:         "https://raw.githubusercontent.com/ashutoshdtu/assistant-rest-apiserver/main/app/src/rest_apiserver/models/eksctl_templates/basic-eks-cluster.yaml",
+			Params: []purser.Param{
+				{Name: "cluster_name", Type: purser.ParamString, Required: true, Pattern: "[a-z][a-z0-9-]{0,39}"},
+				{Name: "region", Type: purser.ParamEnum, Options: []string{"us-east-1", "us-west-1", "us-west-2", "eu-west-1"}, Default: "us-west-1"},
+				{Name: "instance_type", Type: purser.ParamEnum, Options: []string{"t2.micro", "t3.medium", "m5.large"}, Default: "t2.micro"},
+				{Name: "desired_capacity", Type: purser.ParamInteger, Min: &min1, Max: &max50, Default: float64(2)},
+				{Name: "volume_size", Type: purser.ParamInteger, Min: &min1, Max: &max500, Default: float64(30)},
+			},
+			Footprint: purser.FootprintExprs{
+				Cores:       `desired_capacity * (instance_type == "t2.micro" ? 1 : 2)`,
+				Memory:      `desired_capacity * (instance_type == "t2.micro" ? 1 : instance_type == "t3.medium" ? 4 : 8)`,
+				CostPerHour: `0.10 + desired_capacity * (instance_type == "t2.micro" ? 0.0116 : instance_type == "t3.medium" ? 0.0416 : 0.096)`,
+			},
+			Config: map[string]any{"delay": "3s"}, IsActive: true},
+		{Meta: purser.Meta{ID: "dev-namespace"}, Name: "Developer namespace", Driver: sim.Name, ResourceType: "KUBERNETES",
+			Description: "A namespace with a quota, on the simulated cloud; approved automatically when small.",
+			Params: []purser.Param{
+				{Name: "cpu", Type: purser.ParamNumber, Min: &min1, Max: &max50, Default: float64(2)},
+				{Name: "memory_gib", Type: purser.ParamNumber, Min: &min1, Max: &max500, Default: float64(4)},
+			},
+			Footprint: purser.FootprintExprs{Cores: "cpu", Memory: "memory_gib", CostPerHour: "cpu * 0.02 + memory_gib * 0.005"},
+			Approval:  purser.ApprovalPolicy{Mode: purser.ApprovalAuto, Approvers: 1, AutoMax: purser.Footprint{Cores: 4, Memory: 8, CostPerHour: 1}},
+			Config:    map[string]any{"delay": "1s"}, IsActive: true},
+	}
+	for _, t := range templates {
+		if err := sqldb.NewTemplateService(db).CreateTemplate(sys, t); err != nil {
+			return nil, fmt.Errorf("demo template %s: %w", t.ID, err)
+		}
+	}
+	envs, cores, mem, cost := 3.0, 16.0, 64.0, 500.0
+	if err := sqldb.NewQuotaService(db).CreateQuota(sys, &purser.Quota{Role: purser.RoleDev, QuotaType: purser.QuotaPermanent,
+		Limits: purser.Limits{Environments: &envs, Cores: &cores, Memory: &mem, MonthlyCost: &cost}, Description: "demo: per developer"}); err != nil {
+		return nil, err
+	}
+	return tokens, nil
+}
+
+func printDemo(w io.Writer, url string, tokens map[string]string) {
+	fmt.Fprintf(w, "Demo: users, templates on the simulated cloud and a developer quota are ready. Tokens:\n\n")
+	for _, d := range demoUsers {
+		fmt.Fprintf(w, "    %-4s %-16s %s\n", d.username, d.name, tokens[d.username])
+	}
+	fmt.Fprintf(w, "\nTry, as bbb (a developer) then jjj (DevOps):\n\n")
+	steps := []string{
+		"purser login --server " + url + " --token " + tokens["bbb"],
+		"purser templates list",
+		"purser request create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
+		"purser request create --template dev-namespace --wait      # small: approved automatically",
+		"purser login --server " + url + " --token " + tokens["jjj"],
+		"purser request list --where '{\"status\":\"REQUESTED\"}'",
+		"purser request approve <id>",
+		"purser quotas usage",
+	}
+	fmt.Fprintf(w, "    %s\n\n", strings.Join(steps, "\n    "))
+}
