@@ -127,4 +127,3 @@ func force(t *testing.T, db *sqldb.DB, id string, st purser.Status) {
 		t.Fatal(err)
 	}
 }
-
