@@ -23,6 +23,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/postgres"
@@ -34,6 +36,7 @@ func main() {
 	pgURL := flag.String("postgres", os.Getenv("PURSER_BENCH_POSTGRES_URL"), "PostgreSQL URL (a scratch database: the benchmark creates and drops a schema)")
 	duration := flag.Duration("duration", 5*time.Second, "how long each load runs")
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
+	provisions := flag.Int("provisions", 500, "requests to approve and provision for the provisioning benchmark")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -49,9 +52,14 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	dir, err := os.MkdirTemp("", "purser-bench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "store\tbenchmark\tpurser\tbaseline\tratio\ttarget\t")
-	run := func(name string, db *sqldb.DB) {
+	run := func(name string, db *sqldb.DB, newQueue func(*river.Config) (queueClient, error)) {
 		fmt.Fprintf(os.Stderr, "%s: seeding %d users...\n", name, *users)
 		if err := seed(ctx, db, *users); err != nil {
 			log.Fatal(err)
@@ -60,18 +68,17 @@ func main() {
 		fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
 		c := runCreate(ctx, db, *duration)
 		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+		fmt.Fprintf(os.Stderr, "%s: provisioning %d requests...\n", name, *provisions)
+		p := runProvision(ctx, db, newQueue, *provisions, filepath.Join(dir, name+"-sim"), name == "postgres")
+		fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
+		fmt.Fprintf(tw, "%s\tapproval -> DEPLOYED p50 / p99 (poll %s)\t%s / %s\t\t\t-\t\n", name, p.pollInterval, p.p50.Round(time.Millisecond), p.p99.Round(time.Millisecond))
 	}
 
-	dir, err := os.MkdirTemp("", "purser-bench-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
 	ls, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	run("sqlite", ls.DB)
+	run("sqlite", ls.DB, func(c *river.Config) (queueClient, error) { return ls.NewQueue(c) })
 	ls.Close()
 
 	if *pgURL != "" {
@@ -84,7 +91,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		run("postgres", ps.DB)
+		run("postgres", ps.DB, func(c *river.Config) (queueClient, error) { return ps.NewQueue(c) })
 		ps.Close()
 	} else {
 		fmt.Fprintln(os.Stderr, "(no -postgres URL: PostgreSQL skipped)")
