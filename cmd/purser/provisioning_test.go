@@ -150,3 +150,60 @@ func TestSeedFlowEndToEnd(t *testing.T) {
 		t.Fatalf("sim ledger for %s: %s", r.ID, got)
 	}
 }
+
+// TestPurgeWhileProvisioning purges a request whose environment is still
+// being made: whatever the driver finishes making is destroyed.
+func TestPurgeWhileProvisioning(t *testing.T) {
+	dataDir := t.TempDir()
+	url, token := server(t, "PURSER_DATA_DIR", dataDir)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := client.New(url, token)
+	if _, err := admin.CreateTemplate(ctx, map[string]any{"_id": "slow", "name": "Slow", "config": map[string]any{"delay": "1500ms", "destroy_delay": "0s"}}); err != nil {
+		t.Fatal(err)
+	}
+	dev, _ := admin.CreateUser(ctx, client.UserCreate{Username: "dev", Roles: []string{"dev"}})
+	tok, _ := admin.CreateToken(ctx, client.TokenCreate{Name: "dev", User: dev.ID})
+	devc := client.New(url, tok.Token)
+	r, err := devc.CreateRequest(ctx, client.RequestCreate{ResourceTemplate: "slow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ActOnRequest(ctx, r.ID, "approve", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devc.WaitRequest(ctx, r.ID, nil, "INITIATED"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devc.ActOnRequest(ctx, r.ID, "purge", ""); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = devc.WaitRequest(ctx, r.ID, nil, "PURGED", "PURGE_FAILED"); err != nil || r.Status != "PURGED" {
+		t.Fatalf("purge ended %v: %v", r, err)
+	}
+	// The provision job is still making the environment; when it is done it
+	// must destroy it. Watch the ledger until it says so.
+	ledger := filepath.Join(dataDir, "sim", "ledger.jsonl")
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		entries, _ := sim.ReadLedger(ledger)
+		created, destroyed := 0, 0
+		for _, e := range entries {
+			if e.Request == r.ID && e.Result == "created" {
+				created++
+			}
+			if e.Request == r.ID && e.Result == "destroyed" {
+				destroyed++
+			}
+		}
+		if created == 1 && destroyed == 1 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("ledger for %s: %d created, %d destroyed: an environment was left behind", r.ID, created, destroyed)
+		case <-tick.C:
+		}
+	}
+}

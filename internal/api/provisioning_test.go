@@ -39,7 +39,7 @@ func (e *env) deploy(id string) {
 	if _, ok, err := reqs.StartProvision(context.Background(), id); err != nil || !ok {
 		e.t.Fatalf("start provision: %v %v", ok, err)
 	}
-	if err := reqs.FinishProvision(context.Background(), id, map[string]string{"endpoint": "https://x", "password": "s3cret"}, "", nil, true); err != nil {
+	if _, err := reqs.FinishProvision(context.Background(), id, map[string]string{"endpoint": "https://x", "password": "s3cret"}, "", nil, true); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -193,7 +193,7 @@ func TestRequestActions(t *testing.T) {
 		e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 200)
 		reqs := sqldb.NewRequestService(e.db)
 		reqs.StartProvision(context.Background(), id)
-		if err := reqs.FinishProvision(context.Background(), id, nil, "", errors.New("cloud down"), true); err != nil {
+		if _, err := reqs.FinishProvision(context.Background(), id, nil, "", errors.New("cloud down"), true); err != nil {
 			t.Fatal(err)
 		}
 		got := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)
@@ -283,8 +283,16 @@ func TestQuotasAPI(t *testing.T) {
 		"valid_until": time.Now().Add(time.Hour).Format(time.RFC3339), "limits": map[string]any{"environments": 1}}), 201)
 	e.want(e.do("devops", "POST", "/v1/provisionRequests/"+b+"/approve", nil), 200)
 
-	use := e.want(e.do("dev", "GET", "/v1/quotas/usage", nil), 200)
-	_ = use
+	e.want(e.do("dev", "GET", "/v1/quotas/usage", nil), 200)
+	e.want(e.do("admin", "POST", "/v1/admin/expire", nil), 200)
+	lapsing := e.want(e.do("dev", "GET", `/v1/notifications?where={"event":"quota.lapsing"}`, nil), 200)
+	if lapsing["_meta"].(map[string]any)["total"] != float64(1) {
+		t.Fatalf("the grant lapsing within the hour was not announced once: %v", lapsing["_items"])
+	}
+	e.want(e.do("admin", "POST", "/v1/admin/expire", nil), 200)
+	if again := e.want(e.do("dev", "GET", `/v1/notifications?where={"event":"quota.lapsing"}`, nil), 200); again["_meta"].(map[string]any)["total"] != float64(1) {
+		t.Fatal("the lapse was announced twice")
+	}
 	all := e.do("devops", "GET", "/v1/quotas/usage", nil)
 	if e.want(all, 200); !strings.Contains(string(all.Body), `"username":"dev-user","limited":true,"limits":{"environments":2},"used":{"environments":2`) {
 		t.Fatalf("usage: %s", all.Body)

@@ -88,16 +88,20 @@ func (s *RequestService) StartProvision(ctx context.Context, id string) (r *purs
 
 // FinishProvision records the provision job's result. With an error that
 // is not final it only notes it (the job will be retried); a final error
-// fails the request and tells its owner and DevOps.
-func (s *RequestService) FinishProvision(ctx context.Context, id string, outputs map[string]string, howTo string, provErr error, final bool) error {
+// fails the request and tells its owner and DevOps. superseded is true
+// when the request was purged while the driver worked: what the driver
+// made must then be destroyed by the caller, since the purge may have run
+// before it existed.
+func (s *RequestService) FinishProvision(ctx context.Context, id string, outputs map[string]string, howTo string, provErr error, final bool) (superseded bool, err error) {
 	ctx = purser.SystemContext(ctx)
-	return s.db.WithTx(ctx, func(tx Tx) error {
+	err = s.db.WithTx(ctx, func(tx Tx) error {
 		r, err := s.find(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if r.Status != purser.StatusInitiated {
-			return nil // purged meanwhile: the purge job cleans up
+			superseded = true
+			return nil
 		}
 		if provErr != nil {
 			r.LastError = truncate(provErr.Error(), 2000)
@@ -127,6 +131,7 @@ func (s *RequestService) FinishProvision(ctx context.Context, id string, outputs
 			fmt.Sprintf("Your environment %s (%s) is DEPLOYED until %s. %s", r.ID, r.ResourceTemplate,
 				r.ExpiresBy.Format("2006-01-02 15:04 MST"), howTo)))
 	})
+	return superseded, err
 }
 
 // PurgeTarget returns the request a purge job acts on; proceed is false
@@ -216,7 +221,72 @@ func (s *RequestService) ExpireDue(ctx context.Context) (int, error) {
 			return expired, fmt.Errorf("expire %s: %w", id, err)
 		}
 	}
-	return expired, nil
+	return expired, s.warnLapsing(ctx, now)
+}
+
+// QuotaLapseWarning is how long before a temporary quota lapses its
+// holders are told.
+const QuotaLapseWarning = 24 * time.Hour
+
+// warnLapsing tells the holders of temporary quotas that lapse within
+// QuotaLapseWarning, once per quota.
+func (s *RequestService) warnLapsing(ctx context.Context, now time.Time) error {
+	rows, err := s.db.Read.Query(ctx, "SELECT id FROM quotas WHERE quota_type = ? AND lapse_notified = ? AND valid_until > ? AND valid_until <= ?",
+		purser.QuotaTemporary, false, micros(now), micros(now.Add(QuotaLapseWarning)))
+	if err != nil {
+		return fmt.Errorf("lapsing quotas: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		err := s.db.WithTx(ctx, func(tx Tx) error {
+			n, err := tx.Exec(ctx, "UPDATE quotas SET lapse_notified = ? WHERE id = ? AND lapse_notified = ?", true, id, false)
+			if err != nil || n == 0 {
+				return err
+			}
+			q, err := scanQuota(tx.QueryRow(ctx, "SELECT "+quotaSelect+" FROM quotas WHERE id = ?", id))
+			if err != nil {
+				return err
+			}
+			d := q.domain()
+			holders := []string{d.User}
+			if d.Role != "" {
+				r, err := tx.Query(ctx, "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id WHERE ur.role = ? AND u.is_active = ?", d.Role, true)
+				if err != nil {
+					return err
+				}
+				holders = holders[:0]
+				for r.Next() {
+					var uid string
+					if err := r.Scan(&uid); err != nil {
+						r.Close()
+						return err
+					}
+					holders = append(holders, uid)
+				}
+				r.Close()
+			}
+			var msgs []purser.Message
+			for _, uid := range holders {
+				msgs = append(msgs, purser.Message{User: uid, Event: purser.EventQuotaLapsing, Title: "Temporary quota lapsing",
+					Description: fmt.Sprintf("A temporary quota grant (%s) lapses at %s; environments beyond your permanent quota cannot be approved after that.",
+						d.ID, d.ValidUntil.Format("2006-01-02 15:04 MST")), Link: "/api/v1/quotas/" + d.ID})
+			}
+			return s.db.enqueue(ctx, tx, msgs...)
+		})
+		if err != nil {
+			return fmt.Errorf("warn of lapsing quota %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func (s *RequestService) expire(ctx context.Context, tx Tx, r *purser.Request) error {

@@ -101,7 +101,7 @@ func (s *RoleService) CreateRole(ctx context.Context, r *purser.Role) (bool, err
 			return s.db.translate(err, "role "+r.Role)
 		}
 		created = true
-		return nil
+		return s.db.audit(ctx, tx, "role.create", "role", r.Role, nil, map[string]any{"description": r.Description}, "")
 	})
 	return created, err
 }

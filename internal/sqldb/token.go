@@ -75,7 +75,10 @@ func (s *TokenService) CreateToken(ctx context.Context, userID, name string, exp
 		}
 		_, err := tx.Exec(ctx, "INSERT INTO tokens (id, user_id, name, hash, hint, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			t.ID, userID, name, purser.HashToken(secret), t.Hint, microsPtr(expiresAt), micros(now))
-		return s.db.translate(err, "token")
+		if err != nil {
+			return s.db.translate(err, "token")
+		}
+		return s.db.audit(ctx, tx, "token.create", "token", t.ID, nil, map[string]any{"user": userID, "name": name, "hint": t.Hint}, "")
 	})
 	if err != nil {
 		return nil, "", err
@@ -120,8 +123,11 @@ func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
 	}
 	defer s.db.forgetAuth()
 	return s.db.WithTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", micros(s.db.now()), id)
-		return err
+		n, err := tx.Exec(ctx, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", micros(s.db.now()), id)
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.db.audit(ctx, tx, "token.revoke", "token", id, nil, map[string]any{"user": t.UserID}, "")
 	})
 }
 

@@ -153,7 +153,10 @@ func (s *UserService) CreateUser(ctx context.Context, u *purser.User) error {
 			}
 			return fmt.Errorf("insert user: %w", err)
 		}
-		return setRoles(ctx, tx, u.ID, u.Roles)
+		if err := setRoles(ctx, tx, u.ID, u.Roles); err != nil {
+			return err
+		}
+		return s.db.audit(ctx, tx, "user.create", "user", u.ID, nil, userAudit(u), "")
 	})
 }
 
@@ -229,6 +232,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, upd purser.User
 		if ifMatch != "" && strings.Trim(ifMatch, `"`) != u.ETag() {
 			return purser.Errorf(purser.EPRECONDITION, "user %s changed since you read it (ETag %s); read it again", id, u.ETag())
 		}
+		before := userAudit(u)
 		if upd.Name != nil {
 			u.Name = *upd.Name
 		}
@@ -266,9 +270,13 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, upd purser.User
 			}
 		}
 		out = u
-		return nil
+		return s.db.audit(ctx, tx, "user.update", "user", id, before, userAudit(u), "")
 	})
 	return out, err
+}
+
+func userAudit(u *purser.User) map[string]any {
+	return map[string]any{"username": u.Username, "name": u.Name, "email": u.Email, "roles": u.Roles, "is_active": u.IsActive}
 }
 
 // DeactivateUser marks a user inactive (admins only).

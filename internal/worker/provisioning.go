@@ -53,8 +53,14 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	howTo := "Read its outputs with `purser request get " + id + " --outputs` or GET /api/v1/provisionRequests/" + id + "/outputs."
-	if ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow)); ferr != nil {
+	superseded, ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow))
+	if ferr != nil {
 		return ferr
+	}
+	if superseded && ok {
+		// Purged while we provisioned: the purge may have run before the
+		// environment existed. Destroying again is harmless (idempotent).
+		return d.Destroy(rctx, env)
 	}
 	if err != nil && !final(job.JobRow) {
 		return err // River retries with backoff

@@ -160,9 +160,15 @@ func (d *Driver) Provision(ctx context.Context, env purser.Environment) (map[str
 	return out, nil
 }
 
-// Destroy removes the environment; destroying what is absent is fine.
+// Destroy removes the environment; destroying what is absent is fine. It
+// takes "destroy_delay" from the template's config, else the delay.
 func (d *Driver) Destroy(ctx context.Context, env purser.Environment) error {
 	delay, _ := d.settings(env)
+	if s, ok := env.Config["destroy_delay"].(string); ok {
+		if v, err := time.ParseDuration(s); err == nil {
+			delay = v
+		}
+	}
 	if err := wait(ctx, delay); err != nil {
 		return err
 	}
