@@ -50,11 +50,11 @@ func TestWebhookIsSigned(t *testing.T) {
 		ts := r.Header.Get("X-Purser-Timestamp")
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil || time.Since(time.Unix(sec, 0)) > 5*time.Minute {
-			http.Error(w, "stale", 400)
+			http.Error(w, "stale", http.StatusBadRequest)
 			return
 		}
 		if r.Header.Get("X-Purser-Signature") != notify.Signature(secret, ts, body) {
-			http.Error(w, "bad signature", 401)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
 		_ = json.Unmarshal(body, &got)
