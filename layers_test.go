@@ -31,6 +31,7 @@ var rules = []struct {
 	{"internal/notify", []string{"."}, "channels know notifications, not where they are stored"},
 	{"internal/footprint", []string{"."}, "the evaluator implements a domain interface"},
 	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
+	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
 }
 
 // testOnly lists extra imports test files may make.

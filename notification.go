@@ -149,6 +149,9 @@ type TemplatePreparer interface {
 	PrepareTemplate(ctx context.Context, t *Template) error
 }
 
+// MaxLogPage is the most log lines one read returns.
+const MaxLogPage = 5000
+
 // LogService reads jobs' logs.
 type LogService interface {
 	// FindLogs returns a request's log lines after seq, at most limit.

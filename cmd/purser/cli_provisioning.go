@@ -223,7 +223,38 @@ func newRequestCmd(cli *cliEnv) *cobra.Command {
 			return cli.render(l, func(w io.Writer) { eventTable(w, l.Items) })
 		}}
 
-	cmd.AddCommand(create, list, get, history)
+	var follow bool
+	logs := &cobra.Command{Use: "logs ID [-f]", Short: "Show a request's job logs (-f: follow them live)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			print := func(l client.LogLine) {
+				fmt.Fprintf(cli.stdout, "%s %-6s %s\n", l.Time.Local().Format("15:04:05.000"), l.Stream, l.Line)
+			}
+			if !follow {
+				l, err := c.RequestLogs(cmd.Context(), args[0], 0)
+				if err != nil {
+					return err
+				}
+				if cli.output != "table" {
+					return cli.render(l, nil)
+				}
+				for _, ln := range l.Items {
+					print(ln)
+				}
+				return nil
+			}
+			status, err := c.FollowLogs(cmd.Context(), args[0], 0, print)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stderr, "[no job running; request is %s]\n", status)
+			return nil
+		}}
+	logs.Flags().BoolVarP(&follow, "follow", "f", false, "stream new lines until no job runs")
+	cmd.AddCommand(create, list, get, history, logs)
 	for _, a := range []struct{ name, short string }{
 		{"approve", "Approve a request (devops, admins)"}, {"reject", "Reject a request (devops, admins)"},
 		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},

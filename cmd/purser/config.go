@@ -36,6 +36,15 @@ type Config struct {
 	Workers         WorkersConfig `koanf:"workers" yaml:"workers"`
 	SMTP            SMTPConfig    `koanf:"smtp" yaml:"smtp"`
 	Sim             SimConfig     `koanf:"sim" yaml:"sim"`
+	Exec            ExecConfig    `koanf:"exec" yaml:"exec"`
+}
+
+// ExecConfig sets the exec driver.
+type ExecConfig struct {
+	// TemplatesDir is where templates' `source:` files are read from.
+	TemplatesDir string `koanf:"templates_dir" yaml:"templates_dir"`
+	// Concurrency is how many exec commands run at once.
+	Concurrency int `koanf:"concurrency" yaml:"concurrency"`
 }
 
 // SMTPConfig is the mail server notifications go through.
@@ -81,6 +90,7 @@ func DefaultConfig() Config {
 		Workers: WorkersConfig{Max: 10, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
+		Exec: ExecConfig{Concurrency: 2},
 	}
 }
 

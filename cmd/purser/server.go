@@ -22,6 +22,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/driver/exec"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
 	"github.com/purserhq/purser/internal/notify"
@@ -80,7 +81,10 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		return nil, fmt.Errorf("sim driver: %w", err)
 	}
 	simDriver.Delay, simDriver.FailureRate = cfg.Sim.Delay, cfg.Sim.FailureRate
-	drivers := map[string]purser.Driver{sim.Name: simDriver}
+	drivers := map[string]purser.Driver{
+		sim.Name:  simDriver,
+		exec.Name: exec.New(filepath.Join(cfg.DataDir, "exec"), cfg.Exec.TemplatesDir, cfg.Exec.Concurrency),
+	}
 
 	st := &store{drivers: drivers}
 	var newQueue func(*river.Config) (queue, error)
@@ -105,6 +109,12 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
 	if clock != nil {
 		st.db.NowFunc = clock
+	}
+	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
+		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
+			return p.PrepareTemplate(ctx, t)
+		}
+		return nil
 	}
 	st.db.Drivers = map[string][]string{}
 	for name, d := range drivers {
@@ -204,6 +214,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Quotas:        sqldb.NewQuotaService(st.db),
 		Notifications: sqldb.NewNotificationService(st.db),
 		Events:        sqldb.NewEventService(st.db),
+		Logs:          sqldb.NewLogService(st.db),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},

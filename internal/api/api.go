@@ -44,6 +44,7 @@ type Server struct {
 	Quotas        purser.QuotaService
 	Notifications purser.NotificationService
 	Events        purser.EventService
+	Logs          purser.LogService
 	// DefaultDriver is the driver of templates that name none.
 	DefaultDriver string
 	// Checks are run by /readyz.
@@ -93,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 		s.registerQuotas()
 		s.registerNotifications()
 		s.registerEvents()
+		s.registerLogs()
 	}
 
 	s.registerHealth()

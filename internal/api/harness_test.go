@@ -62,7 +62,7 @@ func newEnv(t *testing.T) *env {
 	e.api = &api.Server{
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
 		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
-		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db),
+		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}

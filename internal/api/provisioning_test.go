@@ -323,3 +323,33 @@ func TestPreferencesAPI(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+func TestRequestLogs(t *testing.T) {
+	e := newEnv(t)
+	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
+	id := e.submit("dev", seedParams)
+	log := e.db.OpenJobLog(id)
+	log.WriteLine("stdout", "creating cluster")
+	log.WriteLine("stderr", "warning: slow")
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id+"/logs", nil), 200)
+	items := got["_items"].([]any)
+	if len(items) != 2 || items[1].(map[string]any)["stream"] != "stderr" {
+		t.Fatalf("logs %v", got)
+	}
+	e.want(e.do("dev", "GET", "/v1/provisionRequests/000000000000000000000000/logs", nil), 404)
+	_, other := e.newUser("other", "dev")
+	e.tokens["other"] = other
+	e.want(e.do("other", "GET", "/v1/provisionRequests/"+id+"/logs", nil), 403)
+	// Follow: the request runs no job (REQUESTED), so the stream sends what
+	// there is and ends.
+	r := e.do("dev", "GET", "/v1/provisionRequests/"+id+"/logs?follow=true&after=1", nil)
+	body := string(r.Body)
+	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/event-stream") ||
+		!strings.Contains(body, "event: line") || !strings.Contains(body, "warning: slow") || strings.Contains(body, "creating cluster") ||
+		!strings.Contains(body, `event: end`) {
+		t.Fatalf("follow: %d %s\n%s", r.Status, r.Header.Get("Content-Type"), body)
+	}
+}

@@ -87,6 +87,9 @@ type DB struct {
 	Evaluator purser.Evaluator
 	// Drivers maps each driver's name to the resource types it makes.
 	Drivers map[string][]string
+	// PrepareTemplate lets a template's driver check and complete it
+	// (fetch its files); nil when no driver needs to.
+	PrepareTemplate func(ctx context.Context, t *purser.Template) error
 
 	// auth caches authenticated tokens by hash for AuthCacheTTL, so that a
 	// request costs no query to authenticate. Every change to a token or a

@@ -61,7 +61,13 @@ func (s *RequestService) Environment(ctx context.Context, r *purser.Request) (pu
 	if err := s.db.Read.QueryRow(ctx, "SELECT username FROM users WHERE id = ?", r.RequestedBy).Scan(&username); err != nil {
 		return purser.Environment{}, nil, s.db.translate(err, "user")
 	}
-	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, Params: r.ResourceParameters,
+	var secrets []string
+	for _, p := range t.Params {
+		if v, ok := r.ResourceParameters[p.Name]; ok && p.Secret {
+			secrets = append(secrets, fmt.Sprint(v))
+		}
+	}
+	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, Params: r.ResourceParameters, Secrets: secrets,
 		Footprint: r.Footprint, ExpiresBy: r.ExpiresBy, Config: t.Config}, t, nil
 }
 

@@ -130,6 +130,15 @@ func (s *TemplateService) applyDefaults(t *purser.Template) {
 	}
 }
 
+// prepare lets the driver complete the template, outside any transaction
+// (it may fetch files).
+func (s *TemplateService) prepare(ctx context.Context, t *purser.Template) error {
+	if s.db.PrepareTemplate == nil {
+		return nil
+	}
+	return s.db.PrepareTemplate(ctx, t)
+}
+
 func (s *TemplateService) validate(t *purser.Template) error {
 	drivers := make([]string, 0, len(s.db.Drivers))
 	for d := range s.db.Drivers {
@@ -158,6 +167,9 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 	if err := s.validate(t); err != nil {
 		return err
 	}
+	if err := s.prepare(ctx, t); err != nil {
+		return err
+	}
 	now := s.db.now()
 	t.Created, t.Updated, t.Version = now, now, 1
 	return s.db.WithTx(ctx, func(tx Tx) error {
@@ -175,57 +187,59 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 }
 
 // UpdateTemplate changes a template (devops and admins). Requests already
-// made keep what they were made with.
+// made keep what they were made with. The driver prepares the result
+// outside the transaction; the write then checks nobody changed it meanwhile.
 func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd purser.TemplateUpdate, ifMatch string) (*purser.Template, error) {
 	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
 		return nil, err
 	}
-	var out *purser.Template
-	err := s.db.WithTx(ctx, func(tx Tx) error {
-		t, err := s.find(ctx, tx, id)
-		if err != nil {
-			return err
+	t, err := s.find(ctx, s.db.Read, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkETag(ifMatch, t.Meta, "template "+id); err != nil {
+		return nil, err
+	}
+	before := map[string]any{"name": t.Name, "is_active": t.IsActive}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
 		}
-		if err := checkETag(ifMatch, t.Meta, "template "+id); err != nil {
-			return err
+	}
+	set(&t.Name, upd.Name)
+	set(&t.Description, upd.Description)
+	set(&t.ResourceType, upd.ResourceType)
+	if upd.Params != nil {
+		t.Params = *upd.Params
+	}
+	if upd.Footprint != nil {
+		t.Footprint = *upd.Footprint
+	}
+	for _, x := range []struct {
+		dst *time.Duration
+		src *time.Duration
+	}{{&t.TTLDefault, upd.TTLDefault}, {&t.TTLMax, upd.TTLMax}, {&t.ExtensionMax, upd.ExtensionMax}} {
+		if x.src != nil {
+			*x.dst = *x.src
 		}
-		before := map[string]any{"name": t.Name, "is_active": t.IsActive}
-		set := func(dst *string, src *string) {
-			if src != nil {
-				*dst = *src
-			}
-		}
-		set(&t.Name, upd.Name)
-		set(&t.Description, upd.Description)
-		set(&t.ResourceType, upd.ResourceType)
-		if upd.Params != nil {
-			t.Params = *upd.Params
-		}
-		if upd.Footprint != nil {
-			t.Footprint = *upd.Footprint
-		}
-		if upd.TTLDefault != nil {
-			t.TTLDefault = *upd.TTLDefault
-		}
-		if upd.TTLMax != nil {
-			t.TTLMax = *upd.TTLMax
-		}
-		if upd.ExtensionMax != nil {
-			t.ExtensionMax = *upd.ExtensionMax
-		}
-		if upd.Approval != nil {
-			t.Approval = *upd.Approval
-		}
-		if upd.Config != nil {
-			t.Config = *upd.Config
-		}
-		if upd.IsActive != nil {
-			t.IsActive = *upd.IsActive
-		}
-		s.applyDefaults(t)
-		if err := s.validate(t); err != nil {
-			return err
-		}
+	}
+	if upd.Approval != nil {
+		t.Approval = *upd.Approval
+	}
+	if upd.Config != nil {
+		t.Config = *upd.Config
+	}
+	if upd.IsActive != nil {
+		t.IsActive = *upd.IsActive
+	}
+	s.applyDefaults(t)
+	if err := s.validate(t); err != nil {
+		return nil, err
+	}
+	if err := s.prepare(ctx, t); err != nil {
+		return nil, err
+	}
+	err = s.db.WithTx(ctx, func(tx Tx) error {
 		t.Updated = s.db.now()
 		n, err := tx.Exec(ctx, `UPDATE templates SET name = ?, description = ?, resource_type = ?, spec = ?, is_active = ?,
 			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
@@ -237,10 +251,12 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 			return purser.Errorf(purser.EPRECONDITION, "template %s changed while updating; read it again", id)
 		}
 		t.Version++
-		out = t
 		return s.db.audit(ctx, tx, "template.update", "template", id, before, map[string]any{"name": t.Name, "is_active": t.IsActive}, "")
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // checkETag compares an If-Match value with a document's ETag.

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"log/slog"
 
 	"github.com/riverqueue/river"
@@ -26,6 +27,7 @@ func (w *AnalyseWorker) Work(ctx context.Context, job *river.Job[sqldb.AnalyseAr
 // ProvisionWorker creates environments through their template's driver.
 type ProvisionWorker struct {
 	river.WorkerDefaults[sqldb.ProvisionArgs]
+	DB       *sqldb.DB
 	Requests *sqldb.RequestService
 	Drivers  map[string]purser.Driver
 }
@@ -43,6 +45,10 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	if err != nil {
 		return err
 	}
+	log := w.DB.OpenJobLog(id)
+	defer log.Close()
+	env.Log = log
+	log.WriteLine("purser", fmt.Sprintf("provision: attempt %d of %d, driver %s", job.Attempt, job.MaxAttempts, t.Driver))
 	d, ok := w.Drivers[t.Driver]
 	var out map[string]string
 	if !ok {
@@ -52,6 +58,16 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
+	if err != nil {
+		log.WriteLine("purser", "provision failed: "+firstLine(err.Error()))
+	}
+	if err != nil && final(job.JobRow) && ok {
+		// The last attempt failed: destroy whatever it left half made.
+		log.WriteLine("purser", "last attempt: running destroy to clean up")
+		if derr := d.Destroy(rctx, env); derr != nil {
+			log.WriteLine("purser", "clean-up failed: "+firstLine(derr.Error()))
+		}
+	}
 	howTo := "Read its outputs with `purser request get " + id + " --outputs` or GET /api/v1/provisionRequests/" + id + "/outputs."
 	superseded, ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow))
 	if ferr != nil {
@@ -71,6 +87,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 // PurgeWorker destroys environments.
 type PurgeWorker struct {
 	river.WorkerDefaults[sqldb.PurgeArgs]
+	DB       *sqldb.DB
 	Requests *sqldb.RequestService
 	Drivers  map[string]purser.Driver
 }
@@ -87,6 +104,10 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 	if err != nil {
 		return err
 	}
+	log := w.DB.OpenJobLog(id)
+	defer log.Close()
+	env.Log = log
+	log.WriteLine("purser", fmt.Sprintf("purge: attempt %d of %d, driver %s", job.Attempt, job.MaxAttempts, t.Driver))
 	if d, ok := w.Drivers[t.Driver]; !ok {
 		err = fmt.Errorf("no driver %q on this server", t.Driver)
 	} else {
@@ -148,4 +169,11 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[sqldb.ExpireArgs
 		w.Logger.InfoContext(ctx, "expired requests", "count", n)
 	}
 	return err
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

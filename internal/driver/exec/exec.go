@@ -83,7 +83,9 @@ func New(workDir, templatesDir string, concurrency int) *Driver {
 func (d *Driver) Name() string { return Name }
 
 // ResourceTypes implements purser.Driver: a script can make anything.
-func (d *Driver) ResourceTypes() []string { return []string{"KUBERNETES", "INSTANCE", "S3BUCKET", "OTHER"} }
+func (d *Driver) ResourceTypes() []string {
+	return []string{"KUBERNETES", "INSTANCE", "S3BUCKET", "OTHER"}
+}
 
 // File is one file of a template.
 type File struct {
@@ -96,11 +98,30 @@ type File struct {
 
 // Spec is an exec template's config.
 type Spec struct {
-	Files     []File   `json:"files,omitempty"`
-	Provision []string `json:"provision"`
-	Destroy   []string `json:"destroy,omitempty"`
-	Shell     bool     `json:"shell,omitempty"`
-	Timeout   string   `json:"timeout,omitempty"`
+	Files     []File  `json:"files,omitempty"`
+	Provision Command `json:"provision"`
+	Destroy   Command `json:"destroy,omitempty"`
+	Shell     bool    `json:"shell,omitempty"`
+	Timeout   string  `json:"timeout,omitempty"`
+}
+
+// Command is an argument vector; a single string is a one-element vector
+// (the script, with shell: true).
+type Command []string
+
+// UnmarshalJSON accepts a list of strings or one string.
+func (c *Command) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*c = Command{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return errors.New("a command is a list of arguments, or one string with shell: true")
+	}
+	*c = l
+	return nil
 }
 
 func parseSpec(config map[string]any) (*Spec, error) {
@@ -112,7 +133,7 @@ func parseSpec(config map[string]any) (*Spec, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("config: %v", err)
+		return nil, err
 	}
 	return &s, nil
 }
@@ -147,7 +168,9 @@ func (d *Driver) PrepareTemplate(ctx context.Context, t *purser.Template) error 
 		return purser.Invalid(purser.FieldError{Field: "config", Rule: "format", Message: err.Error()})
 	}
 	var fe []purser.FieldError
-	add := func(field, rule, msg string) { fe = append(fe, purser.FieldError{Field: field, Rule: rule, Message: msg}) }
+	add := func(field, rule, msg string) {
+		fe = append(fe, purser.FieldError{Field: field, Rule: rule, Message: msg})
+	}
 	if len(s.Provision) == 0 {
 		add("config.provision", "required", "an exec template needs a provision command")
 	}
@@ -193,7 +216,7 @@ func (d *Driver) PrepareTemplate(ctx context.Context, t *purser.Template) error 
 		}
 		*f = File{Path: clean, Content: content}
 	}
-	for _, argv := range [][]string{s.Provision, s.Destroy} {
+	for _, argv := range []Command{s.Provision, s.Destroy} {
 		for _, a := range argv {
 			for _, m := range placeholder.FindAllStringSubmatch(a, -1) {
 				if !params[m[1]] {
@@ -351,7 +374,7 @@ func readOutputs(path string) (map[string]string, error) {
 
 // run runs one command in its own process group, logging its output; on
 // cancellation or timeout the whole group is killed.
-func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir string, argv []string) error {
+func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir string, argv Command) error {
 	select {
 	case d.sem <- struct{}{}:
 		defer func() { <-d.sem }()

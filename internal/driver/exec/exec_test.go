@@ -84,7 +84,7 @@ func TestSeedEksctlRendersAsGolden(t *testing.T) {
 func TestProvisionWithOutputsThenDestroy(t *testing.T) {
 	d := newDriver(t)
 	cfg := prepared(t, d, []purser.Param{{Name: "name"}, {Name: "token", Secret: true}}, map[string]any{
-		"files":     []any{map[string]any{"path": "conf/app.ini", "content": "name = {{ name }}\n"}},
+		"files": []any{map[string]any{"path": "conf/app.ini", "content": "name = {{ name }}\n"}},
 		"provision": []any{`echo "creating $PURSER_PARAM_NAME with token $PURSER_PARAM_TOKEN"; cat conf/app.ini; ` +
 			`printf '{"endpoint":"https://%s.example","size":3}' "$PURSER_PARAM_NAME" > "$PURSER_OUTPUTS"; echo oops >&2`},
 		"destroy": []any{`echo "deleting $(jq -r .name params.json 2>/dev/null || grep -o '"name": *"[^"]*"' params.json)"`},

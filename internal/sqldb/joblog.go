@@ -1,0 +1,159 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// Job log limits: a job keeps at most this much of its output; a note says
+// how much was cut.
+const (
+	MaxJobLogLines = 20_000
+	MaxJobLogBytes = 4 << 20
+	logFlushEvery  = 250 * time.Millisecond
+	logFlushLines  = 500
+)
+
+// JobLog writes a job's output to the request's log in batches, so that
+// followers see it live and a chatty command costs few transactions.
+type JobLog struct {
+	db        *DB
+	requestID string
+	mu        sync.Mutex
+	pending   []purser.LogLine
+	lines     int
+	bytes     int
+	dropped   int
+	flushErr  error
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// OpenJobLog starts a log for a request's job.
+func (db *DB) OpenJobLog(requestID string) *JobLog {
+	l := &JobLog{db: db, requestID: requestID, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.loop()
+	return l
+}
+
+// WriteLine implements purser.LogWriter.
+func (l *JobLog) WriteLine(stream, line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lines >= MaxJobLogLines || l.bytes+len(line) > MaxJobLogBytes {
+		l.dropped++
+		return
+	}
+	l.lines++
+	l.bytes += len(line)
+	l.pending = append(l.pending, purser.LogLine{Time: l.db.now(), Stream: stream, Line: line})
+	if len(l.pending) >= logFlushLines {
+		select {
+		case l.wake <- struct{}{}: // flush now
+		default:
+		}
+	}
+}
+
+func (l *JobLog) loop() {
+	defer close(l.done)
+	t := time.NewTicker(logFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-l.wake:
+		case <-l.stop:
+			l.flush()
+			return
+		}
+		l.flush()
+	}
+}
+
+func (l *JobLog) flush() {
+	l.mu.Lock()
+	batch := l.pending
+	l.pending = nil
+	l.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := l.db.appendLogs(ctx, l.requestID, batch); err != nil {
+		l.mu.Lock()
+		l.flushErr = err
+		l.mu.Unlock()
+	}
+}
+
+// Close writes what is left (and a note if lines were cut).
+func (l *JobLog) Close() error {
+	l.mu.Lock()
+	if l.dropped > 0 {
+		l.pending = append(l.pending, purser.LogLine{Time: l.db.now(), Stream: "purser",
+			Line: fmt.Sprintf("[log cut: %d more lines were not kept; a job keeps %d lines or %d MiB]", l.dropped, MaxJobLogLines, MaxJobLogBytes>>20)})
+	}
+	l.mu.Unlock()
+	close(l.stop)
+	<-l.done
+	return l.flushErr
+}
+
+func (db *DB) appendLogs(ctx context.Context, requestID string, lines []purser.LogLine) error {
+	return db.WithTx(ctx, func(tx Tx) error {
+		var last *int64
+		if err := tx.QueryRow(ctx, "SELECT MAX(seq) FROM job_logs WHERE request_id = ?", requestID).Scan(&last); err != nil {
+			return err
+		}
+		seq := int64(0)
+		if last != nil {
+			seq = *last
+		}
+		for _, ln := range lines {
+			seq++
+			if _, err := tx.Exec(ctx, "INSERT INTO job_logs (request_id, seq, at, stream, line) VALUES (?, ?, ?, ?, ?)",
+				requestID, seq, micros(ln.Time), ln.Stream, ln.Line); err != nil {
+				return fmt.Errorf("append log: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// LogService implements purser.LogService.
+type LogService struct{ db *DB }
+
+// NewLogService returns the log reader over db.
+func NewLogService(db *DB) *LogService { return &LogService{db: db} }
+
+// FindLogs returns a request's log after seq: its requester's, or any for
+// devops and admins.
+func (s *LogService) FindLogs(ctx context.Context, requestID string, afterSeq int64, limit int) ([]purser.LogLine, error) {
+	if _, err := NewRequestService(s.db).FindRequestByID(ctx, requestID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read.Query(ctx, "SELECT seq, at, stream, line FROM job_logs WHERE request_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+		requestID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	defer rows.Close()
+	out := []purser.LogLine{}
+	for rows.Next() {
+		var ln purser.LogLine
+		var at int64
+		if err := rows.Scan(&ln.Seq, &at, &ln.Stream, &ln.Line); err != nil {
+			return nil, err
+		}
+		ln.Time = fromMicros(at)
+		out = append(out, ln)
+	}
+	return out, rows.Err()
+}
