@@ -3,8 +3,8 @@ package worker
 import (
 	"context"
 	"fmt"
-	"strings"
 	"log/slog"
+	"strings"
 
 	"github.com/riverqueue/river"
 
