@@ -46,6 +46,8 @@ const (
 	ActionQuotaRead     Action = "quotas:read" // every user's usage
 	ActionEventsRead    Action = "events:read" // the whole audit log
 	ActionOutputsAny    Action = "outputs:any" // read anyone's environment outputs
+	ActionClusterRead   Action = "clusters:read"
+	ActionClusterWrite  Action = "clusters:write"
 )
 
 // Rules grants each action to roles. An actor acting on its own user (its
@@ -63,6 +65,8 @@ var Rules = map[Action][]string{
 	ActionQuotaRead:     {RoleAdmin, RoleDevOps},
 	ActionEventsRead:    {RoleAdmin, RoleDevOps},
 	ActionOutputsAny:    {RoleAdmin},
+	ActionClusterRead:   {RoleAdmin, RoleDevOps},
+	ActionClusterWrite:  {RoleAdmin, RoleDevOps},
 }
 
 // Can reports whether the actor may perform the action. System actors may

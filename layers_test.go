@@ -32,11 +32,13 @@ var rules = []struct {
 	{"internal/footprint", []string{"."}, "the evaluator implements a domain interface"},
 	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
+	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
+	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
 }
 
 // testOnly lists extra imports test files may make.
 var testOnly = map[string][]string{
-	"internal/api":    {"internal/sqldb", "internal/sqlite", "internal/storetest"},
+	"internal/api":    {"internal/sqldb", "internal/sqlite", "internal/storetest", "internal/driver/kubernetes"},
 	"internal/notify": {"internal/notify/smtptest"},
 }
 

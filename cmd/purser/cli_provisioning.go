@@ -254,7 +254,7 @@ func newRequestCmd(cli *cliEnv) *cobra.Command {
 			return nil
 		}}
 	logs.Flags().BoolVarP(&follow, "follow", "f", false, "stream new lines until no job runs")
-	cmd.AddCommand(create, list, get, history, logs)
+	cmd.AddCommand(create, list, get, history, logs, newKubeconfigCmd(cli))
 	for _, a := range []struct{ name, short string }{
 		{"approve", "Approve a request (devops, admins)"}, {"reject", "Reject a request (devops, admins)"},
 		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},

@@ -23,6 +23,7 @@ import (
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/driver/exec"
+	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
 	"github.com/purserhq/purser/internal/notify"
@@ -81,9 +82,11 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		return nil, fmt.Errorf("sim driver: %w", err)
 	}
 	simDriver.Delay, simDriver.FailureRate = cfg.Sim.Delay, cfg.Sim.FailureRate
+	k8sDriver := &kubernetes.Driver{}
 	drivers := map[string]purser.Driver{
-		sim.Name:  simDriver,
-		exec.Name: exec.New(filepath.Join(cfg.DataDir, "exec"), cfg.Exec.TemplatesDir, cfg.Exec.Concurrency),
+		sim.Name:        simDriver,
+		exec.Name:       exec.New(filepath.Join(cfg.DataDir, "exec"), cfg.Exec.TemplatesDir, cfg.Exec.Concurrency),
+		kubernetes.Name: k8sDriver,
 	}
 
 	st := &store{drivers: drivers}
@@ -110,6 +113,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	if clock != nil {
 		st.db.NowFunc = clock
 	}
+	k8sDriver.Clusters = st.db.ClusterCredentials
+	st.db.ProbeCluster = kubernetes.Probe
 	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
 		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
 			return p.PrepareTemplate(ctx, t)
@@ -215,6 +220,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Notifications: sqldb.NewNotificationService(st.db),
 		Events:        sqldb.NewEventService(st.db),
 		Logs:          sqldb.NewLogService(st.db),
+		Clusters:      sqldb.NewClusterService(st.db),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},

@@ -45,6 +45,7 @@ type Server struct {
 	Notifications purser.NotificationService
 	Events        purser.EventService
 	Logs          purser.LogService
+	Clusters      purser.ClusterService
 	// DefaultDriver is the driver of templates that name none.
 	DefaultDriver string
 	// Checks are run by /readyz.
@@ -95,6 +96,9 @@ func (s *Server) Handler() http.Handler {
 		s.registerNotifications()
 		s.registerEvents()
 		s.registerLogs()
+	}
+	if s.Clusters != nil {
+		s.registerClusters()
 	}
 
 	s.registerHealth()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
 	"github.com/purserhq/purser/internal/storetest"
@@ -58,11 +59,13 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { s.Close() })
 	db := storetest.Equip(t, s.DB)
+	db.ProbeCluster = kubernetes.Probe
 	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
 	e.api = &api.Server{
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
 		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
 		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
+		Clusters:      sqldb.NewClusterService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}

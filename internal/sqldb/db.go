@@ -90,6 +90,9 @@ type DB struct {
 	// PrepareTemplate lets a template's driver check and complete it
 	// (fetch its files); nil when no driver needs to.
 	PrepareTemplate func(ctx context.Context, t *purser.Template) error
+	// ProbeCluster checks a cluster's reachability and version (and fills
+	// its Server from a kubeconfig); nil when no driver reaches clusters.
+	ProbeCluster purser.ClusterProbe
 
 	// auth caches authenticated tokens by hash for AuthCacheTTL, so that a
 	// request costs no query to authenticate. Every change to a token or a

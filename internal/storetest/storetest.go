@@ -100,6 +100,6 @@ func Equip(t testing.TB, db *sqldb.DB) *sqldb.DB {
 		t.Fatal(err)
 	}
 	db.Sealer, db.Evaluator = s, &footprint.Evaluator{}
-	db.Drivers = map[string][]string{"sim": {"KUBERNETES", "INSTANCE", "S3BUCKET"}}
+	db.Drivers = map[string][]string{"sim": {"KUBERNETES", "INSTANCE", "S3BUCKET"}, "kubernetes-namespace": {"KUBERNETES"}}
 	return db
 }

@@ -1,0 +1,71 @@
+package purser
+
+import (
+	"context"
+	"regexp"
+	"time"
+)
+
+// Cluster kinds.
+const ClusterKubernetes = "kubernetes"
+
+// Cluster is a registered target. Its credentials (a kubeconfig, or a
+// server, CA and token) are sealed at rest and never returned.
+type Cluster struct {
+	Meta
+	Name        string
+	Kind        string
+	Description string
+	Server      string // the API server's URL, read from the credentials
+	// Credentials: a kubeconfig, or Token (with Server and optional CA).
+	Kubeconfig string
+	CA         string
+	Token      string
+	// Status, from the last check.
+	Reachable bool
+	Version   string
+	LastError string
+	CheckedAt *time.Time
+}
+
+var clusterNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Validate checks the cluster's own fields.
+func (c *Cluster) Validate() error {
+	var fe []FieldError
+	if !clusterNameRE.MatchString(c.Name) {
+		fe = append(fe, FieldError{"name", "pattern", "must be a DNS label: lower-case letters, digits and '-', at most 63"})
+	}
+	if c.Kind != ClusterKubernetes {
+		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes"})
+	}
+	if (c.Kubeconfig == "") == (c.Token == "") {
+		fe = append(fe, FieldError{"kubeconfig", "one_of", "give a kubeconfig, or a server and a token"})
+	}
+	if c.Token != "" && c.Server == "" {
+		fe = append(fe, FieldError{"server", "required", "a token needs the server's URL"})
+	}
+	if len(fe) > 0 {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// ClusterFields are the fields of clusters that where and sort may name.
+var ClusterFields = Fields{"_id": KindString, "name": KindString, "kind": KindString, "_created": KindTime}
+
+// ClusterProbe checks a cluster: whether it answers, and its version.
+type ClusterProbe func(ctx context.Context, c *Cluster) (version string, err error)
+
+// ClusterService manages registered clusters.
+type ClusterService interface {
+	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
+	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	// CreateCluster registers a cluster and checks it (an unreachable
+	// cluster is registered all the same, and shown unreachable).
+	CreateCluster(ctx context.Context, c *Cluster) error
+	// CheckCluster probes a cluster now and records the result.
+	CheckCluster(ctx context.Context, name string) (*Cluster, error)
+	// DeleteCluster removes a cluster that hosts no environment.
+	DeleteCluster(ctx context.Context, name string) error
+}

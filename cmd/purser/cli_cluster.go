@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/purserhq/purser/client"
+)
+
+func newClustersCmd(cli *cliEnv) *cobra.Command {
+	cmd := &cobra.Command{Use: "clusters", Aliases: []string{"cluster"}, Short: "Registered clusters (devops, admins)"}
+	table := func(w io.Writer, cs []client.Cluster) {
+		row(w, "NAME", "KIND", "SERVER", "REACHABLE", "VERSION", "CHECKED", "ERROR")
+		for _, c := range cs {
+			row(w, c.Name, c.Kind, c.Server, yesNo(c.Reachable), dash(c.Version), since(c.CheckedAt), dash(c.LastError))
+		}
+	}
+	var in client.ClusterCreate
+	var kubeconfig, caFile string
+	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --server URL --token T [--ca FILE])", Short: "Register a cluster", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			in.Name = args[0]
+			if kubeconfig != "" {
+				b, err := os.ReadFile(kubeconfig)
+				if err != nil {
+					return err
+				}
+				in.Kubeconfig = string(b)
+			}
+			if caFile != "" {
+				b, err := os.ReadFile(caFile)
+				if err != nil {
+					return err
+				}
+				in.CA = string(b)
+			}
+			cl, err := c.CreateCluster(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return cli.render(cl, func(w io.Writer) { table(w, []client.Cluster{*cl}) })
+		}}
+	add.Flags().StringVar(&kubeconfig, "kubeconfig", "", "a kubeconfig file (its current context)")
+	add.Flags().StringVar(&in.Server, "server", "", "the API server's URL")
+	add.Flags().StringVar(&in.Token, "token", "", "a bearer token")
+	add.Flags().StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file)")
+	add.Flags().StringVar(&in.Description, "description", "", "what it is")
+	var lo client.ListOptions
+	list := &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListClusters(cmd.Context(), lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) { table(w, l.Items) })
+		}}
+	listFlags(list, &lo)
+	get := &cobra.Command{Use: "get NAME", Short: "Check a cluster now and show it", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			cl, err := c.CheckCluster(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cli.render(cl, func(w io.Writer) { table(w, []client.Cluster{*cl}) })
+		}}
+	remove := &cobra.Command{Use: "remove NAME", Short: "Remove a cluster that hosts no environment", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteCluster(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stdout, "Cluster %s removed.\n", args[0])
+			return nil
+		}}
+	cmd.AddCommand(add, list, get, remove)
+	return cmd
+}
+
+func newKubeconfigCmd(cli *cliEnv) *cobra.Command {
+	return &cobra.Command{Use: "kubeconfig ID", Short: "Print the kubeconfig of a Kubernetes environment (the requester and admins)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			out, err := c.RequestOutputs(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			kc, ok := out["kubeconfig"]
+			if !ok {
+				return fmt.Errorf("request %s has no kubeconfig (is it DEPLOYED, on the kubernetes-namespace driver?)", args[0])
+			}
+			_, err = io.WriteString(cli.stdout, kc)
+			return err
+		}}
+}

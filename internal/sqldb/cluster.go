@@ -1,0 +1,224 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// ClusterService implements purser.ClusterService.
+type ClusterService struct{ db *DB }
+
+// NewClusterService returns the cluster service over db.
+func NewClusterService(db *DB) *ClusterService { return &ClusterService{db: db} }
+
+var _ purser.ClusterService = (*ClusterService)(nil)
+
+var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "name", "kind": "kind", "_created": "created_at"}}
+
+const clusterSelect = "name, kind, description, server, credentials, reachable, k8s_version, last_error, checked_at, version, created_at, updated_at"
+
+type clusterCreds struct {
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	CA         string `json:"ca,omitempty"`
+	Token      string `json:"token,omitempty"`
+}
+
+type clusterRow struct {
+	purser.Cluster
+	creds            string
+	checked          *int64
+	created, updated int64
+}
+
+func scanCluster(r Row) (*clusterRow, error) {
+	var c clusterRow
+	err := r.Scan(&c.Name, &c.Kind, &c.Description, &c.Server, &c.creds, &c.Reachable, &c.Version, &c.LastError, &c.checked,
+		&c.Meta.Version, &c.created, &c.updated)
+	c.ID = c.Name
+	return &c, err
+}
+
+// domain returns the cluster without its credentials.
+func (r *clusterRow) domain() *purser.Cluster {
+	c := r.Cluster
+	c.CheckedAt, c.Created, c.Updated = fromMicrosPtr(r.checked), fromMicros(r.created), fromMicros(r.updated)
+	return &c
+}
+
+// withCredentials returns the cluster with its credentials opened.
+func (db *DB) withCredentials(r *clusterRow) (*purser.Cluster, error) {
+	c := r.domain()
+	plain, err := db.Sealer.Open(r.creds)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s credentials: %w", c.Name, err)
+	}
+	var cr clusterCreds
+	if err := json.Unmarshal([]byte(plain), &cr); err != nil {
+		return nil, err
+	}
+	c.Kubeconfig, c.CA, c.Token = cr.Kubeconfig, cr.CA, cr.Token
+	return c, nil
+}
+
+// ClusterCredentials returns a cluster with its credentials, for drivers
+// (never for the API).
+func (db *DB) ClusterCredentials(ctx context.Context, name string) (*purser.Cluster, error) {
+	r, err := scanCluster(db.Read.QueryRow(ctx, "SELECT "+clusterSelect+" FROM clusters WHERE name = ?", name))
+	if err != nil {
+		return nil, db.translate(err, "cluster "+name)
+	}
+	return db.withCredentials(r)
+}
+
+// FindClusterByName returns a cluster, without credentials.
+func (s *ClusterService) FindClusterByName(ctx context.Context, name string) (*purser.Cluster, error) {
+	if err := purser.Authorize(ctx, purser.ActionClusterRead, ""); err != nil {
+		return nil, err
+	}
+	r, err := scanCluster(s.db.Read.QueryRow(ctx, "SELECT "+clusterSelect+" FROM clusters WHERE name = ?", name))
+	if err != nil {
+		return nil, s.db.translate(err, "cluster "+name)
+	}
+	return r.domain(), nil
+}
+
+// FindClusters lists clusters, without credentials.
+func (s *ClusterService) FindClusters(ctx context.Context, q purser.Query) ([]*purser.Cluster, int, error) {
+	if err := purser.Authorize(ctx, purser.ActionClusterRead, ""); err != nil {
+		return nil, 0, err
+	}
+	where, err := clusterColumns.where(q.Where)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(q.Sort) == 0 {
+		q.Sort = []purser.Sort{{Field: "name"}}
+	}
+	return list(ctx, s.db, listSpec[clusterRow, purser.Cluster]{
+		from: "clusters", selectCols: clusterSelect, where: where,
+		orderBy: clusterColumns.orderBy(q.Sort, "name"), query: q, scan: scanCluster, domain: (*clusterRow).domain,
+	})
+}
+
+// CreateCluster registers a cluster, seals its credentials and checks it.
+func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) error {
+	if err := purser.Authorize(ctx, purser.ActionClusterWrite, ""); err != nil {
+		return err
+	}
+	if c.Kind == "" {
+		c.Kind = purser.ClusterKubernetes
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if s.db.ProbeCluster != nil {
+		s.probe(ctx, c)
+	}
+	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token})
+	now := s.db.now()
+	c.ID, c.Created, c.Updated, c.Meta.Version = c.Name, now, now, 1
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO clusters ("+clusterSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.Name, c.Kind, c.Description, c.Server, s.db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError,
+			microsPtr(c.CheckedAt), c.Meta.Version, micros(now), micros(now))
+		if err != nil {
+			if s.db.UniqueViolation(err) {
+				return &purser.Error{Code: purser.ECONFLICT, Message: "cluster " + c.Name + " already exists",
+					Fields: []purser.FieldError{{Field: "name", Rule: "unique", Message: "is taken"}}}
+			}
+			return fmt.Errorf("insert cluster: %w", err)
+		}
+		return s.db.audit(ctx, tx, "cluster.create", "cluster", c.Name, nil, map[string]any{"server": c.Server, "reachable": c.Reachable}, "")
+	})
+}
+
+// probe checks c and records the outcome on it (Server too, when the
+// probe learned it from a kubeconfig).
+func (s *ClusterService) probe(ctx context.Context, c *purser.Cluster) {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := s.db.ProbeCluster(pctx, c)
+	now := s.db.now()
+	c.CheckedAt, c.Reachable, c.Version, c.LastError = &now, err == nil, v, ""
+	if err != nil {
+		c.LastError = truncate(err.Error(), 500)
+	}
+}
+
+// CheckCluster probes a cluster now and records reachability and version.
+func (s *ClusterService) CheckCluster(ctx context.Context, name string) (*purser.Cluster, error) {
+	if err := purser.Authorize(ctx, purser.ActionClusterRead, ""); err != nil {
+		return nil, err
+	}
+	c, err := s.db.ClusterCredentials(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if s.db.ProbeCluster == nil {
+		return nil, purser.Errorf(purser.EUNAVAILABLE, "this server cannot reach clusters")
+	}
+	s.probe(ctx, c)
+	err = s.db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE clusters SET reachable = ?, k8s_version = ?, last_error = ?, checked_at = ?, server = ? WHERE name = ?",
+			c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt), c.Server, name)
+		return err
+	})
+	c.Kubeconfig, c.CA, c.Token = "", "", ""
+	return c, err
+}
+
+// DeleteCluster removes a cluster, unless an environment lives on it.
+func (s *ClusterService) DeleteCluster(ctx context.Context, name string) error {
+	if err := purser.Authorize(ctx, purser.ActionClusterWrite, ""); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		rows, err := tx.Query(ctx, `SELECT r.id, r.resource_parameters, t.spec FROM requests r JOIN templates t ON t.id = r.resource_template
+			WHERE t.driver = ? AND r.status NOT IN (?, ?, ?, ?)`, "kubernetes-namespace",
+			purser.StatusRequested, purser.StatusRevoked, purser.StatusRejected, purser.StatusPurged)
+		if err != nil {
+			return err
+		}
+		var users []string
+		for rows.Next() {
+			var id, params, spec string
+			if err := rows.Scan(&id, &params, &spec); err != nil {
+				rows.Close()
+				return err
+			}
+			if clusterOf(params, spec) == name {
+				users = append(users, id)
+			}
+		}
+		rows.Close()
+		if len(users) > 0 {
+			return purser.Errorf(purser.ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(users), users[0])
+		}
+		n, err := tx.Exec(ctx, "DELETE FROM clusters WHERE name = ?", name)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return purser.Errorf(purser.ENOTFOUND, "cluster %s not found", name)
+		}
+		return s.db.audit(ctx, tx, "cluster.delete", "cluster", name, nil, nil, "")
+	})
+}
+
+// clusterOf finds the cluster a kubernetes-namespace request lives on:
+// its cluster parameter, else its template's config.
+func clusterOf(params, spec string) string {
+	var p map[string]any
+	_ = json.Unmarshal([]byte(params), &p)
+	if c, ok := p["cluster"].(string); ok && c != "" {
+		return c
+	}
+	var sp templateSpec
+	_ = json.Unmarshal([]byte(spec), &sp)
+	c, _ := sp.Config["cluster"].(string)
+	return c
+}
