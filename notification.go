@@ -149,6 +149,12 @@ type TemplatePreparer interface {
 	PrepareTemplate(ctx context.Context, t *Template) error
 }
 
+// Refresher is a driver whose environment's credentials follow its expiry:
+// after an extension it issues them again (e.g. a new token).
+type Refresher interface {
+	Refresh(ctx context.Context, env Environment) (outputs map[string]string, err error)
+}
+
 // MaxLogPage is the most log lines one read returns.
 const MaxLogPage = 5000
 

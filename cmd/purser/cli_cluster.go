@@ -20,7 +20,7 @@ func newClustersCmd(cli *cliEnv) *cobra.Command {
 	}
 	var in client.ClusterCreate
 	var kubeconfig, caFile string
-	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --server URL --token T [--ca FILE])", Short: "Register a cluster", Args: cobra.ExactArgs(1),
+	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE])", Short: "Register a cluster", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -48,8 +48,8 @@ func newClustersCmd(cli *cliEnv) *cobra.Command {
 			return cli.render(cl, func(w io.Writer) { table(w, []client.Cluster{*cl}) })
 		}}
 	add.Flags().StringVar(&kubeconfig, "kubeconfig", "", "a kubeconfig file (its current context)")
-	add.Flags().StringVar(&in.Server, "server", "", "the API server's URL")
-	add.Flags().StringVar(&in.Token, "token", "", "a bearer token")
+	add.Flags().StringVar(&in.Server, "api-server", "", "the cluster's API server URL")
+	add.Flags().StringVar(&in.Token, "bearer-token", "", "a bearer token for the cluster")
 	add.Flags().StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file)")
 	add.Flags().StringVar(&in.Description, "description", "", "what it is")
 	var lo client.ListOptions

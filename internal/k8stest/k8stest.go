@@ -14,12 +14,14 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -207,9 +209,43 @@ func startIn(t testing.TB) (cp *ControlPlane) {
 	cp.Kubeconfig = Kubeconfig(cp.URL, cp.CA, cp.AdminToken, "default")
 	kcm := write("admin.kubeconfig", []byte(cp.Kubeconfig))
 	cp.start(t, dir, "kube-controller-manager", "--kubeconfig", kcm, "--leader-elect=false",
-		"--controllers", "namespace,garbage-collector,serviceaccount", "--secure-port", "0",
+		"--controllers", "namespace-controller,garbage-collector-controller,serviceaccount-controller,clusterrole-aggregation-controller,resourcequota-controller", "--secure-port", "0",
 		"--use-service-account-credentials=false")
+	// Ready when the controllers have aggregated the built-in roles (edit
+	// is empty until then) and the default namespace's service account
+	// machinery runs.
+	waitForBody(t, insecure, cp.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles/edit", cp.AdminToken, `"configmaps"`,
+		2*time.Minute, filepath.Join(dir, "kube-controller-manager.log"))
 	return cp
+}
+
+// waitForBody polls url until its body contains want.
+func waitForBody(t testing.TB, c *http.Client, url, token, want string, timeout time.Duration, logFile string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := c.Do(req); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			log, _ := os.ReadFile(logFile)
+			if len(log) > 4000 {
+				log = log[len(log)-4000:]
+			}
+			t.Fatalf("%s never showed %s in %s; the log ends:\n%s", url, want, timeout, log)
+		case <-tick.C:
+		}
+	}
 }
 
 // Kubeconfig returns a kubeconfig for a server, CA and token.

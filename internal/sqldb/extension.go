@@ -187,6 +187,9 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 			if err := s.db.audit(ctx, tx, "request.extend", "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
 				return err
 			}
+			if err := s.db.InsertJob(ctx, tx, RefreshArgs{RequestID: r.ID}, unique); err != nil {
+				return err
+			}
 		}
 		e.Updated = s.db.now()
 		if _, err := tx.Exec(ctx, "UPDATE extensions SET status = ?, reviewed_by = ?, review_comment = ?, version = version + 1, updated_at = ? WHERE id = ?",

@@ -38,6 +38,14 @@ type NotifyArgs struct {
 // Kind names the job.
 func (NotifyArgs) Kind() string { return "notify" }
 
+// RefreshArgs asks to issue an extended environment's credentials again.
+type RefreshArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job.
+func (RefreshArgs) Kind() string { return "refresh" }
+
 // ExpireArgs asks to expire what is past its time and send reminders.
 type ExpireArgs struct{}
 

@@ -344,3 +344,17 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// RefreshOutputs stores a DEPLOYED request's outputs again (after its
+// credentials were issued anew).
+func (s *RequestService) RefreshOutputs(ctx context.Context, id string, outputs map[string]string) error {
+	ctx = purser.SystemContext(ctx)
+	plain, _ := json.Marshal(outputs)
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, "UPDATE requests SET outputs = ? WHERE id = ? AND status = ?", s.db.Sealer.Seal(string(plain)), id, purser.StatusDeployed)
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.db.audit(ctx, tx, "request.refresh", "provisionRequest", id, nil, map[string]any{"outputs": "issued again"}, "")
+	})
+}

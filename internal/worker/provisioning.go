@@ -177,3 +177,32 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// RefreshWorker issues an extended environment's credentials again, for
+// drivers whose credentials follow the expiry (a Kubernetes token).
+type RefreshWorker struct {
+	river.WorkerDefaults[sqldb.RefreshArgs]
+	Requests *sqldb.RequestService
+	Drivers  map[string]purser.Driver
+}
+
+// Work refreshes the outputs of a DEPLOYED request.
+func (w *RefreshWorker) Work(ctx context.Context, job *river.Job[sqldb.RefreshArgs]) error {
+	r, err := w.Requests.FindRequestByID(purser.SystemContext(ctx), job.Args.RequestID)
+	if err != nil || r.Status != purser.StatusDeployed {
+		return err
+	}
+	env, t, err := w.Requests.Environment(ctx, r)
+	if err != nil {
+		return err
+	}
+	rf, ok := w.Drivers[t.Driver].(purser.Refresher)
+	if !ok {
+		return nil
+	}
+	out, err := rf.Refresh(ctx, env)
+	if err != nil {
+		return err
+	}
+	return w.Requests.RefreshOutputs(ctx, r.ID, out)
+}

@@ -71,6 +71,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &ProvisionWorker{DB: d.DB, Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &PurgeWorker{DB: d.DB, Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &NotifyWorker{DB: d.DB, Sender: d.Sender})
+	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
 		Logger:               d.Logger.With("component", "queue"),

@@ -56,7 +56,16 @@ type Driver struct {
 	DeleteTimeout time.Duration
 }
 
-var _ purser.Driver = (*Driver)(nil)
+var (
+	_ purser.Driver    = (*Driver)(nil)
+	_ purser.Refresher = (*Driver)(nil)
+)
+
+// Refresh converges the namespace and issues a token that expires with the
+// (extended) environment.
+func (d *Driver) Refresh(ctx context.Context, env purser.Environment) (map[string]string, error) {
+	return d.Provision(ctx, env)
+}
 
 // Name implements purser.Driver.
 func (d *Driver) Name() string { return Name }
