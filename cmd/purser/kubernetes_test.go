@@ -99,10 +99,14 @@ func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 	two.Stop()
 	failing := provision("two")
 	got, err := devc.WaitRequest(ctx, failing.ID, nil, "FAILED", "DEPLOYED")
+	hist, _ := devc.RequestLogs(context.Background(), failing.ID, 0)
 	if err != nil || got.Status != "FAILED" || !strings.Contains(got.LastError, "cluster two") && !strings.Contains(got.LastError, "127.0.0.1") {
-		t.Fatalf("provision on a vanished cluster: %+v %v", got, err)
+		var lines []string
+		for _, l := range hist.Items {
+			lines = append(lines, l.Time.Format("15:04:05.000")+" "+l.Line)
+		}
+		t.Fatalf("provision on a vanished cluster: status %s, last error %q, %v\nlog:\n%s", got.Status, got.LastError, err, strings.Join(lines, "\n"))
 	}
-	hist, _ := devc.RequestLogs(ctx, failing.ID, 0)
 	attempts := 0
 	for _, l := range hist.Items {
 		if strings.HasPrefix(l.Line, "provision: attempt") {
