@@ -110,6 +110,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
 	}
 	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
+	st.db.MaxAttempts = cfg.Workers.MaxAttempts
 	if clock != nil {
 		st.db.NowFunc = clock
 	}

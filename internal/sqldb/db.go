@@ -94,6 +94,10 @@ type DB struct {
 	// its Server from a kubeconfig); nil when no driver reaches clusters.
 	ProbeCluster purser.ClusterProbe
 
+	// MaxAttempts is how often a job is tried before it is given up (River
+	// records it on each job when it is inserted).
+	MaxAttempts int
+
 	// auth caches authenticated tokens by hash for AuthCacheTTL, so that a
 	// request costs no query to authenticate. Every change to a token or a
 	// user empties it on this replica; other replicas see the change within
@@ -119,7 +123,19 @@ func New(e Engine, logger *slog.Logger) *DB {
 		MaximumSize:      10_000,
 		ExpiryCalculator: otter.ExpiryWriting[string, *authEntry](AuthCacheTTL),
 	})
-	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth}
+	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, MaxAttempts: 5}
+}
+
+// insertJob inserts a job in tx with the configured number of attempts.
+func (db *DB) insertJob(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	o := river.InsertOpts{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = db.MaxAttempts
+	}
+	return db.InsertJob(ctx, tx, args, &o)
 }
 
 // forgetAuth empties the authentication cache: call it after any change to

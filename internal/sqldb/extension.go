@@ -187,7 +187,7 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 			if err := s.db.audit(ctx, tx, "request.extend", "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
 				return err
 			}
-			if err := s.db.InsertJob(ctx, tx, RefreshArgs{RequestID: r.ID}, unique); err != nil {
+			if err := s.db.insertJob(ctx, tx, RefreshArgs{RequestID: r.ID}, unique); err != nil {
 				return err
 			}
 		}

@@ -64,7 +64,7 @@ func (db *DB) enqueue(ctx context.Context, tx Tx, msgs ...purser.Message) error 
 				return fmt.Errorf("outbox: %w", err)
 			}
 			if ch != purser.ChannelInbox {
-				if err := db.InsertJob(ctx, tx, NotifyArgs{NotificationID: id}, nil); err != nil {
+				if err := db.insertJob(ctx, tx, NotifyArgs{NotificationID: id}, nil); err != nil {
 					return fmt.Errorf("outbox job: %w", err)
 				}
 			}

@@ -163,7 +163,7 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 			return err
 		}
 		out = r
-		return s.db.InsertJob(ctx, tx, AnalyseArgs{RequestID: r.ID}, unique)
+		return s.db.insertJob(ctx, tx, AnalyseArgs{RequestID: r.ID}, unique)
 	})
 	return out, err
 }
@@ -357,18 +357,18 @@ func (s *RequestService) apply(ctx context.Context, tx Tx, r *purser.Request, a 
 	case purser.ActApprove:
 		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventApproved, "Provision request approved",
 			fmt.Sprintf("Your provision request %s (%s) has been APPROVED; provisioning starts now.", r.ID, r.ResourceTemplate)))
-		err = s.db.InsertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
+		err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
 	case purser.ActReject:
 		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventRejected, "Provision request rejected",
 			fmt.Sprintf("Your provision request %s (%s) has been REJECTED. %s", r.ID, r.ResourceTemplate, r.ReviewComment)))
 	case purser.ActRetry:
 		if r.Status == purser.StatusInitiated {
-			err = s.db.InsertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
+			err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
 		} else {
-			err = s.db.InsertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
+			err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
 		}
 	case purser.ActPurge:
-		err = s.db.InsertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
+		err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
 	}
 	if err != nil {
 		return err
