@@ -12,25 +12,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/purserhq/purser/client"
 	"github.com/purserhq/purser/internal/k8stest"
 )
-
-func kubeClient(t *testing.T, kubeconfig string) *k8s.Clientset {
-	t.Helper()
-	cfg, err := clientcmd.RESTConfigFromKubeConfig([]byte(kubeconfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := k8s.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
 
 // TestKubernetesNamespaceEndToEnd: two clusters registered through the
 // CLI; a request from the catalog ends DEPLOYED with a kubeconfig that
@@ -87,7 +72,7 @@ func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 		t.Fatalf("request kubeconfig: %d %s", code, errOut)
 	}
 	ns := regexp.MustCompile(`namespace: (\S+)`).FindStringSubmatch(kc)[1]
-	if _, err := kubeClient(t, kc).CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "hello"}}, metav1.CreateOptions{}); err != nil {
+	if _, err := k8stest.Client(t, kc).CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "hello"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("the developer cannot use its namespace: %v", err)
 	}
 	if code, _, errOut := cli(t, "clusters", "remove", "one", "--server", url, "--token", token); code == 0 || !strings.Contains(errOut, "409") {
@@ -116,7 +101,7 @@ func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 	if attempts != 2 {
 		t.Fatalf("%d attempts logged, want 2 (retried)", attempts)
 	}
-	if _, err := kubeClient(t, kc).CoreV1().ConfigMaps(ns).Get(ctx, "hello", metav1.GetOptions{}); err != nil {
+	if _, err := k8stest.Client(t, kc).CoreV1().ConfigMaps(ns).Get(ctx, "hello", metav1.GetOptions{}); err != nil {
 		t.Fatalf("cluster one was disturbed: %v", err)
 	}
 
@@ -127,7 +112,7 @@ func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 	if got, err := devc.WaitRequest(ctx, onOne.ID, nil, "PURGED", "PURGE_FAILED"); err != nil || got.Status != "PURGED" {
 		t.Fatalf("purge ended %+v: %v", got, err)
 	}
-	adminK := kubeClient(t, one.Kubeconfig)
+	adminK := k8stest.Client(t, one.Kubeconfig)
 	if _, err := adminK.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("namespace %s after purge: %v", ns, err)
 	}
@@ -135,7 +120,7 @@ func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 	if len(left.Items) != 0 {
 		t.Fatalf("left behind: %v", left.Items)
 	}
-	if _, err := kubeClient(t, kc).CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsUnauthorized(err) && !apierrors.IsForbidden(err) {
+	if _, err := k8stest.Client(t, kc).CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{}); !apierrors.IsUnauthorized(err) && !apierrors.IsForbidden(err) {
 		t.Fatalf("the kubeconfig works after purge: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/notify"
@@ -24,12 +25,35 @@ func (w *AnalyseWorker) Work(ctx context.Context, job *river.Job[sqldb.AnalyseAr
 	return w.Requests.Analyse(ctx, job.Args.RequestID)
 }
 
-// ProvisionWorker creates environments through their template's driver.
-type ProvisionWorker struct {
-	river.WorkerDefaults[sqldb.ProvisionArgs]
+// driverJob is what the provision and purge workers share.
+type driverJob struct {
 	DB       *sqldb.DB
 	Requests *sqldb.RequestService
 	Drivers  map[string]purser.Driver
+}
+
+// begin prepares a driver call for r: its environment, wired to a fresh
+// job log that starts with which attempt this is, and its driver (nil,
+// with an error, when this server has none by that name).
+func (j driverJob) begin(ctx context.Context, r *purser.Request, phase string, job *rivertype.JobRow) (purser.Environment, purser.Driver, *sqldb.JobLog, error) {
+	env, t, err := j.Requests.Environment(ctx, r)
+	if err != nil {
+		return env, nil, nil, err
+	}
+	log := j.DB.OpenJobLog(r.ID)
+	env.Log = log
+	log.WriteLine("purser", fmt.Sprintf("%s: attempt %d of %d, driver %s", phase, job.Attempt, job.MaxAttempts, t.Driver))
+	d, ok := j.Drivers[t.Driver]
+	if !ok {
+		return env, nil, log, fmt.Errorf("no driver %q on this server", t.Driver)
+	}
+	return env, d, log, nil
+}
+
+// ProvisionWorker creates environments through their template's driver.
+type ProvisionWorker struct {
+	river.WorkerDefaults[sqldb.ProvisionArgs]
+	driverJob
 }
 
 // Work moves the request to INITIATED, calls the driver (idempotent, so a
@@ -41,19 +65,14 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	if err != nil || !proceed {
 		return err
 	}
-	env, t, err := w.Requests.Environment(ctx, r)
-	if err != nil {
+	env, d, log, err := w.begin(ctx, r, "provision", job.JobRow)
+	if log == nil {
 		return err
 	}
-	log := w.DB.OpenJobLog(id)
 	defer log.Close()
-	env.Log = log
-	log.WriteLine("purser", fmt.Sprintf("provision: attempt %d of %d, driver %s", job.Attempt, job.MaxAttempts, t.Driver))
-	d, ok := w.Drivers[t.Driver]
+	ok := d != nil
 	var out map[string]string
-	if !ok {
-		err = fmt.Errorf("no driver %q on this server", t.Driver)
-	} else {
+	if ok {
 		out, err = d.Provision(ctx, env)
 	}
 	rctx, cancel := detached(ctx)
@@ -87,9 +106,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 // PurgeWorker destroys environments.
 type PurgeWorker struct {
 	river.WorkerDefaults[sqldb.PurgeArgs]
-	DB       *sqldb.DB
-	Requests *sqldb.RequestService
-	Drivers  map[string]purser.Driver
+	driverJob
 }
 
 // Work destroys the environment of a PURGE_INITIATED request and records
@@ -100,17 +117,12 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 	if err != nil || !proceed {
 		return err
 	}
-	env, t, err := w.Requests.Environment(ctx, r)
-	if err != nil {
+	env, d, log, err := w.begin(ctx, r, "purge", job.JobRow)
+	if log == nil {
 		return err
 	}
-	log := w.DB.OpenJobLog(id)
 	defer log.Close()
-	env.Log = log
-	log.WriteLine("purser", fmt.Sprintf("purge: attempt %d of %d, driver %s", job.Attempt, job.MaxAttempts, t.Driver))
-	if d, ok := w.Drivers[t.Driver]; !ok {
-		err = fmt.Errorf("no driver %q on this server", t.Driver)
-	} else {
+	if d != nil {
 		err = d.Destroy(ctx, env)
 	}
 	rctx, cancel := detached(ctx)

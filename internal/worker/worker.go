@@ -68,8 +68,9 @@ func Config(d Deps, o Options) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &TokenCleanupWorker{DB: d.DB})
 	river.AddWorker(workers, &AnalyseWorker{Requests: reqs})
-	river.AddWorker(workers, &ProvisionWorker{DB: d.DB, Requests: reqs, Drivers: d.Drivers})
-	river.AddWorker(workers, &PurgeWorker{DB: d.DB, Requests: reqs, Drivers: d.Drivers})
+	dj := driverJob{DB: d.DB, Requests: reqs, Drivers: d.Drivers}
+	river.AddWorker(workers, &ProvisionWorker{driverJob: dj})
+	river.AddWorker(workers, &PurgeWorker{driverJob: dj})
 	river.AddWorker(workers, &NotifyWorker{DB: d.DB, Sender: d.Sender})
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})

@@ -12,8 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/k8stest"
@@ -51,19 +49,6 @@ func driverFor(cps map[string]*k8stest.ControlPlane) *Driver {
 	}}
 }
 
-func clientFrom(t *testing.T, kubeconfig string) *k8s.Clientset {
-	t.Helper()
-	cfg, err := clientcmd.RESTConfigFromKubeConfig([]byte(kubeconfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := k8s.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 func configMap(name string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"k": "v"}}
 }
@@ -74,7 +59,7 @@ func TestAccessNotObjects(t *testing.T) {
 	cp := controlPlane(t)
 	d := driverFor(map[string]*k8stest.ControlPlane{"one": cp})
 	ctx := context.Background()
-	admin := clientFrom(t, cp.Kubeconfig)
+	admin := k8stest.Client(t, cp.Kubeconfig)
 	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "someone-else"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
@@ -88,7 +73,7 @@ func TestAccessNotObjects(t *testing.T) {
 		t.Fatalf("namespace %q", out["namespace"])
 	}
 	ns := out["namespace"]
-	dev := clientFrom(t, out["kubeconfig"])
+	dev := k8stest.Client(t, out["kubeconfig"])
 
 	t.Run("CanWorkInItsNamespace", func(t *testing.T) {
 		if _, err := dev.CoreV1().ConfigMaps(ns).Create(ctx, configMap("mine"), metav1.CreateOptions{}); err != nil {
@@ -124,7 +109,7 @@ func TestAccessNotObjects(t *testing.T) {
 		if err != nil || again["namespace"] != ns {
 			t.Fatalf("second provision: %v %v", again, err)
 		}
-		if _, err := clientFrom(t, again["kubeconfig"]).CoreV1().ConfigMaps(ns).Get(ctx, "mine", metav1.GetOptions{}); err != nil {
+		if _, err := k8stest.Client(t, again["kubeconfig"]).CoreV1().ConfigMaps(ns).Get(ctx, "mine", metav1.GetOptions{}); err != nil {
 			t.Fatalf("the re-issued kubeconfig: %v", err)
 		}
 	})
@@ -155,7 +140,7 @@ func TestPurgeFailsWhenSomethingIsLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Someone labelled another namespace with the request.
-	admin := clientFrom(t, cp.Kubeconfig)
+	admin := k8stest.Client(t, cp.Kubeconfig)
 	stray := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "stray-cafe0001", Labels: map[string]string{LabelRequest: env.RequestID}}}
 	if _, err := admin.CoreV1().Namespaces().Create(ctx, stray, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
