@@ -29,14 +29,18 @@ type Config struct {
 	// SecretKey encrypts secrets at rest: 32 bytes, base64. Empty with
 	// SQLite: one is made in data_dir/secret.key. PostgreSQL replicas must
 	// share one, so there it is required.
-	SecretKey       string        `koanf:"secret_key" yaml:"secret_key" secret:"true"`
-	PublicURL       string        `koanf:"public_url" yaml:"public_url"`
-	ShutdownTimeout time.Duration `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
-	Log             LogConfig     `koanf:"log" yaml:"log"`
-	Workers         WorkersConfig `koanf:"workers" yaml:"workers"`
-	SMTP            SMTPConfig    `koanf:"smtp" yaml:"smtp"`
-	Sim             SimConfig     `koanf:"sim" yaml:"sim"`
-	Exec            ExecConfig    `koanf:"exec" yaml:"exec"`
+	SecretKey string `koanf:"secret_key" yaml:"secret_key" secret:"true"`
+	// SecretKeyPrevious are former keys, comma-separated, kept while
+	// rotating: secrets sealed with them still open, and every secret is
+	// resealed with secret_key at start.
+	SecretKeyPrevious string        `koanf:"secret_key_previous" yaml:"secret_key_previous" secret:"true"`
+	PublicURL         string        `koanf:"public_url" yaml:"public_url"`
+	ShutdownTimeout   time.Duration `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
+	Log               LogConfig     `koanf:"log" yaml:"log"`
+	Workers           WorkersConfig `koanf:"workers" yaml:"workers"`
+	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
+	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
+	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
 }
 
 // ExecConfig sets the exec driver.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -230,4 +231,41 @@ func TestVersion(t *testing.T) {
 	if code, out, _ := cli(t, "version"); code != 0 || !strings.HasPrefix(out, "purser ") {
 		t.Fatalf("version: %d %q", code, out)
 	}
+}
+
+// TestSecretKeyRotation rotates secret_key as the README says: new key,
+// old one in secret_key_previous, restart (everything is resealed), then
+// drop the old one.
+func TestSecretKeyRotation(t *testing.T) {
+	dir := t.TempDir()
+	oldKey := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	newKey := "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+	var token string
+	t.Run("SealWithOld", func(t *testing.T) {
+		url, tok := server(t, "PURSER_DATA_DIR", dir, "PURSER_SECRET_KEY", oldKey)
+		token = tok
+		c := client.New(url, tok)
+		if err := c.Do(context.Background(), "PUT", "/api/v1/me/preferences", map[string]any{"channels": []string{"inbox", "webhook"},
+			"webhook_url": "http://127.0.0.1:1/h", "webhook_secret": "whsec-rotate-me"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	read := func(t *testing.T, env ...string) string {
+		url, _ := server(t, append([]string{"PURSER_DATA_DIR", dir}, env...)...)
+		var p map[string]any
+		if err := client.New(url, token).Do(context.Background(), "GET", "/api/v1/me/preferences", nil, &p); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p["webhook_secret"])
+	}
+	t.Run("RotateKeepingOld", func(t *testing.T) {
+		if got := read(t, "PURSER_SECRET_KEY", newKey, "PURSER_SECRET_KEY_PREVIOUS", oldKey); got != "whsec-rotate-me" {
+			t.Fatalf("secret after rotation: %q", got)
+		}
+	})
+	t.Run("OldKeyDropped", func(t *testing.T) {
+		if got := read(t, "PURSER_SECRET_KEY", newKey); got != "whsec-rotate-me" {
+			t.Fatalf("secret with only the new key: %q", got)
+		}
+	})
 }

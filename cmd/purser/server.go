@@ -73,7 +73,18 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := sqldb.NewSealer(key)
+	var previous [][]byte
+	for _, k := range strings.Split(cfg.SecretKeyPrevious, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("config: secret_key_previous holds a key that is not 32 bytes in base64")
+		}
+		previous = append(previous, b)
+	}
+	sealer, err := sqldb.NewSealer(key, previous...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +210,13 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	defer st.close()
 	reg.MustRegister(worker.NewJobCollector(st.db))
 
+	if cfg.SecretKeyPrevious != "" {
+		n, err := st.db.Reseal(ctx)
+		if err != nil {
+			return fmt.Errorf("reseal secrets with the new secret_key: %w", err)
+		}
+		logger.Info("secrets resealed with the current secret_key; secret_key_previous can be removed", "count", n)
+	}
 	secret, err := sqldb.Bootstrap(ctx, st.db, cfg.BootstrapToken)
 	if err != nil {
 		return err

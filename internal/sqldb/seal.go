@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -11,23 +12,34 @@ import (
 )
 
 // Sealer encrypts secrets at rest with AES-256-GCM. Sealed values are
-// "v1:" and the base64 of nonce and ciphertext.
-type Sealer struct{ aead cipher.AEAD }
+// "v1:" and the base64 of nonce and ciphertext. It seals with its first
+// key and opens with any: to rotate, make the new key the first and keep
+// the old ones until Reseal has rewritten everything.
+type Sealer struct {
+	aead cipher.AEAD   // seals
+	all  []cipher.AEAD // open, newest first
+}
 
-// NewSealer returns a sealer for a 32-byte key.
-func NewSealer(key []byte) (*Sealer, error) {
-	if len(key) != 32 {
-		return nil, fmt.Errorf("secret key: need 32 bytes, have %d", len(key))
+// NewSealer returns a sealer for a 32-byte key, with previous keys it
+// can still open.
+func NewSealer(key []byte, previous ...[]byte) (*Sealer, error) {
+	s := &Sealer{}
+	for i, k := range append([][]byte{key}, previous...) {
+		if len(k) != 32 {
+			return nil, fmt.Errorf("secret key %d: need 32 bytes, have %d", i, len(k))
+		}
+		block, err := aes.NewCipher(k)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		s.all = append(s.all, aead)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: aead}, nil
+	s.aead = s.all[0]
+	return s, nil
 }
 
 // Seal encrypts plaintext; "" stays "".
@@ -56,9 +68,73 @@ func (s *Sealer) Open(sealed string) (string, error) {
 		return "", errors.New("sealed value is malformed")
 	}
 	n := s.aead.NonceSize()
-	out, err := s.aead.Open(nil, data[:n], data[n:], nil)
-	if err != nil {
-		return "", errors.New("sealed value does not open with this key (was the secret key changed?)")
+	for _, a := range s.all {
+		if out, err := a.Open(nil, data[:n], data[n:], nil); err == nil {
+			return string(out), nil
+		}
 	}
-	return string(out), nil
+	return "", errors.New("sealed value opens with none of the secret keys (was secret_key changed without keeping the old one in secret_key_previous?)")
+}
+
+// sealedColumns are every column holding sealed values: table, key, column.
+var sealedColumns = [][3]string{
+	{"requests", "id", "outputs"},
+	{"preferences", "user_id", "slack_webhook"},
+	{"preferences", "user_id", "webhook_secret"},
+	{"clusters", "name", "credentials"},
+}
+
+// Reseal rewrites every sealed value under the current key and returns how
+// many it rewrote. After it, the previous keys can be dropped.
+func (db *DB) Reseal(ctx context.Context) (int, error) {
+	n := 0
+	for _, c := range sealedColumns {
+		rows, err := db.Read.Query(ctx, "SELECT "+c[1]+", "+c[2]+" FROM "+c[0]+" WHERE "+c[2]+" IS NOT NULL AND "+c[2]+" <> ''")
+		if err != nil {
+			return n, fmt.Errorf("reseal %s.%s: %w", c[0], c[2], err)
+		}
+		type kv struct{ key, val string }
+		var vals []kv
+		for rows.Next() {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return n, err
+			}
+			vals = append(vals, kv{k, v})
+		}
+		rows.Close()
+		for _, x := range vals {
+			plain, err := db.Sealer.Open(x.val)
+			if err != nil {
+				return n, fmt.Errorf("reseal %s %s: %w", c[0], x.key, err)
+			}
+			if db.Sealer.opensWithCurrent(x.val) {
+				continue
+			}
+			err = db.WithTx(ctx, func(tx Tx) error {
+				_, err := tx.Exec(ctx, "UPDATE "+c[0]+" SET "+c[2]+" = ? WHERE "+c[1]+" = ? AND "+c[2]+" = ?", db.Sealer.Seal(plain), x.key, x.val)
+				return err
+			})
+			if err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *Sealer) opensWithCurrent(sealed string) bool {
+	raw, ok := strings.CutPrefix(sealed, "v1:")
+	if !ok {
+		return false
+	}
+	data, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(data) < s.aead.NonceSize() {
+		return false
+	}
+	n := s.aead.NonceSize()
+	_, err = s.aead.Open(nil, data[:n], data[n:], nil)
+	return err == nil
 }

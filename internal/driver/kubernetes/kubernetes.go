@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ const (
 	LabelRequest   = "purser.dev/request"
 	LabelOwner     = "purser.dev/owner"
 	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelExpires   = "purser.dev/expires" // Unix seconds: labels cannot hold a date
 	fieldManager   = "purser"
 	serviceAccount = "purser-env"
 	minTokenTTL    = 10 * time.Minute
@@ -180,7 +182,8 @@ func (d *Driver) Provision(ctx context.Context, env purser.Environment) (map[str
 		return nil, err
 	}
 	ns := Namespace(env)
-	labels := map[string]string{LabelRequest: env.RequestID, LabelOwner: dnsLabel(env.Owner, 63), LabelManagedBy: "purser"}
+	labels := map[string]string{LabelRequest: env.RequestID, LabelOwner: dnsLabel(env.Owner, 63), LabelManagedBy: "purser",
+		LabelExpires: strconv.FormatInt(env.ExpiresBy.Unix(), 10)}
 	apply := metav1.ApplyOptions{FieldManager: fieldManager, Force: true}
 	d.logf(env, "applying namespace %s on cluster %s (%s)", ns, c.Name, cfg.Host)
 	if _, err := cs.CoreV1().Namespaces().Apply(ctx, corev1ac.Namespace(ns).WithLabels(labels).
