@@ -353,3 +353,18 @@ func TestRequestLogs(t *testing.T) {
 		t.Fatalf("follow: %d %s\n%s", r.Status, r.Header.Get("Content-Type"), body)
 	}
 }
+
+func TestTwoApprovers(t *testing.T) {
+	e := newEnv(t)
+	tpl := map[string]any{"_id": "prod-db", "name": "Production database", "approval": map[string]any{"mode": "manual", "approvers": 2}}
+	e.want(e.do("devops", "POST", "/v1/templates", tpl), 201)
+	id := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "prod-db"}), 201)["_id"].(string)
+	first := e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 200)
+	if first["status"] != "REQUESTED" || !strings.Contains(first["review_comment"].(string), "1 of the 2") {
+		t.Fatalf("after one approval of two: %v", first)
+	}
+	e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 409)
+	if st := e.want(e.do("admin", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 200)["status"]; st != "APPROVED" {
+		t.Fatalf("after the second approver: %v", st)
+	}
+}

@@ -294,6 +294,11 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 			if err := s.reserve(ctx, tx, r); err != nil {
 				return err
 			}
+			enough, err := s.approval(ctx, tx, r, actingFor)
+			if err != nil || !enough {
+				out = r
+				return err
+			}
 		}
 		out = r
 		return s.apply(ctx, tx, r, a, actingFor)
@@ -419,4 +424,34 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 		}
 	}
 	return checks, nil
+}
+
+// approval records the reviewer's approval of r and reports whether the
+// template's number of approvers is reached. Each reviewer counts once.
+func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request, actingFor string) (bool, error) {
+	t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+	if err != nil {
+		return false, err
+	}
+	if t.Approval.Approvers <= 1 {
+		return true, nil
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO approvals (request_id, reviewer, created_at) VALUES (?, ?, ?)", r.ID, r.ReviewedBy, micros(s.db.now())); err != nil {
+		if s.db.UniqueViolation(err) {
+			return false, purser.Errorf(purser.ECONFLICT, "you approved provision request %s already; it needs %d different approvers", r.ID, t.Approval.Approvers)
+		}
+		return false, err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM approvals WHERE request_id = ?", r.ID).Scan(&n); err != nil {
+		return false, err
+	}
+	if n >= t.Approval.Approvers {
+		return true, nil
+	}
+	r.ReviewComment = fmt.Sprintf("approved by %d of the %d approvers needed", n, t.Approval.Approvers)
+	if err := s.save(ctx, tx, r); err != nil {
+		return false, err
+	}
+	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
 }
