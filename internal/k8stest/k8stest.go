@@ -114,31 +114,7 @@ func (cp *ControlPlane) Stop() {
 // waitFor polls url until it answers 200 or the deadline passes.
 func waitFor(t testing.TB, c *http.Client, url, token string, timeout time.Duration, logFile string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if resp, err := c.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			log, _ := os.ReadFile(logFile)
-			if len(log) > 4000 {
-				log = log[len(log)-4000:]
-			}
-			t.Fatalf("%s did not come up in %s; its log ends:\n%s", url, timeout, log)
-		case <-tick.C:
-		}
-	}
+	waitForBody(t, c, url, token, "", timeout, logFile)
 }
 
 // Start starts a control plane that stops when the test ends.
@@ -222,7 +198,7 @@ func startIn(t testing.TB) (cp *ControlPlane) {
 	return cp
 }
 
-// waitForBody polls url until its body contains want.
+// waitForBody polls url until it answers 200 with a body containing want.
 func waitForBody(t testing.TB, c *http.Client, url, token, want string, timeout time.Duration, logFile string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -231,7 +207,9 @@ func waitForBody(t testing.TB, c *http.Client, url, token, want string, timeout 
 	defer tick.Stop()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
 		if resp, err := c.Do(req); err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
