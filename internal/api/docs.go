@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io/fs"
 	"net/http"
 
 	swaggerfiles "github.com/swaggo/files/v2"
@@ -59,5 +58,3 @@ func docsAssets() http.Handler {
 		}
 	})
 }
-
-var _ fs.FS = swaggerfiles.FS

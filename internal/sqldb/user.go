@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -135,7 +136,8 @@ func (s *UserService) CreateUser(ctx context.Context, u *purser.User) error {
 	if err := purser.Authorize(ctx, purser.ActionUserWrite, ""); err != nil {
 		return err
 	}
-	if err := u.Validate(); err != nil {
+	// Report every fault at once: the fields' own rules and unknown roles.
+	if err := mergeInvalid(u.Validate(), checkRoles(ctx, s.db.Read, u.Roles)); err != nil {
 		return err
 	}
 	now := s.db.now()
@@ -283,4 +285,24 @@ func userAudit(u *purser.User) map[string]any {
 func (s *UserService) DeactivateUser(ctx context.Context, id, ifMatch string) (*purser.User, error) {
 	f := false
 	return s.UpdateUser(ctx, id, purser.UserUpdate{IsActive: &f}, ifMatch)
+}
+
+// mergeInvalid joins validation errors into one listing every field; any
+// other error is returned as it is.
+func mergeInvalid(errs ...error) error {
+	var fields []purser.FieldError
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var pe *purser.Error
+		if !errors.As(err, &pe) || pe.Code != purser.EINVALID {
+			return err
+		}
+		fields = append(fields, pe.Fields...)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return purser.Invalid(fields...)
 }
