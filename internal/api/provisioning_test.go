@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -321,7 +320,6 @@ func TestPreferencesAPI(t *testing.T) {
 	if err := e.db.Read.QueryRow(context.Background(), "SELECT webhook_secret FROM preferences").Scan(&sealed); err != nil || sealed == "s" || !strings.HasPrefix(sealed, "v1:") {
 		t.Fatalf("the webhook secret is not sealed at rest: %q %v", sealed, err)
 	}
-	_ = http.StatusOK
 }
 
 func TestRequestLogs(t *testing.T) {

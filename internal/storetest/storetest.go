@@ -38,6 +38,9 @@ func Run(t *testing.T, open Opener) {
 func PostgresURL(t testing.TB) string {
 	base := os.Getenv("PURSER_TEST_POSTGRES_URL")
 	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PURSER_TEST_POSTGRES_URL is not set under CI (.ci/run sets it)")
+		}
 		return ""
 	}
 	ctx := context.Background()
