@@ -73,12 +73,8 @@ func (s *ExtensionService) FindExtensions(ctx context.Context, q purser.Query) (
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
-		uid, cerr := callerID(ctx)
-		if cerr != nil {
-			return nil, 0, cerr
-		}
-		where = append(where, sqExpr("requested_by = ?", uid))
+	if where, err = ownUnlessReviewer(ctx, where); err != nil {
+		return nil, 0, err
 	}
 	return list(ctx, s.db, listSpec[extensionRow, purser.Extension]{
 		from: "extensions", selectCols: extensionSelect, where: where,

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	sq "github.com/Masterminds/squirrel"
+
 	"github.com/purserhq/purser"
 )
 
@@ -80,12 +82,8 @@ func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*p
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
-		uid, cerr := callerID(ctx)
-		if cerr != nil {
-			return nil, 0, cerr
-		}
-		where = append(where, sqExpr("requested_by = ?", uid))
+	if where, err = ownUnlessReviewer(ctx, where); err != nil {
+		return nil, 0, err
 	}
 	return list(ctx, s.db, listSpec[requestRow, purser.Request]{
 		from: "requests", selectCols: requestSelect, where: where,
@@ -454,4 +452,17 @@ func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request,
 		return false, err
 	}
 	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
+}
+
+// ownUnlessReviewer narrows a list to the caller's own requests, unless
+// the caller may review everyone's.
+func ownUnlessReviewer(ctx context.Context, where sq.And) (sq.And, error) {
+	if purser.Authorize(ctx, purser.ActionRequestReview, "") == nil {
+		return where, nil
+	}
+	uid, err := callerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(where, sqExpr("requested_by = ?", uid)), nil
 }

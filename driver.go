@@ -1,0 +1,66 @@
+package purser
+
+import (
+	"context"
+	"time"
+)
+
+// Environment is what a driver is asked to create or destroy.
+type Environment struct {
+	RequestID string
+	Owner     string // username
+	Template  string
+	Params    map[string]any
+	// Secrets are the values of the parameters declared secret: drivers
+	// redact them from everything they log.
+	Secrets   []string
+	Footprint Footprint
+	ExpiresBy time.Time
+	Config    map[string]any
+	// Log receives the driver's output, line by line (may be nil).
+	Log LogWriter
+}
+
+// LogWriter receives a job's output line by line.
+type LogWriter interface {
+	WriteLine(stream, line string)
+}
+
+// LogLine is one line of a job's log.
+type LogLine struct {
+	Seq    int64
+	Time   time.Time
+	Stream string // stdout, stderr, or purser for Purser's own notes
+	Line   string
+}
+
+// TemplatePreparer is a driver that checks and completes its templates
+// when they are created or changed (e.g. fetching files once).
+type TemplatePreparer interface {
+	PrepareTemplate(ctx context.Context, t *Template) error
+}
+
+// Refresher is a driver whose environment's credentials follow its expiry:
+// after an extension it issues them again (e.g. a new token).
+type Refresher interface {
+	Refresh(ctx context.Context, env Environment) (outputs map[string]string, err error)
+}
+
+// MaxLogPage is the most log lines one read returns.
+const MaxLogPage = 5000
+
+// LogService reads jobs' logs.
+type LogService interface {
+	// FindLogs returns a request's log lines after seq, at most limit.
+	FindLogs(ctx context.Context, requestID string, afterSeq int64, limit int) ([]LogLine, error)
+}
+
+// Driver creates and destroys environments. Both calls are idempotent: a
+// retried call converges on the same environment.
+type Driver interface {
+	Name() string
+	// ResourceTypes lists the resource types the driver makes.
+	ResourceTypes() []string
+	Provision(ctx context.Context, env Environment) (outputs map[string]string, err error)
+	Destroy(ctx context.Context, env Environment) error
+}
