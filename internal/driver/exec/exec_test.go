@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/purserhq/purser"
 )
 
@@ -272,4 +274,150 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestCommandsGetACleanEnvironment(t *testing.T) {
+	// Not parallel: it sets the server's environment.
+	t.Setenv("PURSER_SECRET_KEY", "fake-secret-key-of-the-server")
+	t.Setenv("PURSER_BOOTSTRAP_TOKEN", "pst_fakebootstraptokenoftheserver")
+	c := testConfig(t)
+	c.Env = map[string]string{"AWS_PROFILE": "sandbox"}
+	d := New(c)
+	cfg := prepared(t, d, []purser.Param{{Name: "name"}}, map[string]any{"provision": []any{"env"}})
+	log := &lines{}
+	env := purser.Environment{RequestID: "r", Owner: "dev", Params: map[string]any{"name": "web"}, Config: cfg, Log: log}
+	if _, err := d.Provision(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.WorkDir, "r")
+	want := map[string]string{"PATH": DefaultPath, "HOME": dir, "PURSER_WORKDIR": dir, "PURSER_OUTPUTS": filepath.Join(dir, "outputs.json"),
+		"PURSER_REQUEST_ID": "r", "PURSER_OWNER": "dev", "PURSER_PARAM_NAME": "web", "AWS_PROFILE": "sandbox",
+		"PWD": dir} // PWD: set by the wrapper shell
+	got := map[string]string{}
+	for _, l := range log.l {
+		if kv, ok := strings.CutPrefix(l, "stdout: "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			got[k] = v
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("the command's environment (-want +got):\n%s", diff)
+	}
+	if !filepath.IsAbs(dir) {
+		t.Fatalf("work directory %s is relative", dir)
+	}
+}
+
+func TestCommandsRunAsTheRunAsUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("running commands as another user needs root")
+	}
+	d := newDriver(t)
+	u, _ := user.Lookup(testRunAs(t))
+	cfg := prepared(t, d, []purser.Param{{Name: "name"}}, map[string]any{"shell": true,
+		"files":     []any{map[string]any{"path": "conf/app.json", "content": `{"name": {{ name }}}`}},
+		"provision": `echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; echo made > made`})
+	log := &lines{}
+	if _, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Params: map[string]any{"name": "web"}, Config: cfg, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("stdout: uid=%s gid=%s groups=%s", u.Uid, u.Gid, u.Gid); !strings.Contains(log.all(), want) {
+		t.Fatalf("want %q in:\n%s", want, log.all())
+	}
+	dir := filepath.Join(d.WorkDir, "r")
+	for path, mode := range map[string]os.FileMode{d.WorkDir: 0o711, dir: 0o700, dir + "/conf": 0o700, dir + "/conf/app.json": 0o600,
+		dir + "/params.json": 0o600, dir + "/made": 0} {
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
+		if path == d.WorkDir {
+			if owner != "0" || fi.Mode().Perm() != mode {
+				t.Errorf("%s: owner %s mode %o, want root's, %o", path, owner, fi.Mode().Perm(), mode)
+			}
+			continue
+		}
+		if owner != u.Uid || mode != 0 && fi.Mode().Perm() != mode {
+			t.Errorf("%s: owner %s mode %o, want %s, %o", path, owner, fi.Mode().Perm(), u.Uid, mode)
+		}
+	}
+}
+
+func TestLogsRedactTheServersSecrets(t *testing.T) {
+	t.Parallel()
+	c := testConfig(t)
+	c.Redact = []string{"the-bootstrap-token", "s3cr3t-db-password"}
+	d := New(c)
+	sealed := "v1:" + strings.Repeat("QUJDRA", 8) + "=="
+	token := "pst_" + strings.Repeat("a1B2-c_", 6)
+	cfg := prepared(t, d, []purser.Param{{Name: "p", Secret: true}}, map[string]any{"shell": true, "provision": fmt.Sprintf(
+		`echo "bootstrap the-bootstrap-token db s3cr3t-db-password param $PURSER_PARAM_P"; echo "token %s sealed %s"; exit 1`, token, sealed)})
+	log := &lines{}
+	_, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Params: map[string]any{"p": "param-secret"},
+		Secrets: []string{"param-secret"}, Config: cfg, Log: log})
+	if err == nil {
+		t.Fatal("exit 1 succeeded")
+	}
+	for what, text := range map[string]string{"log": log.all(), "failure": err.Error()} {
+		for _, secret := range []string{"the-bootstrap-token", "s3cr3t-db-password", "param-secret", token, "pst_a1B2", sealed, "QUJDRA"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s holds %s:\n%s", what, secret, text)
+			}
+		}
+		if !strings.Contains(text, "bootstrap [redacted] db [redacted] param [redacted]") || !strings.Contains(text, "token [redacted] sealed [redacted]") {
+			t.Errorf("the %s lacks the redacted lines:\n%s", what, text)
+		}
+	}
+}
+
+func TestSourceAndURLLimits(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", MaxFileSize-100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) }))
+	defer srv.Close()
+	d := newDriver(t)
+	if err := os.Symlink("/etc/passwd", filepath.Join(d.TemplatesDir, "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..", filepath.Join(d.TemplatesDir, "up")); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(d.TemplatesDir, "eks"), 0o700)
+	os.WriteFile(filepath.Join(d.TemplatesDir, "eks", "basic.yaml"), []byte("kind: x\n"), 0o600)
+	os.Symlink("eks/basic.yaml", filepath.Join(d.TemplatesDir, "inside.yaml"))
+	urls := func(n int) []any {
+		var files []any
+		for i := range n {
+			files = append(files, map[string]any{"path": fmt.Sprintf("f%d", i), "url": srv.URL})
+		}
+		return files
+	}
+	tests := []struct {
+		name  string
+		files []any
+		want  string // a word of the 422; "" for success
+	}{
+		{"SymlinkInside", []any{map[string]any{"path": "a.yaml", "source": "inside.yaml"}}, ""},
+		{"ErrSymlinkToEtcPasswd", []any{map[string]any{"path": "a", "source": "passwd"}}, "leads out of the templates directory"},
+		{"ErrSymlinkedDirectoryUp", []any{map[string]any{"path": "a", "source": "up/" + filepath.Base(d.TemplatesDir) + "/passwd"}}, "leads out"},
+		{"URLsWithinTheCap", urls(MaxTemplateFiles / MaxFileSize), ""},
+		{"ErrURLsOverTheCap", urls(MaxTemplateFiles/MaxFileSize + 1), fmt.Sprintf("may hold %d bytes in all", MaxTemplateFiles)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := d.PrepareTemplate(context.Background(), &purser.Template{Config: map[string]any{"files": tt.files, "provision": []any{"true"}}})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var pe *purser.Error
+			if !errors.As(err, &pe) || pe.Code != purser.EINVALID || !strings.Contains(fmt.Sprint(pe.Fields), tt.want) {
+				t.Fatalf("err %v, want a 422 with %q", err, tt.want)
+			}
+		})
+	}
 }
