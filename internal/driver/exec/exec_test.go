@@ -45,7 +45,14 @@ func (l *lines) WriteLine(stream, line string) {
 // waitFor waits until a line holds want, failing the test after a minute.
 func (l *lines) waitFor(t *testing.T, want string) {
 	t.Helper()
-	deadline := time.After(time.Minute)
+	if !l.wait(want, time.Minute) {
+		t.Fatalf("no line %q in a minute:\n%s", want, l.all())
+	}
+}
+
+// wait reports whether a line holds want within timeout.
+func (l *lines) wait(want string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
 	for {
 		l.mu.Lock()
 		if l.changed == nil {
@@ -54,12 +61,12 @@ func (l *lines) waitFor(t *testing.T, want string) {
 		changed, has := l.changed, strings.Contains(strings.Join(l.l, "\n"), want)
 		l.mu.Unlock()
 		if has {
-			return
+			return true
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			t.Fatalf("no line %q in a minute:\n%s", want, l.all())
+			return false
 		}
 	}
 }

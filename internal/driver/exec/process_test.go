@@ -141,10 +141,13 @@ func TestOneRunPerRequest(t *testing.T) {
 	done1 := provision(first)
 	first.waitFor(t, "stdout: started")
 	done2 := provision(second)
-	waiting := make(chan struct{})
-	go func() { second.waitFor(t, "waiting for the previous run"); close(waiting) }()
+	waiting := make(chan bool, 1)
+	go func() { waiting <- second.wait("waiting for the previous run", time.Minute) }()
 	select {
-	case <-waiting:
+	case ok := <-waiting:
+		if !ok {
+			t.Fatalf("the second run neither waited nor ran in a minute:\n%s", second.all())
+		}
 	case err := <-done2:
 		t.Fatalf("the second run did not wait for the first: %v\n%s", err, second.all())
 	}
