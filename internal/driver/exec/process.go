@@ -75,6 +75,61 @@ func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir s
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	cmd, args, err := d.command(ctx, env, s, dir, argv)
+	if err != nil {
+		return err
+	}
+	// Our own pipes, not cmd's copying goroutines: Wait returns when the
+	// wrapper exits, and the group is killed before the pipes are drained.
+	out, err := newOutput(cmd, log)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	log.note("$ " + strings.Join(args, " "))
+
+	// The parent-death signal fires when the thread that forked the child
+	// exits (go.dev/issue/27505), and the runtime ends a thread whose
+	// goroutine exits locked to it. Holding this goroutine on its thread
+	// from Start to Wait keeps that thread alive, and only it, for as long
+	// as the command runs.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	err = cmd.Start()
+	out.started()
+	if err != nil {
+		return fmt.Errorf("start %s: %w", args[0], err)
+	}
+	pgid := cmd.Process.Pid
+	pidFile := d.pidFile(env.RequestID)
+	if err := writePidFile(pidFile, pgid); err != nil {
+		_ = killGroup(pgid)
+		_ = cmd.Wait()
+		return err
+	}
+	out.read()
+	waitErr := cmd.Wait()
+	// Whatever the outcome, nothing of the group may outlive the command.
+	killErr := killGroup(pgid)
+	if killErr == nil {
+		_ = os.Remove(pidFile)
+	}
+	out.drain()
+	switch {
+	case killErr != nil:
+		return killErr
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%s timed out after %s; last output:\n%s", args[0], timeout, log.last())
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", args[0], ctx.Err())
+	case waitErr != nil:
+		return fmt.Errorf("%s failed (%v); last output:\n%s", args[0], waitErr, log.last())
+	}
+	return nil
+}
+
+// command returns the wrapped command for argv, and argv as rendered.
+func (d *Driver) command(ctx context.Context, env purser.Environment, s *Spec, dir string, argv Command) (*osexec.Cmd, []string, error) {
 	kind := Kind("")
 	if s.Shell {
 		// Refused at template creation; quoted here for templates stored before.
@@ -84,7 +139,7 @@ func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir s
 	for i, a := range argv {
 		r, err := Render(a, kind, env.Params)
 		if err != nil {
-			return fmt.Errorf("command: %w", err)
+			return nil, nil, fmt.Errorf("command: %w", err)
 		}
 		args[i] = r
 	}
@@ -97,80 +152,68 @@ func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir s
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM, Credential: d.cred}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = pipeWait
-	// Our own pipes, not cmd's copying goroutines: Wait returns when the
-	// wrapper exits, and the group is killed before the pipes are drained.
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer outR.Close()
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outW.Close()
-		return err
-	}
-	defer errR.Close()
-	cmd.Stdout, cmd.Stderr = outW, errW
-	log.note("$ " + strings.Join(args, " "))
+	return cmd, args, nil
+}
 
-	// The parent-death signal fires when the thread that forked the child
-	// exits (go.dev/issue/27505), and the runtime ends a thread whose
-	// goroutine exits locked to it. Holding this goroutine on its thread
-	// from Start to Wait keeps that thread alive, and only it, for as long
-	// as the command runs.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	err = cmd.Start()
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		return fmt.Errorf("start %s: %w", args[0], err)
+// output reads a command's stdout and stderr into a tail.
+type output struct {
+	log      *tail
+	r, w     [2]*os.File // stdout, stderr
+	finished chan struct{}
+}
+
+func newOutput(cmd *osexec.Cmd, log *tail) (*output, error) {
+	o := &output{log: log, finished: make(chan struct{})}
+	for i := range 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			o.close()
+			return nil, err
+		}
+		o.r[i], o.w[i] = r, w
 	}
-	pgid := cmd.Process.Pid
-	pidFile := d.pidFile(env.RequestID)
-	if err := writePidFile(pidFile, pgid); err != nil {
-		_ = killGroup(pgid)
-		_ = cmd.Wait()
-		return err
+	cmd.Stdout, cmd.Stderr = o.w[0], o.w[1]
+	return o, nil
+}
+
+// started closes the write ends the child now holds.
+func (o *output) started() {
+	for _, w := range o.w {
+		w.Close()
 	}
+}
+
+// read logs both streams until they end.
+func (o *output) read() {
 	var wg sync.WaitGroup
-	for _, p := range []struct {
-		name string
-		r    *os.File
-	}{{"stdout", outR}, {"stderr", errR}} {
+	for i, name := range []string{"stdout", "stderr"} {
 		wg.Go(func() {
-			w := &lineWriter{t: log, stream: p.name}
-			_, _ = io.Copy(w, p.r)
+			w := &lineWriter{t: o.log, stream: name}
+			_, _ = io.Copy(w, o.r[i])
 			w.flush()
 		})
 	}
-	waitErr := cmd.Wait()
-	// Whatever the outcome, nothing of the group may outlive the command.
-	killErr := killGroup(pgid)
-	if killErr == nil {
-		_ = os.Remove(pidFile)
-	}
-	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
+	go func() { wg.Wait(); close(o.finished) }()
+}
+
+// drain waits for the rest of the output, which ends when the group is
+// dead, unless a process that left the group holds a pipe: then it stops
+// reading after pipeWait.
+func (o *output) drain() {
 	select {
-	case <-drained:
+	case <-o.finished:
 	case <-time.After(pipeWait):
-		// A process that left the group holds the pipes: stop reading.
-		outR.Close()
-		errR.Close()
-		<-drained
+		o.close()
+		<-o.finished
 	}
-	switch {
-	case killErr != nil:
-		return killErr
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%s timed out after %s; last output:\n%s", args[0], timeout, log.last())
-	case ctx.Err() != nil:
-		return fmt.Errorf("%s: %w", args[0], ctx.Err())
-	case waitErr != nil:
-		return fmt.Errorf("%s failed (%v); last output:\n%s", args[0], waitErr, log.last())
+}
+
+func (o *output) close() {
+	for _, f := range append(o.r[:], o.w[:]...) {
+		if f != nil {
+			f.Close()
+		}
 	}
-	return nil
 }
 
 // killGroup kills process group pgid and returns once none of its
