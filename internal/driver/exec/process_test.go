@@ -187,6 +187,16 @@ func TestStartKillsGroupsLeftRunning(t *testing.T) {
 	if err := os.WriteFile(d.pidFile("r2"), fmt.Appendf(nil, "%d 1\n", stranger.Process.Pid), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A live run of another server sharing the work directory holds its lock.
+	live := sleeper(t)
+	if err := writePidFile(d.pidFile("r3"), live.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := d.lock(context.Background(), "r3", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock(false)
 	if err := New(c).Disabled(); err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +205,9 @@ func TestStartKillsGroupsLeftRunning(t *testing.T) {
 	}
 	if !alive(stranger.Process.Pid) {
 		t.Error("a start killed a process that took a recorded pid")
+	}
+	if !alive(live.Process.Pid) {
+		t.Error("a start killed a live run of another server")
 	}
 	for _, id := range []string{"r1", "r2"} {
 		if _, err := os.Stat(d.pidFile(id)); !os.IsNotExist(err) {

@@ -28,9 +28,10 @@ const maxOutputs = 1 << 20 // bytes of $PURSER_OUTPUTS read
 // tries the lock again.
 const lockPoll = 100 * time.Millisecond
 
-// lock takes the request's lock, waiting (and saying so in the log) while
-// another run holds it, whether in this process or another one sharing the
-// file system; unlock(true) also removes the lock file.
+// lock takes the request's lock, waiting (and saying so in log, if any)
+// while another run holds it, whether in this process or another one
+// sharing the file system; unlock(true) also removes the lock file. With
+// ctx already done it only tries.
 func (d *Driver) lock(ctx context.Context, id string, log *tail) (unlock func(remove bool), err error) {
 	path := filepath.Join(d.WorkDir, id+".lock")
 	noted := false
@@ -47,7 +48,7 @@ func (d *Driver) lock(ctx context.Context, id string, log *tail) (unlock func(re
 			if !errors.Is(err, syscall.EWOULDBLOCK) {
 				break
 			}
-			if !noted {
+			if !noted && log != nil {
 				log.note("waiting for the previous run of this request to end")
 				noted = true
 			}
@@ -119,17 +120,29 @@ func killStale(path string) error {
 	return os.Remove(path)
 }
 
-// cleanup kills every group left by runs of a server that died.
+// cleanup kills every group left by runs of a server that died. A pid
+// file whose request's lock is held belongs to a live run (of another
+// server sharing the work directory): it is left alone.
 func (d *Driver) cleanup() error {
 	paths, err := filepath.Glob(filepath.Join(d.WorkDir, "*.pid"))
 	if err != nil {
 		return err
 	}
+	try, cancel := context.WithCancel(context.Background())
+	cancel()
 	var errs []error
 	for _, p := range paths {
+		unlock, err := d.lock(try, strings.TrimSuffix(filepath.Base(p), ".pid"), nil)
+		if errors.Is(err, context.Canceled) {
+			continue
+		} else if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if err := killStale(p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, err))
 		}
+		unlock(false)
 	}
 	return errors.Join(errs...)
 }
