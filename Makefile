@@ -15,8 +15,10 @@ run: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/purser ./cmd/purser
 
-## test: every test; PostgreSQL ones too when PURSER_TEST_POSTGRES_URL is set
+## test: every test; PostgreSQL ones too when PURSER_TEST_POSTGRES_URL is set. As root it first
+## makes the user exec commands run as (tools/test-user.sh)
 test:
+	sh tools/test-user.sh
 	$(GO) test -count=1 ./...
 
 ## lint: go vet, gofmt and staticcheck

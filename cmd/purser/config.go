@@ -49,6 +49,31 @@ type ExecConfig struct {
 	TemplatesDir string `koanf:"templates_dir" yaml:"templates_dir"`
 	// Concurrency is how many exec commands run at once.
 	Concurrency int `koanf:"concurrency" yaml:"concurrency"`
+	// Env is added to every command's environment, name to value (PATH
+	// among them, if the default will not do); values may be ${VAR}.
+	// Nothing else of the server's environment reaches a command.
+	Env map[string]string `koanf:"env" yaml:"env" secret:"values"`
+	// RunAs is the user commands run as: a name, or uid[:gid]. A server
+	// running as root without it keeps the exec driver disabled.
+	RunAs string `koanf:"run_as" yaml:"run_as"`
+	// WorkDir holds one directory per request: default data_dir/exec,
+	// made absolute at load. With RunAs set and WorkDir inside data_dir,
+	// the server lets others traverse data_dir (0711) and keeps every
+	// file in it private to itself.
+	WorkDir string `koanf:"work_dir" yaml:"work_dir"`
+}
+
+// absWorkDir returns the exec work directory as an absolute path.
+func (e ExecConfig) absWorkDir(dataDir string) (string, error) {
+	dir := e.WorkDir
+	if dir == "" {
+		dir = filepath.Join(dataDir, "exec")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("config: exec.work_dir: %w", err)
+	}
+	return abs, nil
 }
 
 // SMTPConfig is the mail server notifications go through.
@@ -157,6 +182,9 @@ func LoadConfig(path string, environ []string) (Config, error) {
 	if err := k.UnmarshalWithConf("", &c, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if c.Exec.WorkDir, err = c.Exec.absWorkDir(c.DataDir); err != nil {
+		return Config{}, err
+	}
 	return c, c.Validate()
 }
 
@@ -216,6 +244,14 @@ func redact(v reflect.Value) {
 			continue
 		}
 		switch t.Field(i).Tag.Get("secret") {
+		case "values":
+			if f.Len() > 0 {
+				m := reflect.MakeMap(f.Type())
+				for _, k := range f.MapKeys() {
+					m.SetMapIndex(k, reflect.ValueOf("[redacted]"))
+				}
+				f.Set(m)
+			}
 		case "true":
 			if f.String() != "" {
 				f.SetString("[redacted]")

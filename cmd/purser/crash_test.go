@@ -40,6 +40,7 @@ var tokenLine = regexp.MustCompile(`^\s+(pst_\S+)$`)
 // waits until it listens (and, on a first start, printed the admin token).
 func startChild(t *testing.T, dataDir string, firstStart bool) *child {
 	t.Helper()
+	execRunAs(t, dataDir)
 	cmd := exec.Command(os.Args[0], "server")
 	cmd.Env = append(os.Environ(), "PURSER_TEST_AS_BINARY=1", "PURSER_DATA_DIR="+dataDir, "PURSER_LISTEN=127.0.0.1:0",
 		"PURSER_LOG_LEVEL=warn", "PURSER_WORKERS_JOB_TIMEOUT=4s", "PURSER_WORKERS_RESCUE_AFTER=5s", "PURSER_WORKERS_RETRY_BASE=200ms")

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/purserhq/purser/client"
 )
 
@@ -16,8 +19,21 @@ import (
 // CLI, following its logs live and reading its outputs as the owner.
 func TestExecTemplateEndToEnd(t *testing.T) {
 	buckets := t.TempDir()
-	t.Setenv("PURSER_BUCKET_ROOT", buckets)
-	url, token := server(t)
+	// The run-as user writes the buckets.
+	if err := os.Chmod(filepath.Dir(buckets), 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(buckets, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	// Commands see only the environment exec.env gives them, ${VAR}s expanded.
+	t.Setenv("PURSER_BUCKET_ROOT", "/the/server/environment/does/not/reach/commands")
+	t.Setenv("TEST_BUCKETS", buckets)
+	conf := filepath.Join(t.TempDir(), "purser.yaml")
+	if err := os.WriteFile(conf, []byte("exec:\n  env:\n    PURSER_BUCKET_ROOT: ${TEST_BUCKETS}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, token := serverWith(t, []string{"server", "--config", conf})
 	ctx := context.Background()
 	admin := client.New(url, token)
 	dev, _ := admin.CreateUser(ctx, client.UserCreate{Username: "dev", Roles: []string{"dev"}})
@@ -72,5 +88,94 @@ func TestExecTemplateEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(buckets, "team-data")); !os.IsNotExist(err) {
 		t.Fatalf("the bucket is still there after the purge: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		// The run-as user passes through the data directory and sees nothing there.
+		dataDir := os.Getenv("PURSER_DATA_DIR")
+		paths, _ := filepath.Glob(filepath.Join(dataDir, "*"))
+		for _, p := range append(paths, dataDir) {
+			fi, err := os.Lstat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fs.FileMode(0)
+			if p == dataDir || filepath.Base(p) == "exec" {
+				want = 0o011
+			}
+			if fi.Mode().Perm()&0o077 != want {
+				t.Errorf("%s is mode %o, want %o for group and others", p, fi.Mode().Perm(), want)
+			}
+		}
+	}
+}
+
+func TestExecDisabledAsRootWithoutRunAs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only a server running as root refuses to run commands as itself")
+	}
+	url, token := server(t, "PURSER_EXEC_RUN_AS", "")
+	_, err := client.New(url, token).CreateTemplate(context.Background(), map[string]any{"_id": "x", "name": "X", "driver": "exec",
+		"config": map[string]any{"provision": "true"}})
+	if err == nil || !strings.Contains(err.Error(), "the exec driver is disabled: the server runs as root and exec.run_as is not set") {
+		t.Fatalf("an exec template on a root server without run_as: %v", err)
+	}
+}
+
+// execRunAs makes a test server running as root run exec commands as
+// purser-exec (made by tools/test-user.sh), and lets that user reach its
+// work directory in dataDir, whose parent t.TempDir makes 0700.
+func execRunAs(t *testing.T, dataDir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	if _, err := user.Lookup("purser-exec"); err != nil {
+		t.Fatal("the tests run as root, so exec commands run as the user purser-exec, which does not exist: run tools/test-user.sh")
+	}
+	if err := os.Chmod(filepath.Dir(dataDir), 0o711); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PURSER_EXEC_RUN_AS", "purser-exec")
+}
+
+func TestExecConfig(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	load := func(yaml string, environ ...string) (Config, error) {
+		p := filepath.Join(dir, "purser.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return LoadConfig(p, environ)
+	}
+	c, err := load("data_dir: data\nexec:\n  run_as: \"1234:5678\"\n  env:\n    AWS_PROFILE: ${PROFILE}\n    PATH: /opt/bin:/usr/bin\n",
+		"PROFILE=sandbox", "PURSER_EXEC_ENV_PATH=/usr/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ExecConfig{Concurrency: 2, RunAs: "1234:5678", WorkDir: filepath.Join(dir, "data", "exec"),
+		Env: map[string]string{"AWS_PROFILE": "sandbox", "PATH": "/usr/bin"}}
+	if diff := cmp.Diff(want, c.Exec); diff != "" {
+		t.Fatalf("exec config (-want +got):\n%s", diff)
+	}
+	if r := c.Redacted().Exec.Env; r["AWS_PROFILE"] != "[redacted]" || c.Exec.Env["AWS_PROFILE"] != "sandbox" {
+		t.Fatalf("redacted env %v, config's %v", r, c.Exec.Env)
+	}
+	if c, err = load("exec:\n  work_dir: work\n"); err != nil || c.Exec.WorkDir != filepath.Join(dir, "work") {
+		t.Fatalf("a relative work_dir: %q %v", c.Exec.WorkDir, err)
+	}
+	if _, err = load("exec:\n  env:\n    TOKEN: ${NOT_SET}\n"); err == nil || !strings.Contains(err.Error(), "exec.env.TOKEN refers to unset environment variable NOT_SET") {
+		t.Fatalf("an unset variable: %v", err)
+	}
+}
+
+func TestServerSecretsAreRedacted(t *testing.T) {
+	cfg := Config{BootstrapToken: "pst_bootstrap", SecretKey: "a2V5", SecretKeyPrevious: "b2xk, b2xkZXI=",
+		Database: "postgres://u:p%40ss@db/purser", SMTP: SMTPConfig{Password: "smtp-pass"}}
+	got := strings.Join(serverSecrets(cfg, []byte("key")), " ")
+	for _, want := range []string{"pst_bootstrap", "a2V5", "b2xk", "b2xkZXI=", "p@ss", "p%40ss", "smtp-pass", "a2V5"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q is not among the secrets to redact: %s", want, got)
+		}
 	}
 }

@@ -20,7 +20,14 @@ import (
 // test fails if Main did not exit cleanly.
 func server(t *testing.T, env ...string) (url, token string) {
 	t.Helper()
+	return serverWith(t, []string{"server"}, env...)
+}
+
+// serverWith is server with the server command's arguments.
+func serverWith(t *testing.T, args []string, env ...string) (url, token string) {
+	t.Helper()
 	dir := t.TempDir()
+	execRunAs(t, dir)
 	t.Setenv("PURSER_DATA_DIR", dir)
 	t.Setenv("PURSER_LISTEN", "127.0.0.1:0")
 	t.Setenv("PURSER_LOG_LEVEL", "warn")
@@ -36,7 +43,7 @@ func server(t *testing.T, env ...string) (url, token string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
-	go func() { done <- Main(ctx, []string{"server"}, nil, &bytes.Buffer{}, &stderr) }()
+	go func() { done <- Main(ctx, args, nil, &bytes.Buffer{}, &stderr) }()
 	select {
 	case r := <-started:
 		t.Cleanup(func() {

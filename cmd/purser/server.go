@@ -96,7 +96,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	k8sDriver := &kubernetes.Driver{}
 	drivers := map[string]purser.Driver{
 		sim.Name:        simDriver,
-		exec.Name:       exec.New(filepath.Join(cfg.DataDir, "exec"), cfg.Exec.TemplatesDir, cfg.Exec.Concurrency),
+		exec.Name:       execDriver(cfg, key, logger),
 		kubernetes.Name: k8sDriver,
 	}
 

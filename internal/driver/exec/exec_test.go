@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/purserhq/purser"
 )
 
@@ -25,14 +27,48 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 // lines is a LogWriter for tests.
 type lines struct {
-	mu sync.Mutex
-	l  []string
+	mu      sync.Mutex
+	l       []string
+	changed chan struct{} // closed and replaced on every line
 }
 
 func (l *lines) WriteLine(stream, line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.l = append(l.l, stream+": "+line)
+	if l.changed != nil {
+		close(l.changed)
+	}
+	l.changed = make(chan struct{})
+}
+
+// waitFor waits until a line holds want, failing the test after a minute.
+func (l *lines) waitFor(t *testing.T, want string) {
+	t.Helper()
+	if !l.wait(want, time.Minute) {
+		t.Fatalf("no line %q in a minute:\n%s", want, l.all())
+	}
+}
+
+// wait reports whether a line holds want within timeout.
+func (l *lines) wait(want string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		if l.changed == nil {
+			l.changed = make(chan struct{})
+		}
+		changed, has := l.changed, strings.Contains(strings.Join(l.l, "\n"), want)
+		l.mu.Unlock()
+		if has {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			return false
+		}
+	}
 }
 
 func (l *lines) all() string {
@@ -41,7 +77,43 @@ func (l *lines) all() string {
 	return strings.Join(l.l, "\n")
 }
 
-func newDriver(t *testing.T) *Driver { return New(t.TempDir(), t.TempDir(), 2) }
+// testRunAs is the user tests run commands as: purser-exec when the tests
+// run as root (tools/test-user.sh makes it), the tests' own user otherwise.
+func testRunAs(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return ""
+	}
+	if _, err := user.Lookup("purser-exec"); err != nil {
+		t.Fatal("the tests run as root, so commands run as the user purser-exec, which does not exist: run tools/test-user.sh")
+	}
+	return "purser-exec"
+}
+
+// reachableTempDir is a t.TempDir that another user may traverse (the
+// testing package makes it and its parent 0700).
+func reachableTempDir(t *testing.T) string {
+	dir := t.TempDir()
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(p, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func testConfig(t *testing.T) Config {
+	return Config{WorkDir: filepath.Join(reachableTempDir(t), "exec"), TemplatesDir: t.TempDir(), Concurrency: 2, RunAs: testRunAs(t)}
+}
+
+func newDriver(t *testing.T) *Driver {
+	t.Helper()
+	d := New(testConfig(t))
+	if err := d.Disabled(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 func prepared(t *testing.T, d *Driver, params []purser.Param, cfg map[string]any) map[string]any {
 	t.Helper()
@@ -58,7 +130,7 @@ func TestSeedEksctlRendersAsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The seed README's sample parameters.
-	got, err := Render(string(src), map[string]any{"cluster_name": "dev-cluster-2", "region": "us-west-1",
+	got, err := Render(string(src), KindYAML, map[string]any{"cluster_name": "dev-cluster-2", "region": "us-west-1",
 		"instance_type": "t2.micro", "desired_capacity": 2, "volume_size": 30})
 	if err != nil {
 		t.Fatal(err)
@@ -76,14 +148,14 @@ func TestSeedEksctlRendersAsGolden(t *testing.T) {
 	if got != string(want) {
 		t.Fatalf("render differs from %s:\n%s", golden, got)
 	}
-	if _, err := Render("{{ cluster_name }} {{region}}", map[string]any{"cluster_name": "x"}); err == nil || !strings.Contains(err.Error(), "region") {
+	if _, err := Render("{{ cluster_name }} {{region}}", KindText, map[string]any{"cluster_name": "x"}); err == nil || !strings.Contains(err.Error(), "region") {
 		t.Fatalf("a missing value: %v", err)
 	}
 }
 
 func TestProvisionWithOutputsThenDestroy(t *testing.T) {
 	d := newDriver(t)
-	cfg := prepared(t, d, []purser.Param{{Name: "name"}, {Name: "token", Secret: true}}, map[string]any{
+	cfg := prepared(t, d, []purser.Param{{Name: "name", Pattern: "[a-z]+"}, {Name: "token", Secret: true}}, map[string]any{
 		"files": []any{map[string]any{"path": "conf/app.ini", "content": "name = {{ name }}\n"}},
 		"provision": []any{`echo "creating $PURSER_PARAM_NAME with token $PURSER_PARAM_TOKEN"; cat conf/app.ini; ` +
 			`printf '{"endpoint":"https://%s.example","size":3}' "$PURSER_PARAM_NAME" > "$PURSER_OUTPUTS"; echo oops >&2`},
@@ -122,67 +194,6 @@ func TestFailureQuotesLastLines(t *testing.T) {
 	_, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Config: cfg})
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "line 50") || strings.Contains(err.Error(), "line 20\n") {
 		t.Fatalf("failure: %v", err)
-	}
-}
-
-func TestTimeoutKillsTheWholeGroup(t *testing.T) {
-	d := newDriver(t)
-	// The command forks children that would outlive it, records their pids, then hangs.
-	cfg := prepared(t, d, nil, map[string]any{
-		"provision": []any{`sleep 300 & echo $! > pids; (sleep 300 & echo $! >> pids; wait) & sleep 1; echo $$ >> pids; sleep 300`},
-		"shell":     true, "timeout": "1500ms"})
-	start := time.Now()
-	_, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Config: cfg})
-	if err == nil || !strings.Contains(err.Error(), "timed out") {
-		t.Fatalf("hang: %v", err)
-	}
-	if el := time.Since(start); el > 10*time.Second {
-		t.Fatalf("the timeout took %s", el)
-	}
-	data, _ := os.ReadFile(filepath.Join(d.WorkDir, "r", "pids"))
-	pids := strings.Fields(string(data))
-	if len(pids) < 3 {
-		t.Fatalf("the script recorded %v", pids)
-	}
-	for _, p := range pids {
-		pid, _ := strconv.Atoi(p)
-		if alive(pid) {
-			t.Errorf("process %d outlived the command", pid)
-		}
-	}
-}
-
-func TestCancelKillsChildren(t *testing.T) {
-	d := newDriver(t)
-	cfg := prepared(t, d, nil, map[string]any{"provision": []any{`sleep 300 & echo $! > pids; echo started; sleep 300`}, "shell": true})
-	ctx, cancel := context.WithCancel(context.Background())
-	log := &started{ch: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		_, err := d.Provision(ctx, purser.Environment{RequestID: "r", Config: cfg, Log: log})
-		done <- err
-	}()
-	<-log.ch
-	cancel()
-	if err := <-done; err == nil {
-		t.Fatal("a cancelled command succeeded")
-	}
-	data, _ := os.ReadFile(filepath.Join(d.WorkDir, "r", "pids"))
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	if alive(pid) {
-		t.Fatalf("the background child %d survived the cancel", pid)
-	}
-}
-
-// started closes ch when the command says "started".
-type started struct {
-	once sync.Once
-	ch   chan struct{}
-}
-
-func (s *started) WriteLine(stream, line string) {
-	if line == "started" {
-		s.once.Do(func() { close(s.ch) })
 	}
 }
 
@@ -270,4 +281,150 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestCommandsGetACleanEnvironment(t *testing.T) {
+	// Not parallel: it sets the server's environment.
+	t.Setenv("PURSER_SECRET_KEY", "fake-secret-key-of-the-server")
+	t.Setenv("PURSER_BOOTSTRAP_TOKEN", "pst_fakebootstraptokenoftheserver")
+	c := testConfig(t)
+	c.Env = map[string]string{"AWS_PROFILE": "sandbox"}
+	d := New(c)
+	cfg := prepared(t, d, []purser.Param{{Name: "name"}}, map[string]any{"provision": []any{"env"}})
+	log := &lines{}
+	env := purser.Environment{RequestID: "r", Owner: "dev", Params: map[string]any{"name": "web"}, Config: cfg, Log: log}
+	if _, err := d.Provision(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(c.WorkDir, "r")
+	want := map[string]string{"PATH": DefaultPath, "HOME": dir, "PURSER_WORKDIR": dir, "PURSER_OUTPUTS": filepath.Join(dir, "outputs.json"),
+		"PURSER_REQUEST_ID": "r", "PURSER_OWNER": "dev", "PURSER_PARAM_NAME": "web", "AWS_PROFILE": "sandbox",
+		"PWD": dir} // PWD: set by the wrapper shell
+	got := map[string]string{}
+	for _, l := range log.l {
+		if kv, ok := strings.CutPrefix(l, "stdout: "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			got[k] = v
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("the command's environment (-want +got):\n%s", diff)
+	}
+	if !filepath.IsAbs(dir) {
+		t.Fatalf("work directory %s is relative", dir)
+	}
+}
+
+func TestCommandsRunAsTheRunAsUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("running commands as another user needs root")
+	}
+	d := newDriver(t)
+	u, _ := user.Lookup(testRunAs(t))
+	cfg := prepared(t, d, []purser.Param{{Name: "name"}}, map[string]any{"shell": true,
+		"files":     []any{map[string]any{"path": "conf/app.json", "content": `{"name": {{ name }}}`}},
+		"provision": `echo "uid=$(id -u) gid=$(id -g) groups=$(id -G)"; echo made > made`})
+	log := &lines{}
+	if _, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Params: map[string]any{"name": "web"}, Config: cfg, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("stdout: uid=%s gid=%s groups=%s", u.Uid, u.Gid, u.Gid); !strings.Contains(log.all(), want) {
+		t.Fatalf("want %q in:\n%s", want, log.all())
+	}
+	dir := filepath.Join(d.WorkDir, "r")
+	for path, mode := range map[string]os.FileMode{d.WorkDir: 0o711, dir: 0o700, dir + "/conf": 0o700, dir + "/conf/app.json": 0o600,
+		dir + "/params.json": 0o600, dir + "/made": 0} {
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
+		if path == d.WorkDir {
+			if owner != "0" || fi.Mode().Perm() != mode {
+				t.Errorf("%s: owner %s mode %o, want root's, %o", path, owner, fi.Mode().Perm(), mode)
+			}
+			continue
+		}
+		if owner != u.Uid || mode != 0 && fi.Mode().Perm() != mode {
+			t.Errorf("%s: owner %s mode %o, want %s, %o", path, owner, fi.Mode().Perm(), u.Uid, mode)
+		}
+	}
+}
+
+func TestLogsRedactTheServersSecrets(t *testing.T) {
+	t.Parallel()
+	c := testConfig(t)
+	c.Redact = []string{"the-bootstrap-token", "s3cr3t-db-password"}
+	d := New(c)
+	sealed := "v1:" + strings.Repeat("QUJDRA", 8) + "=="
+	token := "pst_" + strings.Repeat("a1B2-c_", 6)
+	cfg := prepared(t, d, []purser.Param{{Name: "p", Secret: true}}, map[string]any{"shell": true, "provision": fmt.Sprintf(
+		`echo "bootstrap the-bootstrap-token db s3cr3t-db-password param $PURSER_PARAM_P"; echo "token %s sealed %s"; exit 1`, token, sealed)})
+	log := &lines{}
+	_, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Params: map[string]any{"p": "param-secret"},
+		Secrets: []string{"param-secret"}, Config: cfg, Log: log})
+	if err == nil {
+		t.Fatal("exit 1 succeeded")
+	}
+	for what, text := range map[string]string{"log": log.all(), "failure": err.Error()} {
+		for _, secret := range []string{"the-bootstrap-token", "s3cr3t-db-password", "param-secret", token, "pst_a1B2", sealed, "QUJDRA"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s holds %s:\n%s", what, secret, text)
+			}
+		}
+		if !strings.Contains(text, "bootstrap [redacted] db [redacted] param [redacted]") || !strings.Contains(text, "token [redacted] sealed [redacted]") {
+			t.Errorf("the %s lacks the redacted lines:\n%s", what, text)
+		}
+	}
+}
+
+func TestSourceAndURLLimits(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", MaxFileSize-100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(big)) }))
+	defer srv.Close()
+	d := newDriver(t)
+	if err := os.Symlink("/etc/passwd", filepath.Join(d.TemplatesDir, "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..", filepath.Join(d.TemplatesDir, "up")); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(d.TemplatesDir, "eks"), 0o700)
+	os.WriteFile(filepath.Join(d.TemplatesDir, "eks", "basic.yaml"), []byte("kind: x\n"), 0o600)
+	os.Symlink("eks/basic.yaml", filepath.Join(d.TemplatesDir, "inside.yaml"))
+	urls := func(n int) []any {
+		var files []any
+		for i := range n {
+			files = append(files, map[string]any{"path": fmt.Sprintf("f%d", i), "url": srv.URL})
+		}
+		return files
+	}
+	tests := []struct {
+		name  string
+		files []any
+		want  string // a word of the 422; "" for success
+	}{
+		{"SymlinkInside", []any{map[string]any{"path": "a.yaml", "source": "inside.yaml"}}, ""},
+		{"ErrSymlinkToEtcPasswd", []any{map[string]any{"path": "a", "source": "passwd"}}, "leads out of the templates directory"},
+		{"ErrSymlinkedDirectoryUp", []any{map[string]any{"path": "a", "source": "up/" + filepath.Base(d.TemplatesDir) + "/passwd"}}, "leads out"},
+		{"URLsWithinTheCap", urls(MaxTemplateFiles / MaxFileSize), ""},
+		{"ErrURLsOverTheCap", urls(MaxTemplateFiles/MaxFileSize + 1), fmt.Sprintf("may hold %d bytes in all", MaxTemplateFiles)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := d.PrepareTemplate(context.Background(), &purser.Template{Config: map[string]any{"files": tt.files, "provision": []any{"true"}}})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var pe *purser.Error
+			if !errors.As(err, &pe) || pe.Code != purser.EINVALID || !strings.Contains(fmt.Sprint(pe.Fields), tt.want) {
+				t.Fatalf("err %v, want a 422 with %q", err, tt.want)
+			}
+		})
+	}
 }
