@@ -126,7 +126,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		st.db.NowFunc = clock
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
-	st.db.ProbeCluster = kubernetes.Probe
+	st.db.ProbeCluster, st.db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
 	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
 		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
 			return p.PrepareTemplate(ctx, t)
