@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,6 +88,38 @@ func TestWebhookOutboundPolicy(t *testing.T) {
 		case <-got:
 		case <-ctx.Done():
 			t.Fatal("the webhook was not delivered with 127.0.0.0/8 allowed")
+		}
+	})
+}
+
+// TestExecTemplateURLOutboundPolicy: an exec template's url: file on a
+// loopback address is refused with a 422 that says so and nothing of the
+// peer, which receives nothing; allowed, it is fetched.
+func TestExecTemplateURLOutboundPolicy(t *testing.T) {
+	var hits atomic.Int32
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("ami-id: from-the-metadata-service\n"))
+	}))
+	defer files.Close()
+	tpl := map[string]any{"_id": "fetch", "name": "Fetch", "driver": "exec", "type": "OTHER",
+		"config": map[string]any{"files": []any{map[string]any{"path": "meta.yaml", "url": files.URL + "/latest/meta-data"}}, "provision": []any{"true"}}}
+	ctx := context.Background()
+
+	t.Run("RefusedByDefault", func(t *testing.T) {
+		url, token := server(t)
+		_, err := client.New(url, token).CreateTemplate(ctx, tpl)
+		if client.StatusCode(err) != 422 || !strings.Contains(err.Error(), "refused by outbound policy") {
+			t.Fatalf("err %v, want a 422 saying refused by outbound policy", err)
+		}
+		if strings.Contains(err.Error(), "from-the-metadata-service") || hits.Load() != 0 {
+			t.Fatalf("the refused peer was reached (%d requests): %v", hits.Load(), err)
+		}
+	})
+	t.Run("FetchedWhenAllowed", func(t *testing.T) {
+		url, token := server(t, "PURSER_OUTBOUND_ALLOW", "127.0.0.0/8")
+		if _, err := client.New(url, token).CreateTemplate(ctx, tpl); err != nil || hits.Load() != 1 {
+			t.Fatalf("with 127.0.0.0/8 allowed: %v, %d requests", err, hits.Load())
 		}
 	})
 }
