@@ -37,7 +37,8 @@ users:
 func TestCheckKubeconfig(t *testing.T) {
 	tests := []struct {
 		name               string
-		cluster, user, top string
+		cluster, user, top string // lines added to kubeconfigWith's
+		kc                 string // a whole kubeconfig instead
 		field, rule        string // the one FieldError expected; "" for none
 	}{
 		{name: "OKInlineData"},
@@ -59,13 +60,13 @@ func TestCheckKubeconfig(t *testing.T) {
 		{name: "ErrImpersonateExtra", user: "    as-user-extra: {a: [b]}\n", field: "kubeconfig.users[0].user.as-user-extra", rule: "not_allowed"},
 		{name: "ErrUnknownUserField", user: "    Exec: {command: id}\n", field: "kubeconfig.users[0].user.Exec", rule: "unknown_field"},
 		{name: "ErrUnknownTopField", top: "future: {command: id}\n", field: "kubeconfig.future", rule: "unknown_field"},
-		{name: "ErrUsersNotAList", top: "users: {u: {exec: {}}}\n", field: "kubeconfig.users", rule: "type"},
+		{name: "ErrUsersNotAList", kc: "clusters: []\nusers: {u: {exec: {}}}\n", field: "kubeconfig.users", rule: "type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kc := kubeconfigWith(tt.cluster, tt.user, tt.top)
-			if tt.name == "ErrUsersNotAList" {
-				kc = strings.Replace(kc, "users:\n- name: u\n  user:\n    token: abc\n", "", 1)
+			kc := tt.kc
+			if kc == "" {
+				kc = kubeconfigWith(tt.cluster, tt.user, tt.top)
 			}
 			_, err := CheckKubeconfig([]byte(kc))
 			var got []purser.FieldError
