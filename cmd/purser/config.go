@@ -35,15 +35,17 @@ type Config struct {
 	// SecretKeyPrevious are former keys, comma-separated, kept while
 	// rotating: secrets sealed with them still open, and every secret is
 	// resealed with secret_key at start.
-	SecretKeyPrevious string         `koanf:"secret_key_previous" yaml:"secret_key_previous" secret:"true"`
-	PublicURL         string         `koanf:"public_url" yaml:"public_url"`
-	ShutdownTimeout   time.Duration  `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
-	Log               LogConfig      `koanf:"log" yaml:"log"`
-	Workers           WorkersConfig  `koanf:"workers" yaml:"workers"`
-	SMTP              SMTPConfig     `koanf:"smtp" yaml:"smtp"`
-	Sim               SimConfig      `koanf:"sim" yaml:"sim"`
-	Exec              ExecConfig     `koanf:"exec" yaml:"exec"`
-	Outbound          OutboundConfig `koanf:"outbound" yaml:"outbound"`
+	SecretKeyPrevious string        `koanf:"secret_key_previous" yaml:"secret_key_previous" secret:"true"`
+	PublicURL         string        `koanf:"public_url" yaml:"public_url"`
+	ShutdownTimeout   time.Duration `koanf:"shutdown_timeout" yaml:"shutdown_timeout"`
+	Log               LogConfig     `koanf:"log" yaml:"log"`
+	Workers           WorkersConfig `koanf:"workers" yaml:"workers"`
+	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
+	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
+	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
+
+	// Outbound is the policy for calls to URLs users choose.
+	Outbound OutboundConfig `koanf:"outbound" yaml:"outbound"`
 }
 
 // OutboundConfig sets the outbound policy that webhooks, Slack and exec

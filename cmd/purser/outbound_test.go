@@ -123,3 +123,14 @@ func TestExecTemplateURLOutboundPolicy(t *testing.T) {
 		}
 	})
 }
+
+func TestOutboundAllowConfig(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig("", []string{"PURSER_OUTBOUND_ALLOW=127.0.0.0/8, hooks.corp.example,"})
+	if err != nil || strings.Join(c.Outbound.Allow, "|") != "127.0.0.0/8|hooks.corp.example" {
+		t.Fatalf("outbound.allow from the environment: %q, %v", c.Outbound.Allow, err)
+	}
+	if _, err := LoadConfig("", []string{"PURSER_OUTBOUND_ALLOW=http://10.0.0.1/"}); err == nil || !strings.Contains(err.Error(), "outbound.allow") {
+		t.Fatalf("a URL in outbound.allow: %v, want an error naming the key", err)
+	}
+}
