@@ -64,7 +64,7 @@ func CheckKubeconfig(data []byte) ([]byte, error) {
 		return nil, purser.Invalid(purser.FieldError{Field: "kubeconfig", Rule: "format", Message: msg})
 	}
 	var fe []purser.FieldError
-	keys(&fe, "kubeconfig", doc, kubeconfigTop)
+	checkKeys(&fe, "kubeconfig", doc, kubeconfigTop)
 	for _, l := range []struct {
 		list, item string
 		allowed    []string
@@ -86,7 +86,7 @@ func CheckKubeconfig(data []byte) ([]byte, error) {
 				fe = append(fe, purser.FieldError{Field: f, Rule: "type", Message: "must be an object"})
 				continue
 			}
-			keys(&fe, f, m, []string{"name", l.item})
+			checkKeys(&fe, f, m, []string{"name", l.item})
 			inner, ok := m[l.item].(map[string]any)
 			if !ok {
 				if m[l.item] != nil {
@@ -94,7 +94,7 @@ func CheckKubeconfig(data []byte) ([]byte, error) {
 				}
 				continue
 			}
-			keys(&fe, f+"."+l.item, inner, l.allowed)
+			checkKeys(&fe, f+"."+l.item, inner, l.allowed)
 		}
 	}
 	if len(fe) > 0 {
@@ -107,9 +107,9 @@ func CheckKubeconfig(data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// keys adds a FieldError to fe for each key of m that is not allowed. A
+// checkKeys adds a FieldError to fe for each key of m that is not allowed. A
 // key whose value is null or "" sets nothing, and passes.
-func keys(fe *[]purser.FieldError, field string, m map[string]any, allowed []string) {
+func checkKeys(fe *[]purser.FieldError, field string, m map[string]any, allowed []string) {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)
