@@ -47,7 +47,7 @@ func newClustersCmd(cli *cliEnv) *cobra.Command {
 			}
 			return cli.render(cl, func(w io.Writer) { table(w, []client.Cluster{*cl}) })
 		}}
-	add.Flags().StringVar(&kubeconfig, "kubeconfig", "", "a kubeconfig file (its current context)")
+	add.Flags().StringVar(&kubeconfig, "kubeconfig", "", "a kubeconfig file (its current context), with inline credentials only: no exec, auth-provider or file paths")
 	add.Flags().StringVar(&in.Server, "api-server", "", "the cluster's API server URL")
 	add.Flags().StringVar(&in.Token, "bearer-token", "", "a bearer token for the cluster")
 	add.Flags().StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file)")

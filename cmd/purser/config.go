@@ -15,6 +15,8 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/purserhq/purser/internal/outbound"
 )
 
 // Config is the server's whole configuration: defaults, then the YAML file
@@ -41,6 +43,18 @@ type Config struct {
 	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
+
+	// Outbound is the policy for calls to URLs users choose.
+	Outbound OutboundConfig `koanf:"outbound" yaml:"outbound"`
+}
+
+// OutboundConfig sets the outbound policy that webhooks, Slack and exec
+// templates' url: files go through (not Kubernetes clusters).
+type OutboundConfig struct {
+	// Allow lists CIDRs, addresses or host names calls may reach though
+	// they are loopback, link-local, private or otherwise special:
+	// PURSER_OUTBOUND_ALLOW takes them comma-separated.
+	Allow []string `koanf:"allow" yaml:"allow"`
 }
 
 // ExecConfig sets the exec driver.
@@ -123,6 +137,9 @@ func DefaultConfig() Config {
 	}
 }
 
+// listKeys are the keys whose PURSER_* variable is a comma-separated list.
+var listKeys = map[string]bool{"outbound.allow": true}
+
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // LoadConfig loads the configuration from path ("" for none) and environ.
@@ -169,6 +186,15 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		Prefix: "PURSER_",
 		TransformFunc: func(name, value string) (string, any) {
 			if key, ok := byEnv[name]; ok {
+				if listKeys[key] {
+					list := []string{}
+					for _, v := range strings.Split(value, ",") {
+						if v = strings.TrimSpace(v); v != "" {
+							list = append(list, v)
+						}
+					}
+					return key, list
+				}
 				return key, value
 			}
 			return "", nil
@@ -212,6 +238,9 @@ func (c Config) Validate() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("config: log.format must be json or text")
+	}
+	if _, err := outbound.NewPolicy(c.Outbound.Allow); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	return nil
 }

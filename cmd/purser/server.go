@@ -27,6 +27,7 @@ import (
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
 	"github.com/purserhq/purser/internal/notify"
+	"github.com/purserhq/purser/internal/outbound"
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
@@ -93,10 +94,18 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		return nil, fmt.Errorf("sim driver: %w", err)
 	}
 	simDriver.Delay, simDriver.FailureRate = cfg.Sim.Delay, cfg.Sim.FailureRate
+	// Every call to a URL a user chose goes through one policy; clusters
+	// do not (DevOps users are trusted with them).
+	policy, err := outbound.NewPolicy(cfg.Outbound.Allow)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	xd := execDriver(cfg, key, logger)
+	xd.HTTPClient = policy.Client(30 * time.Second)
 	k8sDriver := &kubernetes.Driver{}
 	drivers := map[string]purser.Driver{
 		sim.Name:        simDriver,
-		exec.Name:       execDriver(cfg, key, logger),
+		exec.Name:       xd,
 		kubernetes.Name: k8sDriver,
 	}
 
@@ -126,7 +135,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		st.db.NowFunc = clock
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
-	st.db.ProbeCluster = kubernetes.Probe
+	st.db.ProbeCluster, st.db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
 	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
 		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
 			return p.PrepareTemplate(ctx, t)
@@ -141,7 +150,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	if publicURL == "" {
 		publicURL = "http://" + cfg.Listen
 	}
-	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP)}
+	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP), HTTPClient: policy.Client(30 * time.Second)}
 	w := cfg.Workers
 	rc := worker.Config(
 		worker.Deps{DB: st.db, Drivers: drivers, Sender: sender, Logger: logger},

@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,4 +49,34 @@ func TestClustersAPI(t *testing.T) {
 	}
 	e.want(e.do("devops", "DELETE", "/v1/clusters/gone", nil), 204)
 	e.want(e.do("devops", "DELETE", "/v1/clusters/gone", nil), 404)
+}
+
+// TestClusterKubeconfigRunsNothing registers a kubeconfig whose exec
+// plugin would touch a file: it is refused before anything is probed or
+// stored, and nothing runs.
+func TestClusterKubeconfigRunsNothing(t *testing.T) {
+	e := newEnv(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	kc := `apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
+users:
+- name: u
+  user:
+    tokenFile: /var/lib/purser/secret.key
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: [-c, "touch ` + marker + `"]}
+`
+	r := e.do("devops", "POST", "/v1/clusters", map[string]any{"name": "evil", "kubeconfig": kc})
+	e.want(r, 422)
+	for _, want := range []string{"body.kubeconfig.users[0].user.exec", "rule: no_plugin", "body.kubeconfig.users[0].user.tokenFile", "rule: inline_only"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("the problem lacks %q: %s", want, r.Body)
+		}
+	}
+	e.want(e.do("devops", "GET", "/v1/clusters/evil", nil), 404)
+	if _, err := os.Stat(marker); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the exec plugin ran: %v", err)
+	}
 }

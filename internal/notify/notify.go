@@ -23,6 +23,7 @@ import (
 	"github.com/wneessen/go-mail"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/outbound"
 )
 
 // Recipient is where one user is reached.
@@ -51,7 +52,10 @@ type SMTP struct {
 type Sender struct {
 	SMTP SMTP
 	// BaseURL is Purser's public URL, for links in messages.
-	BaseURL    string
+	BaseURL string
+	// HTTPClient posts to Slack and webhooks, which are URLs developers
+	// choose: it must be an outbound.Policy's client. When nil, one with
+	// no allow list is used.
 	HTTPClient *http.Client
 	NowFunc    func() time.Time
 }
@@ -139,6 +143,9 @@ func (s *Sender) slack(ctx context.Context, r Recipient, n purser.Notification) 
 	}
 	msg := &slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, r.SlackWebhook, s.client(), msg); err != nil {
+		if errors.Is(err, outbound.ErrRefused) {
+			return outbound.ErrRefused // nothing of the peer
+		}
 		return fmt.Errorf("slack: %w", err)
 	}
 	return nil
@@ -188,6 +195,9 @@ func (s *Sender) webhook(ctx context.Context, r Recipient, n purser.Notification
 	req.Header.Set("X-Purser-Timestamp", ts)
 	req.Header.Set("X-Purser-Signature", Signature(r.WebhookSecret, ts, body))
 	resp, err := s.client().Do(req)
+	if errors.Is(err, outbound.ErrRefused) {
+		return outbound.ErrRefused // nothing of the peer
+	}
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
@@ -203,5 +213,8 @@ func (s *Sender) client() *http.Client {
 	if s.HTTPClient != nil {
 		return s.HTTPClient
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return defaultClient
 }
+
+// defaultClient refuses what any outbound policy refuses.
+var defaultClient = (&outbound.Policy{}).Client(30 * time.Second)

@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/notify/smtptest"
+	"github.com/purserhq/purser/internal/outbound"
 )
 
 var note = purser.Notification{ID: "n1", Event: purser.EventDeployed, Title: "Environment ready",
@@ -60,7 +62,7 @@ func TestWebhookIsSigned(t *testing.T) {
 		_ = json.Unmarshal(body, &got)
 	}))
 	defer srv.Close()
-	s := &notify.Sender{BaseURL: "http://purser.example"}
+	s := &notify.Sender{BaseURL: "http://purser.example", HTTPClient: loopbackAllowed(t)}
 	n := note
 	n.Channel = purser.ChannelWebhook
 	if err := s.Send(context.Background(), notify.Recipient{Username: "bbb", WebhookURL: srv.URL, WebhookSecret: secret}, n); err != nil {
@@ -83,11 +85,62 @@ func TestSlackBlocks(t *testing.T) {
 	defer srv.Close()
 	n := note
 	n.Channel = purser.ChannelSlack
-	if err := (&notify.Sender{}).Send(context.Background(), notify.Recipient{SlackWebhook: srv.URL}, n); err != nil {
+	if err := (&notify.Sender{HTTPClient: loopbackAllowed(t)}).Send(context.Background(), notify.Recipient{SlackWebhook: srv.URL}, n); err != nil {
 		t.Fatal(err)
 	}
 	blocks, _ := body["blocks"].([]any)
 	if len(blocks) < 2 || !strings.Contains(body["text"].(string), "Environment ready") {
 		t.Fatalf("slack body %v", body)
+	}
+}
+
+// loopbackAllowed returns a client whose outbound policy lets calls reach
+// test servers on 127.0.0.1, as outbound.allow: [127.0.0.0/8] would.
+func loopbackAllowed(t *testing.T) *http.Client {
+	t.Helper()
+	p, err := outbound.NewPolicy([]string{"127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Client(10 * time.Second)
+}
+
+// TestOutboundPolicy: a webhook or Slack URL on a refused address is
+// refused with a message that says nothing of the peer (it becomes the
+// notification's last_error), and the peer receives nothing; allowing the
+// range delivers.
+func TestOutboundPolicy(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "internal secret answer", http.StatusTeapot)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		channel string
+		r       notify.Recipient
+	}{
+		{purser.ChannelWebhook, notify.Recipient{WebhookURL: srv.URL + "/hook", WebhookSecret: "s"}},
+		{purser.ChannelSlack, notify.Recipient{SlackWebhook: srv.URL + "/slack"}},
+	} {
+		n := note
+		n.Channel = tt.channel
+		t.Run(tt.channel+"/RefusedByDefault", func(t *testing.T) {
+			before := hits.Load()
+			err := (&notify.Sender{}).Send(context.Background(), tt.r, n)
+			if err == nil || err.Error() != "refused by outbound policy" {
+				t.Fatalf("err %v, want exactly \"refused by outbound policy\"", err)
+			}
+			if hits.Load() != before {
+				t.Fatal("the refused peer received a request")
+			}
+		})
+		t.Run(tt.channel+"/DeliveredWhenAllowed", func(t *testing.T) {
+			before := hits.Load()
+			err := (&notify.Sender{HTTPClient: loopbackAllowed(t)}).Send(context.Background(), tt.r, n)
+			if hits.Load() != before+1 {
+				t.Fatalf("the allowed peer received %d requests, want 1 (err %v)", hits.Load()-before, err)
+			}
+		})
 	}
 }

@@ -115,6 +115,14 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	switch {
+	case s.db.ValidateCluster != nil:
+		if err := s.db.ValidateCluster(c); err != nil {
+			return err
+		}
+	case c.Kubeconfig != "":
+		return purser.Errorf(purser.EUNAVAILABLE, "this server cannot check kubeconfigs; give a server and a token")
+	}
 	if s.db.ProbeCluster != nil {
 		s.probe(ctx, c)
 	}

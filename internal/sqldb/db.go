@@ -93,6 +93,10 @@ type DB struct {
 	// ProbeCluster checks a cluster's reachability and version (and fills
 	// its Server from a kubeconfig); nil when no driver reaches clusters.
 	ProbeCluster purser.ClusterProbe
+	// ValidateCluster lets the clusters' driver check credentials before
+	// anything is probed or stored (a kubeconfig must be inline data).
+	// While it is nil, kubeconfigs are refused: none can be checked.
+	ValidateCluster func(c *purser.Cluster) error
 
 	// MaxAttempts is how often a job is tried before it is given up (River
 	// records it on each job when it is inserted).

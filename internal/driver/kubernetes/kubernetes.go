@@ -75,13 +75,40 @@ func (d *Driver) Name() string { return Name }
 // ResourceTypes implements purser.Driver.
 func (d *Driver) ResourceTypes() []string { return []string{"KUBERNETES"} }
 
+// ValidateCluster checks a cluster's credentials before anything is
+// probed or stored: a kubeconfig must hold inline data only (see
+// CheckKubeconfig).
+func ValidateCluster(c *purser.Cluster) error {
+	if c.Kubeconfig == "" {
+		return nil
+	}
+	_, err := CheckKubeconfig([]byte(c.Kubeconfig))
+	return err
+}
+
 // RESTConfig turns a cluster's credentials into a client configuration.
+// It checks a kubeconfig again, so that one stored before kubeconfigs were
+// checked cannot run code or read files either.
 func RESTConfig(c *purser.Cluster) (*rest.Config, error) {
 	var cfg *rest.Config
 	if c.Kubeconfig != "" {
-		var err error
-		if cfg, err = clientcmd.RESTConfigFromKubeConfig([]byte(c.Kubeconfig)); err != nil {
+		data, err := CheckKubeconfig([]byte(c.Kubeconfig))
+		if err != nil {
+			var refused []string
+			var pe *purser.Error
+			if errors.As(err, &pe) {
+				for _, f := range pe.Fields {
+					refused = append(refused, f.Field+" ("+f.Rule+")")
+				}
+			}
+			return nil, fmt.Errorf("cluster %s: its kubeconfig is refused, %s: register the cluster again with inline credentials only: %w",
+				c.Name, strings.Join(refused, ", "), err)
+		}
+		if cfg, err = clientcmd.RESTConfigFromKubeConfig(data); err != nil {
 			return nil, fmt.Errorf("kubeconfig: %w", err)
+		}
+		if err := inlineOnly(cfg); err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 		}
 	} else {
 		cfg = &rest.Config{Host: c.Server, BearerToken: c.Token, TLSClientConfig: rest.TLSClientConfig{CAData: []byte(c.CA)}}
