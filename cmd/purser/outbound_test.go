@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -122,6 +123,39 @@ func TestExecTemplateURLOutboundPolicy(t *testing.T) {
 			t.Fatalf("with 127.0.0.0/8 allowed: %v, %d requests", err, hits.Load())
 		}
 	})
+}
+
+// TestExecTemplateURLRedirectRefused: an allowed host that redirects to a
+// refused address is refused too, and the 422 names neither the address
+// it was sent to nor anything it would have answered.
+func TestExecTemplateURLRedirectRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no second loopback address here: %v", err)
+	}
+	var hits atomic.Int32
+	inside := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_, _ = w.Write([]byte("secret: from-inside\n"))
+	}))
+	inside.Listener.Close()
+	inside.Listener = l
+	inside.Start()
+	defer inside.Close()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, inside.URL+"/latest/meta-data", http.StatusFound)
+	}))
+	defer front.Close()
+	tpl := map[string]any{"_id": "redirect", "name": "Redirect", "driver": "exec", "type": "OTHER",
+		"config": map[string]any{"files": []any{map[string]any{"path": "meta.yaml", "url": front.URL + "/file"}}, "provision": []any{"true"}}}
+	url, token := server(t, "PURSER_OUTBOUND_ALLOW", "127.0.0.1/32")
+	_, err = client.New(url, token).CreateTemplate(context.Background(), tpl)
+	if client.StatusCode(err) != 422 || !strings.Contains(err.Error(), "refused by outbound policy") {
+		t.Fatalf("err %v, want a 422 saying refused by outbound policy", err)
+	}
+	if strings.Contains(err.Error(), "127.0.0.2") || strings.Contains(err.Error(), "from-inside") || hits.Load() != 0 {
+		t.Fatalf("the redirect target leaked or was reached (%d requests): %v", hits.Load(), err)
+	}
 }
 
 func TestOutboundAllowConfig(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,6 +223,13 @@ func (d *Driver) fetch(ctx context.Context, f *File) (string, error) {
 		}
 		resp, err := d.HTTPClient.Do(req)
 		if err != nil {
+			// The *url.Error names the URL that failed, which after a
+			// redirect is one the template's author never wrote: say only
+			// what went wrong ("refused by outbound policy").
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return "", fmt.Errorf("fetch %s: %v", f.URL, err)
 		}
 		defer resp.Body.Close()
