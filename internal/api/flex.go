@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -141,7 +142,9 @@ func reflectType[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem()
 
 func parseWholeNumber(s string) (int, error) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != float64(int(f)) {
+	// Bound f before converting it: a float beyond int's range converts to
+	// an unspecified int, which may compare equal to f.
+	if err != nil || math.IsNaN(f) || math.Abs(f) > 1<<31 || f != math.Trunc(f) {
 		return 0, fmt.Errorf("must be a whole number of hours")
 	}
 	return int(f), nil

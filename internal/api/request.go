@@ -131,10 +131,13 @@ func (s *Server) registerRequests() {
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		if b.TTLHours < 0 {
-			return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "ttl_hours", Rule: "minimum", Message: "must be positive"}))
+		var ttl time.Duration
+		if b.TTLHours != 0 {
+			if ttl, err = purser.DurationFromHours(b.TTLHours, "ttl_hours"); err != nil {
+				return nil, s.problem(ctx, err)
+			}
 		}
-		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: hours(b.TTLHours),
+		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: ttl,
 			RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
 			ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
 		if err != nil {

@@ -76,7 +76,32 @@ type templateBody struct {
 	IsActive          *bool          `json:"is_active,omitempty"`
 }
 
-func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+// hours converts a template's hours field; 0 stays 0 (the default). NaN,
+// infinities and values beyond a time.Duration are refused naming field.
+func hours(h float64, field string) (time.Duration, error) {
+	if h == 0 {
+		return 0, nil
+	}
+	return purser.DurationFromHours(h, field)
+}
+
+// templateHours converts the three hours fields, naming every bad one.
+func templateHours(def, maxTTL, ext float64) (d [3]time.Duration, err error) {
+	var fe []purser.FieldError
+	for i, f := range []struct {
+		name string
+		h    float64
+	}{{"ttl_default_hours", def}, {"ttl_max_hours", maxTTL}, {"extension_max_hours", ext}} {
+		var e error
+		if d[i], e = hours(f.h, f.name); e != nil {
+			fe = append(fe, e.(*purser.Error).Fields...)
+		}
+	}
+	if len(fe) > 0 {
+		return d, purser.Invalid(fe...)
+	}
+	return d, nil
+}
 
 type templatePatch struct {
 	Name              *string        `json:"name,omitempty"`
@@ -107,10 +132,14 @@ func (s *Server) registerTemplates() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body templateBody }) (*templateOutput, error) {
 		b := in.Body
+		hrs, err := templateHours(b.TTLDefaultHours, b.TTLMaxHours, b.ExtensionMaxHours)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
 		t := &purser.Template{Meta: purser.Meta{ID: b.ID}, Name: b.Name, Description: b.Description, Driver: b.Driver,
 			ResourceType: b.ResourceType, Params: b.Params.domain(),
 			Footprint:  purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)},
-			TTLDefault: hours(b.TTLDefaultHours), TTLMax: hours(b.TTLMaxHours), ExtensionMax: hours(b.ExtensionMaxHours),
+			TTLDefault: hrs[0], TTLMax: hrs[1], ExtensionMax: hrs[2],
 			Config: b.Config, URL: b.URL, Type: b.Type, IsActive: b.IsActive == nil || *b.IsActive}
 		if t.Driver == "" {
 			t.Driver = s.DefaultDriver
@@ -153,14 +182,22 @@ func (s *Server) registerTemplates() {
 		if b.Footprint != nil {
 			upd.Footprint = &purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)}
 		}
+		var fe []purser.FieldError
 		for _, x := range []struct {
-			src *float64
-			dst **time.Duration
-		}{{b.TTLDefaultHours, &upd.TTLDefault}, {b.TTLMaxHours, &upd.TTLMax}, {b.ExtensionMaxHours, &upd.ExtensionMax}} {
+			field string
+			src   *float64
+			dst   **time.Duration
+		}{{"ttl_default_hours", b.TTLDefaultHours, &upd.TTLDefault}, {"ttl_max_hours", b.TTLMaxHours, &upd.TTLMax}, {"extension_max_hours", b.ExtensionMaxHours, &upd.ExtensionMax}} {
 			if x.src != nil {
-				d := hours(*x.src)
+				d, err := hours(*x.src, x.field)
+				if err != nil {
+					fe = append(fe, err.(*purser.Error).Fields...)
+				}
 				*x.dst = &d
 			}
+		}
+		if len(fe) > 0 {
+			return nil, s.problem(ctx, purser.Invalid(fe...))
 		}
 		if b.Approval != nil {
 			upd.Approval = &purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}

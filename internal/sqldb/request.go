@@ -185,11 +185,15 @@ func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in p
 			fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "future", Message: "must be in the future"})
 		}
 	case in.TTL != 0:
+		if in.TTL < 0 || in.TTL > t.TTLMax {
+			fe = append(fe, purser.FieldError{Field: "ttl_hours", Rule: "max_ttl",
+				Message: fmt.Sprintf("must be positive and at most %g (template %s's maximum TTL)", t.TTLMax.Hours(), t.ID)})
+		}
 		expires = now.Add(in.TTL)
 	default:
 		expires = now.Add(t.TTLDefault)
 	}
-	if expires.Sub(now) > t.TTLMax+time.Minute {
+	if in.TTL == 0 && expires.Sub(now) > t.TTLMax+time.Minute {
 		fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "max_ttl",
 			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
 	}
