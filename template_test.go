@@ -11,7 +11,7 @@ import (
 // evaluator (internal/footprint), which the domain may not import.
 type fixedEvaluator struct{ v float64 }
 
-func (fixedEvaluator) Check(string, []string) error                  { return nil }
+func (fixedEvaluator) Check(string, []string) error                   { return nil }
 func (e fixedEvaluator) Eval(string, map[string]any) (float64, error) { return e.v, nil }
 
 func validTemplate(params ...Param) *Template {
