@@ -196,3 +196,34 @@ type ExtensionService interface {
 	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
 	RevokeExtension(ctx context.Context, id string) (*Extension, error)
 }
+
+// CheckReview decides whether reviewer may review a request of requester:
+// a devops or admin user who is not the requester. An approval also needs
+// the requester's account to be active: a deactivated user's environment
+// must not be built.
+func CheckReview(reviewer, requester *User, approve bool) error {
+	if !reviewer.HasRole(RoleDevOps) && !reviewer.HasRole(RoleAdmin) {
+		return Errorf(EFORBIDDEN, "only devops and admin users review provision requests")
+	}
+	if reviewer.ID == requester.ID {
+		return Errorf(EFORBIDDEN, "you cannot review your own request")
+	}
+	if approve && !requester.IsActive {
+		return Errorf(ECONFLICT, "the requester's account is deactivated: the request cannot be approved")
+	}
+	return nil
+}
+
+// CountApprovals counts the distinct people who approved a request and
+// reports whether needed is reached. approvers are the identities that
+// actually made each approval (never someone an admin named in
+// reviewed_by); the requester never counts.
+func CountApprovals(approvers []string, requester string, needed int) (int, bool) {
+	seen := map[string]bool{}
+	for _, a := range approvers {
+		if a != "" && a != requester {
+			seen[a] = true
+		}
+	}
+	return len(seen), len(seen) >= needed
+}

@@ -158,7 +158,7 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 		if err != nil {
 			return err
 		}
-		reviewer, actingFor, err := s.requests.reviewer(ctx, tx, r, rv.ReviewedBy)
+		reviewer, actingFor, err := s.requests.reviewer(ctx, tx, r, rv.ReviewedBy, approve)
 		if err != nil {
 			return err
 		}

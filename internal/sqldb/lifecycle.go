@@ -27,8 +27,14 @@ func (s *RequestService) Analyse(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		owner, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
+		if err != nil {
+			return err
+		}
 		fit := "It fits the requester's quota."
-		if err := s.reserve(ctx, tx, r); err != nil {
+		if !owner.IsActive {
+			fit = "The requester's account is deactivated: it cannot be approved."
+		} else if err := s.reserve(ctx, tx, r); err != nil {
 			if purser.ErrorCode(err) != purser.ECONFLICT {
 				return err
 			}

@@ -277,7 +277,7 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 		switch a {
 		case purser.ActApprove, purser.ActReject:
 			var reviewer *purser.User
-			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy); err != nil {
+			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy, a == purser.ActApprove); err != nil {
 				return err
 			}
 			r.ReviewedBy, r.ReviewComment = reviewer.ID, rv.Comment
@@ -308,9 +308,12 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 	return out, err
 }
 
-// reviewer checks that the caller (or, for an admin, the user it names)
-// may review r: a devops or admin user who is not the requester.
-func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string) (*purser.User, string, error) {
+// reviewer returns who reviews r: always the caller. An admin may still
+// name someone in reviewed_by (the seed's field); that name is only
+// recorded as acting_for in the audit log and never counts as an approver,
+// so one person cannot satisfy a two-approver template alone. Only the
+// system, which is nobody, reviews as the user it names.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string, approve bool) (*purser.User, string, error) {
 	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
 		return nil, "", err
 	}
@@ -318,11 +321,15 @@ func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request,
 	if err != nil {
 		return nil, "", err
 	}
-	if !u.HasRole(purser.RoleDevOps) && !u.HasRole(purser.RoleAdmin) {
-		return nil, "", purser.Invalid(purser.FieldError{Field: "reviewed_by", Rule: "role", Message: "must hold the devops or admin role"})
+	if a := purser.ActorFromContext(ctx); a.User != nil {
+		u = a.User
 	}
-	if u.ID == r.RequestedBy {
-		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: "you cannot review your own request"}
+	requester, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := purser.CheckReview(u, requester, approve); err != nil {
+		return nil, "", err
 	}
 	return u, actingFor, nil
 }
@@ -444,11 +451,25 @@ func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request,
 		}
 		return false, err
 	}
-	var n int
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM approvals WHERE request_id = ?", r.ID).Scan(&n); err != nil {
+	rows, err := tx.Query(ctx, "SELECT reviewer FROM approvals WHERE request_id = ?", r.ID)
+	if err != nil {
 		return false, err
 	}
-	if n >= t.Approval.Approvers {
+	var approvers []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return false, err
+		}
+		approvers = append(approvers, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	n, enough := purser.CountApprovals(approvers, r.RequestedBy, t.Approval.Approvers)
+	if enough {
 		return true, nil
 	}
 	r.ReviewComment = fmt.Sprintf("approved by %d of the %d approvers needed", n, t.Approval.Approvers)
