@@ -227,3 +227,23 @@ func CountApprovals(approvers []string, requester string, needed int) (int, bool
 	}
 	return len(seen), len(seen) >= needed
 }
+
+// DefaultMaxPending is how many requests a user may have waiting for
+// review (REQUESTED) at once, unless configured otherwise.
+const DefaultMaxPending = 10
+
+// CheckPending refuses a new request from a user who already has pending
+// requests waiting for review when max (DefaultMaxPending if not
+// positive) is reached: one user must not flood the reviewers' queue.
+// It is a conflict (409) with the user's state, like a quota refusal.
+func CheckPending(pending, max int) error {
+	if max <= 0 {
+		max = DefaultMaxPending
+	}
+	if pending < max {
+		return nil
+	}
+	return &Error{Code: ECONFLICT,
+		Message: fmt.Sprintf("you have %d provision requests waiting for review, the most allowed (requests.max_pending is %d): revoke one or wait for a review", pending, max),
+		Fields:  []FieldError{{Field: "requested_by", Rule: "max_pending", Message: fmt.Sprintf("has %d requests waiting for review; the limit is %d", pending, max)}}}
+}

@@ -51,3 +51,24 @@ func TestCountApprovals(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckPending(t *testing.T) {
+	tests := []struct {
+		name         string
+		pending, max int
+		code         string
+	}{
+		{"OK", 9, 10, ""},
+		{"ErrAtLimit", 10, 10, ECONFLICT},
+		{"DefaultWhenUnset", 9, 0, ""},
+		{"ErrDefaultWhenUnset", DefaultMaxPending, 0, ECONFLICT},
+		{"ErrOne", 1, 1, ECONFLICT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ErrorCode(CheckPending(tt.pending, tt.max)); got != tt.code {
+				t.Fatalf("code %q, want %q", got, tt.code)
+			}
+		})
+	}
+}

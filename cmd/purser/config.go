@@ -15,6 +15,8 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/purserhq/purser"
 )
 
 // Config is the server's whole configuration: defaults, then the YAML file
@@ -41,6 +43,16 @@ type Config struct {
 	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
+
+	// Appended by the security work of issue 8, each in its own struct.
+	Requests RequestsConfig `koanf:"requests" yaml:"requests"`
+}
+
+// RequestsConfig limits provision requests.
+type RequestsConfig struct {
+	// MaxPending is how many requests one user may have waiting for
+	// review (REQUESTED) at once; the next is refused with 409.
+	MaxPending int `koanf:"max_pending" yaml:"max_pending"`
 }
 
 // ExecConfig sets the exec driver.
@@ -95,6 +107,8 @@ func DefaultConfig() Config {
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
+
+		Requests: RequestsConfig{MaxPending: purser.DefaultMaxPending},
 	}
 }
 
@@ -179,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if c.Sim.FailureRate < 0 || c.Sim.FailureRate > 1 {
 		return fmt.Errorf("config: sim.failure_rate must be between 0 and 1")
+	}
+	if c.Requests.MaxPending < 1 {
+		return fmt.Errorf("config: requests.max_pending must be at least 1")
 	}
 	switch c.Log.Format {
 	case "json", "text":

@@ -94,6 +94,10 @@ type DB struct {
 	// its Server from a kubeconfig); nil when no driver reaches clusters.
 	ProbeCluster purser.ClusterProbe
 
+	// MaxPending is how many requests one user may have waiting for
+	// review at once (purser.DefaultMaxPending when not positive).
+	MaxPending int
+
 	// MaxAttempts is how often a job is tried before it is given up (River
 	// records it on each job when it is inserted).
 	MaxAttempts int

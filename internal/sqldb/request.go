@@ -147,6 +147,13 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		if err := s.db.Lock(ctx, tx, "quota:"+owner.ID); err != nil {
 			return err
 		}
+		var pending int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&pending); err != nil {
+			return fmt.Errorf("count pending requests: %w", err)
+		}
+		if err := purser.CheckPending(pending, s.db.MaxPending); err != nil {
+			return err
+		}
 		checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
 		if err != nil {
 			return err

@@ -40,6 +40,7 @@ func testConcurrentApprovals(t *testing.T, open Opener) {
 	}
 	reqs := sqldb.NewRequestService(db)
 	const n = 200
+	db.MaxPending = n
 	ids := make([]string, n)
 	for i := range ids {
 		r, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"})

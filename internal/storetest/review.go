@@ -12,6 +12,7 @@ import (
 func testReview(t *testing.T, open Opener) {
 	t.Run("AdminAloneCannotBeTwoApprovers", func(t *testing.T) { testTwoPersonRule(t, open) })
 	t.Run("DeactivatedRequesterCannotBeApproved", func(t *testing.T) { testDeactivatedRequester(t, open) })
+	t.Run("PendingRequestsCapped", func(t *testing.T) { testPendingCap(t, open) })
 }
 
 // testTwoPersonRule: an admin approving twice "as" two other reviewers
@@ -81,5 +82,44 @@ func testDeactivatedRequester(t *testing.T, open Opener) {
 	}
 	if got, err := reqs.ActOnRequest(opsCtx, b.ID, purser.ActReject, purser.Review{}); err != nil || got.Status != purser.StatusRejected {
 		t.Fatalf("reject: %v %v", got, err)
+	}
+}
+
+// testPendingCap: a user may have at most MaxPending requests waiting for
+// review (10 by default); the next is refused with 409 naming the limit,
+// and a revoked one frees a place.
+func testPendingCap(t *testing.T, open Opener) {
+	db := Equip(t, open(t))
+	simTemplate(t, db)
+	devCtx, _ := as(t, db, "dev", purser.RoleDev)
+	otherCtx, _ := as(t, db, "other", purser.RoleDev)
+	reqs := sqldb.NewRequestService(db)
+	var first string
+	for i := range purser.DefaultMaxPending {
+		r, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"})
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		if i == 0 {
+			first = r.ID
+		}
+	}
+	_, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"})
+	wantCode(t, err, purser.ECONFLICT)
+	if !strings.Contains(purser.ErrorMessage(err), "requests.max_pending is 10") {
+		t.Fatalf("refusal does not name the limit: %q", purser.ErrorMessage(err))
+	}
+	if _, err := reqs.CreateRequest(otherCtx, purser.RequestInput{ResourceTemplate: "small"}); err != nil {
+		t.Fatalf("another user is not limited by dev's requests: %v", err)
+	}
+	if _, err := reqs.ActOnRequest(devCtx, first, purser.ActRevoke, purser.Review{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"}); err != nil {
+		t.Fatalf("after revoking one: %v", err)
+	}
+	db.MaxPending = 12
+	if _, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"}); err != nil {
+		t.Fatalf("with requests.max_pending 12: %v", err)
 	}
 }
