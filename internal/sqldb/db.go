@@ -94,6 +94,10 @@ type DB struct {
 	// its Server from a kubeconfig); nil when no driver reaches clusters.
 	ProbeCluster purser.ClusterProbe
 
+	// ExecTemplateRoles are the roles granted templates:exec (creating or
+	// changing exec templates); nil for purser.Rules' default (admin).
+	ExecTemplateRoles []string
+
 	// MaxPending is how many requests one user may have waiting for
 	// review at once (purser.DefaultMaxPending when not positive).
 	MaxPending int

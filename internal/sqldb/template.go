@@ -158,9 +158,25 @@ func (s *TemplateService) validate(t *purser.Template) error {
 		Message: fmt.Sprintf("driver %s makes %s", t.Driver, strings.Join(types, ", "))})
 }
 
-// CreateTemplate adds a template to the catalog (devops and admins).
+// authorizeWrite checks every action that changing before (nil on
+// creation) into after needs, templates:exec with the configured roles.
+func (s *TemplateService) authorizeWrite(ctx context.Context, before, after *purser.Template) error {
+	for _, a := range purser.TemplateWriteActions(before, after) {
+		roles := purser.Rules[a]
+		if a == purser.ActionTemplateExec && s.db.ExecTemplateRoles != nil {
+			roles = s.db.ExecTemplateRoles
+		}
+		if err := purser.AuthorizeRoles(ctx, a, roles, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateTemplate adds a template to the catalog (devops and admins; exec
+// templates need templates:exec).
 func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template) error {
-	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+	if err := s.authorizeWrite(ctx, nil, t); err != nil {
 		return err
 	}
 	s.applyDefaults(t)
@@ -200,6 +216,7 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	if err := checkETag(ifMatch, t.Meta, "template "+id); err != nil {
 		return nil, err
 	}
+	orig := *t
 	before := map[string]any{"name": t.Name, "is_active": t.IsActive}
 	set := func(dst *string, src *string) {
 		if src != nil {
@@ -231,6 +248,9 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	}
 	if upd.IsActive != nil {
 		t.IsActive = *upd.IsActive
+	}
+	if err := s.authorizeWrite(ctx, &orig, t); err != nil {
+		return nil, err
 	}
 	s.applyDefaults(t)
 	if err := s.validate(t); err != nil {
