@@ -106,6 +106,7 @@ type Request struct {
 	ReviewComment      string
 	ResourceType       string
 	ResourceTemplate   string
+	TemplateRevision   int // the template's revision the request was made with, and is provisioned and destroyed with
 	ResourceParameters map[string]any
 	RequestType        string
 	Status             Status

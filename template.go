@@ -83,6 +83,9 @@ type Template struct {
 	URL      string
 	Type     string
 	IsActive bool
+	// Revision numbers the template's immutable revisions: 1 at creation,
+	// one more at each change. Requests pin the revision they were made with.
+	Revision int
 }
 
 // DriverExec is the driver that runs a template's commands on the server.
@@ -464,4 +467,8 @@ type TemplateService interface {
 	FindTemplates(ctx context.Context, q Query) ([]*Template, int, error)
 	CreateTemplate(ctx context.Context, t *Template) error
 	UpdateTemplate(ctx context.Context, id string, upd TemplateUpdate, ifMatch string) (*Template, error)
+	// FindTemplateRevision returns revision n of a template as it was made.
+	FindTemplateRevision(ctx context.Context, id string, n int) (*Template, error)
+	// FindTemplateRevisions returns every revision of a template, oldest first.
+	FindTemplateRevisions(ctx context.Context, id string) ([]*Template, error)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -45,6 +46,7 @@ type templateDoc struct {
 	URL               string         `json:"url,omitempty"`
 	Type              string         `json:"type,omitempty"`
 	IsActive          bool           `json:"is_active"`
+	Revision          int            `json:"revision" doc:"The template's revision: 1 at creation, one more at each change. Requests pin the revision they were made with."`
 }
 
 func newTemplateDoc(t *purser.Template) templateDoc {
@@ -54,8 +56,19 @@ func newTemplateDoc(t *purser.Template) templateDoc {
 		Params: paramsDoc(t.Params), Footprint: footprintDoc{exprValue(t.Footprint.Cores), exprValue(t.Footprint.Memory), exprValue(t.Footprint.CostPerHour)},
 		TTLDefaultHours: t.TTLDefault.Hours(), TTLMaxHours: t.TTLMax.Hours(), ExtensionMaxHours: t.ExtensionMax.Hours(),
 		Approval: approvalDoc{t.Approval.Mode, t.Approval.Approvers, footprintNums(t.Approval.AutoMax)},
-		Config:   t.Config, URL: t.URL, Type: t.Type, IsActive: t.IsActive,
+		Config:   t.Config, URL: t.URL, Type: t.Type, IsActive: t.IsActive, Revision: t.Revision,
 	}
+}
+
+// newRevisionDoc is a template revision: the template as it was, at its
+// own address.
+func newRevisionDoc(t *purser.Template) templateDoc {
+	d := newTemplateDoc(t)
+	self := fmt.Sprintf("%s/templates/%s/revisions/%d", BasePath, t.ID, t.Revision)
+	d.Links = map[string]link{"self": {Href: self, Title: "templateRevision"},
+		"template":   {Href: BasePath + "/templates/" + t.ID, Title: "template"},
+		"collection": {Href: BasePath + "/templates/" + t.ID + "/revisions", Title: "templateRevisions"}}
+	return d
 }
 
 type templateBody struct {
@@ -163,6 +176,38 @@ func (s *Server) registerTemplates() {
 				return nil, s.problem(ctx, err)
 			}
 			d := newTemplateDoc(t)
+			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
+	revs := op(http.MethodGet, "/templates/{id}/revisions", "list-template-revisions", "templates", "A template's revisions, oldest first", http.StatusNotFound)
+	huma.Register(s.api, revs, func(ctx context.Context, in *struct {
+		ID string `path:"id"`
+	}) (*struct{ Body collection[templateDoc] }, error) {
+		ts, err := s.Templates.FindTemplateRevisions(ctx, in.ID)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		out := &struct{ Body collection[templateDoc] }{}
+		out.Body.Items = make([]templateDoc, len(ts))
+		for i, t := range ts {
+			out.Body.Items[i] = newRevisionDoc(t)
+		}
+		out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
+		out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + in.ID + "/revisions", Title: "templateRevisions"},
+			"template": {Href: BasePath + "/templates/" + in.ID, Title: "template"}}
+		return out, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+			N  int    `path:"n" minimum:"1"`
+		}) (*templateOutput, error) {
+			t, err := s.Templates.FindTemplateRevision(ctx, in.ID, in.N)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newRevisionDoc(t)
 			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
 		})
 

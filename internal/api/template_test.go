@@ -65,3 +65,33 @@ func TestExecTemplatesNeedTemplatesExec(t *testing.T) {
 	e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": "ns", "name": "NS", "driver": "kubernetes-namespace"}), 201)
 	e.want(e.do("devops", "PATCH", "/v1/templates/ns", map[string]any{"description": "a namespace"}), 200)
 }
+
+// TestTemplateRevisions: each change makes a numbered revision, readable
+// on its own; a request shows and links the revision it pinned.
+func TestTemplateRevisions(t *testing.T) {
+	e := newEnv(t)
+	if rev := e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)["revision"]; rev != float64(1) {
+		t.Fatalf("new template revision %v", rev)
+	}
+	id := e.submit("dev", seedParams)
+	if rev := e.want(e.do("devops", "PATCH", "/v1/templates/basic-eks-cluster", map[string]any{"description": "changed"}), 200)["revision"]; rev != float64(2) {
+		t.Fatalf("changed template revision %v", rev)
+	}
+	r := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)
+	link := r["_links"].(map[string]any)["template_revision"].(map[string]any)["href"].(string)
+	if r["template_revision"] != float64(1) || !strings.HasSuffix(link, "/templates/basic-eks-cluster/revisions/1") {
+		t.Fatalf("request pins %v, links %s", r["template_revision"], link)
+	}
+	old := e.want(e.do("dev", "GET", link, nil), 200)
+	if old["revision"] != float64(1) || old["description"] != "" {
+		t.Fatalf("revision 1: %v", old)
+	}
+	list := e.want(e.do("dev", "GET", "/v1/templates/basic-eks-cluster/revisions", nil), 200)
+	if items := list["_items"].([]any); len(items) != 2 || items[1].(map[string]any)["description"] != "changed" {
+		t.Fatalf("revisions %v", items)
+	}
+	e.want(e.do("dev", "GET", "/v1/templates/basic-eks-cluster/revisions/3", nil), 404)
+	e.want(e.do("dev", "GET", "/v1/templates/nope/revisions", nil), 404)
+	e.want(e.do("", "GET", "/v1/templates/basic-eks-cluster/revisions", nil), 401)
+	e.want(e.do("", "GET", "/v1/templates/basic-eks-cluster/revisions/1", nil), 401)
+}

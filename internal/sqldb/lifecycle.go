@@ -23,7 +23,7 @@ func (s *RequestService) Analyse(ctx context.Context, id string) error {
 		if err != nil || r.Status != purser.StatusRequested {
 			return err
 		}
-		t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+		t, err := s.template(ctx, tx, r)
 		if err != nil {
 			return err
 		}
@@ -57,9 +57,10 @@ func within(f, lim purser.Footprint) bool {
 	return f.Cores <= lim.Cores && f.Memory <= lim.Memory && f.CostPerHour <= lim.CostPerHour
 }
 
-// Environment returns what a driver needs to act on a request's environment.
+// Environment returns what a driver needs to act on a request's
+// environment, with the template revision the request pinned.
 func (s *RequestService) Environment(ctx context.Context, r *purser.Request) (purser.Environment, *purser.Template, error) {
-	t, err := NewTemplateService(s.db).find(ctx, s.db.Read, r.ResourceTemplate)
+	t, err := s.template(ctx, s.db.Read, r)
 	if err != nil {
 		return purser.Environment{}, nil, err
 	}

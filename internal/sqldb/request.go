@@ -28,7 +28,7 @@ var requestColumns = columns{plain: map[string]string{
 
 const requestSelect = `id, description, expires_by, requested_by, reviewed_by, review_comment, resource_type, resource_template,
 	resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, extended, outputs IS NOT NULL,
-	last_error, reminders_sent, version, created_at, updated_at`
+	last_error, reminders_sent, version, created_at, updated_at, template_revision`
 
 type requestRow struct {
 	purser.Request
@@ -42,7 +42,7 @@ func scanRequest(r Row) (*requestRow, error) {
 	f := &q.Footprint
 	err := r.Scan(&q.ID, &q.Description, &q.expires, &q.RequestedBy, &q.reviewedBy, &q.ReviewComment, &q.ResourceType, &q.ResourceTemplate,
 		&q.params, &q.RequestType, &q.Status, &f.Cores, &f.Memory, &f.CostPerHour, &q.EstimatedCost, &q.Extended, &q.HasOutputs,
-		&q.LastError, &q.RemindersSent, &q.Version, &q.created, &q.updated)
+		&q.LastError, &q.RemindersSent, &q.Version, &q.created, &q.updated, &q.TemplateRevision)
 	return &q, err
 }
 
@@ -225,17 +225,17 @@ func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in p
 	return &purser.Request{
 		Meta:        purser.Meta{ID: purser.NewID(), Created: now, Updated: now, Version: 1},
 		Description: in.Description, ExpiresBy: expires, RequestedBy: owner.ID,
-		ResourceType: rt, ResourceTemplate: t.ID, ResourceParameters: params, RequestType: typ,
+		ResourceType: rt, ResourceTemplate: t.ID, TemplateRevision: t.Revision, ResourceParameters: params, RequestType: typ,
 		Status: purser.StatusRequested, Footprint: fp, EstimatedCost: fp.CostPerHour * expires.Sub(now).Hours(),
 	}, nil
 }
 
 func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request) error {
 	params, _ := json.Marshal(r.ResourceParameters)
-	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template,
+	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template, template_revision,
 		resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, string(params), r.RequestType,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), r.RequestType,
 		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
@@ -445,7 +445,7 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 // approval records the reviewer's approval of r and reports whether the
 // template's number of approvers is reached. Each reviewer counts once.
 func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request, actingFor string) (bool, error) {
-	t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+	t, err := s.template(ctx, tx, r)
 	if err != nil {
 		return false, err
 	}
@@ -484,6 +484,13 @@ func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request,
 		return false, err
 	}
 	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
+}
+
+// template returns r's template as it was when r was made: the revision
+// r pinned. Reviews, provisioning, destruction and extensions follow it,
+// never the template's current revision.
+func (s *RequestService) template(ctx context.Context, q Querier, r *purser.Request) (*purser.Template, error) {
+	return NewTemplateService(s.db).findRevision(ctx, q, r.ResourceTemplate, r.TemplateRevision)
 }
 
 // ownUnlessReviewer narrows a list to the caller's own requests, unless
