@@ -284,6 +284,33 @@ func (t *Template) ValidateParams(values map[string]any) (map[string]any, error)
 	return out, nil
 }
 
+// SecretMask stands for a secret parameter's value wherever a request is
+// shown: API answers, audit events, notifications. Only the driver sees
+// the value.
+const SecretMask = "********"
+
+// SplitSecrets separates the values of the parameters declared secret
+// from the others. public holds every value, with SecretMask in place of
+// the secret ones; secret holds the secret values alone (nil when none).
+func (t *Template) SplitSecrets(values map[string]any) (public, secret map[string]any) {
+	public = make(map[string]any, len(values))
+	for k, v := range values {
+		public[k] = v
+	}
+	for _, p := range t.Params {
+		v, ok := values[p.Name]
+		if !p.Secret || !ok || v == SecretMask {
+			continue
+		}
+		if secret == nil {
+			secret = map[string]any{}
+		}
+		secret[p.Name] = v
+		public[p.Name] = SecretMask
+	}
+	return public, secret
+}
+
 // coerce converts v to the parameter's Go type: string, int64, float64,
 // bool or (for durations) a string that time.ParseDuration accepts.
 func (p Param) coerce(v any) (any, error) {

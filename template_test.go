@@ -1,6 +1,7 @@
 package purser
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -135,6 +136,35 @@ func TestDurationFromHours(t *testing.T) {
 			}
 			if err != nil || d != tt.want {
 				t.Fatalf("%v %v, want %v", d, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSplitSecrets(t *testing.T) {
+	tpl := validTemplate(Param{Name: "user", Type: ParamString}, Param{Name: "password", Type: ParamString, Secret: true},
+		Param{Name: "pin", Type: ParamInteger, Secret: true})
+	tests := []struct {
+		name           string
+		values         map[string]any
+		public, secret string
+	}{
+		{"Both", map[string]any{"user": "u", "password": "hunter2", "pin": int64(1234)},
+			"map[password:******** pin:******** user:u]", "map[password:hunter2 pin:1234]"},
+		{"NoSecretGiven", map[string]any{"user": "u"}, "map[user:u]", "map[]"},
+		{"AlreadyMasked", map[string]any{"password": SecretMask}, "map[password:********]", "map[]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			public, secret := tpl.SplitSecrets(tt.values)
+			if got := fmt.Sprint(public); got != tt.public {
+				t.Errorf("public %s, want %s", got, tt.public)
+			}
+			if got := fmt.Sprint(secret); got != tt.secret {
+				t.Errorf("secret %s, want %s", got, tt.secret)
+			}
+			if tt.values["password"] == "hunter2" && public["password"] == "hunter2" {
+				t.Fatal("the input map was masked, or the public one was not")
 			}
 		})
 	}

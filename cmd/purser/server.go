@@ -219,6 +219,11 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		}
 		logger.Info("secrets resealed with the current secret_key; secret_key_previous can be removed", "count", n)
 	}
+	if n, err := st.db.SealSecretParameters(ctx); err != nil {
+		return fmt.Errorf("seal secret parameters of older requests: %w", err)
+	} else if n > 0 {
+		logger.Info("secret parameters of older requests sealed", "count", n)
+	}
 	secret, err := sqldb.Bootstrap(ctx, st.db, cfg.BootstrapToken)
 	if err != nil {
 		return err

@@ -56,7 +56,7 @@ type paramSpec struct {
 	Max         *float64 `json:"max,omitempty"`
 	Pattern     string   `json:"pattern,omitempty" doc:"A regular expression the whole value must match."`
 	Options     []string `json:"options,omitempty" doc:"The values of an enum."`
-	Secret      bool     `json:"secret,omitempty" doc:"Redacted in logs and outputs."`
+	Secret      bool     `json:"secret,omitempty" doc:"Sealed at rest and shown as ******** to everyone, the requester included; only the driver sees the value, and redacts it from its logs."`
 }
 
 // paramList accepts the seed's plain list of names (each a required

@@ -95,3 +95,30 @@ func TestTemplateRevisions(t *testing.T) {
 	e.want(e.do("", "GET", "/v1/templates/basic-eks-cluster/revisions", nil), 401)
 	e.want(e.do("", "GET", "/v1/templates/basic-eks-cluster/revisions/1", nil), 401)
 }
+
+// TestSecretParametersMasked: every role sees a secret parameter as
+// ********, in a request, in the list, and in its history.
+func TestSecretParametersMasked(t *testing.T) {
+	e := newEnv(t)
+	e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": "db", "name": "DB",
+		"params": []any{"user", map[string]any{"name": "password", "secret": true}}}), 201)
+	created := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "db",
+		"resource_parameters": map[string]any{"user": "app", "password": "hunter2"}}), 201)
+	id := created["_id"].(string)
+	e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 200)
+	for _, role := range []string{"dev", "devops", "admin"} {
+		for _, path := range []string{"/v1/provisionRequests/" + id, "/v1/provisionRequests", "/v1/provisionRequests/" + id + "/history", "/v1/events"} {
+			r := e.do(role, "GET", path, nil)
+			if r.Status == 403 && path == "/v1/events" {
+				continue
+			}
+			if e.want(r, 200); strings.Contains(string(r.Body), "hunter2") {
+				t.Fatalf("%s sees the secret at %s: %s", role, path, r.Body)
+			}
+		}
+		got := e.want(e.do(role, "GET", "/v1/provisionRequests/"+id, nil), 200)["resource_parameters"].(map[string]any)
+		if got["password"] != "********" || got["user"] != "app" {
+			t.Fatalf("%s sees %v", role, got)
+		}
+	}
+}

@@ -161,7 +161,7 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		if err := purser.QuotaError(checks); err != nil {
 			return err
 		}
-		if err := s.insert(ctx, tx, r); err != nil {
+		if err := s.insert(ctx, tx, r, s.sealSecrets(t, r)); err != nil {
 			return err
 		}
 		if err := s.db.audit(ctx, tx, "request.create", "provisionRequest", r.ID, nil, snapshot(r), actingFor); err != nil {
@@ -230,12 +230,26 @@ func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in p
 	}, nil
 }
 
-func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request) error {
+// sealSecrets takes the values of r's secret parameters out of
+// r.ResourceParameters, leaving purser.SecretMask in their place, and
+// returns them sealed ("" when there are none). Everything that shows r
+// from then on (answers, audit, notifications) sees only the mask.
+func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
+	public, secret := t.SplitSecrets(r.ResourceParameters)
+	r.ResourceParameters = public
+	if len(secret) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(secret)
+	return s.db.Sealer.Seal(string(b))
+}
+
+func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, sealedSecrets string) error {
 	params, _ := json.Marshal(r.ResourceParameters)
 	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template, template_revision,
-		resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), r.RequestType,
+		resource_parameters, secret_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealedSecrets, r.RequestType,
 		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
