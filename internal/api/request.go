@@ -91,7 +91,7 @@ type requestOutput struct {
 
 type reviewBody struct {
 	Comment    string `json:"comment,omitempty" maxLength:"1000"`
-	ReviewedBy string `json:"reviewed_by,omitempty" doc:"The reviewer's _id: yourself (the default), or a devops or admin user an admin acts for."`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
 }
 
 // seedReview is the seed's review call.
