@@ -106,6 +106,7 @@ type Request struct {
 	ReviewComment      string
 	ResourceType       string
 	ResourceTemplate   string
+	TemplateRevision   int // the template's revision the request was made with, and is provisioned and destroyed with
 	ResourceParameters map[string]any
 	RequestType        string
 	Status             Status
@@ -195,4 +196,55 @@ type ExtensionService interface {
 	// ReviewExtension approves (true) or rejects an extension.
 	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
 	RevokeExtension(ctx context.Context, id string) (*Extension, error)
+}
+
+// CheckReview decides whether reviewer may review a request of requester:
+// a devops or admin user who is not the requester. An approval also needs
+// the requester's account to be active: a deactivated user's environment
+// must not be built.
+func CheckReview(reviewer, requester *User, approve bool) error {
+	if !reviewer.HasRole(RoleDevOps) && !reviewer.HasRole(RoleAdmin) {
+		return Errorf(EFORBIDDEN, "only devops and admin users review provision requests")
+	}
+	if reviewer.ID == requester.ID {
+		return Errorf(EFORBIDDEN, "you cannot review your own request")
+	}
+	if approve && !requester.IsActive {
+		return Errorf(ECONFLICT, "the requester's account is deactivated: the request cannot be approved")
+	}
+	return nil
+}
+
+// CountApprovals counts the distinct people who approved a request and
+// reports whether needed is reached. approvers are the identities that
+// actually made each approval (never someone an admin named in
+// reviewed_by); the requester never counts.
+func CountApprovals(approvers []string, requester string, needed int) (int, bool) {
+	seen := map[string]bool{}
+	for _, a := range approvers {
+		if a != "" && a != requester {
+			seen[a] = true
+		}
+	}
+	return len(seen), len(seen) >= needed
+}
+
+// DefaultMaxPending is how many requests a user may have waiting for
+// review (REQUESTED) at once, unless configured otherwise.
+const DefaultMaxPending = 10
+
+// CheckPending refuses a new request from a user who already has pending
+// requests waiting for review when max (DefaultMaxPending if not
+// positive) is reached: one user must not flood the reviewers' queue.
+// It is a conflict (409) with the user's state, like a quota refusal.
+func CheckPending(pending, max int) error {
+	if max <= 0 {
+		max = DefaultMaxPending
+	}
+	if pending < max {
+		return nil
+	}
+	return &Error{Code: ECONFLICT,
+		Message: fmt.Sprintf("you have %d provision requests waiting for review, the most allowed (requests.max_pending is %d): revoke one or wait for a review", pending, max),
+		Fields:  []FieldError{{Field: "requested_by", Rule: "max_pending", Message: fmt.Sprintf("has %d requests waiting for review; the limit is %d", pending, max)}}}
 }

@@ -3,6 +3,7 @@ package purser
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -82,6 +83,25 @@ type Template struct {
 	URL      string
 	Type     string
 	IsActive bool
+	// Revision numbers the template's immutable revisions: 1 at creation,
+	// one more at each change. Requests pin the revision they were made with.
+	Revision int
+}
+
+// DriverExec is the driver that runs a template's commands on the server.
+const DriverExec = "exec"
+
+// TemplateWriteActions returns the actions that changing a template from
+// before (nil on creation) to after needs: templates:write always, and
+// templates:exec when either side runs commands on the server, so that
+// turning a template into an exec one, out of one, or editing one's
+// commands is reserved to those trusted with the server.
+func TemplateWriteActions(before, after *Template) []Action {
+	out := []Action{ActionTemplateWrite}
+	if (before != nil && before.Driver == DriverExec) || (after != nil && after.Driver == DriverExec) {
+		out = append(out, ActionTemplateExec)
+	}
+	return out
 }
 
 // Template defaults and limits.
@@ -143,9 +163,15 @@ func (t *Template) Validate(ev Evaluator, drivers []string) error {
 		default:
 			add(f+".type", "enum", "must be string, integer, number, boolean, enum or duration")
 		}
-		if p.Pattern != "" {
-			if _, err := regexp.Compile(p.Pattern); err != nil {
-				add(f+".pattern", "format", "is not a regular expression: "+err.Error())
+		if _, err := p.Regexp(); err != nil {
+			add(f+".pattern", "format", "is not a regular expression: "+err.Error())
+		}
+		for _, b := range []struct {
+			name string
+			v    *float64
+		}{{"min", p.Min}, {"max", p.Max}} {
+			if b.v != nil && !finite(*b.v) {
+				add(f+"."+b.name, "finite", "must be a finite number")
 			}
 		}
 		if p.Min != nil && p.Max != nil && *p.Min > *p.Max {
@@ -179,10 +205,40 @@ func (t *Template) Validate(ev Evaluator, drivers []string) error {
 	if t.Approval.Approvers < 1 || t.Approval.Approvers > 5 {
 		add("approval.approvers", "range", "must be between 1 and 5")
 	}
+	for field, v := range map[string]float64{"approval.auto_max.cores": t.Approval.AutoMax.Cores,
+		"approval.auto_max.memory": t.Approval.AutoMax.Memory, "approval.auto_max.cost_per_hour": t.Approval.AutoMax.CostPerHour} {
+		if !finite(v) {
+			add(field, "finite", "must be a finite number")
+		}
+	}
 	if len(fe) > 0 {
 		return Invalid(fe...)
 	}
 	return nil
+}
+
+// Regexp compiles the parameter's pattern exactly as values are matched
+// against it: anchored at both ends. It returns nil, nil without a pattern.
+// Validate and ValidateParams both go through it, so a pattern that passes
+// validation is the pattern that runs.
+func (p Param) Regexp() (*regexp.Regexp, error) {
+	if p.Pattern == "" {
+		return nil, nil
+	}
+	return regexp.Compile("^(?:" + p.Pattern + ")$")
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// DurationFromHours converts a number of hours given in field to a
+// duration: it must be finite, positive and within what a time.Duration
+// holds (about 292 years). Without the check, a huge number wraps around
+// and an expiry lands centuries in the past.
+func DurationFromHours(h float64, field string) (time.Duration, error) {
+	if !finite(h) || h <= 0 || h > float64(math.MaxInt64/int64(time.Hour)) {
+		return 0, Invalid(FieldError{field, "range", "must be a positive number of hours, at most 2562047"})
+	}
+	return time.Duration(h * float64(time.Hour)), nil
 }
 
 // ValidateParams checks values against the template's parameters and
@@ -228,6 +284,33 @@ func (t *Template) ValidateParams(values map[string]any) (map[string]any, error)
 	return out, nil
 }
 
+// SecretMask stands for a secret parameter's value wherever a request is
+// shown: API answers, audit events, notifications. Only the driver sees
+// the value.
+const SecretMask = "********"
+
+// SplitSecrets separates the values of the parameters declared secret
+// from the others. public holds every value, with SecretMask in place of
+// the secret ones; secret holds the secret values alone (nil when none).
+func (t *Template) SplitSecrets(values map[string]any) (public, secret map[string]any) {
+	public = make(map[string]any, len(values))
+	for k, v := range values {
+		public[k] = v
+	}
+	for _, p := range t.Params {
+		v, ok := values[p.Name]
+		if !p.Secret || !ok || v == SecretMask {
+			continue
+		}
+		if secret == nil {
+			secret = map[string]any{}
+		}
+		secret[p.Name] = v
+		public[p.Name] = SecretMask
+	}
+	return public, secret
+}
+
 // coerce converts v to the parameter's Go type: string, int64, float64,
 // bool or (for durations) a string that time.ParseDuration accepts.
 func (p Param) coerce(v any) (any, error) {
@@ -265,17 +348,21 @@ func (p Param) coerce(v any) (any, error) {
 	case ParamNumber:
 		switch n := v.(type) {
 		case float64:
-			return n, nil
+			if finite(n) {
+				return n, nil
+			}
 		case int64:
 			return float64(n), nil
 		case int:
 			return float64(n), nil
 		case string:
-			if f, err := strconv.ParseFloat(n, 64); err == nil {
+			// ParseFloat accepts "NaN" and "Inf", which compare false with
+			// every bound: refuse them.
+			if f, err := strconv.ParseFloat(n, 64); err == nil && finite(f) {
 				return f, nil
 			}
 		}
-		return nil, fmt.Errorf("must be a number")
+		return nil, fmt.Errorf("must be a finite number")
 	case ParamBoolean:
 		switch b := v.(type) {
 		case bool:
@@ -316,7 +403,9 @@ func (p Param) check(v any) (string, error) {
 			}
 			return "enum", fmt.Errorf("must be one of %v", p.Options)
 		}
-		if p.Pattern != "" && !regexp.MustCompile("^(?:"+p.Pattern+")$").MatchString(x) {
+		if re, err := p.Regexp(); err != nil {
+			return "pattern", fmt.Errorf("cannot be checked: the template's pattern is invalid")
+		} else if re != nil && !re.MatchString(x) {
 			return "pattern", fmt.Errorf("must match %s", p.Pattern)
 		}
 		if p.Type == ParamDuration {
@@ -362,10 +451,13 @@ func (t *Template) EvalFootprint(ev Evaluator, params map[string]any) (Footprint
 			continue
 		}
 		v, err := ev.Eval(x.expr, params)
-		if err != nil || v < 0 {
+		if err != nil || v < 0 || !finite(v) {
 			msg := "evaluates to a negative number"
-			if err != nil {
+			switch {
+			case err != nil:
 				msg = err.Error()
+			case !finite(v):
+				msg = "evaluates to a number that is not finite (NaN or infinity)"
 			}
 			fe = append(fe, FieldError{"footprint." + x.field, "expression", msg})
 			continue
@@ -402,4 +494,8 @@ type TemplateService interface {
 	FindTemplates(ctx context.Context, q Query) ([]*Template, int, error)
 	CreateTemplate(ctx context.Context, t *Template) error
 	UpdateTemplate(ctx context.Context, id string, upd TemplateUpdate, ifMatch string) (*Template, error)
+	// FindTemplateRevision returns revision n of a template as it was made.
+	FindTemplateRevision(ctx context.Context, id string, n int) (*Template, error)
+	// FindTemplateRevisions returns every revision of a template, oldest first.
+	FindTemplateRevisions(ctx context.Context, id string) ([]*Template, error)
 }

@@ -55,6 +55,7 @@ type provResult struct {
 func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config) (queueClient, error), n int, dir string, pg bool) provResult {
 	key := make([]byte, 32)
 	db.Sealer, _ = sqldb.NewSealer(key)
+	db.MaxPending = 1 << 30 // one user submits every request of the benchmark
 	db.Evaluator = &footprint.Evaluator{}
 	simDriver, err := sim.Open(dir)
 	if err != nil {

@@ -38,6 +38,7 @@ type Request struct {
 	ReviewComment      string         `json:"review_comment,omitempty"`
 	ResourceType       string         `json:"resource_type"`
 	ResourceTemplate   string         `json:"resource_template"`
+	TemplateRevision   int            `json:"template_revision"`
 	ResourceParameters map[string]any `json:"resource_parameters"`
 	RequestType        string         `json:"request_type"`
 	Status             string         `json:"status"`
@@ -79,6 +80,7 @@ type Template struct {
 	ExtensionMaxHours float64        `json:"extension_max_hours"`
 	Approval          map[string]any `json:"approval"`
 	IsActive          bool           `json:"is_active"`
+	Revision          int            `json:"revision"`
 }
 
 // Extension is an extension request document.
@@ -137,6 +139,12 @@ func (c *Client) ListTemplates(ctx context.Context, o ListOptions) (*List[Templa
 func (c *Client) GetTemplate(ctx context.Context, id string) (*Template, error) {
 	var t Template
 	return &t, c.Do(ctx, http.MethodGet, APIPath+"/templates/"+url.PathEscape(id), nil, &t)
+}
+
+// ListTemplateRevisions returns every revision of a template, oldest first.
+func (c *Client) ListTemplateRevisions(ctx context.Context, id string) (*List[Template], error) {
+	var l List[Template]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/templates/"+url.PathEscape(id)+"/revisions", nil, &l)
 }
 
 // CreateTemplate adds a template; body is the template document.

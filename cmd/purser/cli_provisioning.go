@@ -87,7 +87,25 @@ func newTemplatesCmd(cli *cliEnv) *cobra.Command {
 		}}
 	create.Flags().StringVarP(&file, "file", "f", "", "the template document, YAML or JSON (- for standard input)")
 	_ = create.MarkFlagRequired("file")
-	cmd.AddCommand(list, get, create)
+	revisions := &cobra.Command{Use: "revisions ID", Short: "List a template's revisions, oldest first", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.ListTemplateRevisions(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				row(w, "REVISION", "MADE", "NAME", "DRIVER", "APPROVAL", "ACTIVE")
+				for _, t := range l.Items {
+					row(w, fmt.Sprint(t.Revision), t.Updated.Local().Format("2006-01-02 15:04"), t.Name, t.Driver,
+						fmt.Sprint(t.Approval["mode"]), yesNo(t.IsActive))
+				}
+			})
+		}}
+	cmd.AddCommand(list, get, create, revisions)
 	return cmd
 }
 

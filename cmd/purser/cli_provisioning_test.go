@@ -68,6 +68,9 @@ func TestCLIProvisioningOnTheDemo(t *testing.T) {
 	if out := must("templates", "list"); !strings.Contains(out, "basic-eks-cluster") || !strings.Contains(out, "(simulated)") {
 		t.Fatalf("templates list:\n%s", out)
 	}
+	if out := must("templates", "revisions", "basic-eks-cluster"); !strings.Contains(out, "REVISION") || !strings.Contains(out, "\n1 ") {
+		t.Fatalf("templates revisions:\n%s", out)
+	}
 	out := must("request", "create", "--template", "dev-namespace", "--param", "cpu=1", "--wait")
 	m := regexp.MustCompile(`Environment (\w+) is DEPLOYED`).FindStringSubmatch(out)
 	if m == nil || !strings.Contains(out, "password") {

@@ -16,6 +16,7 @@ import (
 	"github.com/knadh/koanf/providers/structs"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/outbound"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
 
+	// Appended by the security work of issue 8, each in its own struct.
+	Requests    RequestsConfig    `koanf:"requests" yaml:"requests"`
+	Permissions PermissionsConfig `koanf:"permissions" yaml:"permissions"`
 	// Outbound is the policy for calls to URLs users choose.
 	Outbound OutboundConfig `koanf:"outbound" yaml:"outbound"`
 }
@@ -55,6 +59,22 @@ type OutboundConfig struct {
 	// they are loopback, link-local, private or otherwise special:
 	// PURSER_OUTBOUND_ALLOW takes them comma-separated.
 	Allow []string `koanf:"allow" yaml:"allow"`
+}
+
+// RequestsConfig limits provision requests.
+type RequestsConfig struct {
+	// MaxPending is how many requests one user may have waiting for
+	// review (REQUESTED) at once; the next is refused with 409.
+	MaxPending int `koanf:"max_pending" yaml:"max_pending"`
+}
+
+// PermissionsConfig grants the permissions that are the server's to set
+// rather than the roles API's.
+type PermissionsConfig struct {
+	// TemplatesExec are the roles that may create or change exec
+	// templates (templates:exec; they need templates:write too): their
+	// commands run on the server.
+	TemplatesExec []string `koanf:"templates_exec" yaml:"templates_exec"`
 }
 
 // ExecConfig sets the exec driver.
@@ -134,11 +154,12 @@ func DefaultConfig() Config {
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
+
+		Requests:    RequestsConfig{MaxPending: purser.DefaultMaxPending},
+		Permissions: PermissionsConfig{TemplatesExec: []string{purser.RoleAdmin}},
 	}
 }
 
-// listKeys are the keys whose PURSER_* variable is a comma-separated list.
-var listKeys = map[string]bool{"outbound.allow": true}
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
@@ -186,8 +207,8 @@ func LoadConfig(path string, environ []string) (Config, error) {
 		Prefix: "PURSER_",
 		TransformFunc: func(name, value string) (string, any) {
 			if key, ok := byEnv[name]; ok {
-				if listKeys[key] {
-					list := []string{}
+				if reflect.ValueOf(k.Get(key)).Kind() == reflect.Slice {
+					list := []string{} // lists: comma-separated
 					for _, v := range strings.Split(value, ",") {
 						if v = strings.TrimSpace(v); v != "" {
 							list = append(list, v)
@@ -233,6 +254,9 @@ func (c Config) Validate() error {
 	}
 	if c.Sim.FailureRate < 0 || c.Sim.FailureRate > 1 {
 		return fmt.Errorf("config: sim.failure_rate must be between 0 and 1")
+	}
+	if c.Requests.MaxPending < 1 {
+		return fmt.Errorf("config: requests.max_pending must be at least 1")
 	}
 	switch c.Log.Format {
 	case "json", "text":

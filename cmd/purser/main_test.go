@@ -232,6 +232,11 @@ func TestConfigErrors(t *testing.T) {
 	if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, "workers.max") {
 		t.Fatalf("workers.max 0: %d %q", code, errOut)
 	}
+	t.Setenv("PURSER_WORKERS_MAX", "3")
+	t.Setenv("PURSER_REQUESTS_MAX_PENDING", "0")
+	if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, "requests.max_pending") {
+		t.Fatalf("requests.max_pending 0: %d %q", code, errOut)
+	}
 }
 
 func TestVersion(t *testing.T) {

@@ -131,6 +131,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	}
 	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
 	st.db.MaxAttempts = cfg.Workers.MaxAttempts
+	st.db.MaxPending = cfg.Requests.MaxPending
+	st.db.ExecTemplateRoles = cfg.Permissions.TemplatesExec
 	if clock != nil {
 		st.db.NowFunc = clock
 	}
@@ -225,6 +227,11 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 			return fmt.Errorf("reseal secrets with the new secret_key: %w", err)
 		}
 		logger.Info("secrets resealed with the current secret_key; secret_key_previous can be removed", "count", n)
+	}
+	if n, err := st.db.SealSecretParameters(ctx); err != nil {
+		return fmt.Errorf("seal secret parameters of older requests: %w", err)
+	} else if n > 0 {
+		logger.Info("secret parameters of older requests sealed", "count", n)
 	}
 	secret, err := sqldb.Bootstrap(ctx, st.db, cfg.BootstrapToken)
 	if err != nil {

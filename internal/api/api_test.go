@@ -145,6 +145,8 @@ func TestAuthorization(t *testing.T) {
 		{"ListOwnTokens", fixed("GET", "/api/v1/tokens"), nil, m(200, 200, 200, 401)},
 		{"ListOthersTokens", fixed("GET", "/api/v1/tokens?user="+adminID), nil, map[string]int{"admin": 200, "devops": 403, "dev": 403, "": 401}},
 		{"RevokeOthersToken", func() (string, string) { return "DELETE", "/api/v1/tokens/" + otherTok() }, nil, map[string]int{"admin": 204, "devops": 204, "dev": 403, "": 401}},
+		{"CreateSimTemplate", fixed("POST", "/api/v1/templates"), func() any { return map[string]any{"_id": uniq(), "name": "x", "driver": "sim"} }, m(201, 201, 403, 401)},
+		{"CreateExecTemplate", fixed("POST", "/api/v1/templates"), func() any { return map[string]any{"_id": uniq(), "name": "x", "driver": "exec"} }, m(201, 403, 403, 401)},
 		{"Healthz", fixed("GET", "/healthz"), nil, m(200, 200, 200, 200)},
 		{"Readyz", fixed("GET", "/readyz"), nil, m(200, 200, 200, 200)},
 	}

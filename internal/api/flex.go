@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -55,7 +56,7 @@ type paramSpec struct {
 	Max         *float64 `json:"max,omitempty"`
 	Pattern     string   `json:"pattern,omitempty" doc:"A regular expression the whole value must match."`
 	Options     []string `json:"options,omitempty" doc:"The values of an enum."`
-	Secret      bool     `json:"secret,omitempty" doc:"Redacted in logs and outputs."`
+	Secret      bool     `json:"secret,omitempty" doc:"Sealed at rest and shown as ******** to everyone, the requester included; only the driver sees the value, and redacts it from its logs."`
 }
 
 // paramList accepts the seed's plain list of names (each a required
@@ -141,7 +142,9 @@ func reflectType[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem()
 
 func parseWholeNumber(s string) (int, error) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != float64(int(f)) {
+	// Bound f before converting it: a float beyond int's range converts to
+	// an unspecified int, which may compare equal to f.
+	if err != nil || math.IsNaN(f) || math.Abs(f) > 1<<31 || f != math.Trunc(f) {
 		return 0, fmt.Errorf("must be a whole number of hours")
 	}
 	return int(f), nil

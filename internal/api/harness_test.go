@@ -60,6 +60,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { s.Close() })
 	db := storetest.Equip(t, s.DB)
 	db.ProbeCluster, db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
+	db.Drivers["exec"] = []string{"OTHER"} // known, so that exec templates reach authorization
 	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
 	e.api = &api.Server{
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -42,6 +43,7 @@ type requestDoc struct {
 	ReviewComment      string         `json:"review_comment,omitempty"`
 	ResourceType       string         `json:"resource_type"`
 	ResourceTemplate   string         `json:"resource_template"`
+	TemplateRevision   int            `json:"template_revision" doc:"The template's revision the request was made with; provisioning and destruction follow it, whatever the template became since."`
 	ResourceParameters map[string]any `json:"resource_parameters"`
 	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
 	Status             string         `json:"status" enum:"REQUESTED,REVOKED,APPROVED,REJECTED,INITIATED,DEPLOYED,FAILED,EXPIRED,PURGE_INITIATED,PURGED,PURGE_FAILED" doc:"Changes only through actions."`
@@ -57,12 +59,13 @@ func newRequestDoc(r *purser.Request) requestDoc {
 	d := requestDoc{
 		Meta:        newMeta(r.ID, r.Created, r.Updated, r.ETag(), "provisionRequests", "provisionRequest"),
 		Description: r.Description, ExpiresBy: r.ExpiresBy, RequestedBy: r.RequestedBy, ReviewedBy: r.ReviewedBy,
-		ReviewComment: r.ReviewComment, ResourceType: r.ResourceType, ResourceTemplate: r.ResourceTemplate,
+		ReviewComment: r.ReviewComment, ResourceType: r.ResourceType, ResourceTemplate: r.ResourceTemplate, TemplateRevision: r.TemplateRevision,
 		ResourceParameters: r.ResourceParameters, RequestType: r.RequestType, Status: string(r.Status),
 		Footprint: footprintNums(r.Footprint), EstimatedCost: r.EstimatedCost, Extended: r.Extended, HasOutputs: r.HasOutputs, LastError: r.LastError,
 	}
 	self := d.Links["self"].Href
 	d.Links["template"] = link{Href: BasePath + "/templates/" + r.ResourceTemplate, Title: "template"}
+	d.Links["template_revision"] = link{Href: fmt.Sprintf("%s/templates/%s/revisions/%d", BasePath, r.ResourceTemplate, r.TemplateRevision), Title: "templateRevision"}
 	d.Links["history"] = link{Href: self + "/history", Title: "history"}
 	d.Links["outputs"] = link{Href: self + "/outputs", Title: "outputs"}
 	d.Links["requested_by"] = link{Href: BasePath + "/users/" + r.RequestedBy, Title: "user"}
@@ -88,7 +91,7 @@ type requestOutput struct {
 
 type reviewBody struct {
 	Comment    string `json:"comment,omitempty" maxLength:"1000"`
-	ReviewedBy string `json:"reviewed_by,omitempty" doc:"The reviewer's _id: yourself (the default), or a devops or admin user an admin acts for."`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
 }
 
 // seedReview is the seed's review call.
@@ -131,10 +134,13 @@ func (s *Server) registerRequests() {
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		if b.TTLHours < 0 {
-			return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "ttl_hours", Rule: "minimum", Message: "must be positive"}))
+		var ttl time.Duration
+		if b.TTLHours != 0 {
+			if ttl, err = purser.DurationFromHours(b.TTLHours, "ttl_hours"); err != nil {
+				return nil, s.problem(ctx, err)
+			}
 		}
-		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: hours(b.TTLHours),
+		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: ttl,
 			RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
 			ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
 		if err != nil {

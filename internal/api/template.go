@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -45,6 +46,7 @@ type templateDoc struct {
 	URL               string         `json:"url,omitempty"`
 	Type              string         `json:"type,omitempty"`
 	IsActive          bool           `json:"is_active"`
+	Revision          int            `json:"revision" doc:"The template's revision: 1 at creation, one more at each change. Requests pin the revision they were made with."`
 }
 
 func newTemplateDoc(t *purser.Template) templateDoc {
@@ -54,8 +56,19 @@ func newTemplateDoc(t *purser.Template) templateDoc {
 		Params: paramsDoc(t.Params), Footprint: footprintDoc{exprValue(t.Footprint.Cores), exprValue(t.Footprint.Memory), exprValue(t.Footprint.CostPerHour)},
 		TTLDefaultHours: t.TTLDefault.Hours(), TTLMaxHours: t.TTLMax.Hours(), ExtensionMaxHours: t.ExtensionMax.Hours(),
 		Approval: approvalDoc{t.Approval.Mode, t.Approval.Approvers, footprintNums(t.Approval.AutoMax)},
-		Config:   t.Config, URL: t.URL, Type: t.Type, IsActive: t.IsActive,
+		Config:   t.Config, URL: t.URL, Type: t.Type, IsActive: t.IsActive, Revision: t.Revision,
 	}
+}
+
+// newRevisionDoc is a template revision: the template as it was, at its
+// own address.
+func newRevisionDoc(t *purser.Template) templateDoc {
+	d := newTemplateDoc(t)
+	self := fmt.Sprintf("%s/templates/%s/revisions/%d", BasePath, t.ID, t.Revision)
+	d.Links = map[string]link{"self": {Href: self, Title: "templateRevision"},
+		"template":   {Href: BasePath + "/templates/" + t.ID, Title: "template"},
+		"collection": {Href: BasePath + "/templates/" + t.ID + "/revisions", Title: "templateRevisions"}}
+	return d
 }
 
 type templateBody struct {
@@ -76,7 +89,32 @@ type templateBody struct {
 	IsActive          *bool          `json:"is_active,omitempty"`
 }
 
-func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+// hours converts a template's hours field; 0 stays 0 (the default). NaN,
+// infinities and values beyond a time.Duration are refused naming field.
+func hours(h float64, field string) (time.Duration, error) {
+	if h == 0 {
+		return 0, nil
+	}
+	return purser.DurationFromHours(h, field)
+}
+
+// templateHours converts the three hours fields, naming every bad one.
+func templateHours(def, maxTTL, ext float64) (d [3]time.Duration, err error) {
+	var fe []purser.FieldError
+	for i, f := range []struct {
+		name string
+		h    float64
+	}{{"ttl_default_hours", def}, {"ttl_max_hours", maxTTL}, {"extension_max_hours", ext}} {
+		var e error
+		if d[i], e = hours(f.h, f.name); e != nil {
+			fe = append(fe, e.(*purser.Error).Fields...)
+		}
+	}
+	if len(fe) > 0 {
+		return d, purser.Invalid(fe...)
+	}
+	return d, nil
+}
 
 type templatePatch struct {
 	Name              *string        `json:"name,omitempty"`
@@ -107,10 +145,14 @@ func (s *Server) registerTemplates() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body templateBody }) (*templateOutput, error) {
 		b := in.Body
+		hrs, err := templateHours(b.TTLDefaultHours, b.TTLMaxHours, b.ExtensionMaxHours)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
 		t := &purser.Template{Meta: purser.Meta{ID: b.ID}, Name: b.Name, Description: b.Description, Driver: b.Driver,
 			ResourceType: b.ResourceType, Params: b.Params.domain(),
 			Footprint:  purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)},
-			TTLDefault: hours(b.TTLDefaultHours), TTLMax: hours(b.TTLMaxHours), ExtensionMax: hours(b.ExtensionMaxHours),
+			TTLDefault: hrs[0], TTLMax: hrs[1], ExtensionMax: hrs[2],
 			Config: b.Config, URL: b.URL, Type: b.Type, IsActive: b.IsActive == nil || *b.IsActive}
 		if t.Driver == "" {
 			t.Driver = s.DefaultDriver
@@ -137,6 +179,38 @@ func (s *Server) registerTemplates() {
 			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
 		})
 
+	revs := op(http.MethodGet, "/templates/{id}/revisions", "list-template-revisions", "templates", "A template's revisions, oldest first", http.StatusNotFound)
+	huma.Register(s.api, revs, func(ctx context.Context, in *struct {
+		ID string `path:"id"`
+	}) (*struct{ Body collection[templateDoc] }, error) {
+		ts, err := s.Templates.FindTemplateRevisions(ctx, in.ID)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		out := &struct{ Body collection[templateDoc] }{}
+		out.Body.Items = make([]templateDoc, len(ts))
+		for i, t := range ts {
+			out.Body.Items[i] = newRevisionDoc(t)
+		}
+		out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
+		out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + in.ID + "/revisions", Title: "templateRevisions"},
+			"template": {Href: BasePath + "/templates/" + in.ID, Title: "template"}}
+		return out, nil
+	})
+
+	huma.Register(s.api, op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound),
+		func(ctx context.Context, in *struct {
+			ID string `path:"id"`
+			N  int    `path:"n" minimum:"1"`
+		}) (*templateOutput, error) {
+			t, err := s.Templates.FindTemplateRevision(ctx, in.ID, in.N)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			d := newRevisionDoc(t)
+			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		})
+
 	patch := op(http.MethodPatch, "/templates/{id}", "update-template", "templates", "Change a template (JSON merge patch; devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
 	huma.Register(s.api, patch, func(ctx context.Context, in *struct {
@@ -153,14 +227,22 @@ func (s *Server) registerTemplates() {
 		if b.Footprint != nil {
 			upd.Footprint = &purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)}
 		}
+		var fe []purser.FieldError
 		for _, x := range []struct {
-			src *float64
-			dst **time.Duration
-		}{{b.TTLDefaultHours, &upd.TTLDefault}, {b.TTLMaxHours, &upd.TTLMax}, {b.ExtensionMaxHours, &upd.ExtensionMax}} {
+			field string
+			src   *float64
+			dst   **time.Duration
+		}{{"ttl_default_hours", b.TTLDefaultHours, &upd.TTLDefault}, {"ttl_max_hours", b.TTLMaxHours, &upd.TTLMax}, {"extension_max_hours", b.ExtensionMaxHours, &upd.ExtensionMax}} {
 			if x.src != nil {
-				d := hours(*x.src)
+				d, err := hours(*x.src, x.field)
+				if err != nil {
+					fe = append(fe, err.(*purser.Error).Fields...)
+				}
 				*x.dst = &d
 			}
+		}
+		if len(fe) > 0 {
+			return nil, s.problem(ctx, purser.Invalid(fe...))
 		}
 		if b.Approval != nil {
 			upd.Approval = &purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}

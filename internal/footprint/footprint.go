@@ -5,6 +5,7 @@ package footprint
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 
@@ -69,8 +70,9 @@ func (e *Evaluator) Eval(src string, values map[string]any) (float64, error) {
 			v = int(x)
 		case string:
 			// Parameters the seed declared by name only are strings: let
-			// "2" count as the number it spells.
-			if f, err := strconv.ParseFloat(x, 64); err == nil {
+			// "2" count as the number it spells, but not "NaN" or "Inf",
+			// which ParseFloat also accepts and which no bound can hold.
+			if f, err := strconv.ParseFloat(x, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1<<53 {
 				v = f
 				if f == float64(int(f)) {
 					v = int(f)

@@ -16,6 +16,10 @@ func TestEval(t *testing.T) {
 		{"Conditional", `instance_type == "t2.micro" ? 1 : 4`, map[string]any{"instance_type": "t2.micro"}, 1, false},
 		{"ErrNotANumber", `instance_type`, map[string]any{"instance_type": "x"}, 0, true},
 		{"ErrMissing", `size * 2`, map[string]any{}, 0, true},
+		{"NumericString", "n * 2", map[string]any{"n": "2"}, 4, false},
+		{"ErrNaNString", "n * 2", map[string]any{"n": "NaN"}, 0, true},
+		{"ErrInfString", "n * 2", map[string]any{"n": "-Inf"}, 0, true},
+		{"ErrHugeString", "n * 2", map[string]any{"n": "1e300"}, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -98,6 +98,14 @@ type DB struct {
 	// While it is nil, kubeconfigs are refused: none can be checked.
 	ValidateCluster func(c *purser.Cluster) error
 
+	// ExecTemplateRoles are the roles granted templates:exec (creating or
+	// changing exec templates); nil for purser.Rules' default (admin).
+	ExecTemplateRoles []string
+
+	// MaxPending is how many requests one user may have waiting for
+	// review at once (purser.DefaultMaxPending when not positive).
+	MaxPending int
+
 	// MaxAttempts is how often a job is tried before it is given up (River
 	// records it on each job when it is inserted).
 	MaxAttempts int

@@ -99,7 +99,7 @@ func (s *ExtensionService) CreateExtension(ctx context.Context, e *purser.Extens
 		if r.RequestedBy != owner.ID {
 			return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester of a provision request may ask to extend it"}
 		}
-		t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+		t, err := s.requests.template(ctx, tx, r)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 		if err != nil {
 			return err
 		}
-		reviewer, actingFor, err := s.requests.reviewer(ctx, tx, r, rv.ReviewedBy)
+		reviewer, actingFor, err := s.requests.reviewer(ctx, tx, r, rv.ReviewedBy, approve)
 		if err != nil {
 			return err
 		}

@@ -23,12 +23,18 @@ func (s *RequestService) Analyse(ctx context.Context, id string) error {
 		if err != nil || r.Status != purser.StatusRequested {
 			return err
 		}
-		t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+		t, err := s.template(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		owner, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
 		if err != nil {
 			return err
 		}
 		fit := "It fits the requester's quota."
-		if err := s.reserve(ctx, tx, r); err != nil {
+		if !owner.IsActive {
+			fit = "The requester's account is deactivated: it cannot be approved."
+		} else if err := s.reserve(ctx, tx, r); err != nil {
 			if purser.ErrorCode(err) != purser.ECONFLICT {
 				return err
 			}
@@ -51,9 +57,10 @@ func within(f, lim purser.Footprint) bool {
 	return f.Cores <= lim.Cores && f.Memory <= lim.Memory && f.CostPerHour <= lim.CostPerHour
 }
 
-// Environment returns what a driver needs to act on a request's environment.
+// Environment returns what a driver needs to act on a request's
+// environment, with the template revision the request pinned.
 func (s *RequestService) Environment(ctx context.Context, r *purser.Request) (purser.Environment, *purser.Template, error) {
-	t, err := NewTemplateService(s.db).find(ctx, s.db.Read, r.ResourceTemplate)
+	t, err := s.template(ctx, s.db.Read, r)
 	if err != nil {
 		return purser.Environment{}, nil, err
 	}
@@ -61,13 +68,36 @@ func (s *RequestService) Environment(ctx context.Context, r *purser.Request) (pu
 	if err := s.db.Read.QueryRow(ctx, "SELECT username FROM users WHERE id = ?", r.RequestedBy).Scan(&username); err != nil {
 		return purser.Environment{}, nil, s.db.translate(err, "user")
 	}
+	// The driver alone gets the secret parameters' values: unsealed into
+	// a copy of the parameters, and listed for redaction from its logs.
+	var sealed *string
+	if err := s.db.Read.QueryRow(ctx, "SELECT secret_parameters FROM requests WHERE id = ?", r.ID).Scan(&sealed); err != nil {
+		return purser.Environment{}, nil, s.db.translate(err, "provision request "+r.ID)
+	}
+	params := make(map[string]any, len(r.ResourceParameters))
+	for k, v := range r.ResourceParameters {
+		params[k] = v
+	}
+	if sealed != nil && *sealed != "" {
+		plain, err := s.db.Sealer.Open(*sealed)
+		if err != nil {
+			return purser.Environment{}, nil, fmt.Errorf("open secret parameters of %s: %w", r.ID, err)
+		}
+		var secret map[string]any
+		if err := json.Unmarshal([]byte(plain), &secret); err != nil {
+			return purser.Environment{}, nil, fmt.Errorf("secret parameters of %s: %w", r.ID, err)
+		}
+		for k, v := range secret {
+			params[k] = v
+		}
+	}
 	var secrets []string
 	for _, p := range t.Params {
-		if v, ok := r.ResourceParameters[p.Name]; ok && p.Secret {
+		if v, ok := params[p.Name]; ok && p.Secret && v != purser.SecretMask {
 			secrets = append(secrets, fmt.Sprint(v))
 		}
 	}
-	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, Params: r.ResourceParameters, Secrets: secrets,
+	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, Params: params, Secrets: secrets,
 		Footprint: r.Footprint, ExpiresBy: r.ExpiresBy, Config: t.Config}, t, nil
 }
 

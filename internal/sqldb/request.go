@@ -28,7 +28,7 @@ var requestColumns = columns{plain: map[string]string{
 
 const requestSelect = `id, description, expires_by, requested_by, reviewed_by, review_comment, resource_type, resource_template,
 	resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, extended, outputs IS NOT NULL,
-	last_error, reminders_sent, version, created_at, updated_at`
+	last_error, reminders_sent, version, created_at, updated_at, template_revision`
 
 type requestRow struct {
 	purser.Request
@@ -42,7 +42,7 @@ func scanRequest(r Row) (*requestRow, error) {
 	f := &q.Footprint
 	err := r.Scan(&q.ID, &q.Description, &q.expires, &q.RequestedBy, &q.reviewedBy, &q.ReviewComment, &q.ResourceType, &q.ResourceTemplate,
 		&q.params, &q.RequestType, &q.Status, &f.Cores, &f.Memory, &f.CostPerHour, &q.EstimatedCost, &q.Extended, &q.HasOutputs,
-		&q.LastError, &q.RemindersSent, &q.Version, &q.created, &q.updated)
+		&q.LastError, &q.RemindersSent, &q.Version, &q.created, &q.updated, &q.TemplateRevision)
 	return &q, err
 }
 
@@ -147,6 +147,13 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		if err := s.db.Lock(ctx, tx, "quota:"+owner.ID); err != nil {
 			return err
 		}
+		var pending int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&pending); err != nil {
+			return fmt.Errorf("count pending requests: %w", err)
+		}
+		if err := purser.CheckPending(pending, s.db.MaxPending); err != nil {
+			return err
+		}
 		checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
 		if err != nil {
 			return err
@@ -154,7 +161,7 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		if err := purser.QuotaError(checks); err != nil {
 			return err
 		}
-		if err := s.insert(ctx, tx, r); err != nil {
+		if err := s.insert(ctx, tx, r, s.sealSecrets(t, r)); err != nil {
 			return err
 		}
 		if err := s.db.audit(ctx, tx, "request.create", "provisionRequest", r.ID, nil, snapshot(r), actingFor); err != nil {
@@ -185,11 +192,15 @@ func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in p
 			fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "future", Message: "must be in the future"})
 		}
 	case in.TTL != 0:
+		if in.TTL < 0 || in.TTL > t.TTLMax {
+			fe = append(fe, purser.FieldError{Field: "ttl_hours", Rule: "max_ttl",
+				Message: fmt.Sprintf("must be positive and at most %g (template %s's maximum TTL)", t.TTLMax.Hours(), t.ID)})
+		}
 		expires = now.Add(in.TTL)
 	default:
 		expires = now.Add(t.TTLDefault)
 	}
-	if expires.Sub(now) > t.TTLMax+time.Minute {
+	if in.TTL == 0 && expires.Sub(now) > t.TTLMax+time.Minute {
 		fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "max_ttl",
 			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
 	}
@@ -214,17 +225,31 @@ func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in p
 	return &purser.Request{
 		Meta:        purser.Meta{ID: purser.NewID(), Created: now, Updated: now, Version: 1},
 		Description: in.Description, ExpiresBy: expires, RequestedBy: owner.ID,
-		ResourceType: rt, ResourceTemplate: t.ID, ResourceParameters: params, RequestType: typ,
+		ResourceType: rt, ResourceTemplate: t.ID, TemplateRevision: t.Revision, ResourceParameters: params, RequestType: typ,
 		Status: purser.StatusRequested, Footprint: fp, EstimatedCost: fp.CostPerHour * expires.Sub(now).Hours(),
 	}, nil
 }
 
-func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request) error {
+// sealSecrets takes the values of r's secret parameters out of
+// r.ResourceParameters, leaving purser.SecretMask in their place, and
+// returns them sealed ("" when there are none). Everything that shows r
+// from then on (answers, audit, notifications) sees only the mask.
+func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
+	public, secret := t.SplitSecrets(r.ResourceParameters)
+	r.ResourceParameters = public
+	if len(secret) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(secret)
+	return s.db.Sealer.Seal(string(b))
+}
+
+func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, sealedSecrets string) error {
 	params, _ := json.Marshal(r.ResourceParameters)
-	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template,
-		resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, string(params), r.RequestType,
+	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template, template_revision,
+		resource_parameters, secret_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealedSecrets, r.RequestType,
 		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
@@ -273,7 +298,7 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 		switch a {
 		case purser.ActApprove, purser.ActReject:
 			var reviewer *purser.User
-			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy); err != nil {
+			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy, a == purser.ActApprove); err != nil {
 				return err
 			}
 			r.ReviewedBy, r.ReviewComment = reviewer.ID, rv.Comment
@@ -304,9 +329,12 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 	return out, err
 }
 
-// reviewer checks that the caller (or, for an admin, the user it names)
-// may review r: a devops or admin user who is not the requester.
-func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string) (*purser.User, string, error) {
+// reviewer returns who reviews r: always the caller. An admin may still
+// name someone in reviewed_by (the seed's field); that name is only
+// recorded as acting_for in the audit log and never counts as an approver,
+// so one person cannot satisfy a two-approver template alone. Only the
+// system, which is nobody, reviews as the user it names.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string, approve bool) (*purser.User, string, error) {
 	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
 		return nil, "", err
 	}
@@ -314,11 +342,15 @@ func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request,
 	if err != nil {
 		return nil, "", err
 	}
-	if !u.HasRole(purser.RoleDevOps) && !u.HasRole(purser.RoleAdmin) {
-		return nil, "", purser.Invalid(purser.FieldError{Field: "reviewed_by", Rule: "role", Message: "must hold the devops or admin role"})
+	if a := purser.ActorFromContext(ctx); a.User != nil {
+		u = a.User
 	}
-	if u.ID == r.RequestedBy {
-		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: "you cannot review your own request"}
+	requester, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := purser.CheckReview(u, requester, approve); err != nil {
+		return nil, "", err
 	}
 	return u, actingFor, nil
 }
@@ -427,7 +459,7 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 // approval records the reviewer's approval of r and reports whether the
 // template's number of approvers is reached. Each reviewer counts once.
 func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request, actingFor string) (bool, error) {
-	t, err := NewTemplateService(s.db).find(ctx, tx, r.ResourceTemplate)
+	t, err := s.template(ctx, tx, r)
 	if err != nil {
 		return false, err
 	}
@@ -440,11 +472,25 @@ func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request,
 		}
 		return false, err
 	}
-	var n int
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM approvals WHERE request_id = ?", r.ID).Scan(&n); err != nil {
+	rows, err := tx.Query(ctx, "SELECT reviewer FROM approvals WHERE request_id = ?", r.ID)
+	if err != nil {
 		return false, err
 	}
-	if n >= t.Approval.Approvers {
+	var approvers []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return false, err
+		}
+		approvers = append(approvers, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	n, enough := purser.CountApprovals(approvers, r.RequestedBy, t.Approval.Approvers)
+	if enough {
 		return true, nil
 	}
 	r.ReviewComment = fmt.Sprintf("approved by %d of the %d approvers needed", n, t.Approval.Approvers)
@@ -452,6 +498,13 @@ func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request,
 		return false, err
 	}
 	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
+}
+
+// template returns r's template as it was when r was made: the revision
+// r pinned. Reviews, provisioning, destruction and extensions follow it,
+// never the template's current revision.
+func (s *RequestService) template(ctx context.Context, q Querier, r *purser.Request) (*purser.Template, error) {
+	return NewTemplateService(s.db).findRevision(ctx, q, r.ResourceTemplate, r.TemplateRevision)
 }
 
 // ownUnlessReviewer narrows a list to the caller's own requests, unless

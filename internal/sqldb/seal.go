@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,6 +80,7 @@ func (s *Sealer) Open(sealed string) (string, error) {
 // sealedColumns are every column holding sealed values: table, key, column.
 var sealedColumns = [][3]string{
 	{"requests", "id", "outputs"},
+	{"requests", "id", "secret_parameters"},
 	{"preferences", "user_id", "slack_webhook"},
 	{"preferences", "user_id", "webhook_secret"},
 	{"clusters", "name", "credentials"},
@@ -137,4 +139,51 @@ func (s *Sealer) opensWithCurrent(sealed string) bool {
 	n := s.aead.NonceSize()
 	_, err = s.aead.Open(nil, data[:n], data[n:], nil)
 	return err == nil
+}
+
+// SealSecretParameters seals the secret parameters of requests made before
+// they were sealed at creation (secret_parameters NULL): their values move
+// out of resource_parameters, which keeps purser.SecretMask in their
+// place. It returns how many requests had secrets to seal; run at start,
+// it finds nothing to do once done.
+func (db *DB) SealSecretParameters(ctx context.Context) (int, error) {
+	rows, err := db.Read.Query(ctx, "SELECT id FROM requests WHERE secret_parameters IS NULL")
+	if err != nil {
+		return 0, fmt.Errorf("requests to seal: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	reqs, n := NewRequestService(db), 0
+	for _, id := range ids {
+		err := db.WithTx(ctx, func(tx Tx) error {
+			r, err := reqs.find(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			t, err := reqs.template(ctx, tx, r)
+			if err != nil {
+				return err
+			}
+			sealed := reqs.sealSecrets(t, r)
+			if sealed != "" {
+				n++
+			}
+			params, _ := json.Marshal(r.ResourceParameters)
+			_, err = tx.Exec(ctx, "UPDATE requests SET resource_parameters = ?, secret_parameters = ?, version = version + 1 WHERE id = ? AND secret_parameters IS NULL",
+				string(params), sealed, id)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("seal secret parameters of %s: %w", id, err)
+		}
+	}
+	return n, nil
 }

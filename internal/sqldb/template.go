@@ -37,7 +37,12 @@ var templateColumns = columns{plain: map[string]string{
 	"driver": "driver", "resource_type": "resource_type", "is_active": "is_active",
 }}
 
-const templateSelect = "id, name, description, driver, resource_type, spec, is_active, version, created_at, updated_at"
+const templateSelect = "id, name, description, driver, resource_type, spec, is_active, version, created_at, updated_at, revision"
+
+// revisionSelect reads a revision in templateSelect's order: a revision
+// never changes, so it was created and updated at once, and its version is
+// its number.
+const revisionSelect = "template_id, name, description, driver, resource_type, spec, is_active, revision, created_at, created_at, revision"
 
 type templateRow struct {
 	purser.Template
@@ -47,7 +52,7 @@ type templateRow struct {
 
 func scanTemplate(r Row) (*templateRow, error) {
 	var t templateRow
-	err := r.Scan(&t.ID, &t.Name, &t.Description, &t.Driver, &t.ResourceType, &t.spec, &t.IsActive, &t.Version, &t.created, &t.updated)
+	err := r.Scan(&t.ID, &t.Name, &t.Description, &t.Driver, &t.ResourceType, &t.spec, &t.IsActive, &t.Version, &t.created, &t.updated, &t.Revision)
 	return &t, err
 }
 
@@ -83,6 +88,64 @@ func (s *TemplateService) find(ctx context.Context, q Querier, id string) (*purs
 		return nil, s.db.translate(err, "template "+id)
 	}
 	return r.domain(), nil
+}
+
+// findRevision returns revision n of template id.
+func (s *TemplateService) findRevision(ctx context.Context, q Querier, id string, n int) (*purser.Template, error) {
+	r, err := scanTemplate(q.QueryRow(ctx, "SELECT "+revisionSelect+" FROM template_revisions WHERE template_id = ? AND revision = ?", id, n))
+	if err != nil {
+		return nil, s.db.translate(err, fmt.Sprintf("revision %d of template %s", n, id))
+	}
+	return r.domain(), nil
+}
+
+// FindTemplateRevision returns revision n of a template; anyone signed in
+// may read the catalog's history.
+func (s *TemplateService) FindTemplateRevision(ctx context.Context, id string, n int) (*purser.Template, error) {
+	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+		return nil, err
+	}
+	return s.findRevision(ctx, s.db.Read, id, n)
+}
+
+// FindTemplateRevisions returns every revision of a template, oldest first.
+func (s *TemplateService) FindTemplateRevisions(ctx context.Context, id string) ([]*purser.Template, error) {
+	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+		return nil, err
+	}
+	if _, err := s.find(ctx, s.db.Read, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read.Query(ctx, "SELECT "+revisionSelect+" FROM template_revisions WHERE template_id = ? ORDER BY revision", id)
+	if err != nil {
+		return nil, fmt.Errorf("template revisions: %w", err)
+	}
+	defer rows.Close()
+	var out []*purser.Template
+	for rows.Next() {
+		r, err := scanTemplate(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.domain())
+	}
+	return out, rows.Err()
+}
+
+// insertRevision records t as it now stands as its revision t.Revision.
+func (s *TemplateService) insertRevision(ctx context.Context, tx Tx, t *purser.Template) error {
+	_, err := tx.Exec(ctx, `INSERT INTO template_revisions (template_id, revision, name, description, driver, resource_type, spec, is_active, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Revision, t.Name, t.Description, t.Driver, t.ResourceType, specOf(t), t.IsActive, actorID(ctx), micros(t.Updated))
+	if err != nil {
+		return fmt.Errorf("insert revision %d of template %s: %w", t.Revision, t.ID, err)
+	}
+	return nil
+}
+
+// templateAudit is the whole template as the audit log keeps it.
+func templateAudit(t *purser.Template) map[string]any {
+	return map[string]any{"_id": t.ID, "revision": t.Revision, "name": t.Name, "description": t.Description, "driver": t.Driver,
+		"resource_type": t.ResourceType, "is_active": t.IsActive, "spec": json.RawMessage(specOf(t))}
 }
 
 // FindTemplates lists the catalog.
@@ -158,9 +221,25 @@ func (s *TemplateService) validate(t *purser.Template) error {
 		Message: fmt.Sprintf("driver %s makes %s", t.Driver, strings.Join(types, ", "))})
 }
 
-// CreateTemplate adds a template to the catalog (devops and admins).
+// authorizeWrite checks every action that changing before (nil on
+// creation) into after needs, templates:exec with the configured roles.
+func (s *TemplateService) authorizeWrite(ctx context.Context, before, after *purser.Template) error {
+	for _, a := range purser.TemplateWriteActions(before, after) {
+		roles := purser.Rules[a]
+		if a == purser.ActionTemplateExec && s.db.ExecTemplateRoles != nil {
+			roles = s.db.ExecTemplateRoles
+		}
+		if err := purser.AuthorizeRoles(ctx, a, roles, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateTemplate adds a template to the catalog (devops and admins; exec
+// templates need templates:exec).
 func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template) error {
-	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+	if err := s.authorizeWrite(ctx, nil, t); err != nil {
 		return err
 	}
 	s.applyDefaults(t)
@@ -171,10 +250,10 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 		return err
 	}
 	now := s.db.now()
-	t.Created, t.Updated, t.Version = now, now, 1
+	t.Created, t.Updated, t.Version, t.Revision = now, now, 1, 1
 	return s.db.WithTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO templates ("+templateSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			t.ID, t.Name, t.Description, t.Driver, t.ResourceType, specOf(t), t.IsActive, t.Version, micros(now), micros(now))
+		_, err := tx.Exec(ctx, "INSERT INTO templates ("+templateSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.ID, t.Name, t.Description, t.Driver, t.ResourceType, specOf(t), t.IsActive, t.Version, micros(now), micros(now), t.Revision)
 		if err != nil {
 			if s.db.UniqueViolation(err) {
 				return &purser.Error{Code: purser.ECONFLICT, Message: "template " + t.ID + " already exists",
@@ -182,12 +261,15 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 			}
 			return fmt.Errorf("insert template: %w", err)
 		}
-		return s.db.audit(ctx, tx, "template.create", "template", t.ID, nil, map[string]any{"name": t.Name, "driver": t.Driver}, "")
+		if err := s.insertRevision(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.db.audit(ctx, tx, "template.create", "template", t.ID, nil, templateAudit(t), "")
 	})
 }
 
-// UpdateTemplate changes a template (devops and admins). Requests already
-// made keep what they were made with. The driver prepares the result
+// UpdateTemplate changes a template (devops and admins), making its next
+// revision. Requests already made keep the revision they pinned. The driver prepares the result
 // outside the transaction; the write then checks nobody changed it meanwhile.
 func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd purser.TemplateUpdate, ifMatch string) (*purser.Template, error) {
 	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
@@ -200,7 +282,8 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	if err := checkETag(ifMatch, t.Meta, "template "+id); err != nil {
 		return nil, err
 	}
-	before := map[string]any{"name": t.Name, "is_active": t.IsActive}
+	orig := *t
+	before := templateAudit(t)
 	set := func(dst *string, src *string) {
 		if src != nil {
 			*dst = *src
@@ -232,6 +315,9 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	if upd.IsActive != nil {
 		t.IsActive = *upd.IsActive
 	}
+	if err := s.authorizeWrite(ctx, &orig, t); err != nil {
+		return nil, err
+	}
 	s.applyDefaults(t)
 	if err := s.validate(t); err != nil {
 		return nil, err
@@ -242,7 +328,7 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	err = s.db.WithTx(ctx, func(tx Tx) error {
 		t.Updated = s.db.now()
 		n, err := tx.Exec(ctx, `UPDATE templates SET name = ?, description = ?, resource_type = ?, spec = ?, is_active = ?,
-			version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+			version = version + 1, revision = revision + 1, updated_at = ? WHERE id = ? AND version = ?`,
 			t.Name, t.Description, t.ResourceType, specOf(t), t.IsActive, micros(t.Updated), id, t.Version)
 		if err != nil {
 			return fmt.Errorf("update template: %w", err)
@@ -251,7 +337,11 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 			return purser.Errorf(purser.EPRECONDITION, "template %s changed while updating; read it again", id)
 		}
 		t.Version++
-		return s.db.audit(ctx, tx, "template.update", "template", id, before, map[string]any{"name": t.Name, "is_active": t.IsActive}, "")
+		t.Revision++
+		if err := s.insertRevision(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.db.audit(ctx, tx, "template.update", "template", id, before, templateAudit(t), "")
 	})
 	if err != nil {
 		return nil, err

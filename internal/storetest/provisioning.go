@@ -14,6 +14,7 @@ import (
 func testProvisioning(t *testing.T, open Opener) {
 	t.Run("ConcurrentApprovalsNeverOverCommit", func(t *testing.T) { testConcurrentApprovals(t, open) })
 	t.Run("Transitions", func(t *testing.T) { testTransitions(t, open) })
+	t.Run("Review", func(t *testing.T) { testReview(t, open) })
 }
 
 func simTemplate(t *testing.T, db *sqldb.DB) {
@@ -39,6 +40,7 @@ func testConcurrentApprovals(t *testing.T, open Opener) {
 	}
 	reqs := sqldb.NewRequestService(db)
 	const n = 200
+	db.MaxPending = n
 	ids := make([]string, n)
 	for i := range ids {
 		r, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"})
