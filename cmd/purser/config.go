@@ -160,7 +160,6 @@ func DefaultConfig() Config {
 	}
 }
 
-
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // LoadConfig loads the configuration from path ("" for none) and environ.
