@@ -14,6 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/purserhq/purser/client"
+	"github.com/purserhq/purser/internal/storetest"
 )
 
 // TestIdleConnectionIsClosed: a kept-alive connection with no request is
@@ -106,5 +109,36 @@ func TestDataIsPrivate(t *testing.T) {
 		if err != nil || st.Mode().Perm() != mode {
 			t.Errorf("%s: mode %v (%v), want %v", name, st.Mode().Perm(), err, mode)
 		}
+	}
+}
+
+// TestNULIsRefused: a NUL character in any input is a 4xx naming where it
+// is, on both stores (PostgreSQL cannot store one, and answered 500).
+func TestNULIsRefused(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testNULIsRefused(t) })
+	t.Run("PostgreSQL", func(t *testing.T) {
+		u := storetest.PostgresURL(t)
+		if u == "" {
+			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
+		}
+		testNULIsRefused(t, "PURSER_DATABASE", u, "PURSER_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+	})
+}
+
+func testNULIsRefused(t *testing.T, env ...string) {
+	u, token := server(t, env...)
+	c := client.New(u, token)
+	ctx := context.Background()
+	_, err := c.CreateUser(ctx, client.UserCreate{Username: "nul", Name: "a\x00b", Roles: []string{"dev"}})
+	var pe *client.Error
+	if !errors.As(err, &pe) || pe.Status != 422 || len(pe.Errors) != 1 || pe.Errors[0].Location != "body.name" {
+		t.Fatalf("user with a NUL in its name: %v", err)
+	}
+	_, err = c.ListUsers(ctx, client.ListOptions{Where: `{"name":"a\u0000b"}`})
+	if !errors.As(err, &pe) || pe.Status != 400 || !strings.Contains(err.Error(), "where") {
+		t.Fatalf("where with a NUL: %v", err)
+	}
+	if _, err := c.CreateUser(ctx, client.UserCreate{Username: "nul", Name: "ab", Roles: []string{"dev"}}); err != nil {
+		t.Fatalf("the same user without the NUL: %v", err)
 	}
 }

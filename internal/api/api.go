@@ -90,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token (pst_...), from `purser tokens create` or the server's first start."},
 	}
 	cfg.Servers = []*huma.Server{{URL: "/"}}
+	cfg.Transformers = append(cfg.Transformers, clipEchoes)
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.routeMiddleware)
 
@@ -119,7 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /docs/", named("GET /docs/", docsAssets()))
 	mux.Handle("GET /{$}", named("GET /", http.HandlerFunc(s.home)))
 
-	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(alias(mux))))
+	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(alias(refuseNUL(mux)))))
 }
 
 // OpenAPI returns the API's OpenAPI document (after Handler was called).

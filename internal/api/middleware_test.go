@@ -119,3 +119,32 @@ func TestMetricsToken(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemsClipValues: a problem document repeats at most 200
+// characters of any submitted value, key or name.
+func TestProblemsClipValues(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("x", 5000)
+	for name, c := range map[string]struct {
+		method, path string
+		body         any
+		want         int
+	}{
+		"Pattern":         {"POST", "/api/v1/users", `{"username":"` + long + `"}`, 422},
+		"UnknownProperty": {"POST", "/api/v1/users", `{"username":"ok","` + long + `":1}`, 422},
+		"WrongType":       {"POST", "/api/v1/users", `{"username":["` + long + `"]}`, 422},
+		"UnknownRole":     {"POST", "/api/v1/users", `{"username":"ok","roles":["` + long + `"]}`, 422},
+		"WhereField":      {"GET", `/api/v1/users?where={"` + long + `":1}`, nil, 400},
+		"SortField":       {"GET", "/api/v1/users?sort=" + long, nil, 400},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := e.do("admin", c.method, c.path, c.body)
+			if r.Status != c.want {
+				t.Fatalf("status %d, want %d: %.300s", r.Status, c.want, r.Body)
+			}
+			if strings.Contains(string(r.Body), strings.Repeat("x", 201)) || !strings.Contains(string(r.Body), strings.Repeat("x", 50)+"…") {
+				t.Fatalf("the problem repeats more than 200 characters of the value, or does not mark the cut (%d bytes): %.600s", len(r.Body), r.Body)
+			}
+		})
+	}
+}
