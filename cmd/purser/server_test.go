@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/purserhq/purser/client"
+	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/sqlite"
 	"github.com/purserhq/purser/internal/storetest"
 )
 
@@ -140,5 +142,48 @@ func testNULIsRefused(t *testing.T, env ...string) {
 	}
 	if _, err := c.CreateUser(ctx, client.UserCreate{Username: "nul", Name: "ab", Roles: []string{"dev"}}); err != nil {
 		t.Fatalf("the same user without the NUL: %v", err)
+	}
+}
+
+// TestDamagedDatabaseIsNotReady: a SQLite file with damaged pages starts,
+// but /readyz reports the database DOWN with the reason.
+func TestDamagedDatabaseIsNotReady(t *testing.T) {
+	dir := t.TempDir()
+	if code, errOut := startServer(t, "PURSER_DATA_DIR", dir); code != 0 {
+		t.Fatalf("first start: %d %s", code, errOut)
+	}
+	path := filepath.Join(dir, "purser.db")
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.WithTx(ctx, func(tx sqldb.Tx) error {
+		_, err := tx.Exec(ctx, "CREATE TABLE filler (b BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) INSERT INTO filler SELECT randomblob(900) FROM n")
+		return err
+	})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) < 1<<20 {
+		t.Fatalf("database file: %d bytes, %v", len(data), err)
+	}
+	for i := len(data) * 6 / 10; i < len(data)*7/10; i++ {
+		data[i] = byte(i*7 + 13)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := server(t, "PURSER_DATA_DIR", dir)
+	resp, err := http.Get(u + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 503 || !strings.Contains(string(body), `"name":"database","status":"DOWN","error":"database file damaged`) {
+		t.Fatalf("readyz on a damaged database: %d %s", resp.StatusCode, body)
 	}
 }
