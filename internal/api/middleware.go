@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -184,8 +183,7 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 		}
 		addr := clientAddr(r)
 		if wait := s.failures.blocked(addr, now()); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-			writeProblem(w, http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
+			writeTooManyFailures(w, wait)
 			return
 		}
 		secret, ok := bearer(h)

@@ -148,3 +148,15 @@ func TestProblemsClipValues(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsTokenGuessesAreLimited(t *testing.T) {
+	e := newEnv(t, func(s *api.Server) { s.MetricsToken = "metrics-secret-0123456789"; s.AuthFailuresPerMinute = 2 })
+	for range 2 {
+		if r := e.do("", "GET", "/metrics", nil, "Authorization", "Bearer guess"); r.Status != 401 {
+			t.Fatalf("bad metrics token: %d", r.Status)
+		}
+	}
+	if r := e.do("", "GET", "/metrics", nil, "Authorization", "Bearer metrics-secret-0123456789"); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("metrics token after the limit: %d %q", r.Status, r.Header.Get("Retry-After"))
+	}
+}

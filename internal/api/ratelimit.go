@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -72,4 +74,10 @@ func (l *failureLimiter) sweep(now time.Time) {
 			delete(l.addrs, a)
 		}
 	}
+}
+
+// writeTooManyFailures answers 429 to an address blocked for wait more.
+func writeTooManyFailures(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	writeProblem(w, http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
 }
