@@ -14,7 +14,8 @@ import (
 // runs, however short the server's read and write timeouts.
 func TestLogFollowOutlivesTimeouts(t *testing.T) {
 	e := newEnv(t)
-	const timeout = 300 * time.Millisecond
+	// Long enough for the handler to reach the stream on a busy machine.
+	const timeout = time.Second
 	hs := httptest.NewUnstartedServer(e.srv.Config.Handler)
 	hs.Config.ReadTimeout, hs.Config.WriteTimeout = timeout, timeout
 	hs.Start()
@@ -45,7 +46,7 @@ func TestLogFollowOutlivesTimeouts(t *testing.T) {
 	// Lines written one at a time, each awaited on the stream, until the
 	// stream has lived several times the timeouts.
 	start := time.Now()
-	for i := 0; time.Since(start) < 4*timeout; i++ {
+	for i := 0; time.Since(start) < 5*timeout/2; i++ {
 		log := e.db.OpenJobLog(id)
 		log.WriteLine("stdout", "tick "+strconv.Itoa(i))
 		if err := log.Close(); err != nil {
