@@ -216,7 +216,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: log.format must be json or text")
 	}
 	if c.BootstrapToken != "" && len(c.BootstrapToken) < minBootstrapToken {
-		return fmt.Errorf("config: bootstrap_token must be at least %d characters (pst_ and random characters: %s)", minBootstrapToken, "pst_$(head -c24 /dev/urandom | base64 | tr +/ -_)")
+		return fmt.Errorf("config: bootstrap_token must be at least %d characters (make one with: echo pst_$(head -c24 /dev/urandom | base64 | tr +/ -_))", minBootstrapToken)
 	}
 	return c.HTTP.validate()
 }
