@@ -50,10 +50,12 @@ type Query struct {
 	MaxResults int
 }
 
-// Paging defaults and limits.
+// Paging defaults and limits. MaxPage keeps the offset of the last page
+// (MaxPage × MaxMaxResults rows) far from overflowing.
 const (
 	DefaultMaxResults = 25
 	MaxMaxResults     = 200
+	MaxPage           = 1_000_000
 )
 
 // Offset returns the number of rows before the page.
@@ -70,8 +72,8 @@ func ParseQuery(where, sortSpec string, page, maxResults int, fields Fields) (Qu
 	if q.MaxResults == 0 {
 		q.MaxResults = DefaultMaxResults
 	}
-	if q.Page < 1 {
-		return q, badParam("page", "must be at least 1")
+	if q.Page < 1 || q.Page > MaxPage {
+		return q, badParam("page", fmt.Sprintf("must be between 1 and %d", MaxPage))
 	}
 	if q.MaxResults < 1 || q.MaxResults > MaxMaxResults {
 		return q, badParam("max_results", fmt.Sprintf("must be between 1 and %d", MaxMaxResults))
@@ -158,6 +160,9 @@ func decodeValue(raw json.RawMessage, kind Kind, list bool) (any, error) {
 	switch kind {
 	case KindString:
 		if s, ok := v.(string); ok {
+			if strings.ContainsRune(s, 0) {
+				return nil, fmt.Errorf("holds a NUL character, which no value may hold")
+			}
 			return s, nil
 		}
 		return nil, fmt.Errorf("needs a string")

@@ -45,11 +45,13 @@ type Config struct {
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
 
-	// Appended by the security work of issue 8, each in its own struct.
 	Requests    RequestsConfig    `koanf:"requests" yaml:"requests"`
 	Permissions PermissionsConfig `koanf:"permissions" yaml:"permissions"`
 	// Outbound is the policy for calls to URLs users choose.
 	Outbound OutboundConfig `koanf:"outbound" yaml:"outbound"`
+	// HTTP bounds what one client can hold of the server; Metrics guards /metrics.
+	HTTP    HTTPConfig    `koanf:"http" yaml:"http"`
+	Metrics MetricsConfig `koanf:"metrics" yaml:"metrics"`
 }
 
 // OutboundConfig sets the outbound policy that webhooks, Slack and exec
@@ -75,6 +77,32 @@ type PermissionsConfig struct {
 	// templates (templates:exec; they need templates:write too): their
 	// commands run on the server.
 	TemplatesExec []string `koanf:"templates_exec" yaml:"templates_exec"`
+}
+
+// HTTPConfig bounds what one client can hold of the HTTP server: time to
+// send a request, to take an answer, to idle between requests, connections
+// at once, failed authentications per minute.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration `koanf:"read_header_timeout" yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout time.Duration `koanf:"read_timeout" yaml:"read_timeout"`
+	// WriteTimeout bounds a request from its headers to the end of its
+	// answer; live streams (log follow) lift it for themselves.
+	WriteTimeout time.Duration `koanf:"write_timeout" yaml:"write_timeout"`
+	// IdleTimeout closes a kept-alive connection with no request.
+	IdleTimeout time.Duration `koanf:"idle_timeout" yaml:"idle_timeout"`
+	// MaxConnections caps the connections open at once; more wait.
+	MaxConnections int `koanf:"max_connections" yaml:"max_connections"`
+	// AuthFailuresPerMinute is how many bad tokens one client address may
+	// present in a minute before it is answered 429; 0 turns it off.
+	AuthFailuresPerMinute int `koanf:"auth_failures_per_minute" yaml:"auth_failures_per_minute"`
+}
+
+// MetricsConfig guards /metrics.
+type MetricsConfig struct {
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// /metrics; empty leaves /metrics open.
+	Token string `koanf:"token" yaml:"token" secret:"true"`
 }
 
 // ExecConfig sets the exec driver.
@@ -157,6 +185,8 @@ func DefaultConfig() Config {
 
 		Requests:    RequestsConfig{MaxPending: purser.DefaultMaxPending},
 		Permissions: PermissionsConfig{TemplatesExec: []string{purser.RoleAdmin}},
+		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
+			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 	}
 }
 
@@ -265,6 +295,31 @@ func (c Config) Validate() error {
 	if _, err := outbound.NewPolicy(c.Outbound.Allow); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	if c.BootstrapToken != "" && len(c.BootstrapToken) < minBootstrapToken {
+		return fmt.Errorf("config: bootstrap_token must be at least %d characters (make one with: echo pst_$(head -c24 /dev/urandom | base64 | tr +/ -_))", minBootstrapToken)
+	}
+	return c.HTTP.validate()
+}
+
+// minBootstrapToken is the shortest bootstrap_token accepted: it is an
+// admin's credential, chosen by a person.
+const minBootstrapToken = 32
+
+func (h HTTPConfig) validate() error {
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{{"read_header_timeout", h.ReadHeaderTimeout}, {"read_timeout", h.ReadTimeout}, {"write_timeout", h.WriteTimeout}, {"idle_timeout", h.IdleTimeout}} {
+		if t.d <= 0 {
+			return fmt.Errorf("config: http.%s must be positive", t.key)
+		}
+	}
+	if h.MaxConnections < 1 {
+		return fmt.Errorf("config: http.max_connections must be at least 1")
+	}
+	if h.AuthFailuresPerMinute < 0 {
+		return fmt.Errorf("config: http.auth_failures_per_minute must be 0 (off) or more")
+	}
 	return nil
 }
 
@@ -309,14 +364,40 @@ func redact(v reflect.Value) {
 				f.SetString("[redacted]")
 			}
 		case "url":
-			if u, err := url.Parse(f.String()); err == nil && u.User != nil {
-				if _, has := u.User.Password(); has {
-					u.User = url.UserPassword(u.User.Username(), "redacted")
-					f.SetString(u.String())
-				}
-			}
+			f.SetString(redactURL(f.String()))
 		}
 	}
+}
+
+// redactURL hides a URL's password, in its user part and in its query
+// (postgres://h/db?password=x, sslpassword=...), keeping the rest as written.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	changed := false
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "redacted")
+			changed = true
+		}
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, _ := strings.Cut(p, "=")
+			if k, err := url.QueryUnescape(k); err == nil && strings.HasSuffix(strings.ToLower(k), "password") {
+				parts[i] = url.QueryEscape(k) + "=redacted"
+				changed = true
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if !changed {
+		return s
+	}
+	return u.String()
 }
 
 // ensureDataDir creates the data directory, private to its owner.

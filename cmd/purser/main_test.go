@@ -205,19 +205,27 @@ func TestPrintConfigRedactsSecrets(t *testing.T) {
 	cfgPath := filepath.Join(dir, "purser.yaml")
 	os.WriteFile(cfgPath, []byte("listen: 127.0.0.1:9999\ndatabase: postgres://purser:${DB_PASSWORD}@db:5432/purser\nbootstrap_token: ${BOOT}\n"), 0o600)
 	t.Setenv("DB_PASSWORD", "hunter2")
-	t.Setenv("BOOT", "pst_secret-secret-secret-secret")
+	t.Setenv("BOOT", "pst_secret-secret-secret-secret-secret")
 	t.Setenv("PURSER_WORKERS_MAX", "3")
+	t.Setenv("PURSER_METRICS_TOKEN", "scrape-me-hunter3")
 	code, out, errOut := cli(t, "server", "--config", cfgPath, "--print-config")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"listen: 127.0.0.1:9999", "max: 3", "postgres://purser:redacted@db:5432/purser", "bootstrap_token: '[redacted]'"} {
+	for _, want := range []string{"listen: 127.0.0.1:9999", "max: 3", "postgres://purser:redacted@db:5432/purser", "bootstrap_token: '[redacted]'",
+		"token: '[redacted]'", "max_connections: 1024"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--print-config lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "hunter2") || strings.Contains(out, "pst_secret") {
+	if strings.Contains(out, "hunter") || strings.Contains(out, "pst_secret") {
 		t.Fatalf("--print-config shows a secret:\n%s", out)
+	}
+	// A password may also sit in the URL's query.
+	t.Setenv("PURSER_DATABASE", "postgres://db:5432/purser?sslmode=require&password=hunter4&application_name=p")
+	code, out, errOut = cli(t, "server", "--print-config")
+	if code != 0 || strings.Contains(out, "hunter4") || !strings.Contains(out, "postgres://db:5432/purser?sslmode=require&password=redacted&application_name=p") {
+		t.Fatalf("password in the query: exit %d %s:\n%s", code, errOut, out)
 	}
 }
 
@@ -236,6 +244,19 @@ func TestConfigErrors(t *testing.T) {
 	t.Setenv("PURSER_REQUESTS_MAX_PENDING", "0")
 	if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, "requests.max_pending") {
 		t.Fatalf("requests.max_pending 0: %d %q", code, errOut)
+	}
+	t.Setenv("PURSER_REQUESTS_MAX_PENDING", "10")
+	for _, c := range []struct{ env, value, key string }{
+		{"PURSER_BOOTSTRAP_TOKEN", "pst_short-0123456789abcdef", "bootstrap_token"},
+		{"PURSER_HTTP_MAX_CONNECTIONS", "0", "http.max_connections"},
+		{"PURSER_HTTP_WRITE_TIMEOUT", "0s", "http.write_timeout"},
+	} {
+		t.Run(c.key, func(t *testing.T) {
+			t.Setenv(c.env, c.value)
+			if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, c.key) {
+				t.Fatalf("%s=%s: %d %q", c.env, c.value, code, errOut)
+			}
+		})
 	}
 }
 

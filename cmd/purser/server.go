@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/net/netutil"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -70,6 +71,9 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 }
 
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*store, error) {
+	if err := checkDataDir(cfg, logger); err != nil {
+		return nil, err
+	}
 	key, err := loadSecretKey(cfg)
 	if err != nil {
 		return nil, err
@@ -272,12 +276,18 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Logger:     logger.With("component", "api"),
 		Registerer: reg,
 		Gatherer:   reg,
+
+		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
+		MetricsToken:          cfg.Metrics.Token,
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
+	hs := &http.Server{Handler: srv.Handler(), ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
+		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	url := "http://" + ln.Addr().String()
 	engine := "SQLite at " + cfg.SQLitePath()
 	if cfg.IsPostgres() {

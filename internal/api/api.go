@@ -54,9 +54,16 @@ type Server struct {
 	// Registerer receives the API's metrics; Gatherer serves /metrics.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	// AuthFailuresPerMinute is how many bad tokens one client address may
+	// present in a minute before its token-bearing requests are answered
+	// 429 until the minute ends; 0 turns the limit off.
+	AuthFailuresPerMinute int
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
 
-	api     huma.API
-	metrics *httpMetrics
+	api      huma.API
+	metrics  *httpMetrics
+	failures *failureLimiter
 }
 
 // Handler returns the whole HTTP handler.
@@ -69,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 		s.Registerer, s.Gatherer = reg, reg
 	}
 	s.metrics = newHTTPMetrics(s.Registerer)
+	s.failures = newFailureLimiter(s.AuthFailuresPerMinute, time.Minute)
 
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Purser", purser.Version)
@@ -82,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token (pst_...), from `purser tokens create` or the server's first start."},
 	}
 	cfg.Servers = []*huma.Server{{URL: "/"}}
+	cfg.Transformers = append(cfg.Transformers, clipEchoes)
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.routeMiddleware)
 
@@ -111,7 +120,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /docs/", named("GET /docs/", docsAssets()))
 	mux.Handle("GET /{$}", named("GET /", http.HandlerFunc(s.home)))
 
-	return s.requestMiddleware(s.authMiddleware(alias(mux)))
+	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(alias(refuseNUL(mux)))))
 }
 
 // OpenAPI returns the API's OpenAPI document (after Handler was called).
@@ -153,8 +162,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // op fills the parts every operation shares: its tag, security, and the
-// error statuses it can answer (always 401, 403, 422 and 500; 400 and 413
-// for operations with a body).
+// error statuses it can answer (always 401, 403, 422, 429 and 500; 400 and
+// 413 for operations with a body).
 func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
 	if method == http.MethodPost || method == http.MethodPatch || method == http.MethodPut {
 		errs = append(errs, http.StatusBadRequest, http.StatusRequestEntityTooLarge) // malformed or oversized bodies
@@ -166,7 +175,8 @@ func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
 		Summary:     summary,
 		Tags:        []string{tag},
 		Security:    []map[string][]string{{"bearer": {}}},
-		Errors:      append([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusInternalServerError}, errs...),
+		Errors: append([]int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity, http.StatusTooManyRequests,
+			http.StatusInternalServerError}, errs...),
 	}
 }
 

@@ -54,7 +54,7 @@ type collection[T any] struct {
 type ListParams struct {
 	Where      string `query:"where" doc:"JSON filter on documented fields: equality, or $in, $ne, $gt, $gte, $lt, $lte. Example: {\"is_active\":true,\"username\":{\"$in\":[\"aaa\",\"bbb\"]}}"`
 	Sort       string `query:"sort" doc:"Comma-separated fields; a leading - sorts descending. Example: -_created,username"`
-	Page       int    `query:"page" minimum:"1" default:"1" doc:"Page number, from 1."`
+	Page       int    `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 to 1000000."`
 	MaxResults int    `query:"max_results" minimum:"1" maximum:"200" default:"25" doc:"Items per page."`
 	Embedded   string `query:"embedded" doc:"JSON object naming relations to embed under _embedded. Example: {\"roles\":1}"`
 }

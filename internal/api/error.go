@@ -33,13 +33,16 @@ func StatusOf(code string) int {
 	return http.StatusInternalServerError
 }
 
+// internalDetail is the whole detail of a 500: the cause is only logged.
+const internalDetail = "internal error; the server log has the details under this request's id"
+
 // problem turns err into an RFC 9457 problem document. Internal errors are
 // logged with the request's id and answered with no detail.
 func (s *Server) problem(ctx context.Context, err error) error {
 	code := purser.ErrorCode(err)
 	if code == purser.EINTERNAL {
 		s.Logger.ErrorContext(ctx, "request failed", "error", err)
-		return huma.Error500InternalServerError("internal error; the server log has the details under this request's id")
+		return huma.Error500InternalServerError(internalDetail)
 	}
 	var pe *purser.Error
 	errors.As(err, &pe)

@@ -51,7 +51,8 @@ func (h *hitLog) add(route string, status int) {
 	h.seen[route][status] = true
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts the API; opts set the Server's options before it starts.
+func newEnv(t *testing.T, opts ...func(*api.Server)) *env {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "purser.db"), nil)
 	if err != nil {
@@ -69,6 +70,9 @@ func newEnv(t *testing.T) *env {
 		Clusters:      sqldb.NewClusterService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
+	}
+	for _, o := range opts {
+		o(e.api)
 	}
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -74,6 +74,8 @@ func (s *Server) registerHealth() {
 		oa.AddOperation(o)
 	}
 	text("/metrics", "metrics", "Prometheus metrics: requests by route, code and duration; jobs by kind and state; database pool", "text/plain")
+	oa.Paths["/metrics"].Get.Responses["401"] = &huma.Response{Description: "The server has a metrics token and the request lacks it."}
+	oa.Paths["/metrics"].Get.Responses["429"] = &huma.Response{Description: "Too many failed authentications from this address; see Retry-After."}
 	text("/docs", "docs", "This reference, readable in a browser (Swagger UI, served from the binary)", "text/html")
 	text("/docs/{file}", "docs-asset", "The reference's scripts and styles", "application/octet-stream")
 	text("/api-docs", "openapi", "The OpenAPI 3.1 document", "application/openapi+json")

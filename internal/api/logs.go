@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -64,6 +65,15 @@ func (s *Server) follow(hc huma.Context, id string, lines []purser.LogLine) {
 	hc.SetHeader("Cache-Control", "no-cache")
 	hc.SetHeader("X-Accel-Buffering", "no")
 	w := hc.BodyWriter()
+	// A stream outlives the server's read and write timeouts, which are
+	// meant for ordinary requests: lift them for this one. (An expired read
+	// deadline would also cancel ctx.)
+	if rw, ok := w.(http.ResponseWriter); ok {
+		rc := http.NewResponseController(rw)
+		if err := errors.Join(rc.SetReadDeadline(time.Time{}), rc.SetWriteDeadline(time.Time{})); err != nil {
+			s.Logger.WarnContext(ctx, "log stream keeps the server's timeouts", "error", err)
+		}
+	}
 	flush := func() {
 		if f, ok := w.(http.Flusher); ok {
 			f.Flush()

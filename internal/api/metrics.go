@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"time"
@@ -33,6 +34,26 @@ func (m *httpMetrics) observe(route string, code int, d time.Duration) {
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
+// metricsHandler serves /metrics, to whoever asks or, with a MetricsToken,
+// to whoever presents it.
 func (s *Server) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})
+	h := promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{})
+	if s.MetricsToken == "" {
+		return h
+	}
+	want := []byte(s.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := clientAddr(r)
+		if wait := s.failures.blocked(addr, now()); wait > 0 {
+			writeTooManyFailures(w, wait)
+			return
+		}
+		got, ok := bearer(r.Header.Get("Authorization"))
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			s.failures.fail(addr, now())
+			writeProblem(w, http.StatusUnauthorized, "/metrics needs \"Authorization: Bearer <metrics.token>\"")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

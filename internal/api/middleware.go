@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -109,6 +113,12 @@ func (s *Server) requestMiddleware(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
+		// Answers carry tokens and secrets: no cache keeps them (the
+		// reference's static files aside), and no browser guesses their type.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.URL.Path != "/docs" && !strings.HasPrefix(r.URL.Path, "/docs/") {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		route := "unmatched"
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), routeKey{}, &route)
 		sw := &statusWriter{ResponseWriter: w}
@@ -128,31 +138,92 @@ func (s *Server) requestMiddleware(next http.Handler) http.Handler {
 	})
 }
 
+// recoverMiddleware turns a handler's panic into a logged error (with its
+// stack) and a 500 problem document, so that one bad request costs neither
+// the process nor its other requests. A panic after the answer started can
+// only cut the connection (http.ErrAbortHandler), which is what
+// http.ErrAbortHandler itself asks for.
+func (s *Server) recoverMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		before := w.Header().Clone()
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.Logger.ErrorContext(r.Context(), "panic serving request", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			// Drop what the handler meant to send with its answer (an ETag).
+			clear(w.Header())
+			maps.Copy(w.Header(), before)
+			writeProblem(w, http.StatusInternalServerError, internalDetail)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
 // authMiddleware resolves a bearer token to the actor. A request without
 // one goes on anonymous (the services refuse what needs a user); a bad one
-// is refused here.
+// is refused here. The scheme is case-insensitive (RFC 9110). A client
+// address that presented too many bad tokens is answered 429 for every
+// token, good or bad, until its window ends: answering a good one would
+// leave a guesser its oracle. /metrics, when it has a token of its own,
+// checks it itself.
 func (s *Server) authMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
-		if h == "" {
+		if h == "" || (s.MetricsToken != "" && r.URL.Path == "/metrics") {
 			next.ServeHTTP(w, r)
 			return
 		}
-		secret, ok := strings.CutPrefix(h, "Bearer ")
+		addr := clientAddr(r)
+		if wait := s.failures.blocked(addr, now()); wait > 0 {
+			writeTooManyFailures(w, wait)
+			return
+		}
+		secret, ok := bearer(h)
 		if !ok {
+			s.failures.fail(addr, now())
 			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
-		actor, err := s.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
+		actor, err := s.Tokens.Authenticate(r.Context(), secret)
 		if err != nil {
 			if purser.ErrorCode(err) != purser.EUNAUTHORIZED {
 				s.Logger.ErrorContext(r.Context(), "authenticate", "error", err)
 				writeProblem(w, http.StatusInternalServerError, "internal error")
 				return
 			}
+			s.failures.fail(addr, now())
 			writeProblem(w, http.StatusUnauthorized, purser.ErrorMessage(err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(purser.NewContextWithActor(r.Context(), actor)))
 	})
+}
+
+// bearer returns the token of an "Authorization: Bearer <token>" header,
+// whatever the scheme's case.
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+// clientAddr is the address of the connection's peer: a load balancer's
+// own address behind one (X-Forwarded-For is not trusted: any client can
+// write it).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -13,7 +13,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
@@ -33,16 +35,25 @@ type Store struct {
 	*sqldb.DB
 	write, read *sql.DB
 	inserter    *river.Client[*sql.Tx]
+	// damage is what PRAGMA quick_check found at open, nil for a sound file.
+	damage error
 }
 
 // Open opens (creating if needed) the database file at path, runs the
-// migrations and returns the store.
+// migrations and returns the store. The file and its journals are private
+// to their owner (0600). The file's integrity is checked once (PRAGMA
+// quick_check): a damaged file still opens, but Ping reports the damage,
+// so that /readyz takes the replica out of service instead of serving
+// wrong answers.
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := private(abs, logger); err != nil {
 		return nil, err
 	}
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
@@ -64,8 +75,14 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	read.SetMaxOpenConns(8)
 	s := &Store{write: write, read: read}
+	if s.damage = quickCheck(ctx, write); s.damage != nil {
+		logger.ErrorContext(ctx, "the database file is damaged; restore it from a backup", "path", abs, "error", s.damage)
+	}
 	if err := s.migrate(ctx, logger); err != nil {
 		s.Close()
+		if s.damage != nil {
+			return nil, fmt.Errorf("%w (%w)", err, s.damage)
+		}
 		return nil, err
 	}
 	s.inserter, err = river.NewClient(riversqlite.New(write), &river.Config{Logger: logger})
@@ -82,7 +99,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 			_, err := s.inserter.InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
 			return err
 		},
-		Ping: func(ctx context.Context) error { return write.PingContext(ctx) },
+		Ping: func(ctx context.Context) error {
+			if s.damage != nil {
+				return s.damage
+			}
+			return write.PingContext(ctx)
+		},
 		Lock: func(context.Context, sqldb.Tx, string) error { return nil },
 	}, logger)
 	return s, nil
@@ -129,6 +151,56 @@ func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
 		return nil, err
 	}
 	return &txQuerier{querier{tx}, tx}, nil
+}
+
+// quickCheck runs PRAGMA quick_check and returns what it found, or nil.
+func quickCheck(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return fmt.Errorf("database integrity check: %w", err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("database integrity check: %w", err)
+		}
+		if line != "ok" {
+			found = append(found, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("database integrity check: %w", err)
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("database file damaged (PRAGMA quick_check: %s); restore it from a backup", strings.Join(found, "; "))
+	}
+	return nil
+}
+
+// private makes the database file, made empty if new, and its journals
+// readable by their owner only: they hold token hashes and sealed secrets.
+// SQLite gives the -wal and -shm files it creates the mode of the database
+// file.
+func private(path string, logger *slog.Logger) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			logger.Warn("the database file is readable by others and cannot be made private", "path", p, "mode", st.Mode().Perm().String(), "error", err)
+			continue
+		}
+		logger.Warn("the database file was readable by others; made it private (0600)", "path", p, "mode", st.Mode().Perm().String())
+	}
+	return nil
 }
 
 func uniqueViolation(err error) bool {
