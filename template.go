@@ -178,8 +178,14 @@ func (t *Template) Validate(ev Evaluator, drivers []string) error {
 			add(f+".min", "range", "is greater than max")
 		}
 		if p.Default != nil {
-			if _, err := p.coerce(p.Default); err != nil {
+			// A default is what a request gets without asking: it obeys the
+			// parameter's own rules like any value a developer sends.
+			if cv, err := p.coerce(p.Default); err != nil {
 				add(f+".default", "type", err.Error())
+			} else if _, rerr := p.Regexp(); rerr == nil {
+				if rule, err := p.check(cv); err != nil {
+					add(f+".default", rule, err.Error())
+				}
 			}
 		}
 	}

@@ -35,6 +35,7 @@ func fieldsOf(err error) string {
 
 func TestTemplateValidate(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
+	zero, one := 0.0, 1.0
 	tests := []struct {
 		name  string
 		param Param
@@ -50,6 +51,12 @@ func TestTemplateValidate(t *testing.T) {
 		{"ErrMaxInf", Param{Name: "p", Type: ParamNumber, Max: &inf}, "params[0].max"},
 		{"ErrDefaultNaN", Param{Name: "p", Type: ParamNumber, Default: nan}, "params[0].default"},
 		{"ErrDefaultInfString", Param{Name: "p", Type: ParamNumber, Default: "Inf"}, "params[0].default"},
+		// Found by FuzzTemplateParams: a default is checked against the
+		// parameter's own rules, as a value sent by a developer is.
+		{"ErrDefaultAboveMax", Param{Name: "p", Type: ParamInteger, Default: "9", Min: &zero, Max: &one}, "params[0].default"},
+		{"ErrDefaultNotAnOption", Param{Name: "p", Type: ParamEnum, Options: []string{"a", "b"}, Default: "c"}, "params[0].default"},
+		{"ErrDefaultBreaksPattern", Param{Name: "p", Type: ParamString, Pattern: "[a-z]+", Default: "ABC"}, "params[0].default"},
+		{"OKDefaultWithinRules", Param{Name: "p", Type: ParamInteger, Default: 1.0, Min: &zero, Max: &one}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
