@@ -95,9 +95,7 @@ func literal(kind Kind, v any) string {
 			b, _ := json.Marshal(v)
 			return string(b)
 		}
-		// JSON's string escapes are a subset of YAML's double-quoted ones.
-		b, _ := json.Marshal(fmt.Sprint(v))
-		return string(b)
+		return yamlQuote(fmt.Sprint(v))
 	case KindHCL:
 		if bare {
 			b, _ := json.Marshal(v)
@@ -108,6 +106,23 @@ func literal(kind Kind, v any) string {
 		return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", `'\''`) + "'"
 	}
 	return fmt.Sprint(v)
+}
+
+// yamlQuote writes s as a double-quoted YAML scalar: JSON's string escapes
+// are a subset of YAML's, and what YAML does not allow in a stream at all
+// (DEL, C1 controls but NEL, U+FFFE and U+FFFF) is escaped too, so the
+// file still parses.
+func yamlQuote(s string) string {
+	b, _ := json.Marshal(s)
+	var out strings.Builder
+	for _, r := range string(b) {
+		if r == 0x7f || r >= 0x80 && r <= 0x9f && r != 0x85 || r == 0xfffe || r == 0xffff {
+			fmt.Fprintf(&out, `\u%04x`, r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
 }
 
 func hclQuote(s string) string {
