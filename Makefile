@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X $(MODULE).Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint bench clean
+.PHONY: run build test lint fuzz bench clean
 
 ## run: build and run the server on its embedded default (SQLite in ./purser-data)
 run: build
@@ -20,6 +20,10 @@ build:
 test:
 	sh tools/test-user.sh
 	$(GO) test -count=1 ./...
+
+## fuzz: every fuzz target for FUZZTIME (default 10s) each; CI runs it
+fuzz:
+	sh tools/fuzz.sh
 
 ## lint: go vet, gofmt and staticcheck
 lint:
