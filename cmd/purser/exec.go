@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/driver/exec"
 )
 
@@ -29,7 +30,7 @@ func execDriver(cfg Config, key []byte, logger *slog.Logger) *exec.Driver {
 	d := exec.New(exec.Config{WorkDir: workDir, TemplatesDir: x.TemplatesDir, Concurrency: x.Concurrency, Env: x.Env,
 		RunAs: x.RunAs, Redact: serverSecrets(cfg, key)})
 	if err := d.Disabled(); err != nil {
-		logger.Warn("exec driver disabled", "reason", err.Error())
+		logger.Warn("exec driver disabled", "reason", purser.ErrorMessage(err))
 	}
 	return d
 }

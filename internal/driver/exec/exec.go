@@ -137,7 +137,8 @@ func newWithEUID(c Config, euid int) *Driver {
 
 func (d *Driver) setUp(c Config, euid int) error {
 	if c.RunAs == "" && euid == 0 {
-		return errors.New("the server runs as root and exec.run_as is not set")
+		return errors.New("the server runs as root and exec.run_as is not set " +
+			"(name an unprivileged user, e.g. useradd --system purser-exec and exec.run_as: purser-exec)")
 	}
 	if !filepath.IsAbs(c.WorkDir) {
 		return fmt.Errorf("exec.work_dir %q is not an absolute path", c.WorkDir)
