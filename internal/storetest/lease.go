@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -17,6 +18,7 @@ func testLeases(t *testing.T, open Opener) {
 	const ttl = 15 * time.Second
 
 	t.Run("RenewKeepsStartedAt", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		if err := db.RenewLease(ctx, "a", now, ttl); err != nil {
 			t.Fatal(err)
@@ -34,6 +36,7 @@ func testLeases(t *testing.T, open Opener) {
 	})
 
 	t.Run("OnlyLapsedReplicasJobsRescued", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		mustRenew(t, db, "alive", now, ttl)
 		mustRenew(t, db, "lapsed", now.Add(-time.Minute), ttl)
@@ -58,6 +61,7 @@ func testLeases(t *testing.T, open Opener) {
 	})
 
 	t.Run("DeletedLeaseRescuedAtOnce", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		mustRenew(t, db, "stopping", now, ttl)
 		id := runningJob(t, db, "stopping", 1, 5)
@@ -71,6 +75,7 @@ func testLeases(t *testing.T, open Opener) {
 	})
 
 	t.Run("ConcurrentRescuersRescueOnce", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		var ids []int64
 		for range 30 {
@@ -96,7 +101,13 @@ func testLeases(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("RescuedProvisionRunsAgain", func(t *testing.T) {
+		t.Parallel()
+		testProvisionRerun(t, open)
+	})
+
 	t.Run("StartUpRescuesEveryOtherReplica", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		mustRenew(t, db, "previous-run", now, ttl) // killed a moment ago: its lease still runs
 		mustRenew(t, db, "me", now, ttl)
@@ -111,6 +122,38 @@ func testLeases(t *testing.T, open Opener) {
 			t.Fatalf("leases after start-up = %v, want only mine", leases)
 		}
 	})
+}
+
+// testProvisionRerun: a provision job rescued from a dead replica finds its
+// request INITIATED (the dead run started it) and runs the driver again;
+// once DEPLOYED, a late duplicate run does nothing.
+func testProvisionRerun(t *testing.T, open Opener) {
+	db := Equip(t, open(t))
+	simTemplate(t, db)
+	devCtx, _ := as(t, db, "dev", purser.RoleDev)
+	opsCtx, _ := as(t, db, "ops", purser.RoleDevOps)
+	reqs := sqldb.NewRequestService(db)
+	r, err := reqs.CreateRequest(devCtx, purser.RequestInput{ResourceTemplate: "small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.ActOnRequest(opsCtx, r.ID, purser.ActApprove, purser.Review{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for run := 1; run <= 2; run++ { // the dead replica's run, then the rescued one
+		got, proceed, err := reqs.StartProvision(ctx, r.ID)
+		if err != nil || !proceed || got.Status != purser.StatusInitiated {
+			t.Fatalf("run %d: StartProvision = %v, proceed %v, %v; want INITIATED and proceed", run, got, proceed, err)
+		}
+	}
+	if _, err := reqs.FinishProvision(ctx, r.ID, map[string]string{"endpoint": "x"}, "", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	got, proceed, err := reqs.StartProvision(ctx, r.ID)
+	if err != nil || proceed || got.Status != purser.StatusDeployed {
+		t.Fatalf("after DEPLOYED: StartProvision = %v, proceed %v, %v; want DEPLOYED and no run", got, proceed, err)
+	}
 }
 
 func mustRenew(t *testing.T, db *sqldb.DB, replica string, now time.Time, ttl time.Duration) {
