@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/purserhq/purser/client"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/storetest"
@@ -114,7 +116,7 @@ const recoveryBound = 30 * time.Second
 // replicas may be alive, once the dead one's lease lapsed.
 func TestKill9DuringProvisionAndPurge(t *testing.T) {
 	if testing.Short() {
-		t.Skip("kills and restarts servers (about 15 s on SQLite, 50 s on PostgreSQL)")
+		t.Skip("kills and restarts servers (about 45 s)")
 	}
 	t.Run("SQLite", func(t *testing.T) {
 		t.Parallel()
@@ -128,18 +130,77 @@ func TestKill9DuringProvisionAndPurge(t *testing.T) {
 		t.Parallel()
 		testKill9(t, "PURSER_DATABASE="+u, "PURSER_SECRET_KEY="+testSecretKey)
 	})
+	t.Run("PostgreSQLSecondReplica", func(t *testing.T) {
+		u := storetest.PostgresURL(t)
+		if u == "" {
+			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
+		}
+		t.Parallel()
+		testKill9SecondReplica(t, u)
+	})
+}
+
+// testKill9SecondReplica kills replica A with -9 while it provisions, and
+// checks that replica B, alive beside it, rescues A's jobs (once A's lease
+// lapsed) and deploys every request within recoveryBound of the kill.
+func testKill9SecondReplica(t *testing.T, dbURL string) {
+	env := []string{"PURSER_DATABASE=" + dbURL, "PURSER_SECRET_KEY=" + testSecretKey}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	a := startChild(t, t.TempDir(), true, env...)
+	var replicaA string
+	if err := conn.QueryRow(ctx, "SELECT replica_id FROM replica_leases").Scan(&replicaA); err != nil {
+		t.Fatalf("replica A's lease: %v", err)
+	}
+	admin := client.New(a.url, a.token)
+	const n = 6
+	ids := slowRequests(ctx, t, admin, a.url, n, "4s")
+	// Every provision job runs on A (the only replica yet); then B starts.
+	waitCount(ctx, t, conn, n, "SELECT COUNT(*) FROM river_job WHERE kind = 'provision' AND state = 'running' AND attempted_by[array_length(attempted_by, 1)] = $1", replicaA)
+	b := startChild(t, t.TempDir(), false, env...)
+	a.kill9(t)
+	killed := time.Now()
+	took := waitAll(t, client.New(b.url, a.token), ids, killed, "DEPLOYED", "FAILED")
+	t.Logf("replica B deployed every request of killed replica A %s after the kill", took.Round(100*time.Millisecond))
+	waitCount(ctx, t, conn, n, "SELECT COUNT(*) FROM river_job WHERE kind = 'provision' AND errors[1]->>'error' = 'replica ' || $1 || ' stopped heartbeating'", replicaA)
+}
+
+// waitCount waits until the query, a count, answers want.
+func waitCount(ctx context.Context, t *testing.T, conn *pgx.Conn, want int, query string, args ...any) {
+	t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var got int
+		if err := conn.QueryRow(ctx, query, args...).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got == want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %d, want %d", query, got, want)
+		case <-tick.C:
+		}
+	}
 }
 
 const testSecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 // slowRequests creates a dev user, a template whose sim environments take
-// 2 s, and n approved requests of it.
-func slowRequests(ctx context.Context, t *testing.T, admin *client.Client, url string, n int) []string {
+// delay, and n approved requests of it.
+func slowRequests(ctx context.Context, t *testing.T, admin *client.Client, url string, n int, delay string) []string {
 	t.Helper()
 	dev, _ := admin.CreateUser(ctx, client.UserCreate{Username: "dev", Roles: []string{"dev"}})
 	devTok, _ := admin.CreateToken(ctx, client.TokenCreate{Name: "dev", User: dev.ID})
 	if _, err := admin.CreateTemplate(ctx, map[string]any{"_id": "slow", "name": "Slow", "driver": "sim",
-		"config": map[string]any{"delay": "2s"}}); err != nil {
+		"config": map[string]any{"delay": delay}}); err != nil {
 		t.Fatal(err)
 	}
 	devc := client.New(url, devTok.Token)
@@ -201,7 +262,7 @@ func testKill9(t *testing.T, env ...string) {
 	defer cancel()
 	admin := client.New(first.url, first.token)
 	const n = 6
-	ids := slowRequests(ctx, t, admin, first.url, n)
+	ids := slowRequests(ctx, t, admin, first.url, n, "2s")
 	// Kill as soon as the last request's provision job runs: every one is
 	// mid-way (they run at once, 2 s each).
 	waitLog(ctx, t, admin, ids[n-1], "provision: attempt 1")
