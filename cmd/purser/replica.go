@@ -34,7 +34,7 @@ func openReplica(ctx context.Context, cfg Config, st *store, logger *slog.Logger
 		return nil, fmt.Errorf("replica lease: %w", err)
 	}
 	if !cfg.IsPostgres() {
-		n, err := st.db.RescueJobsExcept(ctx, id, time.Now())
+		n, err := st.db.RescueJobsExcept(ctx, id, time.Now()) // SQLite: this process's clock
 		if err != nil {
 			return nil, errors.Join(err, r.heartbeat.Close())
 		}

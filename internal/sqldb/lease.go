@@ -18,6 +18,21 @@ import (
 // rescueBatch bounds the jobs rescued in one transaction.
 const rescueBatch = 100
 
+// DatabaseTime returns the database server's clock: the one clock every
+// replica of a PostgreSQL database shares, so that a replica whose own
+// clock is off does not take the others for dead. SQLite has a single
+// process: its clock is this one.
+func (db *DB) DatabaseTime(ctx context.Context) (time.Time, error) {
+	if db.Name != "postgres" {
+		return time.Now(), nil
+	}
+	var us int64
+	if err := db.Read.QueryRow(ctx, "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)").Scan(&us); err != nil {
+		return time.Time{}, fmt.Errorf("database time: %w", err)
+	}
+	return time.UnixMicro(us), nil
+}
+
 // RenewLease records that replica is alive until now+ttl, creating its
 // lease on the first call.
 func (db *DB) RenewLease(ctx context.Context, replica string, now time.Time, ttl time.Duration) error {

@@ -35,6 +35,18 @@ func testLeases(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("DatabaseTimeIsNow", func(t *testing.T) {
+		t.Parallel()
+		db := open(t)
+		got, err := db.DatabaseTime(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(got); d < -time.Minute || d > time.Minute {
+			t.Fatalf("database time %v is %v away from this machine's", got, d)
+		}
+	})
+
 	t.Run("OnlyLapsedReplicasJobsRescued", func(t *testing.T) {
 		t.Parallel()
 		db := open(t)

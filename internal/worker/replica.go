@@ -18,6 +18,9 @@ type Leases interface {
 	// RescueAbandonedJobs makes the running jobs of replicas with no lease
 	// alive at now retryable at once and returns how many it rescued.
 	RescueAbandonedJobs(ctx context.Context, now time.Time) (int, error)
+	// DatabaseTime is the clock leases are measured by, shared by every
+	// replica of a database.
+	DatabaseTime(ctx context.Context) (time.Time, error)
 }
 
 // Heartbeat keeps a replica's lease alive while it runs: renewed at Open
@@ -30,6 +33,7 @@ type Heartbeat struct {
 	Every   time.Duration // how often the lease is renewed
 	TTL     time.Duration // how long a renewal keeps the replica alive
 	Logger  *slog.Logger
+	// NowFunc, when set (by tests), replaces the database's clock.
 	NowFunc func() time.Time
 
 	loop loop
@@ -53,15 +57,20 @@ func (h *Heartbeat) Close() error {
 }
 
 func (h *Heartbeat) runOnce(ctx context.Context) error {
-	return h.Leases.RenewLease(ctx, h.Replica, now(h.NowFunc), h.TTL)
+	now, err := clock(ctx, h.Leases, h.NowFunc)
+	if err != nil {
+		return err
+	}
+	return h.Leases.RenewLease(ctx, h.Replica, now, h.TTL)
 }
 
 // Rescuer rescues, every Every, the running jobs of replicas whose lease
 // lapsed. Every replica runs one; they may overlap.
 type Rescuer struct {
-	Leases  Leases
-	Every   time.Duration
-	Logger  *slog.Logger
+	Leases Leases
+	Every  time.Duration
+	Logger *slog.Logger
+	// NowFunc, when set (by tests), replaces the database's clock.
 	NowFunc func() time.Time
 
 	loop loop
@@ -80,18 +89,23 @@ func (r *Rescuer) Close() error {
 }
 
 func (r *Rescuer) runOnce(ctx context.Context) error {
-	n, err := r.Leases.RescueAbandonedJobs(ctx, now(r.NowFunc))
+	now, err := clock(ctx, r.Leases, r.NowFunc)
+	if err != nil {
+		return err
+	}
+	n, err := r.Leases.RescueAbandonedJobs(ctx, now)
 	if n > 0 && r.Logger != nil {
 		r.Logger.InfoContext(ctx, "rescued jobs of replicas that stopped heartbeating", "count", n)
 	}
 	return err
 }
 
-func now(f func() time.Time) time.Time {
-	if f == nil {
-		return time.Now()
+// clock returns f's time when f is set, else the database's.
+func clock(ctx context.Context, l Leases, f func() time.Time) (time.Time, error) {
+	if f != nil {
+		return f(), nil
 	}
-	return f()
+	return l.DatabaseTime(ctx)
 }
 
 // loop runs a function on a ticker in its own goroutine, from open to

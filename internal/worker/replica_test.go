@@ -42,6 +42,8 @@ func (m *memLeases) RescueAbandonedJobs(_ context.Context, now time.Time) (int, 
 	return 1, m.err
 }
 
+func (m *memLeases) DatabaseTime(context.Context) (time.Time, error) { return time.Now(), nil }
+
 func TestHeartbeat(t *testing.T) {
 	t.Parallel()
 	m := &memLeases{expires: map[string]time.Time{}}
