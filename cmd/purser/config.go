@@ -169,7 +169,15 @@ type WorkersConfig struct {
 	RescueAfter time.Duration `koanf:"rescue_after" yaml:"rescue_after"`
 	RetryBase   time.Duration `koanf:"retry_base" yaml:"retry_base"`
 	ExpireEvery time.Duration `koanf:"expire_every" yaml:"expire_every"`
+	// HeartbeatEvery is how often a replica renews its lease and rescues
+	// the jobs of replicas whose lease lapsed (LeaseTTL without renewal).
+	HeartbeatEvery time.Duration `koanf:"heartbeat_every" yaml:"heartbeat_every"`
 }
+
+// LeaseTTL is how long a replica's lease outlives its last renewal: three
+// heartbeats, so that one or two slow renewals do not get a live replica's
+// jobs rescued.
+func (w WorkersConfig) LeaseTTL() time.Duration { return 3 * w.HeartbeatEvery }
 
 // DefaultConfig returns the embedded default: SQLite in ./purser-data.
 func DefaultConfig() Config {
@@ -179,7 +187,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info", Format: "json"},
 		Workers: WorkersConfig{Max: 10, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
-			RetryBase: 10 * time.Second, ExpireEvery: time.Minute},
+			RetryBase: 10 * time.Second, ExpireEvery: time.Minute, HeartbeatEvery: 5 * time.Second},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
 
@@ -280,6 +288,12 @@ func (c Config) Validate() error {
 	}
 	if c.Workers.RescueAfter <= c.Workers.JobTimeout {
 		return fmt.Errorf("config: workers.rescue_after must be longer than workers.job_timeout")
+	}
+	if c.Workers.HeartbeatEvery <= 0 {
+		return fmt.Errorf("config: workers.heartbeat_every must be positive")
+	}
+	if c.Workers.LeaseTTL() >= c.Workers.RescueAfter {
+		return fmt.Errorf("config: workers.rescue_after must be longer than three workers.heartbeat_every (a replica's lease)")
 	}
 	if c.Sim.FailureRate < 0 || c.Sim.FailureRate > 1 {
 		return fmt.Errorf("config: sim.failure_rate must be between 0 and 1")

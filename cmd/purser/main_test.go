@@ -250,6 +250,8 @@ func TestConfigErrors(t *testing.T) {
 		{"PURSER_BOOTSTRAP_TOKEN", "pst_short-0123456789abcdef", "bootstrap_token"},
 		{"PURSER_HTTP_MAX_CONNECTIONS", "0", "http.max_connections"},
 		{"PURSER_HTTP_WRITE_TIMEOUT", "0s", "http.write_timeout"},
+		{"PURSER_WORKERS_HEARTBEAT_EVERY", "0s", "workers.heartbeat_every"},
+		{"PURSER_WORKERS_HEARTBEAT_EVERY", "5m", "workers.rescue_after"}, // a lease of 15m, as long as rescue_after
 	} {
 		t.Run(c.key, func(t *testing.T) {
 			t.Setenv(c.env, c.value)

@@ -49,6 +49,7 @@ type queue interface {
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
 	Stopped() <-chan struct{}
+	ID() string
 }
 
 // store is an open database of either engine, with its queue and drivers.
@@ -241,6 +242,17 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	// The lease outlives the queue: it is given up (deferred) only after
+	// the queue stopped below.
+	rep, err := openReplica(ctx, cfg, st, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rep.Close(); err != nil {
+			logger.Warn("give up the replica lease", "error", err)
+		}
+	}()
 	// The queue stops through Stop below, not through ctx: cancelling the
 	// context River started with would cut jobs off mid-flight.
 	if err := st.queue.Start(context.WithoutCancel(ctx)); err != nil {

@@ -22,8 +22,9 @@ type Options struct {
 	MaxWorkers  int
 	MaxAttempts int           // default 5
 	JobTimeout  time.Duration // default 10 min
-	// RescueAfter is when a job still "running" is taken for dead (its
-	// process crashed) and retried; it must exceed JobTimeout.
+	// RescueAfter is when River takes a job still "running" for stuck and
+	// retries it; it must exceed JobTimeout. A crashed replica's jobs are
+	// rescued sooner, when its lease lapses (Heartbeat, Rescuer).
 	RescueAfter time.Duration
 	// RetryBase is the first retry's delay; each next one doubles it.
 	RetryBase time.Duration

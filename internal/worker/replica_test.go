@@ -1,0 +1,115 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memLeases is Leases in memory: it records what the heartbeat and the
+// rescuer ask of the store, whose SQL the store suite (internal/storetest)
+// tests on both engines.
+type memLeases struct {
+	mu      sync.Mutex
+	expires map[string]time.Time
+	rescued []time.Time // the now of each rescue
+	err     error
+}
+
+func (m *memLeases) RenewLease(_ context.Context, replica string, now time.Time, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	m.expires[replica] = now.Add(ttl)
+	return nil
+}
+
+func (m *memLeases) DeleteLease(_ context.Context, replica string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.expires, replica)
+	return nil
+}
+
+func (m *memLeases) RescueAbandonedJobs(_ context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rescued = append(m.rescued, now)
+	return 1, m.err
+}
+
+func (m *memLeases) DatabaseTime(context.Context) (time.Time, error) { return time.Now(), nil }
+
+func TestHeartbeat(t *testing.T) {
+	t.Parallel()
+	m := &memLeases{expires: map[string]time.Time{}}
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	h := &Heartbeat{Leases: m, Replica: "r1", Every: time.Hour, TTL: 3 * time.Hour, NowFunc: func() time.Time { return at }}
+	t.Run("OpenTakesTheLease", func(t *testing.T) {
+		if err := h.Open(); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Open(); err != nil {
+			t.Fatalf("second Open: %v", err)
+		}
+		if got, want := m.expires["r1"], at.Add(3*time.Hour); !got.Equal(want) {
+			t.Fatalf("lease expires at %v, want %v", got, want)
+		}
+	})
+	t.Run("RunOnceRenews", func(t *testing.T) {
+		at = at.Add(time.Hour)
+		if err := h.runOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := m.expires["r1"], at.Add(3*time.Hour); !got.Equal(want) {
+			t.Fatalf("lease expires at %v, want %v", got, want)
+		}
+	})
+	t.Run("CloseDeletesTheLease", func(t *testing.T) {
+		if err := h.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		if _, ok := m.expires["r1"]; ok {
+			t.Fatal("lease still there after Close")
+		}
+	})
+	t.Run("ErrOpenWithoutLease", func(t *testing.T) {
+		m := &memLeases{expires: map[string]time.Time{}, err: errors.New("database down")}
+		h := &Heartbeat{Leases: m, Replica: "r2", Every: time.Hour, TTL: 3 * time.Hour}
+		if err := h.Open(); err == nil {
+			t.Fatal("Open succeeded without a lease: jobs would run under an identity others take for dead")
+		}
+		if err := h.Close(); err != nil {
+			t.Fatalf("Close of a heartbeat that never opened: %v", err)
+		}
+	})
+}
+
+func TestRescuer(t *testing.T) {
+	t.Parallel()
+	m := &memLeases{expires: map[string]time.Time{}}
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r := &Rescuer{Leases: m, Every: time.Hour, NowFunc: func() time.Time { return at }}
+	if err := r.runOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Open(); err != nil { // rescues once at once
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if len(m.rescued) != 2 || !m.rescued[0].Equal(at) {
+		t.Fatalf("rescues at %v; want two, at %v", m.rescued, at)
+	}
+}
