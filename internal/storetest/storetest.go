@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Provisioning", func(t *testing.T) { testProvisioning(t, open) })
 	t.Run("Templates", func(t *testing.T) { testTemplates(t, open) })
 	t.Run("TxPanic", func(t *testing.T) { testTxPanic(t, open) })
+	t.Run("JobLogs", func(t *testing.T) { testJobLogs(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server
