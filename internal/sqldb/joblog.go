@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ const (
 	MaxJobLogBytes = 4 << 20
 	logFlushEvery  = 250 * time.Millisecond
 	logFlushLines  = 500
+	logInsertRows  = 200 // rows per INSERT: 1 000 parameters, well under either engine's limit
 )
 
 // JobLog writes a job's output to the request's log in batches, so that
@@ -152,10 +154,19 @@ func (db *DB) appendLogs(ctx context.Context, requestID string, lines []purser.L
 		if last != nil {
 			seq = *last
 		}
-		for _, ln := range lines {
-			seq++
-			if _, err := tx.Exec(ctx, "INSERT INTO job_logs (request_id, seq, at, stream, line) VALUES (?, ?, ?, ?, ?)",
-				requestID, seq, micros(ln.Time), ln.Stream, ln.Line); err != nil {
+		// A few statements per batch rather than one per line: a chatty
+		// command's batch of hundreds of lines is one round trip or two.
+		for chunk := range slices.Chunk(lines, logInsertRows) {
+			ins := builder.Insert("job_logs").Columns("request_id", "seq", "at", "stream", "line")
+			for _, ln := range chunk {
+				seq++
+				ins = ins.Values(requestID, seq, micros(ln.Time), ln.Stream, ln.Line)
+			}
+			q, args, err := ins.ToSql()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("append log: %w", err)
 			}
 		}
