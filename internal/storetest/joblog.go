@@ -13,14 +13,13 @@ import (
 )
 
 func testJobLogs(t *testing.T, open Opener) {
-	t.Run("ConcurrentWritersKeepEveryLine", func(t *testing.T) { testConcurrentJobLogs(t, open) })
-	t.Run("LostLinesAreReported", func(t *testing.T) { testLostJobLogLines(t, open) })
+	t.Run("ConcurrentWritersKeepEveryLine", func(t *testing.T) { t.Parallel(); testConcurrentJobLogs(t, open) })
+	t.Run("LostLinesAreReported", func(t *testing.T) { t.Parallel(); testLostJobLogLines(t, open) })
 }
 
 // testLostJobLogLines: lines a write could not keep (here: the request
 // does not exist) are counted, and Close reports them with the cause.
 func testLostJobLogLines(t *testing.T, open Opener) {
-	t.Parallel()
 	db := Equip(t, open(t))
 	log := db.OpenJobLog("no-such-request")
 	for i := range 3 {
@@ -40,7 +39,6 @@ func testLostJobLogLines(t *testing.T, open Opener) {
 // two writers append to one request's log at once. Every line is kept,
 // under its own seq, and each writer's lines read back in the order written.
 func testConcurrentJobLogs(t *testing.T, open Opener) {
-	t.Parallel()
 	db := Equip(t, open(t))
 	simTemplate(t, db)
 	devCtx, _ := as(t, db, "dev", purser.RoleDev)
