@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,7 +22,9 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if code == 0 && len(allHits.seen) > 0 {
+	// Only a whole run exercises every route: -run or -skip picks a few.
+	filtered := flag.Lookup("test.run").Value.String() != "" || flag.Lookup("test.skip").Value.String() != ""
+	if code == 0 && len(allHits.seen) > 0 && !filtered {
 		code = checkDocumented()
 	}
 	os.Exit(code)
