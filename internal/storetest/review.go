@@ -38,7 +38,7 @@ func testTwoPersonRule(t *testing.T, open Opener) {
 	if err != nil || got.Status != purser.StatusRequested {
 		t.Fatalf("first approval: %v %v", got, err)
 	}
-	got, err = reqs.ActOnRequest(adminCtx, r.ID, purser.ActApprove, purser.Review{ReviewedBy: ops2.ID})
+	_, err = reqs.ActOnRequest(adminCtx, r.ID, purser.ActApprove, purser.Review{ReviewedBy: ops2.ID})
 	wantCode(t, err, purser.ECONFLICT)
 	if after, _ := reqs.FindRequestByID(adminCtx, r.ID); after.Status != purser.StatusRequested {
 		t.Fatalf("one admin acting for two reviewers approved it: %s", after.Status)
