@@ -23,7 +23,21 @@ import (
 // provisions fail clearly and touches nothing on the other.
 func TestKubernetesNamespaceEndToEnd(t *testing.T) {
 	k8stest.Require(t)
-	one, two := k8stest.Start(t), k8stest.Start(t)
+	// The two control planes start side by side: most of a start is
+	// waiting for the apiserver and its controllers to be ready.
+	var one, two *k8stest.ControlPlane
+	t.Run("StartClusters", func(t *testing.T) {
+		t.Run("One", func(t *testing.T) { t.Parallel(); one = k8stest.StartShared(t) })
+		t.Run("Two", func(t *testing.T) { t.Parallel(); two = k8stest.StartShared(t) })
+	})
+	for _, cp := range []*k8stest.ControlPlane{one, two} {
+		if cp != nil {
+			t.Cleanup(cp.Stop)
+		}
+	}
+	if one == nil || two == nil {
+		t.FailNow()
+	}
 	url, token := server(t, "PURSER_WORKERS_MAX_ATTEMPTS", "2", "PURSER_WORKERS_RETRY_BASE", "100ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -68,16 +68,22 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-func TestEndToEnd(t *testing.T) {
-	t.Run("SQLite", func(t *testing.T) { testEndToEnd(t) })
+// eachStore runs f as the subtests SQLite and PostgreSQL (skipped when
+// PURSER_TEST_POSTGRES_URL is unset); env is what f passes to server to
+// use that store. They run one after the other: server sets the process
+// environment.
+func eachStore(t *testing.T, f func(t *testing.T, env ...string)) {
+	t.Run("SQLite", func(t *testing.T) { f(t) })
 	t.Run("PostgreSQL", func(t *testing.T) {
 		u := storetest.PostgresURL(t)
 		if u == "" {
 			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
 		}
-		testEndToEnd(t, "PURSER_DATABASE", u, "PURSER_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+		f(t, "PURSER_DATABASE", u, "PURSER_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
 	})
 }
+
+func TestEndToEnd(t *testing.T) { eachStore(t, testEndToEnd) }
 
 func testEndToEnd(t *testing.T, env ...string) {
 	url, token := server(t, env...)

@@ -24,15 +24,17 @@ func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 // TestSeedFlowEndToEnd drives the provisioning-assistant seed README's
 // whole flow through the real server (workers, sim driver, real SMTP),
 // then expiry, reminders and purge with time moved by the test.
-func TestSeedFlowEndToEnd(t *testing.T) {
+func TestSeedFlowEndToEnd(t *testing.T) { eachStore(t, testSeedFlowEndToEnd) }
+
+func testSeedFlowEndToEnd(t *testing.T, env ...string) {
 	smtp := smtptest.Start(t)
 	var clk testClock
 	clock = clk.now
 	t.Cleanup(func() { clock = nil })
 	dataDir := t.TempDir()
-	url, token := server(t, "PURSER_DATA_DIR", dataDir, "PURSER_SMTP_HOST", smtp.Host, "PURSER_SMTP_PORT", fmt.Sprint(smtp.Port),
+	url, token := server(t, append([]string{"PURSER_DATA_DIR", dataDir, "PURSER_SMTP_HOST", smtp.Host, "PURSER_SMTP_PORT", fmt.Sprint(smtp.Port),
 		"PURSER_SMTP_USERNAME", smtp.Username, "PURSER_SMTP_PASSWORD", smtp.Password, "PURSER_SMTP_INSECURE_SKIP_VERIFY", "true",
-		"PURSER_SMTP_FROM", "purser@example.com")
+		"PURSER_SMTP_FROM", "purser@example.com"}, env...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	admin := client.New(url, token)
@@ -153,9 +155,11 @@ func TestSeedFlowEndToEnd(t *testing.T) {
 
 // TestPurgeWhileProvisioning purges a request whose environment is still
 // being made: whatever the driver finishes making is destroyed.
-func TestPurgeWhileProvisioning(t *testing.T) {
+func TestPurgeWhileProvisioning(t *testing.T) { eachStore(t, testPurgeWhileProvisioning) }
+
+func testPurgeWhileProvisioning(t *testing.T, env ...string) {
 	dataDir := t.TempDir()
-	url, token := server(t, "PURSER_DATA_DIR", dataDir)
+	url, token := server(t, append([]string{"PURSER_DATA_DIR", dataDir}, env...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	admin := client.New(url, token)

@@ -18,7 +18,6 @@ import (
 	"github.com/purserhq/purser/client"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
-	"github.com/purserhq/purser/internal/storetest"
 )
 
 // TestIdleConnectionIsClosed: a kept-alive connection with no request is
@@ -119,16 +118,7 @@ func TestDataIsPrivate(t *testing.T) {
 
 // TestNULIsRefused: a NUL character in any input is a 4xx naming where it
 // is, on both stores (PostgreSQL cannot store one, and answered 500).
-func TestNULIsRefused(t *testing.T) {
-	t.Run("SQLite", func(t *testing.T) { testNULIsRefused(t) })
-	t.Run("PostgreSQL", func(t *testing.T) {
-		u := storetest.PostgresURL(t)
-		if u == "" {
-			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
-		}
-		testNULIsRefused(t, "PURSER_DATABASE", u, "PURSER_SECRET_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
-	})
-}
+func TestNULIsRefused(t *testing.T) { eachStore(t, testNULIsRefused) }
 
 func testNULIsRefused(t *testing.T, env ...string) {
 	u, token := server(t, env...)

@@ -11,8 +11,10 @@ import (
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
-func TestClustersAPI(t *testing.T) {
-	e := newEnv(t)
+func TestClustersAPI(t *testing.T) { eachStore(t, testClustersAPI) }
+
+func testClustersAPI(t *testing.T, open store) {
+	e := newEnv(t, open)
 	body := map[string]any{"name": "gone", "server": "https://127.0.0.1:1", "token": "cluster-secret-token", "ca": "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n"}
 	e.want(e.do("dev", "POST", "/v1/clusters", body), 403)
 	c := e.want(e.do("devops", "POST", "/v1/clusters", body), 201)
@@ -54,8 +56,10 @@ func TestClustersAPI(t *testing.T) {
 // TestClusterKubeconfigRunsNothing registers a kubeconfig whose exec
 // plugin would touch a file: it is refused before anything is probed or
 // stored, and nothing runs.
-func TestClusterKubeconfigRunsNothing(t *testing.T) {
-	e := newEnv(t)
+func TestClusterKubeconfigRunsNothing(t *testing.T) { eachStore(t, testClusterKubeconfigRunsNothing) }
+
+func testClusterKubeconfigRunsNothing(t *testing.T, open store) {
+	e := newEnv(t, open)
 	marker := filepath.Join(t.TempDir(), "ran")
 	kc := `apiVersion: v1
 kind: Config

@@ -39,8 +39,9 @@ func chromium(t *testing.T) string {
 // to any other host refused, and checks that the reference renders the
 // API's operations from assets served by Purser itself.
 func TestDocsRenderOffline(t *testing.T) {
+	t.Parallel() // the subject is not the store: SQLite alone
 	bin := chromium(t)
-	e := newEnv(t)
+	e := newEnv(t, openSQLite)
 	base, _ := url.Parse(e.srv.URL)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],

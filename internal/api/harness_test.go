@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -17,12 +18,13 @@ import (
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/driver/kubernetes"
+	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
 	"github.com/purserhq/purser/internal/storetest"
 )
 
-// env is a running API on a real SQLite store, with a user and token per role.
+// env is a running API on a real store, with a user and token per role.
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
@@ -51,15 +53,50 @@ func (h *hitLog) add(route string, status int) {
 	h.seen[route][status] = true
 }
 
-// newEnv starts the API; opts set the Server's options before it starts.
-func newEnv(t *testing.T, opts ...func(*api.Server)) *env {
-	t.Helper()
+// store opens a fresh, migrated store that the test owns.
+type store func(t *testing.T) *sqldb.DB
+
+func openSQLite(t *testing.T) *sqldb.DB {
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "purser.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	db := storetest.Equip(t, s.DB)
+	return s.DB
+}
+
+func openPostgres(t *testing.T) *sqldb.DB {
+	s, err := postgres.Open(context.Background(), storetest.PostgresURL(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.DB
+}
+
+// eachStore runs f as the subtests SQLite and PostgreSQL (skipped when
+// PURSER_TEST_POSTGRES_URL is unset), in parallel with other tests: each
+// run owns its store, as River runs one suite on every driver.
+func eachStore(t *testing.T, f func(t *testing.T, open store)) {
+	t.Parallel()
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		f(t, openSQLite)
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		if os.Getenv("PURSER_TEST_POSTGRES_URL") == "" && os.Getenv("CI") == "" {
+			t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
+		}
+		f(t, openPostgres)
+	})
+}
+
+// newEnv starts the API on a store made by open; opts set the Server's
+// options before it starts.
+func newEnv(t *testing.T, open store, opts ...func(*api.Server)) *env {
+	t.Helper()
+	db := storetest.Equip(t, open(t))
 	db.ProbeCluster, db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
 	db.Drivers["exec"] = []string{"OTHER"} // known, so that exec templates reach authorization
 	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}

@@ -12,8 +12,10 @@ import (
 
 // TestLogFollowOutlivesTimeouts: a live log stream lasts as long as its job
 // runs, however short the server's read and write timeouts.
-func TestLogFollowOutlivesTimeouts(t *testing.T) {
-	e := newEnv(t)
+func TestLogFollowOutlivesTimeouts(t *testing.T) { eachStore(t, testLogFollowOutlivesTimeouts) }
+
+func testLogFollowOutlivesTimeouts(t *testing.T, open store) {
+	e := newEnv(t, open)
 	// Long enough for the handler to reach the stream on a busy machine.
 	const timeout = time.Second
 	hs := httptest.NewUnstartedServer(e.srv.Config.Handler)

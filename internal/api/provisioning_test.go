@@ -49,8 +49,10 @@ func (e *env) submit(role string, params map[string]any) string {
 	return e.want(e.do(role, "POST", "/v1/provisionRequests", body), 201)["_id"].(string)
 }
 
-func TestProvisioningFlow(t *testing.T) {
-	e := newEnv(t)
+func TestProvisioningFlow(t *testing.T) { eachStore(t, testProvisioningFlow) }
+
+func testProvisioningFlow(t *testing.T, open store) {
+	e := newEnv(t, open)
 	dev, devops := e.users["dev"].ID, e.users["devops"].ID
 
 	// The catalog: the seed's call works as written; the template lands on the sim driver.
@@ -174,8 +176,10 @@ func TestProvisioningFlow(t *testing.T) {
 	e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id+"/outputs", nil), 200)
 }
 
-func TestRequestActions(t *testing.T) {
-	e := newEnv(t)
+func TestRequestActions(t *testing.T) { eachStore(t, testRequestActions) }
+
+func testRequestActions(t *testing.T, open store) {
+	e := newEnv(t, open)
 	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
 
 	t.Run("RejectAndRevoke", func(t *testing.T) {
@@ -256,8 +260,10 @@ func TestRequestActions(t *testing.T) {
 	})
 }
 
-func TestQuotasAPI(t *testing.T) {
-	e := newEnv(t)
+func TestQuotasAPI(t *testing.T) { eachStore(t, testQuotasAPI) }
+
+func testQuotasAPI(t *testing.T, open store) {
+	e := newEnv(t, open)
 	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
 	q := e.want(e.do("devops", "POST", "/v1/quotas", map[string]any{"role": "dev", "limits": map[string]any{"environments": 1}}), 201)
 	qid := q["_id"].(string)
@@ -303,8 +309,10 @@ func TestQuotasAPI(t *testing.T) {
 	e.want(e.do("devops", "GET", "/v1/quotas/"+qid, nil), 404)
 }
 
-func TestPreferencesAPI(t *testing.T) {
-	e := newEnv(t)
+func TestPreferencesAPI(t *testing.T) { eachStore(t, testPreferencesAPI) }
+
+func testPreferencesAPI(t *testing.T, open store) {
+	e := newEnv(t, open)
 	p := e.want(e.do("dev", "GET", "/v1/me/preferences", nil), 200)
 	if fmt.Sprint(p["channels"]) != "[inbox email]" {
 		t.Fatalf("default channels %v", p["channels"])
@@ -322,8 +330,10 @@ func TestPreferencesAPI(t *testing.T) {
 	}
 }
 
-func TestRequestLogs(t *testing.T) {
-	e := newEnv(t)
+func TestRequestLogs(t *testing.T) { eachStore(t, testRequestLogs) }
+
+func testRequestLogs(t *testing.T, open store) {
+	e := newEnv(t, open)
 	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
 	id := e.submit("dev", seedParams)
 	log := e.db.OpenJobLog(id)
@@ -352,8 +362,10 @@ func TestRequestLogs(t *testing.T) {
 	}
 }
 
-func TestTwoApprovers(t *testing.T) {
-	e := newEnv(t)
+func TestTwoApprovers(t *testing.T) { eachStore(t, testTwoApprovers) }
+
+func testTwoApprovers(t *testing.T, open store) {
+	e := newEnv(t, open)
 	tpl := map[string]any{"_id": "prod-db", "name": "Production database", "approval": map[string]any{"mode": "manual", "approvers": 2}}
 	e.want(e.do("devops", "POST", "/v1/templates", tpl), 201)
 	id := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "prod-db"}), 201)["_id"].(string)

@@ -8,7 +8,11 @@ import (
 // TestTemplatePatternCompilesWhatRuns: a pattern valid only unanchored is
 // refused at creation, naming it, instead of panicking on every request.
 func TestTemplatePatternCompilesWhatRuns(t *testing.T) {
-	e := newEnv(t)
+	eachStore(t, testTemplatePatternCompilesWhatRuns)
+}
+
+func testTemplatePatternCompilesWhatRuns(t *testing.T, open store) {
+	e := newEnv(t, open)
 	tpl := map[string]any{"_id": "quoted", "name": "Quoted", "params": []any{map[string]any{"name": "p", "pattern": `\Qabc`}}}
 	r := e.do("devops", "POST", "/v1/templates", tpl)
 	if e.want(r, 422); !strings.Contains(string(r.Body), "params[0].pattern") {
@@ -18,8 +22,10 @@ func TestTemplatePatternCompilesWhatRuns(t *testing.T) {
 
 // TestHoursOverflow: hours beyond what a duration holds are refused naming
 // the field, instead of wrapping around to an expiry centuries ago.
-func TestHoursOverflow(t *testing.T) {
-	e := newEnv(t)
+func TestHoursOverflow(t *testing.T) { eachStore(t, testHoursOverflow) }
+
+func testHoursOverflow(t *testing.T, open store) {
+	e := newEnv(t, open)
 	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
 	for _, tt := range []struct {
 		method, path, field string
@@ -50,7 +56,11 @@ func TestHoursOverflow(t *testing.T) {
 // server, so creating or changing one is templates:exec (admins by
 // default), not templates:write; devops keep the other drivers.
 func TestExecTemplatesNeedTemplatesExec(t *testing.T) {
-	e := newEnv(t)
+	eachStore(t, testExecTemplatesNeedTemplatesExec)
+}
+
+func testExecTemplatesNeedTemplatesExec(t *testing.T, open store) {
+	e := newEnv(t, open)
 	exec := map[string]any{"_id": "script", "name": "Script", "driver": "exec"}
 	r := e.do("devops", "POST", "/v1/templates", exec)
 	if e.want(r, 403); !strings.Contains(string(r.Body), "templates:exec") {
@@ -68,8 +78,10 @@ func TestExecTemplatesNeedTemplatesExec(t *testing.T) {
 
 // TestTemplateRevisions: each change makes a numbered revision, readable
 // on its own; a request shows and links the revision it pinned.
-func TestTemplateRevisions(t *testing.T) {
-	e := newEnv(t)
+func TestTemplateRevisions(t *testing.T) { eachStore(t, testTemplateRevisions) }
+
+func testTemplateRevisions(t *testing.T, open store) {
+	e := newEnv(t, open)
 	if rev := e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)["revision"]; rev != float64(1) {
 		t.Fatalf("new template revision %v", rev)
 	}
@@ -98,8 +110,10 @@ func TestTemplateRevisions(t *testing.T) {
 
 // TestSecretParametersMasked: every role sees a secret parameter as
 // ********, in a request, in the list, and in its history.
-func TestSecretParametersMasked(t *testing.T) {
-	e := newEnv(t)
+func TestSecretParametersMasked(t *testing.T) { eachStore(t, testSecretParametersMasked) }
+
+func testSecretParametersMasked(t *testing.T, open store) {
+	e := newEnv(t, open)
 	e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": "db", "name": "DB",
 		"params": []any{"user", map[string]any{"name": "password", "secret": true}}}), 201)
 	created := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "db",

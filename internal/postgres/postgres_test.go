@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/purserhq/purser/internal/postgres"
@@ -10,7 +11,9 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	if storetest.PostgresURL(t) == "" {
+	t.Parallel()
+	if os.Getenv("PURSER_TEST_POSTGRES_URL") == "" {
+		storetest.PostgresURL(t) // fails under CI
 		t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
 	}
 	storetest.Run(t, func(t *testing.T) *sqldb.DB {

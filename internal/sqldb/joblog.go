@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ const (
 	MaxJobLogBytes = 4 << 20
 	logFlushEvery  = 250 * time.Millisecond
 	logFlushLines  = 500
+	logInsertRows  = 200 // rows per INSERT: 1 000 parameters, well under either engine's limit
 )
 
 // JobLog writes a job's output to the request's log in batches, so that
@@ -28,7 +30,8 @@ type JobLog struct {
 	lines     int
 	bytes     int
 	dropped   int
-	flushErr  error
+	lost      int   // lines a failed write did not keep
+	lostErr   error // the first write failure
 	wake      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
@@ -88,12 +91,30 @@ func (l *JobLog) flush() {
 	defer cancel()
 	if err := l.db.appendLogs(ctx, l.requestID, batch); err != nil {
 		l.mu.Lock()
-		l.flushErr = err
+		l.lost += len(batch)
+		if l.lostErr == nil {
+			l.lostErr = err
+		}
 		l.mu.Unlock()
 	}
 }
 
-// Close writes what is left (and a note if lines were cut).
+// LostLinesError is what Close returns when writes failed: how many lines
+// the log did not keep, and the first failure.
+type LostLinesError struct {
+	Lines int
+	Err   error
+}
+
+func (e *LostLinesError) Error() string {
+	return fmt.Sprintf("%d log lines were lost: %v", e.Lines, e.Err)
+}
+
+func (e *LostLinesError) Unwrap() error { return e.Err }
+
+// Close writes what is left (and a note if lines were cut). If any write
+// failed, it tries once more to leave a note in the log, so that a reader
+// knows lines are missing, and returns a *LostLinesError.
 func (l *JobLog) Close() error {
 	l.mu.Lock()
 	if l.dropped > 0 {
@@ -103,11 +124,28 @@ func (l *JobLog) Close() error {
 	l.mu.Unlock()
 	close(l.stop)
 	<-l.done
-	return l.flushErr
+	if l.lost == 0 {
+		return nil
+	}
+	err := &LostLinesError{Lines: l.lost, Err: l.lostErr}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	note := purser.LogLine{Time: l.db.now(), Stream: "purser", Line: "[" + err.Error() + "]"}
+	if nerr := l.db.appendLogs(ctx, l.requestID, []purser.LogLine{note}); nerr != nil {
+		return fmt.Errorf("%w; the note saying so was lost too: %v", err, nerr)
+	}
+	return err
 }
 
+// appendLogs numbers lines after the request's last and inserts them. Two
+// jobs of one request may log at once (a purge starts while provisioning
+// still logs): the per-request lock makes the second wait for the first's
+// commit, so that it reads the right MAX(seq) instead of colliding on it.
 func (db *DB) appendLogs(ctx context.Context, requestID string, lines []purser.LogLine) error {
 	return db.WithTx(ctx, func(tx Tx) error {
+		if err := db.Lock(ctx, tx, "job_log:"+requestID); err != nil {
+			return fmt.Errorf("lock log: %w", err)
+		}
 		var last *int64
 		if err := tx.QueryRow(ctx, "SELECT MAX(seq) FROM job_logs WHERE request_id = ?", requestID).Scan(&last); err != nil {
 			return err
@@ -116,10 +154,19 @@ func (db *DB) appendLogs(ctx context.Context, requestID string, lines []purser.L
 		if last != nil {
 			seq = *last
 		}
-		for _, ln := range lines {
-			seq++
-			if _, err := tx.Exec(ctx, "INSERT INTO job_logs (request_id, seq, at, stream, line) VALUES (?, ?, ?, ?, ?)",
-				requestID, seq, micros(ln.Time), ln.Stream, ln.Line); err != nil {
+		// A few statements per batch rather than one per line: a chatty
+		// command's batch of hundreds of lines is one round trip or two.
+		for chunk := range slices.Chunk(lines, logInsertRows) {
+			ins := builder.Insert("job_logs").Columns("request_id", "seq", "at", "stream", "line")
+			for _, ln := range chunk {
+				seq++
+				ins = ins.Values(requestID, seq, micros(ln.Time), ln.Stream, ln.Line)
+			}
+			q, args, err := ins.ToSql()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return fmt.Errorf("append log: %w", err)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 // TestTemplateRevisionsBackfill: a database made before template revisions
 // gets revision 1 of each template as it stood, and its requests pin it.
 func TestTemplateRevisionsBackfill(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "purser.db")
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")

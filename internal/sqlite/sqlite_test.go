@@ -13,6 +13,7 @@ import (
 )
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) *sqldb.DB {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "purser.db"), nil)
 		if err != nil {
@@ -26,6 +27,7 @@ func TestStore(t *testing.T) {
 // TestDamagedFileFailsPing: a database file with garbage over some of its
 // pages still opens, but Ping (the readiness check) reports the damage.
 func TestDamagedFileFailsPing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "purser.db")
 	s, err := sqlite.Open(ctx, path, nil)

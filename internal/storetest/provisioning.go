@@ -12,9 +12,9 @@ import (
 )
 
 func testProvisioning(t *testing.T, open Opener) {
-	t.Run("ConcurrentApprovalsNeverOverCommit", func(t *testing.T) { testConcurrentApprovals(t, open) })
-	t.Run("Transitions", func(t *testing.T) { testTransitions(t, open) })
-	t.Run("Review", func(t *testing.T) { testReview(t, open) })
+	t.Run("ConcurrentApprovalsNeverOverCommit", func(t *testing.T) { t.Parallel(); testConcurrentApprovals(t, open) })
+	t.Run("Transitions", func(t *testing.T) { t.Parallel(); testTransitions(t, open) })
+	t.Run("Review", func(t *testing.T) { t.Parallel(); testReview(t, open) })
 }
 
 func simTemplate(t *testing.T, db *sqldb.DB) {

@@ -10,9 +10,9 @@ import (
 )
 
 func testReview(t *testing.T, open Opener) {
-	t.Run("AdminAloneCannotBeTwoApprovers", func(t *testing.T) { testTwoPersonRule(t, open) })
-	t.Run("DeactivatedRequesterCannotBeApproved", func(t *testing.T) { testDeactivatedRequester(t, open) })
-	t.Run("PendingRequestsCapped", func(t *testing.T) { testPendingCap(t, open) })
+	t.Run("AdminAloneCannotBeTwoApprovers", func(t *testing.T) { t.Parallel(); testTwoPersonRule(t, open) })
+	t.Run("DeactivatedRequesterCannotBeApproved", func(t *testing.T) { t.Parallel(); testDeactivatedRequester(t, open) })
+	t.Run("PendingRequestsCapped", func(t *testing.T) { t.Parallel(); testPendingCap(t, open) })
 }
 
 // testTwoPersonRule: an admin approving twice "as" two other reviewers

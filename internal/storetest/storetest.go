@@ -21,18 +21,20 @@ import (
 // Opener opens a fresh, empty, migrated store for one test.
 type Opener func(t *testing.T) *sqldb.DB
 
-// Run runs the whole suite against stores made by open.
+// Run runs the whole suite against stores made by open. Tests that open
+// a store of their own run in parallel.
 func Run(t *testing.T, open Opener) {
-	t.Run("Users", func(t *testing.T) { testUsers(t, open) })
-	t.Run("Roles", func(t *testing.T) { testRoles(t, open) })
-	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
-	t.Run("Query", func(t *testing.T) { testQuery(t, open) })
-	t.Run("Jobs", func(t *testing.T) { testJobs(t, open) })
-	t.Run("Bootstrap", func(t *testing.T) { testBootstrap(t, open) })
-	t.Run("Provisioning", func(t *testing.T) { testProvisioning(t, open) })
-	t.Run("Templates", func(t *testing.T) { testTemplates(t, open) })
-	t.Run("TxPanic", func(t *testing.T) { testTxPanic(t, open) })
-	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, open) })
+	t.Run("Roles", func(t *testing.T) { t.Parallel(); testRoles(t, open) })
+	t.Run("Tokens", func(t *testing.T) { t.Parallel(); testTokens(t, open) })
+	t.Run("Query", func(t *testing.T) { t.Parallel(); testQuery(t, open) })
+	t.Run("Jobs", func(t *testing.T) { t.Parallel(); testJobs(t, open) })
+	t.Run("Bootstrap", func(t *testing.T) { t.Parallel(); testBootstrap(t, open) })
+	t.Run("Provisioning", func(t *testing.T) { t.Parallel(); testProvisioning(t, open) })
+	t.Run("Templates", func(t *testing.T) { t.Parallel(); testTemplates(t, open) })
+	t.Run("TxPanic", func(t *testing.T) { t.Parallel(); testTxPanic(t, open) })
+	t.Run("JobLogs", func(t *testing.T) { t.Parallel(); testJobLogs(t, open) })
+	t.Run("Leases", func(t *testing.T) { t.Parallel(); testLeases(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

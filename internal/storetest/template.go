@@ -10,9 +10,9 @@ import (
 )
 
 func testTemplates(t *testing.T, open Opener) {
-	t.Run("ExecNeedsTemplatesExec", func(t *testing.T) { testExecTemplates(t, open) })
-	t.Run("RequestsKeepTheirRevision", func(t *testing.T) { testTemplateRevisions(t, open) })
-	t.Run("SecretParametersSealed", func(t *testing.T) { testSecretParameters(t, open) })
+	t.Run("ExecNeedsTemplatesExec", func(t *testing.T) { t.Parallel(); testExecTemplates(t, open) })
+	t.Run("RequestsKeepTheirRevision", func(t *testing.T) { t.Parallel(); testTemplateRevisions(t, open) })
+	t.Run("SecretParametersSealed", func(t *testing.T) { t.Parallel(); testSecretParameters(t, open) })
 }
 
 // testExecTemplates: exec templates are templates:exec, admins' by default

@@ -11,6 +11,7 @@ import (
 
 func testUsers(t *testing.T, open Opener) {
 	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ctx, _ := admin(t, db)
 		us := sqldb.NewUserService(db)
@@ -27,6 +28,7 @@ func testUsers(t *testing.T, open Opener) {
 		}
 	})
 	t.Run("ErrConflictDuplicateUsername", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ctx, _ := admin(t, db)
 		us := sqldb.NewUserService(db)
@@ -34,6 +36,7 @@ func testUsers(t *testing.T, open Opener) {
 		wantCode(t, err, purser.ECONFLICT)
 	})
 	t.Run("ErrInvalidUnknownRole", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ctx, _ := admin(t, db)
 		us := sqldb.NewUserService(db)
@@ -48,6 +51,7 @@ func testUsers(t *testing.T, open Opener) {
 		}
 	})
 	t.Run("UpdateWithETag", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ctx, _ := admin(t, db)
 		us := sqldb.NewUserService(db)
@@ -69,6 +73,7 @@ func testUsers(t *testing.T, open Opener) {
 		}
 	})
 	t.Run("Authorization", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		us := sqldb.NewUserService(db)
 		devCtx, dev := as(t, db, "dev1", "dev")
@@ -91,6 +96,7 @@ func testUsers(t *testing.T, open Opener) {
 		wantCode(t, err, purser.EFORBIDDEN)
 	})
 	t.Run("Deactivate", func(t *testing.T) {
+		t.Parallel()
 		db := open(t)
 		ctx, _ := admin(t, db)
 		_, u := as(t, db, "ddd", "dev")

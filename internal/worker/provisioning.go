@@ -30,6 +30,15 @@ type driverJob struct {
 	DB       *sqldb.DB
 	Requests *sqldb.RequestService
 	Drivers  map[string]purser.Driver
+	Logger   *slog.Logger
+}
+
+// closeLog ends a job's log. Lines it could not keep are an error for the
+// operator; the log itself carries a note saying so for its reader.
+func (j driverJob) closeLog(ctx context.Context, log *sqldb.JobLog, requestID string) {
+	if err := log.Close(); err != nil {
+		j.Logger.ErrorContext(ctx, "job log lost lines", "request_id", requestID, "error", err)
+	}
 }
 
 // begin prepares a driver call for r: its environment, wired to a fresh
@@ -69,7 +78,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	if log == nil {
 		return err
 	}
-	defer log.Close()
+	defer w.closeLog(ctx, log, id)
 	ok := d != nil
 	var out map[string]string
 	if ok {
@@ -121,7 +130,7 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 	if log == nil {
 		return err
 	}
-	defer log.Close()
+	defer w.closeLog(ctx, log, id)
 	if d != nil {
 		err = d.Destroy(ctx, env)
 	}

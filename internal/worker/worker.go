@@ -69,7 +69,7 @@ func Config(d Deps, o Options) *river.Config {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &TokenCleanupWorker{DB: d.DB})
 	river.AddWorker(workers, &AnalyseWorker{Requests: reqs})
-	dj := driverJob{DB: d.DB, Requests: reqs, Drivers: d.Drivers}
+	dj := driverJob{DB: d.DB, Requests: reqs, Drivers: d.Drivers, Logger: d.Logger.With("component", "worker")}
 	river.AddWorker(workers, &ProvisionWorker{driverJob: dj})
 	river.AddWorker(workers, &PurgeWorker{driverJob: dj})
 	river.AddWorker(workers, &NotifyWorker{DB: d.DB, Sender: d.Sender})
