@@ -42,7 +42,9 @@ const (
 	ActionTemplateWrite Action = "templates:write"
 	ActionTemplateExec  Action = "templates:exec"  // create or change a template whose driver runs commands (exec)
 	ActionRequestReview Action = "requests:review" // approve, reject, see every request
-	ActionRequestAny    Action = "requests:any"    // act on others' requests (revoke, purge, retry)
+	ActionRequestAny    Action = "requests:any"    // act on others' requests (purge, retry)
+	ActionRequestRevoke Action = "requests:revoke" // revoke others' requests waiting for review
+	ActionExpiryRun     Action = "expiry:run"      // run the expiry sweep now
 	ActionQuotaWrite    Action = "quotas:write"
 	ActionQuotaRead     Action = "quotas:read" // every user's usage
 	ActionEventsRead    Action = "events:read" // the whole audit log
@@ -63,6 +65,8 @@ var Rules = map[Action][]string{
 	ActionTemplateExec:  {RoleAdmin},
 	ActionRequestReview: {RoleAdmin, RoleDevOps},
 	ActionRequestAny:    {RoleAdmin, RoleDevOps},
+	ActionRequestRevoke: {RoleAdmin},
+	ActionExpiryRun:     {RoleAdmin},
 	ActionQuotaWrite:    {RoleAdmin, RoleDevOps},
 	ActionQuotaRead:     {RoleAdmin, RoleDevOps},
 	ActionEventsRead:    {RoleAdmin, RoleDevOps},
@@ -112,7 +116,17 @@ func Authorize(ctx context.Context, action Action, ownerID string) error {
 // the caller (from the server's configuration) instead of taken from
 // Rules, so that configuration never has to change a package variable.
 func AuthorizeRoles(ctx context.Context, action Action, roles []string, ownerID string) error {
-	a := ActorFromContext(ctx)
+	return ActorFromContext(ctx).authorizeRoles(action, roles, ownerID)
+}
+
+// Authorize returns nil when the actor may perform the action, or when
+// ownerID names the actor itself; EUNAUTHORIZED for no actor and
+// EFORBIDDEN otherwise. A nil actor is no one.
+func (a *Actor) Authorize(action Action, ownerID string) error {
+	return a.authorizeRoles(action, Rules[action], ownerID)
+}
+
+func (a *Actor) authorizeRoles(action Action, roles []string, ownerID string) error {
 	if a == nil || (!a.System && a.User == nil) {
 		return Errorf(EUNAUTHORIZED, "authentication required")
 	}

@@ -233,3 +233,26 @@ type QuotaService interface {
 	// Usage returns limits, usage and pending per user (one user, or all).
 	Usage(ctx context.Context, userID string) ([]*UserUsage, error)
 }
+
+// QuotaLapseWarning is how long before a temporary quota lapses its
+// holders are told.
+const QuotaLapseWarning = 24 * time.Hour
+
+// LapsesSoon reports whether q is a temporary quota that lapses within
+// QuotaLapseWarning of now (and has not lapsed yet).
+func (q *Quota) LapsesSoon(now time.Time) bool {
+	return q.QuotaType == QuotaTemporary && q.ValidUntil != nil &&
+		q.ValidUntil.After(now) && !q.ValidUntil.After(now.Add(QuotaLapseWarning))
+}
+
+// LapseWarning returns the message telling each holder (the quota's user,
+// or every active user of its role) that the temporary quota lapses soon.
+func (q *Quota) LapseWarning(holders []string) []Message {
+	var msgs []Message
+	for _, uid := range holders {
+		msgs = append(msgs, Message{User: uid, Event: EventQuotaLapsing, Title: "Temporary quota lapsing",
+			Description: fmt.Sprintf("A temporary quota grant (%s) lapses at %s; environments beyond your permanent quota cannot be approved after that.",
+				q.ID, q.ValidUntil.Format(messageTime)), Link: "/api/v1/quotas/" + q.ID})
+	}
+	return msgs
+}

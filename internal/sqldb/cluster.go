@@ -230,3 +230,10 @@ func clusterOf(params, spec string) string {
 	c, _ := sp.Config["cluster"].(string)
 	return c
 }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

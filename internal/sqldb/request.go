@@ -257,36 +257,15 @@ func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, s
 	return nil
 }
 
-// snapshot is what the audit log keeps of a request.
-func snapshot(r *purser.Request) map[string]any {
-	return map[string]any{"status": r.Status, "expires_by": r.ExpiresBy, "reviewed_by": r.ReviewedBy,
-		"extended": r.Extended, "footprint": r.Footprint}
-}
+func snapshot(r *purser.Request) map[string]any { return r.Snapshot() }
 
 // save writes a request's mutable fields, checking its version.
 func (s *RequestService) save(ctx context.Context, tx Tx, r *purser.Request) error {
-	r.Updated = s.db.now()
-	n, err := tx.Exec(ctx, `UPDATE requests SET status = ?, reviewed_by = ?, review_comment = ?, expires_by = ?, extended = ?,
-		last_error = ?, reminders_sent = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-		r.Status, nullable(r.ReviewedBy), r.ReviewComment, micros(r.ExpiresBy), r.Extended, r.LastError, r.RemindersSent,
-		micros(r.Updated), r.ID, r.Version)
-	if err != nil {
-		return fmt.Errorf("save request: %w", err)
-	}
-	if n == 0 {
-		return purser.Errorf(purser.ECONFLICT, "provision request %s changed meanwhile; try again", r.ID)
-	}
-	r.Version++
-	return nil
+	return s.db.saveRequest(ctx, tx, r)
 }
 
-func link(r *purser.Request) string { return "/api/v1/provisionRequests/" + r.ID }
-
-func msg(r *purser.Request, user, event, title, desc string) purser.Message {
-	return purser.Message{User: user, Event: event, Title: title, Description: desc, Link: link(r)}
-}
-
-// ActOnRequest performs a person's action on a request.
+// ActOnRequest performs a person's action on a request: it loads the
+// facts the action's decision needs and commits its change.
 func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.RequestAction, rv purser.Review) (*purser.Request, error) {
 	var out *purser.Request
 	err := s.db.WithTx(ctx, func(tx Tx) error {
@@ -294,121 +273,84 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 		if err != nil {
 			return err
 		}
-		actingFor := ""
+		now, actor := s.db.now(), purser.ActorFromContext(ctx)
+		var c purser.Change
 		switch a {
 		case purser.ActApprove, purser.ActReject:
-			var reviewer *purser.User
-			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy, a == purser.ActApprove); err != nil {
-				return err
-			}
-			r.ReviewedBy, r.ReviewComment = reviewer.ID, rv.Comment
+			c, err = s.review(ctx, tx, r, a == purser.ActApprove, rv)
 		case purser.ActRevoke:
-			if err := purser.Authorize(ctx, purser.ActionUserWrite, r.RequestedBy); err != nil {
-				return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester may revoke a request"}
-			}
-		case purser.ActRetry, purser.ActPurge:
-			if err := purser.Authorize(ctx, purser.ActionRequestAny, r.RequestedBy); err != nil {
-				return err
-			}
+			c, err = r.Revoke(actor, now)
+		case purser.ActRetry:
+			c, err = r.Retry(actor, now)
+		case purser.ActPurge:
+			c, err = r.Purge(actor, now)
 		default:
 			return purser.Errorf(purser.EBADREQUEST, "unknown action %q", a)
 		}
-		if a == purser.ActApprove {
-			if err := s.reserve(ctx, tx, r); err != nil {
-				return err
-			}
-			enough, err := s.approval(ctx, tx, r, actingFor)
-			if err != nil || !enough {
-				out = r
-				return err
-			}
+		if err != nil {
+			return err
 		}
 		out = r
-		return s.apply(ctx, tx, r, a, actingFor)
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
 }
 
-// reviewer returns who reviews r: always the caller. An admin may still
-// name someone in reviewed_by (the seed's field); that name is only
-// recorded as acting_for in the audit log and never counts as an approver,
-// so one person cannot satisfy a two-approver template alone. Only the
-// system, which is nobody, reviews as the user it names.
-func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string, approve bool) (*purser.User, string, error) {
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
-		return nil, "", err
-	}
-	u, actingFor, err := s.onBehalf(ctx, tx, named, "reviewed_by")
+// review loads what a review of r decides on and decides it.
+func (s *RequestService) review(ctx context.Context, tx Tx, r *purser.Request, approve bool, rv purser.Review) (purser.Change, error) {
+	by, requester, err := s.reviewer(ctx, tx, r, rv)
 	if err != nil {
-		return nil, "", err
+		return purser.Change{}, err
+	}
+	now := s.db.now()
+	if !approve {
+		return r.Reject(by, now, requester)
+	}
+	f := purser.ReviewFacts{Requester: requester}
+	if f.Fit, err = s.fit(ctx, tx, requester, r); err != nil {
+		return purser.Change{}, err
+	}
+	t, err := s.template(ctx, tx, r)
+	if err != nil {
+		return purser.Change{}, err
+	}
+	if f.Needed = t.Approval.Approvers; f.Needed > 1 {
+		if f.Approvers, err = s.db.approvers(ctx, tx, r.ID); err != nil {
+			return purser.Change{}, err
+		}
+	}
+	return r.Approve(by, now, f)
+}
+
+// reviewer loads who reviews r and its requester. The reviewer is always
+// the caller; an admin naming someone in reviewed_by only records that
+// name as acting_for. Only the system, which is nobody, reviews as the
+// user it names.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, rv purser.Review) (purser.Reviewer, *purser.User, error) {
+	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
+		return purser.Reviewer{}, nil, err
+	}
+	u, actingFor, err := s.onBehalf(ctx, tx, rv.ReviewedBy, "reviewed_by")
+	if err != nil {
+		return purser.Reviewer{}, nil, err
 	}
 	if a := purser.ActorFromContext(ctx); a.User != nil {
 		u = a.User
 	}
 	requester, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
 	if err != nil {
-		return nil, "", err
+		return purser.Reviewer{}, nil, err
 	}
-	if err := purser.CheckReview(u, requester, approve); err != nil {
-		return nil, "", err
-	}
-	return u, actingFor, nil
+	return purser.Reviewer{User: u, ActingFor: actingFor, Comment: rv.Comment}, requester, nil
 }
 
-// reserve checks, under the requester's lock, that r still fits its quota
-// beside everything already approved. Concurrent approvals serialise here.
-func (s *RequestService) reserve(ctx context.Context, tx Tx, r *purser.Request) error {
+// fit checks, under the requester's lock, how r fits its quota beside
+// everything already approved. Concurrent approvals serialise here.
+func (s *RequestService) fit(ctx context.Context, tx Tx, owner *purser.User, r *purser.Request) (purser.QuotaFit, error) {
 	if err := s.db.Lock(ctx, tx, "quota:"+r.RequestedBy); err != nil {
-		return err
+		return nil, err
 	}
-	owner, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
-	if err != nil {
-		return err
-	}
-	checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
-	if err != nil {
-		return err
-	}
-	return purser.QuotaError(checks)
-}
-
-// apply moves r by the action, writes it, audits it and inserts the jobs
-// and notifications the transition implies, all in tx.
-func (s *RequestService) apply(ctx context.Context, tx Tx, r *purser.Request, a purser.RequestAction, actingFor string) error {
-	before := snapshot(r)
-	next, err := r.Status.Next(a)
-	if err != nil {
-		return err
-	}
-	r.Status = next
-	if err := s.save(ctx, tx, r); err != nil {
-		return err
-	}
-	if err := s.db.audit(ctx, tx, "request."+string(a), "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
-		return err
-	}
-	var msgs []purser.Message
-	switch a {
-	case purser.ActApprove:
-		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventApproved, "Provision request approved",
-			fmt.Sprintf("Your provision request %s (%s) has been APPROVED; provisioning starts now.", r.ID, r.ResourceTemplate)))
-		err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
-	case purser.ActReject:
-		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventRejected, "Provision request rejected",
-			fmt.Sprintf("Your provision request %s (%s) has been REJECTED. %s", r.ID, r.ResourceTemplate, r.ReviewComment)))
-	case purser.ActRetry:
-		if r.Status == purser.StatusInitiated {
-			err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
-		} else {
-			err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
-		}
-	case purser.ActPurge:
-		err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
-	}
-	if err != nil {
-		return err
-	}
-	return s.db.enqueue(ctx, tx, msgs...)
+	return s.db.quotaChecks(ctx, tx, owner, r.Footprint)
 }
 
 // RequestOutputs returns an environment's outputs to its owner or an admin.
@@ -454,50 +396,6 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 		}
 	}
 	return checks, nil
-}
-
-// approval records the reviewer's approval of r and reports whether the
-// template's number of approvers is reached. Each reviewer counts once.
-func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request, actingFor string) (bool, error) {
-	t, err := s.template(ctx, tx, r)
-	if err != nil {
-		return false, err
-	}
-	if t.Approval.Approvers <= 1 {
-		return true, nil
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO approvals (request_id, reviewer, created_at) VALUES (?, ?, ?)", r.ID, r.ReviewedBy, micros(s.db.now())); err != nil {
-		if s.db.UniqueViolation(err) {
-			return false, purser.Errorf(purser.ECONFLICT, "you approved provision request %s already; it needs %d different approvers", r.ID, t.Approval.Approvers)
-		}
-		return false, err
-	}
-	rows, err := tx.Query(ctx, "SELECT reviewer FROM approvals WHERE request_id = ?", r.ID)
-	if err != nil {
-		return false, err
-	}
-	var approvers []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return false, err
-		}
-		approvers = append(approvers, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	n, enough := purser.CountApprovals(approvers, r.RequestedBy, t.Approval.Approvers)
-	if enough {
-		return true, nil
-	}
-	r.ReviewComment = fmt.Sprintf("approved by %d of the %d approvers needed", n, t.Approval.Approvers)
-	if err := s.save(ctx, tx, r); err != nil {
-		return false, err
-	}
-	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
 }
 
 // template returns r's template as it was when r was made: the revision

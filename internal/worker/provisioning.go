@@ -87,8 +87,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 			log.WriteLine("purser", "clean-up failed: "+firstLine(derr.Error()))
 		}
 	}
-	howTo := "Read its outputs with `purser request get " + id + " --outputs` or GET /api/v1/provisionRequests/" + id + "/outputs."
-	superseded, ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow))
+	superseded, ferr := w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
 	if ferr != nil {
 		return ferr
 	}
@@ -127,7 +126,7 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if ferr := w.Requests.FinishPurge(rctx, id, err, final(job.JobRow)); ferr != nil {
+	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
 		return ferr
 	}
 	if err != nil && !final(job.JobRow) {
