@@ -1,5 +1,10 @@
 package purser
 
+import (
+	"context"
+	"time"
+)
+
 // JobArgs are the arguments of a job a change enqueues. River's JobArgs
 // interface is the same method, so every type here is a River job as is.
 type JobArgs interface {
@@ -53,3 +58,22 @@ type ExpireArgs struct{}
 
 // Kind names the job.
 func (ExpireArgs) Kind() string { return "expire" }
+
+// JobCount is how many jobs of a kind are in a queue state.
+type JobCount struct {
+	Kind, State string
+	Count       int
+}
+
+// JobCounter counts the queue's jobs, for metrics.
+type JobCounter interface {
+	// JobCounts counts jobs by kind and state.
+	JobCounts(ctx context.Context) ([]JobCount, error)
+}
+
+// TokenSweeper deletes tokens nobody can use any more.
+type TokenSweeper interface {
+	// DeleteStaleTokens deletes tokens revoked or expired before cutoff
+	// and returns how many.
+	DeleteStaleTokens(ctx context.Context, cutoff time.Time) (int64, error)
+}

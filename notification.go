@@ -113,3 +113,21 @@ var EventFields = Fields{
 type EventService interface {
 	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
 }
+
+// Delivery is what a notify job needs to send one notification: it, and
+// where its user is reached.
+type Delivery struct {
+	Notification Notification
+	Email        string
+	Username     string
+	Prefs        Preferences
+}
+
+// DeliveryStore is what the notify worker needs of the store.
+type DeliveryStore interface {
+	// FindDelivery loads a notification and where to send it.
+	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+	// RecordDelivery records an attempt: sent, or failed with sendErr
+	// (final when no more attempts will follow).
+	RecordDelivery(ctx context.Context, id string, sendErr error, final bool) error
+}

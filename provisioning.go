@@ -167,7 +167,7 @@ func truncate(s string, n int) string {
 }
 
 // ProvisionStore is what the provision and purge workers need of the
-// store: each method is one transaction running the decision above.
+// store: each method is one transaction running a decision above.
 type ProvisionStore interface {
 	// StartProvision moves an APPROVED request to INITIATED and returns
 	// it; proceed is false when it is no longer to be provisioned.
@@ -186,14 +186,40 @@ type ProvisionStore interface {
 	FinishPurge(ctx context.Context, res PurgeResult) error
 }
 
-// JobLogs opens the log a job's output is written to.
+// RefreshStore is what the refresh worker needs of the store.
+type RefreshStore interface {
+	// FindRequestByID returns a request (any, to the system actor).
+	FindRequestByID(ctx context.Context, id string) (*Request, error)
+	// Environment is ProvisionStore's.
+	Environment(ctx context.Context, r *Request) (Environment, *Template, error)
+	// RefreshOutputs stores a DEPLOYED request's outputs again; it does
+	// nothing to a request in another status.
+	RefreshOutputs(ctx context.Context, id string, outputs map[string]string) error
+}
+
+// Analyser runs a new request's analysis (Request.Analyse) in one transaction.
+type Analyser interface {
+	// Analyse approves the request when its template allows it, or tells
+	// the reviewers it waits for them; it does nothing unless REQUESTED.
+	Analyse(ctx context.Context, id string) error
+}
+
+// ExpirySweeper runs the expiry sweep (Request.Sweep over every request
+// due, then the quota lapse warnings).
+type ExpirySweeper interface {
+	// ExpireDue expires what is past its time, sends the reminders due
+	// and returns how many requests expired.
+	ExpireDue(ctx context.Context) (int, error)
+}
+
+// JobLogs opens the logs jobs write their output to.
 type JobLogs interface {
 	// OpenJobLog starts the log of one job of a request's.
 	OpenJobLog(requestID string) JobLog
 }
 
-// JobLog is one job's log. Close flushes it and reports any line that
-// could not be written: a lost line is an error someone sees.
+// JobLog is one job's log. Close flushes it and reports lines that could
+// not be written: a lost line is an error someone must see.
 type JobLog interface {
 	LogWriter
 	Close() error

@@ -159,7 +159,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP), HTTPClient: policy.Client(30 * time.Second)}
 	w := cfg.Workers
 	rc := worker.Config(
-		worker.Deps{DB: st.db, Drivers: drivers, Sender: sender, Logger: logger},
+		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
+			Drivers: drivers, Sender: sender, Logger: logger},
 		worker.Options{MaxWorkers: w.Max, MaxAttempts: w.MaxAttempts, JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter,
 			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	if !cfg.IsPostgres() {

@@ -64,7 +64,7 @@ func (db *DB) enqueue(ctx context.Context, tx Tx, msgs ...purser.Message) error 
 				return fmt.Errorf("outbox: %w", err)
 			}
 			if ch != purser.ChannelInbox {
-				if err := db.insertJob(ctx, tx, NotifyArgs{NotificationID: id}, nil); err != nil {
+				if err := db.insertJob(ctx, tx, purser.NotifyArgs{NotificationID: id}, nil); err != nil {
 					return fmt.Errorf("outbox job: %w", err)
 				}
 			}
@@ -255,21 +255,13 @@ func (s *NotificationService) UpdatePreferences(ctx context.Context, p *purser.P
 	})
 }
 
-// Delivery is what a notify job needs to send one notification.
-type Delivery struct {
-	Notification purser.Notification
-	Email        string
-	Username     string
-	Prefs        purser.Preferences
-}
-
 // FindDelivery loads a notification and where to send it.
-func (db *DB) FindDelivery(ctx context.Context, id string) (*Delivery, error) {
+func (db *DB) FindDelivery(ctx context.Context, id string) (*purser.Delivery, error) {
 	n, err := scanNotification(db.Read.QueryRow(ctx, "SELECT "+notificationSelect+" FROM notifications WHERE id = ?", id))
 	if err != nil {
 		return nil, db.translate(err, "notification "+id)
 	}
-	d := &Delivery{Notification: *n.domain()}
+	d := &purser.Delivery{Notification: *n.domain()}
 	if err := db.Read.QueryRow(ctx, "SELECT email, username FROM users WHERE id = ?", d.Notification.User).Scan(&d.Email, &d.Username); err != nil {
 		return nil, db.translate(err, "user")
 	}

@@ -168,7 +168,7 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 			return err
 		}
 		out = r
-		return s.db.insertJob(ctx, tx, AnalyseArgs{RequestID: r.ID}, unique)
+		return s.db.insertJob(ctx, tx, purser.AnalyseArgs{RequestID: r.ID}, unique)
 	})
 	return out, err
 }
