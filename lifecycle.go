@@ -154,7 +154,7 @@ func (r *Request) Revoke(by *Actor, now time.Time) (Change, error) {
 
 // Retry starts a failed provisioning or purge again.
 func (r *Request) Retry(by *Actor, now time.Time) (Change, error) {
-	if err := by.Authorize(ActionRequestAny, r.RequestedBy); err != nil {
+	if err := by.Authorize(ActionRequestRetry, r.RequestedBy); err != nil {
 		return Change{}, err
 	}
 	c, err := r.move(ActRetry, "")
@@ -172,7 +172,7 @@ func (r *Request) Retry(by *Actor, now time.Time) (Change, error) {
 // Purge starts destroying the request's environment, even while it is
 // being provisioned: the purge job then cleans up what provisioning made.
 func (r *Request) Purge(by *Actor, now time.Time) (Change, error) {
-	if err := by.Authorize(ActionRequestAny, r.RequestedBy); err != nil {
+	if err := by.Authorize(ActionRequestPurge, r.RequestedBy); err != nil {
 		return Change{}, err
 	}
 	return r.purge()

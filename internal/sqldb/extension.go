@@ -63,7 +63,7 @@ func (s *ExtensionService) FindExtensionByID(ctx context.Context, id string) (*p
 	if err != nil {
 		return nil, err
 	}
-	return e, purser.Authorize(ctx, purser.ActionRequestReview, e.RequestedBy)
+	return e, purser.Authorize(ctx, purser.ActionRequestRead, e.RequestedBy)
 }
 
 // FindExtensions lists extension requests: one's own, or all for reviewers.
@@ -120,7 +120,7 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 		if err != nil {
 			return err
 		}
-		by, requester, err := s.requests.reviewer(ctx, tx, r, rv)
+		by, requester, err := s.requests.reviewer(ctx, tx, r, rv, approve)
 		if err != nil {
 			return err
 		}

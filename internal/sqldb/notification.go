@@ -210,7 +210,7 @@ func (s *NotificationService) FindPreferences(ctx context.Context, userID string
 			return nil, err
 		}
 	}
-	if err := purser.Authorize(ctx, purser.ActionUserWrite, userID); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionPreferencesRead, userID); err != nil {
 		return nil, err
 	}
 	return s.db.prefs(ctx, s.db.Read, userID)
@@ -224,7 +224,7 @@ func (s *NotificationService) UpdatePreferences(ctx context.Context, p *purser.P
 			return err
 		}
 	}
-	if err := purser.Authorize(ctx, purser.ActionUserWrite, p.User); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionPreferencesWrite, p.User); err != nil {
 		return err
 	}
 	var fe []purser.FieldError

@@ -70,7 +70,7 @@ func (s *RequestService) FindRequestByID(ctx context.Context, id string) (*purse
 	if err != nil {
 		return nil, err
 	}
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, r.RequestedBy); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionRequestRead, r.RequestedBy); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -91,23 +91,17 @@ func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*p
 	})
 }
 
-// onBehalf resolves who a body names (requested_by, reviewed_by): it must
-// be the caller, unless the caller is an admin acting for that user.
+// onBehalf resolves who a body names (requested_by, reviewed_by): the
+// caller, or someone the caller may act for (purser.Actor.CanActFor).
 // It returns the user and, when acting for another, that user's id for the audit.
 func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field string) (*purser.User, string, error) {
 	a := purser.ActorFromContext(ctx)
-	if a == nil || (a.User == nil && !a.System) {
-		return nil, "", purser.Errorf(purser.EUNAUTHORIZED, "authentication required")
-	}
-	if named == "" || (a.User != nil && named == a.User.ID) {
-		if a.User == nil {
-			return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "required", Message: "is required"})
+	actingFor, err := a.CanActFor(named, field)
+	if err != nil || actingFor == "" {
+		if err != nil {
+			return nil, "", err
 		}
 		return a.User, "", nil
-	}
-	if a.User != nil && !a.User.HasRole(purser.RoleAdmin) {
-		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: field + " must be you (only admins act for others)",
-			Fields: []purser.FieldError{{Field: field, Rule: "self", Message: "must name the caller"}}}
 	}
 	u, err := NewUserService(s.db).findUser(ctx, q, "u.id = ?", named)
 	if purser.ErrorCode(err) == purser.ENOTFOUND {
@@ -118,7 +112,7 @@ func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field s
 	if !u.IsActive {
 		return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "active", Message: "names an inactive user"})
 	}
-	return u, named, nil
+	return u, actingFor, nil
 }
 
 // CreateRequest submits a request. Its parameters are checked against the
@@ -298,7 +292,7 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 
 // review loads what a review of r decides on and decides it.
 func (s *RequestService) review(ctx context.Context, tx Tx, r *purser.Request, approve bool, rv purser.Review) (purser.Change, error) {
-	by, requester, err := s.reviewer(ctx, tx, r, rv)
+	by, requester, err := s.reviewer(ctx, tx, r, rv, approve)
 	if err != nil {
 		return purser.Change{}, err
 	}
@@ -322,22 +316,23 @@ func (s *RequestService) review(ctx context.Context, tx Tx, r *purser.Request, a
 	return r.Approve(by, now, f)
 }
 
-// reviewer loads who reviews r and its requester. The reviewer is always
-// the caller; an admin naming someone in reviewed_by only records that
-// name as acting_for. Only the system, which is nobody, reviews as the
-// user it names.
-func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, rv purser.Review) (purser.Reviewer, *purser.User, error) {
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
+// reviewer loads who reviews r (purser.Actor.CanReview) and its
+// requester. An admin naming someone in reviewed_by only records that
+// name as acting_for.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, rv purser.Review, approve bool) (purser.Reviewer, *purser.User, error) {
+	a := purser.ActorFromContext(ctx)
+	if err := a.Authorize(purser.ActionRequestReview, ""); err != nil {
 		return purser.Reviewer{}, nil, err
 	}
-	u, actingFor, err := s.onBehalf(ctx, tx, rv.ReviewedBy, "reviewed_by")
+	named, actingFor, err := s.onBehalf(ctx, tx, rv.ReviewedBy, "reviewed_by")
 	if err != nil {
 		return purser.Reviewer{}, nil, err
 	}
-	if a := purser.ActorFromContext(ctx); a.User != nil {
-		u = a.User
-	}
 	requester, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
+	if err != nil {
+		return purser.Reviewer{}, nil, err
+	}
+	u, err := a.CanReview(named, requester, approve)
 	if err != nil {
 		return purser.Reviewer{}, nil, err
 	}
@@ -406,14 +401,11 @@ func (s *RequestService) template(ctx context.Context, q Querier, r *purser.Requ
 }
 
 // ownUnlessReviewer narrows a list to the caller's own requests, unless
-// the caller may review everyone's.
+// the caller may read everyone's (requests:read).
 func ownUnlessReviewer(ctx context.Context, where sq.And) (sq.And, error) {
-	if purser.Authorize(ctx, purser.ActionRequestReview, "") == nil {
-		return where, nil
+	scope, err := purser.ActorFromContext(ctx).ListScope(purser.ActionRequestRead)
+	if err != nil || scope.All {
+		return where, err
 	}
-	uid, err := callerID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return append(where, sqExpr("requested_by = ?", uid)), nil
+	return append(where, sqExpr("requested_by = ?", scope.User)), nil
 }

@@ -76,7 +76,7 @@ func specOf(t *purser.Template) string {
 
 // FindTemplateByID returns a template; anyone signed in may read the catalog.
 func (s *TemplateService) FindTemplateByID(ctx context.Context, id string) (*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	return s.find(ctx, s.db.Read, id)
@@ -102,7 +102,7 @@ func (s *TemplateService) findRevision(ctx context.Context, q Querier, id string
 // FindTemplateRevision returns revision n of a template; anyone signed in
 // may read the catalog's history.
 func (s *TemplateService) FindTemplateRevision(ctx context.Context, id string, n int) (*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	return s.findRevision(ctx, s.db.Read, id, n)
@@ -110,7 +110,7 @@ func (s *TemplateService) FindTemplateRevision(ctx context.Context, id string, n
 
 // FindTemplateRevisions returns every revision of a template, oldest first.
 func (s *TemplateService) FindTemplateRevisions(ctx context.Context, id string) ([]*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	if _, err := s.find(ctx, s.db.Read, id); err != nil {
@@ -150,7 +150,7 @@ func templateAudit(t *purser.Template) map[string]any {
 
 // FindTemplates lists the catalog.
 func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, int, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, 0, err
 	}
 	where, err := templateColumns.where(q.Where)
