@@ -23,6 +23,8 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			}
 			saved[v] = true
 			err = db.saveRequest(ctx, tx, v)
+		case purser.SubmittedRequest:
+			err = db.insertRequest(ctx, tx, v)
 		case *purser.Extension:
 			err = db.saveExtension(ctx, tx, v)
 		case purser.Approval:

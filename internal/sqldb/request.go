@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -115,9 +114,8 @@ func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field s
 	return u, actingFor, nil
 }
 
-// CreateRequest submits a request. Its parameters are checked against the
-// template, its footprint estimated, and it is refused when it cannot fit
-// the requester's quota beside what is already held.
+// CreateRequest submits a request (purser.NewRequest, then
+// purser.Request.Submit under the requester's lock).
 func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInput) (*purser.Request, error) {
 	var out *purser.Request
 	err := s.db.WithTx(ctx, func(tx Tx) error {
@@ -131,119 +129,44 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		} else if err != nil {
 			return err
 		}
-		if !t.IsActive {
-			return purser.Invalid(purser.FieldError{Field: "resource_template", Rule: "active", Message: "template " + t.ID + " is inactive"})
-		}
-		r, err := s.newRequest(t, owner, in)
+		r, secrets, err := purser.NewRequest(in, t, owner, s.db.Evaluator, s.db.now())
 		if err != nil {
 			return err
 		}
+		f := purser.SubmitFacts{MaxPending: s.db.MaxPending, ActingFor: actingFor}
 		if err := s.db.Lock(ctx, tx, "quota:"+owner.ID); err != nil {
 			return err
 		}
-		var pending int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&pending); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&f.Pending); err != nil {
 			return fmt.Errorf("count pending requests: %w", err)
 		}
-		if err := purser.CheckPending(pending, s.db.MaxPending); err != nil {
+		if f.Fit, err = s.db.quotaChecks(ctx, tx, owner, r.Footprint); err != nil {
 			return err
 		}
-		checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
+		c, err := r.Submit(secrets, f)
 		if err != nil {
 			return err
 		}
-		if err := purser.QuotaError(checks); err != nil {
-			return err
-		}
-		if err := s.insert(ctx, tx, r, s.sealSecrets(t, r)); err != nil {
-			return err
-		}
-		if err := s.db.audit(ctx, tx, "request.create", "provisionRequest", r.ID, nil, snapshot(r), actingFor); err != nil {
-			return err
-		}
 		out = r
-		return s.db.insertJob(ctx, tx, purser.AnalyseArgs{RequestID: r.ID}, unique)
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
 }
 
-func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in purser.RequestInput) (*purser.Request, error) {
-	var fe []purser.FieldError
-	params, err := t.ValidateParams(in.ResourceParameters)
-	if err != nil {
-		return nil, err
+// insertRequest inserts a submitted request, its secret parameters sealed.
+func (db *DB) insertRequest(ctx context.Context, tx Tx, sr purser.SubmittedRequest) error {
+	sealed := ""
+	if len(sr.Secrets) > 0 {
+		b, _ := json.Marshal(sr.Secrets)
+		sealed = db.Sealer.Seal(string(b))
 	}
-	fp, err := t.EvalFootprint(s.db.Evaluator, params)
-	if err != nil {
-		return nil, err
-	}
-	now := s.db.now()
-	var expires time.Time
-	switch {
-	case in.ExpiresBy != nil:
-		expires = in.ExpiresBy.UTC().Truncate(time.Microsecond)
-		if !expires.After(now) {
-			fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "future", Message: "must be in the future"})
-		}
-	case in.TTL != 0:
-		if in.TTL < 0 || in.TTL > t.TTLMax {
-			fe = append(fe, purser.FieldError{Field: "ttl_hours", Rule: "max_ttl",
-				Message: fmt.Sprintf("must be positive and at most %g (template %s's maximum TTL)", t.TTLMax.Hours(), t.ID)})
-		}
-		expires = now.Add(in.TTL)
-	default:
-		expires = now.Add(t.TTLDefault)
-	}
-	if in.TTL == 0 && expires.Sub(now) > t.TTLMax+time.Minute {
-		fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "max_ttl",
-			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
-	}
-	rt := in.ResourceType
-	if rt == "" {
-		rt = t.ResourceType
-	} else if rt != t.ResourceType {
-		fe = append(fe, purser.FieldError{Field: "resource_type", Rule: "template", Message: "template " + t.ID + " makes " + t.ResourceType})
-	}
-	typ := in.RequestType
-	if typ == "" {
-		typ = purser.RequestTemporary
-	} else if typ != purser.RequestTemporary && typ != purser.RequestPermanent {
-		fe = append(fe, purser.FieldError{Field: "request_type", Rule: "enum", Message: "must be TEMPORARY or PERMANENT"})
-	}
-	if len(in.Description) > 1000 {
-		fe = append(fe, purser.FieldError{Field: "description", Rule: "max_length", Message: "must be at most 1000 characters"})
-	}
-	if len(fe) > 0 {
-		return nil, purser.Invalid(fe...)
-	}
-	return &purser.Request{
-		Meta:        purser.Meta{ID: purser.NewID(), Created: now, Updated: now, Version: 1},
-		Description: in.Description, ExpiresBy: expires, RequestedBy: owner.ID,
-		ResourceType: rt, ResourceTemplate: t.ID, TemplateRevision: t.Revision, ResourceParameters: params, RequestType: typ,
-		Status: purser.StatusRequested, Footprint: fp, EstimatedCost: fp.CostPerHour * expires.Sub(now).Hours(),
-	}, nil
-}
-
-// sealSecrets takes the values of r's secret parameters out of
-// r.ResourceParameters, leaving purser.SecretMask in their place, and
-// returns them sealed ("" when there are none). Everything that shows r
-// from then on (answers, audit, notifications) sees only the mask.
-func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
-	public, secret := t.SplitSecrets(r.ResourceParameters)
-	r.ResourceParameters = public
-	if len(secret) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(secret)
-	return s.db.Sealer.Seal(string(b))
-}
-
-func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, sealedSecrets string) error {
+	r := sr.Request
+	r.Version = 1
 	params, _ := json.Marshal(r.ResourceParameters)
 	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template, template_revision,
 		resource_parameters, secret_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealedSecrets, r.RequestType,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealed, r.RequestType,
 		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
@@ -408,4 +331,17 @@ func ownUnlessReviewer(ctx context.Context, where sq.And) (sq.And, error) {
 		return where, err
 	}
 	return append(where, sqExpr("requested_by = ?", scope.User)), nil
+}
+
+// sealSecrets takes the values of r's secret parameters out of
+// r.ResourceParameters, leaving purser.SecretMask in their place, and
+// returns them sealed ("" when there are none).
+func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
+	public, secret := t.SplitSecrets(r.ResourceParameters)
+	r.ResourceParameters = public
+	if len(secret) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(secret)
+	return s.db.Sealer.Seal(string(b))
 }
