@@ -55,6 +55,10 @@ type Notification struct {
 	Updated     time.Time
 }
 
+// DefaultChannels are a user's channels until it chooses: the inbox, and
+// email when it has an address.
+var DefaultChannels = []string{ChannelInbox, ChannelEmail}
+
 // Message is what a transition asks to tell a user; the outbox turns it
 // into one Notification per channel the user has chosen.
 type Message struct {

@@ -104,6 +104,33 @@ func TemplateWriteActions(before, after *Template) []Action {
 	return out
 }
 
+// ApplyDefaults fills what a template may leave out: the TTLs and
+// maximum extension below, manual approval by one approver, no parameters,
+// and the first of types (the resource types its driver makes).
+func (t *Template) ApplyDefaults(types []string) {
+	if t.TTLDefault == 0 {
+		t.TTLDefault = DefaultTTL
+	}
+	if t.TTLMax == 0 {
+		t.TTLMax = max(DefaultTTLMax, t.TTLDefault)
+	}
+	if t.ExtensionMax == 0 {
+		t.ExtensionMax = DefaultExtensionMax
+	}
+	if t.Approval.Mode == "" {
+		t.Approval.Mode = ApprovalManual
+	}
+	if t.Approval.Approvers == 0 {
+		t.Approval.Approvers = 1
+	}
+	if t.ResourceType == "" && len(types) > 0 {
+		t.ResourceType = types[0]
+	}
+	if t.Params == nil {
+		t.Params = []Param{}
+	}
+}
+
 // Template defaults and limits.
 const (
 	DefaultTTL          = 48 * time.Hour

@@ -8,10 +8,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-// DefaultChannels are a user's channels until it chooses: the inbox, and
-// email when it has an address.
-var DefaultChannels = []string{purser.ChannelInbox, purser.ChannelEmail}
-
 // prefs loads a user's preferences, or the defaults.
 func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Preferences, error) {
 	p := &purser.Preferences{User: userID}
@@ -19,7 +15,7 @@ func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Pref
 	err := q.QueryRow(ctx, "SELECT channels, slack_webhook, webhook_url, webhook_secret FROM preferences WHERE user_id = ?", userID).
 		Scan(&channels, &slack, &p.WebhookURL, &secret)
 	if err == ErrNoRows {
-		p.Channels = DefaultChannels
+		p.Channels = purser.DefaultChannels
 		return p, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("preferences: %w", err)

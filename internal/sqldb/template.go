@@ -166,32 +166,8 @@ func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]
 	})
 }
 
-// applyTemplateDefaults fills what a template may leave out.
-func (s *TemplateService) applyDefaults(t *purser.Template) {
-	if t.TTLDefault == 0 {
-		t.TTLDefault = purser.DefaultTTL
-	}
-	if t.TTLMax == 0 {
-		t.TTLMax = max(purser.DefaultTTLMax, t.TTLDefault)
-	}
-	if t.ExtensionMax == 0 {
-		t.ExtensionMax = purser.DefaultExtensionMax
-	}
-	if t.Approval.Mode == "" {
-		t.Approval.Mode = purser.ApprovalManual
-	}
-	if t.Approval.Approvers == 0 {
-		t.Approval.Approvers = 1
-	}
-	if t.ResourceType == "" {
-		if types := s.db.Drivers[t.Driver]; len(types) > 0 {
-			t.ResourceType = types[0]
-		}
-	}
-	if t.Params == nil {
-		t.Params = []purser.Param{}
-	}
-}
+// applyDefaults fills what a template may leave out (purser.Template.ApplyDefaults).
+func (s *TemplateService) applyDefaults(t *purser.Template) { t.ApplyDefaults(s.db.Drivers[t.Driver]) }
 
 // prepare lets the driver complete the template, outside any transaction
 // (it may fetch files).
