@@ -174,13 +174,6 @@ func (db *DB) insertRequest(ctx context.Context, tx Tx, sr purser.SubmittedReque
 	return nil
 }
 
-func snapshot(r *purser.Request) map[string]any { return r.Snapshot() }
-
-// save writes a request's mutable fields, checking its version.
-func (s *RequestService) save(ctx context.Context, tx Tx, r *purser.Request) error {
-	return s.db.saveRequest(ctx, tx, r)
-}
-
 // ActOnRequest performs a person's action on a request: it loads the
 // facts the action's decision needs and commits its change.
 func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.RequestAction, rv purser.Review) (*purser.Request, error) {
