@@ -141,7 +141,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		st.db.NowFunc = clock
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
-	st.db.ProbeCluster, st.db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
+	st.db.ValidateCluster = kubernetes.ValidateCluster
 	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
 		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
 			return p.PrepareTemplate(ctx, t)
@@ -260,7 +260,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Notifications: sqldb.NewNotificationService(st.db),
 		Events:        sqldb.NewEventService(st.db),
 		Logs:          sqldb.NewLogService(st.db),
-		Clusters:      sqldb.NewClusterService(st.db),
+		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},
