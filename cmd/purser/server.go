@@ -142,12 +142,6 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
 	st.db.ValidateCluster = kubernetes.ValidateCluster
-	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
-		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
-			return p.PrepareTemplate(ctx, t)
-		}
-		return nil
-	}
 	st.db.Drivers = map[string][]string{}
 	for name, d := range drivers {
 		st.db.Drivers[name] = d.ResourceTypes()
@@ -253,7 +247,12 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Roles:  sqldb.NewRoleService(st.db),
 		Tokens: sqldb.NewTokenService(st.db),
 
-		Templates:     sqldb.NewTemplateService(st.db),
+		Templates: &purser.Catalog{TemplateStore: sqldb.NewTemplateService(st.db), Prepare: func(ctx context.Context, t *purser.Template) error {
+			if p, ok := st.drivers[t.Driver].(purser.TemplatePreparer); ok {
+				return p.PrepareTemplate(ctx, t)
+			}
+			return nil
+		}},
 		Requests:      sqldb.NewRequestService(st.db),
 		Extensions:    sqldb.NewExtensionService(st.db),
 		Quotas:        sqldb.NewQuotaService(st.db),
