@@ -99,3 +99,22 @@ type ClusterStore interface {
 	// without its credentials.
 	RecordClusterCheck(ctx context.Context, c *Cluster) (*Cluster, error)
 }
+
+// RequestCluster is the cluster a kubernetes-namespace request's
+// environment lives on: its cluster parameter, else its template's config.
+func RequestCluster(params, config map[string]any) string {
+	if c, ok := params["cluster"].(string); ok && c != "" {
+		return c
+	}
+	c, _ := config["cluster"].(string)
+	return c
+}
+
+// CheckClusterUnused refuses to delete a cluster that still hosts the
+// environments of the requests listed.
+func CheckClusterUnused(name string, requests []string) error {
+	if len(requests) == 0 {
+		return nil
+	}
+	return Errorf(ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(requests), requests[0])
+}

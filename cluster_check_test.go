@@ -18,3 +18,19 @@ func TestClusterRecordCheck(t *testing.T) {
 		t.Fatalf("unreachable check: reachable %v, error of %d bytes", c.Reachable, len(c.LastError))
 	}
 }
+
+func TestRequestCluster(t *testing.T) {
+	t.Parallel()
+	if got := RequestCluster(map[string]any{"cluster": "p"}, map[string]any{"cluster": "c"}); got != "p" {
+		t.Errorf("the parameter wins: %q", got)
+	}
+	if got := RequestCluster(map[string]any{"cluster": ""}, map[string]any{"cluster": "c"}); got != "c" {
+		t.Errorf("else the template's config: %q", got)
+	}
+	if err := CheckClusterUnused("c", nil); err != nil {
+		t.Error(err)
+	}
+	if err := CheckClusterUnused("c", []string{"r1", "r2"}); ErrorCode(err) != ECONFLICT || !strings.Contains(ErrorMessage(err), "2 environment(s) (e.g. provision request r1)") {
+		t.Errorf("in use: %v", err)
+	}
+}

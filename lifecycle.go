@@ -55,6 +55,18 @@ type QuotaFit []QuotaCheck
 // Err returns the ECONFLICT error naming what does not fit, or nil.
 func (f QuotaFit) Err() error { return QuotaError(f) }
 
+// Beside returns checks (the request's footprint beside everything its
+// requester's requests weigh) as the request's own fit: when r holds quota
+// itself, its footprint is in Used already and does not count twice.
+func (r *Request) Beside(checks []QuotaCheck) QuotaFit {
+	if r.Status.Holds() {
+		for i := range checks {
+			checks[i].Used -= checks[i].Asked
+		}
+	}
+	return checks
+}
+
 // Reviewer is who reviews a request: always the caller. An admin may name
 // someone in reviewed_by (the seed's field); that name is only recorded
 // as ActingFor in the audit and never counts as an approver, so one person

@@ -90,6 +90,19 @@ func (u Usage) Add(f Footprint) Usage {
 	return Usage{u.Environments + 1, u.Cores + f.Cores, u.Memory + f.Memory, u.MonthlyCost + f.CostPerHour*HoursPerMonth}
 }
 
+// Tally counts a request of status s and footprint f in the usage it
+// weighs on: pending while it waits for review, used while it holds quota
+// (Status.Holds), neither once revoked, rejected or purged.
+func Tally(used, pending Usage, s Status, f Footprint) (Usage, Usage) {
+	switch {
+	case s == StatusRequested:
+		pending = pending.Add(f)
+	case s.Holds():
+		used = used.Add(f)
+	}
+	return used, pending
+}
+
 // EffectiveLimits combines the quotas that apply to a user with the roles
 // at t: the user's permanent quota, else the most generous permanent quota
 // of its roles, plus every active temporary grant to the user or its roles.

@@ -61,3 +61,36 @@ func TestQuotaLapseWarning(t *testing.T) {
 		t.Fatalf("messages %+v", msgs)
 	}
 }
+
+func TestTally(t *testing.T) {
+	t.Parallel()
+	f := Footprint{Cores: 2, Memory: 4, CostPerHour: 1}
+	for _, s := range Statuses {
+		used, pending := Tally(Usage{}, Usage{}, s, f)
+		switch {
+		case s == StatusRequested:
+			if pending.Cores != 2 || used.Environments != 0 {
+				t.Errorf("%s: used %+v pending %+v, want pending", s, used, pending)
+			}
+		case s == StatusRevoked || s == StatusRejected || s == StatusPurged:
+			if used.Environments+pending.Environments != 0 {
+				t.Errorf("%s counted", s)
+			}
+		default:
+			if used.Environments != 1 || used.MonthlyCost != HoursPerMonth || pending.Environments != 0 {
+				t.Errorf("%s: used %+v, want held", s, used)
+			}
+		}
+	}
+}
+
+func TestRequestBeside(t *testing.T) {
+	t.Parallel()
+	checks := func() []QuotaCheck { return []QuotaCheck{{Dimension: "cores", Used: 5, Asked: 2}} }
+	if got := request(StatusDeployed).Beside(checks()); got[0].Used != 3 {
+		t.Errorf("a deployed request counted twice: used %g", got[0].Used)
+	}
+	if got := request(StatusRequested).Beside(checks()); got[0].Used != 5 {
+		t.Errorf("a pending request: used %g", got[0].Used)
+	}
+}

@@ -192,8 +192,8 @@ func (s *ClusterService) DeleteCluster(ctx context.Context, name string) error {
 			}
 		}
 		rows.Close()
-		if len(users) > 0 {
-			return purser.Errorf(purser.ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(users), users[0])
+		if err := purser.CheckClusterUnused(name, users); err != nil {
+			return err
 		}
 		n, err := tx.Exec(ctx, "DELETE FROM clusters WHERE name = ?", name)
 		if err != nil {
@@ -206,16 +206,12 @@ func (s *ClusterService) DeleteCluster(ctx context.Context, name string) error {
 	})
 }
 
-// clusterOf finds the cluster a kubernetes-namespace request lives on:
-// its cluster parameter, else its template's config.
+// clusterOf finds the cluster a kubernetes-namespace request lives on
+// (purser.RequestCluster), from its stored parameters and template spec.
 func clusterOf(params, spec string) string {
 	var p map[string]any
 	_ = json.Unmarshal([]byte(params), &p)
-	if c, ok := p["cluster"].(string); ok && c != "" {
-		return c
-	}
 	var sp templateSpec
 	_ = json.Unmarshal([]byte(spec), &sp)
-	c, _ := sp.Config["cluster"].(string)
-	return c
+	return purser.RequestCluster(p, sp.Config)
 }

@@ -300,13 +300,7 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 	if err != nil {
 		return nil, err
 	}
-	if r.Status.Holds() {
-		// Its own footprint is in "used" already: do not count it twice.
-		for i := range checks {
-			checks[i].Used -= checks[i].Asked
-		}
-	}
-	return checks, nil
+	return r.Beside(checks), nil
 }
 
 // template returns r's template as it was when r was made: the revision
