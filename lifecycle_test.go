@@ -361,3 +361,50 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkerActions: every status × what a worker reports. A worker's
+// decision never fails on a status: it moves the request, or leaves it be
+// when it has moved on (purged meanwhile, done already).
+func TestWorkerActions(t *testing.T) {
+	t.Parallel()
+	actions := map[string]struct {
+		do   func(r *Request) error
+		from map[Status]Status // where it moves; any other status is left be
+	}{
+		"start": {func(r *Request) error { _, _, err := r.StartProvision(t0); return err },
+			map[Status]Status{StatusApproved: StatusInitiated}},
+		"deploy": {func(r *Request) error { _, _, err := r.FinishProvision(t0, ProvisionResult{}); return err },
+			map[Status]Status{StatusInitiated: StatusDeployed}},
+		"fail": {func(r *Request) error {
+			_, _, err := r.FinishProvision(t0, ProvisionResult{Err: errors.New("x"), Final: true})
+			return err
+		}, map[Status]Status{StatusInitiated: StatusFailed}},
+		"purged": {func(r *Request) error { _, err := r.FinishPurge(t0, PurgeResult{}); return err },
+			map[Status]Status{StatusPurgeInitiated: StatusPurged}},
+		"purge_failed": {func(r *Request) error {
+			_, err := r.FinishPurge(t0, PurgeResult{Err: errors.New("x"), Final: true})
+			return err
+		},
+			map[Status]Status{StatusPurgeInitiated: StatusPurgeFailed}},
+		"expire": {func(r *Request) error { _, _, err := r.Sweep(r.ExpiresBy); return err },
+			map[Status]Status{StatusDeployed: StatusPurgeInitiated}},
+	}
+	for name, a := range actions {
+		for _, s := range Statuses {
+			t.Run(name+"/"+string(s), func(t *testing.T) {
+				t.Parallel()
+				r := request(s)
+				if err := a.do(r); err != nil {
+					t.Fatal(err)
+				}
+				want, ok := a.from[s]
+				if !ok {
+					want = s
+				}
+				if r.Status != want {
+					t.Fatalf("%s from %s: now %s, want %s", name, s, r.Status, want)
+				}
+			})
+		}
+	}
+}
