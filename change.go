@@ -7,9 +7,9 @@ package purser
 // Change (with the rows' version checks), so that a transition and every
 // effect it implies land together or not at all.
 type Change struct {
-	// Rows are the documents to write, in order: *Request (saved with
-	// its version checked), Approval (inserted).
-	Rows []any
+	// Rows are the documents to write, in order; each is written once, in
+	// its final state, with its version checked.
+	Rows []Row
 	// Events are the audit records, in order.
 	Events []AuditEvent
 	// Jobs are the jobs to enqueue (at most one waiting per request and kind).
@@ -20,6 +20,16 @@ type Change struct {
 	// users) except the user Except names.
 	ToReviewers []ReviewerMessage
 }
+
+// Row is a document a Change writes: *Request, SubmittedRequest,
+// RequestOutputs, Approval or *Extension. The store has a table for each.
+type Row interface{ isRow() }
+
+func (*Request) isRow()         {}
+func (SubmittedRequest) isRow() {}
+func (RequestOutputs) isRow()   {}
+func (Approval) isRow()         {}
+func (*Extension) isRow()       {}
 
 // ReviewerMessage is a message to every reviewer but one (the requester,
 // who must not be asked to review its own request).

@@ -53,7 +53,7 @@ func (r *Request) RequestExtension(e *Extension, owner *User, actingFor string, 
 	e.ID, e.ProvisionRequest, e.RequestedBy, e.Status = NewID(), r.ID, owner.ID, ExtensionRequested
 	e.Created, e.Updated, e.Version = now, now, 0
 	return Change{
-		Rows: []any{e},
+		Rows: []Row{e},
 		Events: []AuditEvent{{Action: "extension.create", TargetType: "extensionRequest", TargetID: e.ID,
 			After: map[string]any{"provision_request": r.ID, "extend_by": e.ExtendBy}, ActingFor: actingFor}},
 		ToReviewers: []ReviewerMessage{{Except: owner.ID, Message: Message{Event: EventExtensionRequested, Title: "Extension to review",
@@ -113,6 +113,6 @@ func (e *Extension) Revoke(by *Actor, now time.Time) (Change, error) {
 		return Change{}, Errorf(ECONFLICT, "extension request %s cannot be revoked in %s state", e.ID, e.Status)
 	}
 	e.Status = ExtensionRevoked
-	return Change{Rows: []any{e}, Events: []AuditEvent{{Action: "extension.revoke", TargetType: "extensionRequest",
+	return Change{Rows: []Row{e}, Events: []AuditEvent{{Action: "extension.revoke", TargetType: "extensionRequest",
 		TargetID: e.ID, After: map[string]any{"status": e.Status}}}}, nil
 }

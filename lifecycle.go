@@ -37,7 +37,7 @@ func (r *Request) move(a RequestAction, actingFor string) (Change, error) {
 		return Change{}, err
 	}
 	r.Status = next
-	return Change{Rows: []any{r}, Events: []AuditEvent{{Action: "request." + string(a), TargetType: "provisionRequest",
+	return Change{Rows: []Row{r}, Events: []AuditEvent{{Action: "request." + string(a), TargetType: "provisionRequest",
 		TargetID: r.ID, Before: before, After: r.Snapshot(), ActingFor: actingFor}}}, nil
 }
 

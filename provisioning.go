@@ -52,7 +52,7 @@ func (r *Request) FinishProvision(now time.Time, res ProvisionResult) (c Change,
 	if res.Err != nil {
 		r.LastError = truncate(res.Err.Error(), maxLastError)
 		if !res.Final {
-			return Change{Rows: []any{r}}, false, nil
+			return Change{Rows: []Row{r}}, false, nil
 		}
 		if c, err = r.move(ActFail, ""); err != nil {
 			return c, false, err
@@ -71,7 +71,7 @@ func (r *Request) FinishProvision(now time.Time, res ProvisionResult) (c Change,
 	if out == nil {
 		out = map[string]string{} // provisioned, with nothing to show
 	}
-	c.Rows = append([]any{RequestOutputs{RequestID: r.ID, Outputs: out}}, c.Rows...)
+	c.Rows = append([]Row{RequestOutputs{RequestID: r.ID, Outputs: out}}, c.Rows...)
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, EventDeployed, "Environment ready",
 		fmt.Sprintf("Your environment %s (%s) is DEPLOYED until %s. Read its outputs with `purser request get %s --outputs` or GET %s/outputs.",
 			r.ID, r.ResourceTemplate, r.ExpiresBy.Format(messageTime), r.ID, r.Link())))
@@ -88,7 +88,7 @@ func (r *Request) FinishPurge(now time.Time, res PurgeResult) (Change, error) {
 	if res.Err != nil {
 		r.LastError = truncate(res.Err.Error(), maxLastError)
 		if !res.Final {
-			return Change{Rows: []any{r}}, nil
+			return Change{Rows: []Row{r}}, nil
 		}
 		c, err := r.move(ActPurgeFailed, "")
 		if err != nil {
@@ -103,7 +103,7 @@ func (r *Request) FinishPurge(now time.Time, res PurgeResult) (Change, error) {
 	if err != nil {
 		return c, err
 	}
-	c.Rows = append([]any{RequestOutputs{RequestID: r.ID}}, c.Rows...)
+	c.Rows = append([]Row{RequestOutputs{RequestID: r.ID}}, c.Rows...)
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, EventPurged, "Environment purged",
 		fmt.Sprintf("Your environment %s (%s) has been purged.", r.ID, r.ResourceTemplate)))
 	return c, nil
@@ -148,7 +148,7 @@ func (r *Request) remind(now time.Time) Change {
 		return Change{}
 	}
 	r.RemindersSent = sent
-	c := Change{Rows: []any{r}}
+	c := Change{Rows: []Row{r}}
 	if !due {
 		return c
 	}

@@ -97,7 +97,7 @@ func (r *Request) Submit(secrets map[string]any, f SubmitFacts) (Change, error) 
 		return Change{}, err
 	}
 	return Change{
-		Rows: []any{SubmittedRequest{Request: r, Secrets: secrets}},
+		Rows: []Row{SubmittedRequest{Request: r, Secrets: secrets}},
 		Events: []AuditEvent{{Action: "request.create", TargetType: "provisionRequest", TargetID: r.ID,
 			After: r.Snapshot(), ActingFor: f.ActingFor}},
 		Jobs: []JobArgs{AnalyseArgs{RequestID: r.ID}},
