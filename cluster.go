@@ -69,3 +69,52 @@ type ClusterService interface {
 	// DeleteCluster removes a cluster that hosts no environment.
 	DeleteCluster(ctx context.Context, name string) error
 }
+
+// RecordCheck records the outcome of probing c at now: reachable with its
+// version, or unreachable and why (the first 500 bytes).
+func (c *Cluster) RecordCheck(version string, err error, now time.Time) {
+	c.CheckedAt, c.Reachable, c.Version, c.LastError = &now, err == nil, version, ""
+	if err != nil {
+		c.LastError = truncate(err.Error(), 500)
+	}
+}
+
+// ClusterStore is the store's side of ClusterService: it records clusters
+// and their checks, and makes no network call; whoever probes a cluster
+// (the kubernetes driver's Clusters) does so between its calls.
+type ClusterStore interface {
+	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
+	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	DeleteCluster(ctx context.Context, name string) error
+	// CheckNewCluster authorizes and validates a cluster about to be
+	// registered (filling defaults), before anything is probed.
+	CheckNewCluster(ctx context.Context, c *Cluster) error
+	// CreateCluster registers c, with the check the caller recorded on it
+	// (none when nothing probed it).
+	CreateCluster(ctx context.Context, c *Cluster) error
+	// ClusterToCheck returns a cluster with its credentials, to probe; it
+	// needs clusters:read.
+	ClusterToCheck(ctx context.Context, name string) (*Cluster, error)
+	// RecordClusterCheck stores the check recorded on c and returns c
+	// without its credentials.
+	RecordClusterCheck(ctx context.Context, c *Cluster) (*Cluster, error)
+}
+
+// RequestCluster is the cluster a kubernetes-namespace request's
+// environment lives on: its cluster parameter, else its template's config.
+func RequestCluster(params, config map[string]any) string {
+	if c, ok := params["cluster"].(string); ok && c != "" {
+		return c
+	}
+	c, _ := config["cluster"].(string)
+	return c
+}
+
+// CheckClusterUnused refuses to delete a cluster that still hosts the
+// environments of the requests listed.
+func CheckClusterUnused(name string, requests []string) error {
+	if len(requests) == 0 {
+		return nil
+	}
+	return Errorf(ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(requests), requests[0])
+}

@@ -27,7 +27,7 @@ var rules = []struct {
 	{"internal/postgres", []string{".", "internal/sqldb", "internal/storetest"}, "an engine wraps sqldb; its tests run the conformance suite"},
 	{"internal/storetest", []string{".", "internal/sqldb", "internal/footprint"}, "the suite drives services through the domain interfaces, equipped as the server equips them"},
 	{"internal/api", []string{"."}, "handlers speak to domain interfaces only; authorization lives in the services (tests may wire a real store)"},
-	{"internal/worker", []string{".", "internal/sqldb", "internal/notify"}, "workers act on the store and deliver notifications, never through the HTTP layer"},
+	{"internal/worker", []string{".", "internal/notify"}, "workers act through the domain's small interfaces (the store implements them) and deliver notifications, never through the HTTP layer"},
 	{"internal/notify", []string{".", "internal/outbound"}, "channels know notifications, not where they are stored; webhooks go out through the outbound policy"},
 	{"internal/outbound", nil, "the outbound policy is a dialer: it knows nothing of Purser, so any adapter can call out through it"},
 	{"internal/footprint", []string{"."}, "the evaluator implements a domain interface"},

@@ -55,6 +55,10 @@ type Notification struct {
 	Updated     time.Time
 }
 
+// DefaultChannels are a user's channels until it chooses: the inbox, and
+// email when it has an address.
+var DefaultChannels = []string{ChannelInbox, ChannelEmail}
+
 // Message is what a transition asks to tell a user; the outbox turns it
 // into one Notification per channel the user has chosen.
 type Message struct {
@@ -112,4 +116,22 @@ var EventFields = Fields{
 // EventService reads the audit log.
 type EventService interface {
 	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
+}
+
+// Delivery is what a notify job needs to send one notification: it, and
+// where its user is reached.
+type Delivery struct {
+	Notification Notification
+	Email        string
+	Username     string
+	Prefs        Preferences
+}
+
+// DeliveryStore is what the notify worker needs of the store.
+type DeliveryStore interface {
+	// FindDelivery loads a notification and where to send it.
+	FindDelivery(ctx context.Context, id string) (*Delivery, error)
+	// RecordDelivery records an attempt: sent, or failed with sendErr
+	// (final when no more attempts will follow).
+	RecordDelivery(ctx context.Context, id string, sendErr error, final bool) error
 }

@@ -1,7 +1,10 @@
 // Package purser is the domain of Purser, a self-service infrastructure
 // control plane: its vocabulary (users, roles, tokens, templates, requests),
-// the service interfaces adapters implement, the one error type and the
-// authorization rules. It imports nothing but the standard library.
+// the service interfaces adapters implement, the one error type, the
+// authorization rules, and every decision as a pure function that returns
+// the Change it implies (lifecycle.go, provisioning.go, extension.go,
+// submit.go) for the store to commit. It imports nothing but the standard
+// library.
 package purser
 
 import (

@@ -90,6 +90,19 @@ func (u Usage) Add(f Footprint) Usage {
 	return Usage{u.Environments + 1, u.Cores + f.Cores, u.Memory + f.Memory, u.MonthlyCost + f.CostPerHour*HoursPerMonth}
 }
 
+// Tally counts a request of status s and footprint f in the usage it
+// weighs on: pending while it waits for review, used while it holds quota
+// (Status.Holds), neither once revoked, rejected or purged.
+func Tally(used, pending Usage, s Status, f Footprint) (Usage, Usage) {
+	switch {
+	case s == StatusRequested:
+		pending = pending.Add(f)
+	case s.Holds():
+		used = used.Add(f)
+	}
+	return used, pending
+}
+
 // EffectiveLimits combines the quotas that apply to a user with the roles
 // at t: the user's permanent quota, else the most generous permanent quota
 // of its roles, plus every active temporary grant to the user or its roles.
@@ -232,4 +245,27 @@ type QuotaService interface {
 	DeleteQuota(ctx context.Context, id string) error
 	// Usage returns limits, usage and pending per user (one user, or all).
 	Usage(ctx context.Context, userID string) ([]*UserUsage, error)
+}
+
+// QuotaLapseWarning is how long before a temporary quota lapses its
+// holders are told.
+const QuotaLapseWarning = 24 * time.Hour
+
+// LapsesSoon reports whether q is a temporary quota that lapses within
+// QuotaLapseWarning of now (and has not lapsed yet).
+func (q *Quota) LapsesSoon(now time.Time) bool {
+	return q.QuotaType == QuotaTemporary && q.ValidUntil != nil &&
+		q.ValidUntil.After(now) && !q.ValidUntil.After(now.Add(QuotaLapseWarning))
+}
+
+// LapseWarning returns the message telling each holder (the quota's user,
+// or every active user of its role) that the temporary quota lapses soon.
+func (q *Quota) LapseWarning(holders []string) []Message {
+	var msgs []Message
+	for _, uid := range holders {
+		msgs = append(msgs, Message{User: uid, Event: EventQuotaLapsing, Title: "Temporary quota lapsing",
+			Description: fmt.Sprintf("A temporary quota grant (%s) lapses at %s; environments beyond your permanent quota cannot be approved after that.",
+				q.ID, q.ValidUntil.Format(messageTime)), Link: "/api/v1/quotas/" + q.ID})
+	}
+	return msgs
 }

@@ -104,6 +104,33 @@ func TemplateWriteActions(before, after *Template) []Action {
 	return out
 }
 
+// ApplyDefaults fills what a template may leave out: the TTLs and
+// maximum extension below, manual approval by one approver, no parameters,
+// and the first of types (the resource types its driver makes).
+func (t *Template) ApplyDefaults(types []string) {
+	if t.TTLDefault == 0 {
+		t.TTLDefault = DefaultTTL
+	}
+	if t.TTLMax == 0 {
+		t.TTLMax = max(DefaultTTLMax, t.TTLDefault)
+	}
+	if t.ExtensionMax == 0 {
+		t.ExtensionMax = DefaultExtensionMax
+	}
+	if t.Approval.Mode == "" {
+		t.Approval.Mode = ApprovalManual
+	}
+	if t.Approval.Approvers == 0 {
+		t.Approval.Approvers = 1
+	}
+	if t.ResourceType == "" && len(types) > 0 {
+		t.ResourceType = types[0]
+	}
+	if t.Params == nil {
+		t.Params = []Param{}
+	}
+}
+
 // Template defaults and limits.
 const (
 	DefaultTTL          = 48 * time.Hour
@@ -492,6 +519,41 @@ type TemplateUpdate struct {
 	Approval                        *ApprovalPolicy
 	Config                          *map[string]any
 	IsActive                        *bool
+}
+
+// Apply changes t by the fields upd sets.
+func (t *Template) Apply(upd TemplateUpdate) {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&t.Name, upd.Name)
+	set(&t.Description, upd.Description)
+	set(&t.ResourceType, upd.ResourceType)
+	if upd.Params != nil {
+		t.Params = *upd.Params
+	}
+	if upd.Footprint != nil {
+		t.Footprint = *upd.Footprint
+	}
+	for _, x := range []struct {
+		dst *time.Duration
+		src *time.Duration
+	}{{&t.TTLDefault, upd.TTLDefault}, {&t.TTLMax, upd.TTLMax}, {&t.ExtensionMax, upd.ExtensionMax}} {
+		if x.src != nil {
+			*x.dst = *x.src
+		}
+	}
+	if upd.Approval != nil {
+		t.Approval = *upd.Approval
+	}
+	if upd.Config != nil {
+		t.Config = *upd.Config
+	}
+	if upd.IsActive != nil {
+		t.IsActive = *upd.IsActive
+	}
 }
 
 // TemplateService manages the catalog.

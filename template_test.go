@@ -176,3 +176,18 @@ func TestSplitSecrets(t *testing.T) {
 		})
 	}
 }
+
+func TestTemplateDefaults(t *testing.T) {
+	t.Parallel()
+	var tpl Template
+	tpl.ApplyDefaults([]string{"KUBERNETES", "EKS"})
+	if tpl.TTLDefault != 48*time.Hour || tpl.TTLMax != 30*24*time.Hour || tpl.ExtensionMax != 720*time.Hour ||
+		tpl.Approval.Mode != ApprovalManual || tpl.Approval.Approvers != 1 || tpl.ResourceType != "KUBERNETES" || tpl.Params == nil {
+		t.Fatalf("defaults %+v", tpl)
+	}
+	long := Template{TTLDefault: 40 * 24 * time.Hour, ExtensionMax: time.Hour, ResourceType: "EKS", Approval: ApprovalPolicy{Mode: ApprovalAuto, Approvers: 2}}
+	long.ApplyDefaults([]string{"KUBERNETES"})
+	if long.TTLMax != 40*24*time.Hour || long.ExtensionMax != time.Hour || long.ResourceType != "EKS" || long.Approval.Approvers != 2 {
+		t.Fatalf("a template's own values must stand: %+v", long)
+	}
+}

@@ -63,7 +63,8 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 	}
 	db.Drivers = map[string][]string{sim.Name: simDriver.ResourceTypes()}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	cfg := worker.Config(worker.Deps{DB: db, Drivers: map[string]purser.Driver{sim.Name: simDriver}, Sender: &notify.Sender{}, Logger: logger},
+	cfg := worker.Config(worker.Deps{Requests: sqldb.NewRequestService(db), Logs: db.JobLogs(), Deliveries: db, Tokens: db, Now: db.NowFunc,
+		Drivers: map[string]purser.Driver{sim.Name: simDriver}, Sender: &notify.Sender{}, Logger: logger},
 		worker.Options{MaxWorkers: 20})
 	river.AddWorker(cfg.Workers, noopWorker{})
 	res := provResult{n: n, pollInterval: time.Second}
@@ -133,7 +134,7 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 			if ev.Job.Kind != "provision" {
 				continue
 			}
-			var args sqldb.ProvisionArgs
+			var args purser.ProvisionArgs
 			_ = json.Unmarshal(ev.Job.EncodedArgs, &args)
 			mu.Lock()
 			latencies = append(latencies, time.Since(approvedAt[args.RequestID]))

@@ -142,13 +142,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		st.db.NowFunc = clock
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
-	st.db.ProbeCluster, st.db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
-	st.db.PrepareTemplate = func(ctx context.Context, t *purser.Template) error {
-		if p, ok := drivers[t.Driver].(purser.TemplatePreparer); ok {
-			return p.PrepareTemplate(ctx, t)
-		}
-		return nil
-	}
+	st.db.ValidateCluster = kubernetes.ValidateCluster
 	st.db.Drivers = map[string][]string{}
 	for name, d := range drivers {
 		st.db.Drivers[name] = d.ResourceTypes()
@@ -160,7 +154,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP), HTTPClient: policy.Client(30 * time.Second)}
 	w := cfg.Workers
 	rc := worker.Config(
-		worker.Deps{DB: st.db, Drivers: drivers, Sender: sender, Logger: logger},
+		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
+			Drivers: drivers, Sender: sender, Logger: logger},
 		worker.Options{MaxWorkers: w.Max, MaxAttempts: w.MaxAttempts, JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter,
 			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	if !cfg.IsPostgres() {
@@ -264,14 +259,19 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Roles:  sqldb.NewRoleService(st.db),
 		Tokens: sqldb.NewTokenService(st.db),
 
-		Templates:     sqldb.NewTemplateService(st.db),
+		Templates: &purser.Catalog{TemplateStore: sqldb.NewTemplateService(st.db), Prepare: func(ctx context.Context, t *purser.Template) error {
+			if p, ok := st.drivers[t.Driver].(purser.TemplatePreparer); ok {
+				return p.PrepareTemplate(ctx, t)
+			}
+			return nil
+		}},
 		Requests:      sqldb.NewRequestService(st.db),
 		Extensions:    sqldb.NewExtensionService(st.db),
 		Quotas:        sqldb.NewQuotaService(st.db),
 		Notifications: sqldb.NewNotificationService(st.db),
 		Events:        sqldb.NewEventService(st.db),
 		Logs:          sqldb.NewLogService(st.db),
-		Clusters:      sqldb.NewClusterService(st.db),
+		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -46,7 +47,7 @@ func testClustersAPI(t *testing.T, open store) {
 		t.Fatalf("refusal does not name the environment: %s", r.Body)
 	}
 	e.want(e.do("dev", "POST", "/v1/provisionRequests/"+id+"/purge", nil), 200)
-	if err := sqldb.NewRequestService(e.db).FinishPurge(context.Background(), id, nil, true); err != nil {
+	if err := sqldb.NewRequestService(e.db).FinishPurge(context.Background(), purser.PurgeResult{RequestID: id, Final: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.want(e.do("devops", "DELETE", "/v1/clusters/gone", nil), 204)

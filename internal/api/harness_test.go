@@ -97,14 +97,14 @@ func eachStore(t *testing.T, f func(t *testing.T, open store)) {
 func newEnv(t *testing.T, open store, opts ...func(*api.Server)) *env {
 	t.Helper()
 	db := storetest.Equip(t, open(t))
-	db.ProbeCluster, db.ValidateCluster = kubernetes.Probe, kubernetes.ValidateCluster
+	db.ValidateCluster = kubernetes.ValidateCluster
 	db.Drivers["exec"] = []string{"OTHER"} // known, so that exec templates reach authorization
 	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
 	e.api = &api.Server{
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
 		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
 		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
-		Clusters:      sqldb.NewClusterService(db),
+		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe, NowFunc: db.NowFunc},
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}

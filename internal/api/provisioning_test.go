@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -38,7 +39,7 @@ func (e *env) deploy(id string) {
 	if _, ok, err := reqs.StartProvision(context.Background(), id); err != nil || !ok {
 		e.t.Fatalf("start provision: %v %v", ok, err)
 	}
-	if _, err := reqs.FinishProvision(context.Background(), id, map[string]string{"endpoint": "https://x", "password": "s3cret"}, "", nil, true); err != nil {
+	if _, err := reqs.FinishProvision(context.Background(), purser.ProvisionResult{RequestID: id, Outputs: map[string]string{"endpoint": "https://x", "password": "s3cret"}, Final: true}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -167,7 +168,7 @@ func testProvisioningFlow(t *testing.T, open store) {
 
 	// Purge.
 	e.want(e.do("dev", "POST", "/v1/provisionRequests/"+id+"/purge", nil), 200)
-	if err := sqldb.NewRequestService(e.db).FinishPurge(context.Background(), id, nil, true); err != nil {
+	if err := sqldb.NewRequestService(e.db).FinishPurge(context.Background(), purser.PurgeResult{RequestID: id, Final: true}); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)["status"]; st != "PURGED" {
@@ -196,7 +197,7 @@ func testRequestActions(t *testing.T, open store) {
 		e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/approve", nil), 200)
 		reqs := sqldb.NewRequestService(e.db)
 		reqs.StartProvision(context.Background(), id)
-		if _, err := reqs.FinishProvision(context.Background(), id, nil, "", errors.New("cloud down"), true); err != nil {
+		if _, err := reqs.FinishProvision(context.Background(), purser.ProvisionResult{RequestID: id, Err: errors.New("cloud down"), Final: true}); err != nil {
 			t.Fatal(err)
 		}
 		got := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)

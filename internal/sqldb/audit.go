@@ -94,12 +94,12 @@ func (s *EventService) FindEvents(ctx context.Context, q purser.Query) ([]*purse
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := purser.Authorize(ctx, purser.ActionEventsRead, ""); err != nil {
-		a := purser.ActorFromContext(ctx)
-		if a == nil || a.User == nil {
-			return nil, 0, err
-		}
-		where = append(where, sqExpr("(actor = ? OR (target_type = 'provisionRequest' AND target_id IN (SELECT id FROM requests WHERE requested_by = ?)))", a.User.ID, a.User.ID))
+	scope, err := purser.ActorFromContext(ctx).ListScope(purser.ActionEventsRead)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !scope.All {
+		where = append(where, sqExpr("(actor = ? OR (target_type = 'provisionRequest' AND target_id IN (SELECT id FROM requests WHERE requested_by = ?)))", scope.User, scope.User))
 	}
 	return list(ctx, s.db, listSpec[eventRow, purser.Event]{
 		from: "events", selectCols: "id, actor, acting_for, action, target_type, target_id, before, after, created_at",

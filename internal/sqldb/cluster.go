@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/purserhq/purser"
 )
@@ -15,7 +14,7 @@ type ClusterService struct{ db *DB }
 // NewClusterService returns the cluster service over db.
 func NewClusterService(db *DB) *ClusterService { return &ClusterService{db: db} }
 
-var _ purser.ClusterService = (*ClusterService)(nil)
+var _ purser.ClusterStore = (*ClusterService)(nil)
 
 var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "name", "kind": "kind", "_created": "created_at"}}
 
@@ -104,8 +103,9 @@ func (s *ClusterService) FindClusters(ctx context.Context, q purser.Query) ([]*p
 	})
 }
 
-// CreateCluster registers a cluster, seals its credentials and checks it.
-func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) error {
+// CheckNewCluster authorizes and validates a cluster about to be
+// registered, before anything is probed.
+func (s *ClusterService) CheckNewCluster(ctx context.Context, c *purser.Cluster) error {
 	if err := purser.Authorize(ctx, purser.ActionClusterWrite, ""); err != nil {
 		return err
 	}
@@ -117,14 +117,18 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	}
 	switch {
 	case s.db.ValidateCluster != nil:
-		if err := s.db.ValidateCluster(c); err != nil {
-			return err
-		}
+		return s.db.ValidateCluster(c)
 	case c.Kubeconfig != "":
 		return purser.Errorf(purser.EUNAVAILABLE, "this server cannot check kubeconfigs; give a server and a token")
 	}
-	if s.db.ProbeCluster != nil {
-		s.probe(ctx, c)
+	return nil
+}
+
+// CreateCluster registers a cluster and seals its credentials, with the
+// check its caller recorded on it.
+func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) error {
+	if err := s.CheckNewCluster(ctx, c); err != nil {
+		return err
 	}
 	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token})
 	now := s.db.now()
@@ -144,35 +148,20 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	})
 }
 
-// probe checks c and records the outcome on it (Server too, when the
-// probe learned it from a kubeconfig).
-func (s *ClusterService) probe(ctx context.Context, c *purser.Cluster) {
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	v, err := s.db.ProbeCluster(pctx, c)
-	now := s.db.now()
-	c.CheckedAt, c.Reachable, c.Version, c.LastError = &now, err == nil, v, ""
-	if err != nil {
-		c.LastError = truncate(err.Error(), 500)
-	}
-}
-
-// CheckCluster probes a cluster now and records reachability and version.
-func (s *ClusterService) CheckCluster(ctx context.Context, name string) (*purser.Cluster, error) {
+// ClusterToCheck returns a cluster with its credentials, to probe.
+func (s *ClusterService) ClusterToCheck(ctx context.Context, name string) (*purser.Cluster, error) {
 	if err := purser.Authorize(ctx, purser.ActionClusterRead, ""); err != nil {
 		return nil, err
 	}
-	c, err := s.db.ClusterCredentials(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if s.db.ProbeCluster == nil {
-		return nil, purser.Errorf(purser.EUNAVAILABLE, "this server cannot reach clusters")
-	}
-	s.probe(ctx, c)
-	err = s.db.WithTx(ctx, func(tx Tx) error {
+	return s.db.ClusterCredentials(ctx, name)
+}
+
+// RecordClusterCheck stores a cluster's reachability and version (and
+// the server a kubeconfig named), and returns it without credentials.
+func (s *ClusterService) RecordClusterCheck(ctx context.Context, c *purser.Cluster) (*purser.Cluster, error) {
+	err := s.db.WithTx(ctx, func(tx Tx) error {
 		_, err := tx.Exec(ctx, "UPDATE clusters SET reachable = ?, k8s_version = ?, last_error = ?, checked_at = ?, server = ? WHERE name = ?",
-			c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt), c.Server, name)
+			c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt), c.Server, c.Name)
 		return err
 	})
 	c.Kubeconfig, c.CA, c.Token = "", "", ""
@@ -203,8 +192,8 @@ func (s *ClusterService) DeleteCluster(ctx context.Context, name string) error {
 			}
 		}
 		rows.Close()
-		if len(users) > 0 {
-			return purser.Errorf(purser.ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(users), users[0])
+		if err := purser.CheckClusterUnused(name, users); err != nil {
+			return err
 		}
 		n, err := tx.Exec(ctx, "DELETE FROM clusters WHERE name = ?", name)
 		if err != nil {
@@ -217,16 +206,12 @@ func (s *ClusterService) DeleteCluster(ctx context.Context, name string) error {
 	})
 }
 
-// clusterOf finds the cluster a kubernetes-namespace request lives on:
-// its cluster parameter, else its template's config.
+// clusterOf finds the cluster a kubernetes-namespace request lives on
+// (purser.RequestCluster), from its stored parameters and template spec.
 func clusterOf(params, spec string) string {
 	var p map[string]any
 	_ = json.Unmarshal([]byte(params), &p)
-	if c, ok := p["cluster"].(string); ok && c != "" {
-		return c
-	}
 	var sp templateSpec
 	_ = json.Unmarshal([]byte(spec), &sp)
-	c, _ := sp.Config["cluster"].(string)
-	return c
+	return purser.RequestCluster(p, sp.Config)
 }

@@ -87,12 +87,6 @@ type DB struct {
 	Evaluator purser.Evaluator
 	// Drivers maps each driver's name to the resource types it makes.
 	Drivers map[string][]string
-	// PrepareTemplate lets a template's driver check and complete it
-	// (fetch its files); nil when no driver needs to.
-	PrepareTemplate func(ctx context.Context, t *purser.Template) error
-	// ProbeCluster checks a cluster's reachability and version (and fills
-	// its Server from a kubeconfig); nil when no driver reaches clusters.
-	ProbeCluster purser.ClusterProbe
 	// ValidateCluster lets the clusters' driver check credentials before
 	// anything is probed or stored (a kubeconfig must be inline data).
 	// While it is nil, kubeconfigs are refused: none can be checked.

@@ -3,7 +3,6 @@ package sqldb
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/purserhq/purser"
 )
@@ -64,7 +63,7 @@ func (s *ExtensionService) FindExtensionByID(ctx context.Context, id string) (*p
 	if err != nil {
 		return nil, err
 	}
-	return e, purser.Authorize(ctx, purser.ActionRequestReview, e.RequestedBy)
+	return e, purser.Authorize(ctx, purser.ActionRequestRead, e.RequestedBy)
 }
 
 // FindExtensions lists extension requests: one's own, or all for reviewers.
@@ -96,52 +95,15 @@ func (s *ExtensionService) CreateExtension(ctx context.Context, e *purser.Extens
 		} else if err != nil {
 			return err
 		}
-		if r.RequestedBy != owner.ID {
-			return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester of a provision request may ask to extend it"}
-		}
 		t, err := s.requests.template(ctx, tx, r)
 		if err != nil {
 			return err
 		}
-		maxHours := int(min(t.ExtensionMax, purser.MaxExtension) / time.Hour)
-		var fe []purser.FieldError
-		if e.ExtendBy < 1 || e.ExtendBy > maxHours {
-			fe = append(fe, purser.FieldError{Field: "extend_by", Rule: "range", Message: fmt.Sprintf("must be 1 to %d hours", maxHours)})
-		}
-		if l := len(e.Reason); l < 1 || l > 1000 {
-			fe = append(fe, purser.FieldError{Field: "reason", Rule: "length", Message: "must be 1 to 1000 characters"})
-		}
-		if len(fe) > 0 {
-			return purser.Invalid(fe...)
-		}
-		switch r.Status {
-		case purser.StatusApproved, purser.StatusInitiated, purser.StatusDeployed:
-		default:
-			return purser.Errorf(purser.ECONFLICT, "provision request %s cannot be extended in %s state", r.ID, r.Status)
-		}
-		if r.Extended {
-			return purser.Errorf(purser.ECONFLICT, "provision request %s was extended already; an extension is granted once", r.ID)
-		}
-		now := s.db.now()
-		e.ID, e.RequestedBy, e.Status, e.Created, e.Updated, e.Version = purser.NewID(), owner.ID, purser.ExtensionRequested, now, now, 1
-		_, err = tx.Exec(ctx, `INSERT INTO extensions (id, provision_request, reason, extend_by, requested_by, status, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, r.ID, e.Reason, e.ExtendBy, owner.ID, e.Status, e.Version, micros(now), micros(now))
-		if err != nil {
-			if s.db.UniqueViolation(err) {
-				return purser.Errorf(purser.ECONFLICT, "provision request %s already has an extension request waiting for review", r.ID)
-			}
-			return fmt.Errorf("insert extension: %w", err)
-		}
-		if err := s.db.audit(ctx, tx, "extension.create", "extensionRequest", e.ID, nil, map[string]any{"provision_request": r.ID, "extend_by": e.ExtendBy}, actingFor); err != nil {
-			return err
-		}
-		msgs, err := s.db.toReviewers(ctx, tx, owner.ID, purser.Message{Event: purser.EventExtensionRequested, Title: "Extension to review",
-			Description: fmt.Sprintf("Extension request %s asks for %d more hours on %s: %s", e.ID, e.ExtendBy, r.ID, e.Reason),
-			Link:        "/api/v1/extensionRequests/" + e.ID})
+		c, err := r.RequestExtension(e, owner, actingFor, t, s.db.now())
 		if err != nil {
 			return err
 		}
-		return s.db.enqueue(ctx, tx, msgs...)
+		return s.db.commit(ctx, tx, c)
 	})
 }
 
@@ -158,48 +120,16 @@ func (s *ExtensionService) ReviewExtension(ctx context.Context, id string, appro
 		if err != nil {
 			return err
 		}
-		reviewer, actingFor, err := s.requests.reviewer(ctx, tx, r, rv.ReviewedBy, approve)
+		by, requester, err := s.requests.reviewer(ctx, tx, r, rv, approve)
 		if err != nil {
 			return err
 		}
-		if e.Status != purser.ExtensionRequested {
-			return purser.Errorf(purser.ECONFLICT, "extension request %s cannot be reviewed in %s state", id, e.Status)
-		}
-		e.Status, e.ReviewedBy, e.ReviewComment = purser.ExtensionRejected, reviewer.ID, rv.Comment
-		event, title := purser.EventExtensionRejected, "Extension rejected"
-		if approve {
-			switch r.Status {
-			case purser.StatusApproved, purser.StatusInitiated, purser.StatusDeployed:
-			default:
-				return purser.Errorf(purser.ECONFLICT, "provision request %s cannot be extended in %s state", r.ID, r.Status)
-			}
-			before := snapshot(r)
-			e.Status, event, title = purser.ExtensionApproved, purser.EventExtensionApproved, "Extension approved"
-			r.ExpiresBy = r.ExpiresBy.Add(time.Duration(e.ExtendBy) * time.Hour)
-			r.Extended, r.RemindersSent = true, 0
-			if err := s.requests.save(ctx, tx, r); err != nil {
-				return err
-			}
-			if err := s.db.audit(ctx, tx, "request.extend", "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
-				return err
-			}
-			if err := s.db.insertJob(ctx, tx, RefreshArgs{RequestID: r.ID}, unique); err != nil {
-				return err
-			}
-		}
-		e.Updated = s.db.now()
-		if _, err := tx.Exec(ctx, "UPDATE extensions SET status = ?, reviewed_by = ?, review_comment = ?, version = version + 1, updated_at = ? WHERE id = ?",
-			e.Status, e.ReviewedBy, e.ReviewComment, micros(e.Updated), id); err != nil {
-			return s.db.translate(err, "extension request")
-		}
-		e.Version++
-		out = e
-		if err := s.db.audit(ctx, tx, "extension."+map[bool]string{true: "approve", false: "reject"}[approve], "extensionRequest", id, nil, map[string]any{"status": e.Status}, actingFor); err != nil {
+		c, err := e.Review(by, approve, r, requester, s.db.now())
+		if err != nil {
 			return err
 		}
-		return s.db.enqueue(ctx, tx, purser.Message{User: r.RequestedBy, Event: event, Title: title,
-			Description: fmt.Sprintf("Your extension request %s for %s (%d hours) has been %s. It now expires at %s.", id, r.ID, e.ExtendBy, e.Status, r.ExpiresBy.Format("2006-01-02 15:04 MST")),
-			Link:        link(r)})
+		out = e
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
 }
@@ -212,19 +142,40 @@ func (s *ExtensionService) RevokeExtension(ctx context.Context, id string) (*pur
 		if err != nil {
 			return err
 		}
-		if err := purser.Authorize(ctx, purser.ActionUserWrite, e.RequestedBy); err != nil {
-			return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester may revoke an extension request"}
-		}
-		if e.Status != purser.ExtensionRequested {
-			return purser.Errorf(purser.ECONFLICT, "extension request %s cannot be revoked in %s state", id, e.Status)
-		}
-		e.Status, e.Updated = purser.ExtensionRevoked, s.db.now()
-		if _, err := tx.Exec(ctx, "UPDATE extensions SET status = ?, version = version + 1, updated_at = ? WHERE id = ?", e.Status, micros(e.Updated), id); err != nil {
+		c, err := e.Revoke(purser.ActorFromContext(ctx), s.db.now())
+		if err != nil {
 			return err
 		}
-		e.Version++
 		out = e
-		return s.db.audit(ctx, tx, "extension.revoke", "extensionRequest", id, nil, map[string]any{"status": e.Status}, "")
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
+}
+
+// saveExtension inserts a new extension request (version 0), or writes an
+// existing one's review, checking its version.
+func (db *DB) saveExtension(ctx context.Context, tx Tx, e *purser.Extension) error {
+	if e.Version == 0 {
+		e.Version = 1
+		_, err := tx.Exec(ctx, `INSERT INTO extensions (id, provision_request, reason, extend_by, requested_by, status, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.ProvisionRequest, e.Reason, e.ExtendBy, e.RequestedBy, e.Status, e.Version, micros(e.Created), micros(e.Updated))
+		if err != nil {
+			if db.UniqueViolation(err) {
+				return purser.Errorf(purser.ECONFLICT, "provision request %s already has an extension request waiting for review", e.ProvisionRequest)
+			}
+			return fmt.Errorf("insert extension: %w", err)
+		}
+		return nil
+	}
+	e.Updated = db.now()
+	n, err := tx.Exec(ctx, "UPDATE extensions SET status = ?, reviewed_by = ?, review_comment = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+		e.Status, nullable(e.ReviewedBy), e.ReviewComment, micros(e.Updated), e.ID, e.Version)
+	if err != nil {
+		return db.translate(err, "extension request")
+	}
+	if n == 0 {
+		return purser.Errorf(purser.ECONFLICT, "extension request %s changed meanwhile; try again", e.ID)
+	}
+	e.Version++
+	return nil
 }

@@ -1,27 +1,23 @@
 package sqldb
 
 import (
+	"github.com/purserhq/purser"
+
 	"context"
 	"fmt"
 	"time"
 )
 
-// JobCount is how many River jobs of a kind are in a state.
-type JobCount struct {
-	Kind, State string
-	Count       int
-}
-
 // JobCounts counts River's jobs by kind and state.
-func (db *DB) JobCounts(ctx context.Context) ([]JobCount, error) {
+func (db *DB) JobCounts(ctx context.Context) ([]purser.JobCount, error) {
 	rows, err := db.Read.Query(ctx, "SELECT kind, state, COUNT(*) FROM river_job GROUP BY kind, state ORDER BY kind, state")
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []JobCount
+	var out []purser.JobCount
 	for rows.Next() {
-		var c JobCount
+		var c purser.JobCount
 		if err := rows.Scan(&c.Kind, &c.State, &c.Count); err != nil {
 			return nil, err
 		}

@@ -2,55 +2,6 @@ package sqldb
 
 import "github.com/riverqueue/river"
 
-// Job arguments. Each is inserted in the transaction of the change that
-// implies it; internal/worker works them.
-
-// AnalyseArgs asks to estimate a new request and approve it when its
-// template's policy allows.
-type AnalyseArgs struct {
-	RequestID string `json:"request_id"`
-}
-
-// Kind names the job.
-func (AnalyseArgs) Kind() string { return "analyse" }
-
-// ProvisionArgs asks to create a request's environment.
-type ProvisionArgs struct {
-	RequestID string `json:"request_id"`
-}
-
-// Kind names the job.
-func (ProvisionArgs) Kind() string { return "provision" }
-
-// PurgeArgs asks to destroy a request's environment.
-type PurgeArgs struct {
-	RequestID string `json:"request_id"`
-}
-
-// Kind names the job.
-func (PurgeArgs) Kind() string { return "purge" }
-
-// NotifyArgs asks to deliver one notification.
-type NotifyArgs struct {
-	NotificationID string `json:"notification_id"`
-}
-
-// Kind names the job.
-func (NotifyArgs) Kind() string { return "notify" }
-
-// RefreshArgs asks to issue an extended environment's credentials again.
-type RefreshArgs struct {
-	RequestID string `json:"request_id"`
-}
-
-// Kind names the job.
-func (RefreshArgs) Kind() string { return "refresh" }
-
-// ExpireArgs asks to expire what is past its time and send reminders.
-type ExpireArgs struct{}
-
-// Kind names the job.
-func (ExpireArgs) Kind() string { return "expire" }
-
 // unique keeps one job per request and kind waiting or running at a time.
+// The job argument types are the domain's (purser.ProvisionArgs...).
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}

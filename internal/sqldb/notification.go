@@ -8,10 +8,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-// DefaultChannels are a user's channels until it chooses: the inbox, and
-// email when it has an address.
-var DefaultChannels = []string{purser.ChannelInbox, purser.ChannelEmail}
-
 // prefs loads a user's preferences, or the defaults.
 func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Preferences, error) {
 	p := &purser.Preferences{User: userID}
@@ -19,7 +15,7 @@ func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Pref
 	err := q.QueryRow(ctx, "SELECT channels, slack_webhook, webhook_url, webhook_secret FROM preferences WHERE user_id = ?", userID).
 		Scan(&channels, &slack, &p.WebhookURL, &secret)
 	if err == ErrNoRows {
-		p.Channels = DefaultChannels
+		p.Channels = purser.DefaultChannels
 		return p, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("preferences: %w", err)
@@ -64,7 +60,7 @@ func (db *DB) enqueue(ctx context.Context, tx Tx, msgs ...purser.Message) error 
 				return fmt.Errorf("outbox: %w", err)
 			}
 			if ch != purser.ChannelInbox {
-				if err := db.insertJob(ctx, tx, NotifyArgs{NotificationID: id}, nil); err != nil {
+				if err := db.insertJob(ctx, tx, purser.NotifyArgs{NotificationID: id}, nil); err != nil {
 					return fmt.Errorf("outbox job: %w", err)
 				}
 			}
@@ -210,7 +206,7 @@ func (s *NotificationService) FindPreferences(ctx context.Context, userID string
 			return nil, err
 		}
 	}
-	if err := purser.Authorize(ctx, purser.ActionUserWrite, userID); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionPreferencesRead, userID); err != nil {
 		return nil, err
 	}
 	return s.db.prefs(ctx, s.db.Read, userID)
@@ -224,7 +220,7 @@ func (s *NotificationService) UpdatePreferences(ctx context.Context, p *purser.P
 			return err
 		}
 	}
-	if err := purser.Authorize(ctx, purser.ActionUserWrite, p.User); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionPreferencesWrite, p.User); err != nil {
 		return err
 	}
 	var fe []purser.FieldError
@@ -255,21 +251,13 @@ func (s *NotificationService) UpdatePreferences(ctx context.Context, p *purser.P
 	})
 }
 
-// Delivery is what a notify job needs to send one notification.
-type Delivery struct {
-	Notification purser.Notification
-	Email        string
-	Username     string
-	Prefs        purser.Preferences
-}
-
 // FindDelivery loads a notification and where to send it.
-func (db *DB) FindDelivery(ctx context.Context, id string) (*Delivery, error) {
+func (db *DB) FindDelivery(ctx context.Context, id string) (*purser.Delivery, error) {
 	n, err := scanNotification(db.Read.QueryRow(ctx, "SELECT "+notificationSelect+" FROM notifications WHERE id = ?", id))
 	if err != nil {
 		return nil, db.translate(err, "notification "+id)
 	}
-	d := &Delivery{Notification: *n.domain()}
+	d := &purser.Delivery{Notification: *n.domain()}
 	if err := db.Read.QueryRow(ctx, "SELECT email, username FROM users WHERE id = ?", d.Notification.User).Scan(&d.Email, &d.Username); err != nil {
 		return nil, db.translate(err, "user")
 	}

@@ -250,11 +250,7 @@ func (db *DB) usage(ctx context.Context, q Querier, userID string) (used, pendin
 		if err := rows.Scan(&st, &f.Cores, &f.Memory, &f.CostPerHour); err != nil {
 			return used, pending, err
 		}
-		if st == purser.StatusRequested {
-			pending = pending.Add(f)
-		} else {
-			used = used.Add(f)
-		}
+		used, pending = purser.Tally(used, pending, st, f)
 	}
 	return used, pending, rows.Err()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -70,7 +69,7 @@ func (s *RequestService) FindRequestByID(ctx context.Context, id string) (*purse
 	if err != nil {
 		return nil, err
 	}
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, r.RequestedBy); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionRequestRead, r.RequestedBy); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -91,23 +90,17 @@ func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*p
 	})
 }
 
-// onBehalf resolves who a body names (requested_by, reviewed_by): it must
-// be the caller, unless the caller is an admin acting for that user.
+// onBehalf resolves who a body names (requested_by, reviewed_by): the
+// caller, or someone the caller may act for (purser.Actor.CanActFor).
 // It returns the user and, when acting for another, that user's id for the audit.
 func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field string) (*purser.User, string, error) {
 	a := purser.ActorFromContext(ctx)
-	if a == nil || (a.User == nil && !a.System) {
-		return nil, "", purser.Errorf(purser.EUNAUTHORIZED, "authentication required")
-	}
-	if named == "" || (a.User != nil && named == a.User.ID) {
-		if a.User == nil {
-			return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "required", Message: "is required"})
+	actingFor, err := a.CanActFor(named, field)
+	if err != nil || actingFor == "" {
+		if err != nil {
+			return nil, "", err
 		}
 		return a.User, "", nil
-	}
-	if a.User != nil && !a.User.HasRole(purser.RoleAdmin) {
-		return nil, "", &purser.Error{Code: purser.EFORBIDDEN, Message: field + " must be you (only admins act for others)",
-			Fields: []purser.FieldError{{Field: field, Rule: "self", Message: "must name the caller"}}}
 	}
 	u, err := NewUserService(s.db).findUser(ctx, q, "u.id = ?", named)
 	if purser.ErrorCode(err) == purser.ENOTFOUND {
@@ -118,12 +111,11 @@ func (s *RequestService) onBehalf(ctx context.Context, q Querier, named, field s
 	if !u.IsActive {
 		return nil, "", purser.Invalid(purser.FieldError{Field: field, Rule: "active", Message: "names an inactive user"})
 	}
-	return u, named, nil
+	return u, actingFor, nil
 }
 
-// CreateRequest submits a request. Its parameters are checked against the
-// template, its footprint estimated, and it is refused when it cannot fit
-// the requester's quota beside what is already held.
+// CreateRequest submits a request (purser.NewRequest, then
+// purser.Request.Submit under the requester's lock).
 func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInput) (*purser.Request, error) {
 	var out *purser.Request
 	err := s.db.WithTx(ctx, func(tx Tx) error {
@@ -137,119 +129,44 @@ func (s *RequestService) CreateRequest(ctx context.Context, in purser.RequestInp
 		} else if err != nil {
 			return err
 		}
-		if !t.IsActive {
-			return purser.Invalid(purser.FieldError{Field: "resource_template", Rule: "active", Message: "template " + t.ID + " is inactive"})
-		}
-		r, err := s.newRequest(t, owner, in)
+		r, secrets, err := purser.NewRequest(in, t, owner, s.db.Evaluator, s.db.now())
 		if err != nil {
 			return err
 		}
+		f := purser.SubmitFacts{MaxPending: s.db.MaxPending, ActingFor: actingFor}
 		if err := s.db.Lock(ctx, tx, "quota:"+owner.ID); err != nil {
 			return err
 		}
-		var pending int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&pending); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM requests WHERE requested_by = ? AND status = ?", owner.ID, purser.StatusRequested).Scan(&f.Pending); err != nil {
 			return fmt.Errorf("count pending requests: %w", err)
 		}
-		if err := purser.CheckPending(pending, s.db.MaxPending); err != nil {
+		if f.Fit, err = s.db.quotaChecks(ctx, tx, owner, r.Footprint); err != nil {
 			return err
 		}
-		checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
+		c, err := r.Submit(secrets, f)
 		if err != nil {
 			return err
 		}
-		if err := purser.QuotaError(checks); err != nil {
-			return err
-		}
-		if err := s.insert(ctx, tx, r, s.sealSecrets(t, r)); err != nil {
-			return err
-		}
-		if err := s.db.audit(ctx, tx, "request.create", "provisionRequest", r.ID, nil, snapshot(r), actingFor); err != nil {
-			return err
-		}
 		out = r
-		return s.db.insertJob(ctx, tx, AnalyseArgs{RequestID: r.ID}, unique)
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
 }
 
-func (s *RequestService) newRequest(t *purser.Template, owner *purser.User, in purser.RequestInput) (*purser.Request, error) {
-	var fe []purser.FieldError
-	params, err := t.ValidateParams(in.ResourceParameters)
-	if err != nil {
-		return nil, err
+// insertRequest inserts a submitted request, its secret parameters sealed.
+func (db *DB) insertRequest(ctx context.Context, tx Tx, sr purser.SubmittedRequest) error {
+	sealed := ""
+	if len(sr.Secrets) > 0 {
+		b, _ := json.Marshal(sr.Secrets)
+		sealed = db.Sealer.Seal(string(b))
 	}
-	fp, err := t.EvalFootprint(s.db.Evaluator, params)
-	if err != nil {
-		return nil, err
-	}
-	now := s.db.now()
-	var expires time.Time
-	switch {
-	case in.ExpiresBy != nil:
-		expires = in.ExpiresBy.UTC().Truncate(time.Microsecond)
-		if !expires.After(now) {
-			fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "future", Message: "must be in the future"})
-		}
-	case in.TTL != 0:
-		if in.TTL < 0 || in.TTL > t.TTLMax {
-			fe = append(fe, purser.FieldError{Field: "ttl_hours", Rule: "max_ttl",
-				Message: fmt.Sprintf("must be positive and at most %g (template %s's maximum TTL)", t.TTLMax.Hours(), t.ID)})
-		}
-		expires = now.Add(in.TTL)
-	default:
-		expires = now.Add(t.TTLDefault)
-	}
-	if in.TTL == 0 && expires.Sub(now) > t.TTLMax+time.Minute {
-		fe = append(fe, purser.FieldError{Field: "expires_by", Rule: "max_ttl",
-			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
-	}
-	rt := in.ResourceType
-	if rt == "" {
-		rt = t.ResourceType
-	} else if rt != t.ResourceType {
-		fe = append(fe, purser.FieldError{Field: "resource_type", Rule: "template", Message: "template " + t.ID + " makes " + t.ResourceType})
-	}
-	typ := in.RequestType
-	if typ == "" {
-		typ = purser.RequestTemporary
-	} else if typ != purser.RequestTemporary && typ != purser.RequestPermanent {
-		fe = append(fe, purser.FieldError{Field: "request_type", Rule: "enum", Message: "must be TEMPORARY or PERMANENT"})
-	}
-	if len(in.Description) > 1000 {
-		fe = append(fe, purser.FieldError{Field: "description", Rule: "max_length", Message: "must be at most 1000 characters"})
-	}
-	if len(fe) > 0 {
-		return nil, purser.Invalid(fe...)
-	}
-	return &purser.Request{
-		Meta:        purser.Meta{ID: purser.NewID(), Created: now, Updated: now, Version: 1},
-		Description: in.Description, ExpiresBy: expires, RequestedBy: owner.ID,
-		ResourceType: rt, ResourceTemplate: t.ID, TemplateRevision: t.Revision, ResourceParameters: params, RequestType: typ,
-		Status: purser.StatusRequested, Footprint: fp, EstimatedCost: fp.CostPerHour * expires.Sub(now).Hours(),
-	}, nil
-}
-
-// sealSecrets takes the values of r's secret parameters out of
-// r.ResourceParameters, leaving purser.SecretMask in their place, and
-// returns them sealed ("" when there are none). Everything that shows r
-// from then on (answers, audit, notifications) sees only the mask.
-func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
-	public, secret := t.SplitSecrets(r.ResourceParameters)
-	r.ResourceParameters = public
-	if len(secret) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(secret)
-	return s.db.Sealer.Seal(string(b))
-}
-
-func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, sealedSecrets string) error {
+	r := sr.Request
+	r.Version = 1
 	params, _ := json.Marshal(r.ResourceParameters)
 	_, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template, template_revision,
 		resource_parameters, secret_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealedSecrets, r.RequestType,
+		r.ID, r.Description, micros(r.ExpiresBy), r.RequestedBy, r.ResourceType, r.ResourceTemplate, r.TemplateRevision, string(params), sealed, r.RequestType,
 		r.Status, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.EstimatedCost, r.Version, micros(r.Created), micros(r.Updated))
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
@@ -257,36 +174,8 @@ func (s *RequestService) insert(ctx context.Context, tx Tx, r *purser.Request, s
 	return nil
 }
 
-// snapshot is what the audit log keeps of a request.
-func snapshot(r *purser.Request) map[string]any {
-	return map[string]any{"status": r.Status, "expires_by": r.ExpiresBy, "reviewed_by": r.ReviewedBy,
-		"extended": r.Extended, "footprint": r.Footprint}
-}
-
-// save writes a request's mutable fields, checking its version.
-func (s *RequestService) save(ctx context.Context, tx Tx, r *purser.Request) error {
-	r.Updated = s.db.now()
-	n, err := tx.Exec(ctx, `UPDATE requests SET status = ?, reviewed_by = ?, review_comment = ?, expires_by = ?, extended = ?,
-		last_error = ?, reminders_sent = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-		r.Status, nullable(r.ReviewedBy), r.ReviewComment, micros(r.ExpiresBy), r.Extended, r.LastError, r.RemindersSent,
-		micros(r.Updated), r.ID, r.Version)
-	if err != nil {
-		return fmt.Errorf("save request: %w", err)
-	}
-	if n == 0 {
-		return purser.Errorf(purser.ECONFLICT, "provision request %s changed meanwhile; try again", r.ID)
-	}
-	r.Version++
-	return nil
-}
-
-func link(r *purser.Request) string { return "/api/v1/provisionRequests/" + r.ID }
-
-func msg(r *purser.Request, user, event, title, desc string) purser.Message {
-	return purser.Message{User: user, Event: event, Title: title, Description: desc, Link: link(r)}
-}
-
-// ActOnRequest performs a person's action on a request.
+// ActOnRequest performs a person's action on a request: it loads the
+// facts the action's decision needs and commits its change.
 func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.RequestAction, rv purser.Review) (*purser.Request, error) {
 	var out *purser.Request
 	err := s.db.WithTx(ctx, func(tx Tx) error {
@@ -294,121 +183,85 @@ func (s *RequestService) ActOnRequest(ctx context.Context, id string, a purser.R
 		if err != nil {
 			return err
 		}
-		actingFor := ""
+		now, actor := s.db.now(), purser.ActorFromContext(ctx)
+		var c purser.Change
 		switch a {
 		case purser.ActApprove, purser.ActReject:
-			var reviewer *purser.User
-			if reviewer, actingFor, err = s.reviewer(ctx, tx, r, rv.ReviewedBy, a == purser.ActApprove); err != nil {
-				return err
-			}
-			r.ReviewedBy, r.ReviewComment = reviewer.ID, rv.Comment
+			c, err = s.review(ctx, tx, r, a == purser.ActApprove, rv)
 		case purser.ActRevoke:
-			if err := purser.Authorize(ctx, purser.ActionUserWrite, r.RequestedBy); err != nil {
-				return &purser.Error{Code: purser.EFORBIDDEN, Message: "only the requester may revoke a request"}
-			}
-		case purser.ActRetry, purser.ActPurge:
-			if err := purser.Authorize(ctx, purser.ActionRequestAny, r.RequestedBy); err != nil {
-				return err
-			}
+			c, err = r.Revoke(actor, now)
+		case purser.ActRetry:
+			c, err = r.Retry(actor, now)
+		case purser.ActPurge:
+			c, err = r.Purge(actor, now)
 		default:
 			return purser.Errorf(purser.EBADREQUEST, "unknown action %q", a)
 		}
-		if a == purser.ActApprove {
-			if err := s.reserve(ctx, tx, r); err != nil {
-				return err
-			}
-			enough, err := s.approval(ctx, tx, r, actingFor)
-			if err != nil || !enough {
-				out = r
-				return err
-			}
+		if err != nil {
+			return err
 		}
 		out = r
-		return s.apply(ctx, tx, r, a, actingFor)
+		return s.db.commit(ctx, tx, c)
 	})
 	return out, err
 }
 
-// reviewer returns who reviews r: always the caller. An admin may still
-// name someone in reviewed_by (the seed's field); that name is only
-// recorded as acting_for in the audit log and never counts as an approver,
-// so one person cannot satisfy a two-approver template alone. Only the
-// system, which is nobody, reviews as the user it names.
-func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, named string, approve bool) (*purser.User, string, error) {
-	if err := purser.Authorize(ctx, purser.ActionRequestReview, ""); err != nil {
-		return nil, "", err
-	}
-	u, actingFor, err := s.onBehalf(ctx, tx, named, "reviewed_by")
+// review loads what a review of r decides on and decides it.
+func (s *RequestService) review(ctx context.Context, tx Tx, r *purser.Request, approve bool, rv purser.Review) (purser.Change, error) {
+	by, requester, err := s.reviewer(ctx, tx, r, rv, approve)
 	if err != nil {
-		return nil, "", err
+		return purser.Change{}, err
 	}
-	if a := purser.ActorFromContext(ctx); a.User != nil {
-		u = a.User
+	now := s.db.now()
+	if !approve {
+		return r.Reject(by, now, requester)
+	}
+	f := purser.ReviewFacts{Requester: requester}
+	if f.Fit, err = s.fit(ctx, tx, requester, r); err != nil {
+		return purser.Change{}, err
+	}
+	t, err := s.template(ctx, tx, r)
+	if err != nil {
+		return purser.Change{}, err
+	}
+	if f.Needed = t.Approval.Approvers; f.Needed > 1 {
+		if f.Approvers, err = s.db.approvers(ctx, tx, r.ID); err != nil {
+			return purser.Change{}, err
+		}
+	}
+	return r.Approve(by, now, f)
+}
+
+// reviewer loads who reviews r (purser.Actor.CanReview) and its
+// requester. An admin naming someone in reviewed_by only records that
+// name as acting_for.
+func (s *RequestService) reviewer(ctx context.Context, tx Tx, r *purser.Request, rv purser.Review, approve bool) (purser.Reviewer, *purser.User, error) {
+	a := purser.ActorFromContext(ctx)
+	if err := a.Authorize(purser.ActionRequestReview, ""); err != nil {
+		return purser.Reviewer{}, nil, err
+	}
+	named, actingFor, err := s.onBehalf(ctx, tx, rv.ReviewedBy, "reviewed_by")
+	if err != nil {
+		return purser.Reviewer{}, nil, err
 	}
 	requester, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
 	if err != nil {
-		return nil, "", err
+		return purser.Reviewer{}, nil, err
 	}
-	if err := purser.CheckReview(u, requester, approve); err != nil {
-		return nil, "", err
+	u, err := a.CanReview(named, requester, approve)
+	if err != nil {
+		return purser.Reviewer{}, nil, err
 	}
-	return u, actingFor, nil
+	return purser.Reviewer{User: u, ActingFor: actingFor, Comment: rv.Comment}, requester, nil
 }
 
-// reserve checks, under the requester's lock, that r still fits its quota
-// beside everything already approved. Concurrent approvals serialise here.
-func (s *RequestService) reserve(ctx context.Context, tx Tx, r *purser.Request) error {
+// fit checks, under the requester's lock, how r fits its quota beside
+// everything already approved. Concurrent approvals serialise here.
+func (s *RequestService) fit(ctx context.Context, tx Tx, owner *purser.User, r *purser.Request) (purser.QuotaFit, error) {
 	if err := s.db.Lock(ctx, tx, "quota:"+r.RequestedBy); err != nil {
-		return err
+		return nil, err
 	}
-	owner, err := NewUserService(s.db).findUser(ctx, tx, "u.id = ?", r.RequestedBy)
-	if err != nil {
-		return err
-	}
-	checks, err := s.db.quotaChecks(ctx, tx, owner, r.Footprint)
-	if err != nil {
-		return err
-	}
-	return purser.QuotaError(checks)
-}
-
-// apply moves r by the action, writes it, audits it and inserts the jobs
-// and notifications the transition implies, all in tx.
-func (s *RequestService) apply(ctx context.Context, tx Tx, r *purser.Request, a purser.RequestAction, actingFor string) error {
-	before := snapshot(r)
-	next, err := r.Status.Next(a)
-	if err != nil {
-		return err
-	}
-	r.Status = next
-	if err := s.save(ctx, tx, r); err != nil {
-		return err
-	}
-	if err := s.db.audit(ctx, tx, "request."+string(a), "provisionRequest", r.ID, before, snapshot(r), actingFor); err != nil {
-		return err
-	}
-	var msgs []purser.Message
-	switch a {
-	case purser.ActApprove:
-		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventApproved, "Provision request approved",
-			fmt.Sprintf("Your provision request %s (%s) has been APPROVED; provisioning starts now.", r.ID, r.ResourceTemplate)))
-		err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
-	case purser.ActReject:
-		msgs = append(msgs, msg(r, r.RequestedBy, purser.EventRejected, "Provision request rejected",
-			fmt.Sprintf("Your provision request %s (%s) has been REJECTED. %s", r.ID, r.ResourceTemplate, r.ReviewComment)))
-	case purser.ActRetry:
-		if r.Status == purser.StatusInitiated {
-			err = s.db.insertJob(ctx, tx, ProvisionArgs{RequestID: r.ID}, unique)
-		} else {
-			err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
-		}
-	case purser.ActPurge:
-		err = s.db.insertJob(ctx, tx, PurgeArgs{RequestID: r.ID}, unique)
-	}
-	if err != nil {
-		return err
-	}
-	return s.db.enqueue(ctx, tx, msgs...)
+	return s.db.quotaChecks(ctx, tx, owner, r.Footprint)
 }
 
 // RequestOutputs returns an environment's outputs to its owner or an admin.
@@ -447,57 +300,7 @@ func (s *RequestService) RequestQuota(ctx context.Context, id string) ([]purser.
 	if err != nil {
 		return nil, err
 	}
-	if r.Status.Holds() {
-		// Its own footprint is in "used" already: do not count it twice.
-		for i := range checks {
-			checks[i].Used -= checks[i].Asked
-		}
-	}
-	return checks, nil
-}
-
-// approval records the reviewer's approval of r and reports whether the
-// template's number of approvers is reached. Each reviewer counts once.
-func (s *RequestService) approval(ctx context.Context, tx Tx, r *purser.Request, actingFor string) (bool, error) {
-	t, err := s.template(ctx, tx, r)
-	if err != nil {
-		return false, err
-	}
-	if t.Approval.Approvers <= 1 {
-		return true, nil
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO approvals (request_id, reviewer, created_at) VALUES (?, ?, ?)", r.ID, r.ReviewedBy, micros(s.db.now())); err != nil {
-		if s.db.UniqueViolation(err) {
-			return false, purser.Errorf(purser.ECONFLICT, "you approved provision request %s already; it needs %d different approvers", r.ID, t.Approval.Approvers)
-		}
-		return false, err
-	}
-	rows, err := tx.Query(ctx, "SELECT reviewer FROM approvals WHERE request_id = ?", r.ID)
-	if err != nil {
-		return false, err
-	}
-	var approvers []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return false, err
-		}
-		approvers = append(approvers, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	n, enough := purser.CountApprovals(approvers, r.RequestedBy, t.Approval.Approvers)
-	if enough {
-		return true, nil
-	}
-	r.ReviewComment = fmt.Sprintf("approved by %d of the %d approvers needed", n, t.Approval.Approvers)
-	if err := s.save(ctx, tx, r); err != nil {
-		return false, err
-	}
-	return false, s.db.audit(ctx, tx, "request.approval", "provisionRequest", r.ID, nil, map[string]any{"approvals": n, "needed": t.Approval.Approvers}, actingFor)
+	return r.Beside(checks), nil
 }
 
 // template returns r's template as it was when r was made: the revision
@@ -508,14 +311,24 @@ func (s *RequestService) template(ctx context.Context, q Querier, r *purser.Requ
 }
 
 // ownUnlessReviewer narrows a list to the caller's own requests, unless
-// the caller may review everyone's.
+// the caller may read everyone's (requests:read).
 func ownUnlessReviewer(ctx context.Context, where sq.And) (sq.And, error) {
-	if purser.Authorize(ctx, purser.ActionRequestReview, "") == nil {
-		return where, nil
+	scope, err := purser.ActorFromContext(ctx).ListScope(purser.ActionRequestRead)
+	if err != nil || scope.All {
+		return where, err
 	}
-	uid, err := callerID(ctx)
-	if err != nil {
-		return nil, err
+	return append(where, sqExpr("requested_by = ?", scope.User)), nil
+}
+
+// sealSecrets takes the values of r's secret parameters out of
+// r.ResourceParameters, leaving purser.SecretMask in their place, and
+// returns them sealed ("" when there are none).
+func (s *RequestService) sealSecrets(t *purser.Template, r *purser.Request) string {
+	public, secret := t.SplitSecrets(r.ResourceParameters)
+	r.ResourceParameters = public
+	if len(secret) == 0 {
+		return ""
 	}
-	return append(where, sqExpr("requested_by = ?", uid)), nil
+	b, _ := json.Marshal(secret)
+	return s.db.Sealer.Seal(string(b))
 }

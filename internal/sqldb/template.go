@@ -17,7 +17,7 @@ type TemplateService struct{ db *DB }
 // NewTemplateService returns the catalog service over db.
 func NewTemplateService(db *DB) *TemplateService { return &TemplateService{db: db} }
 
-var _ purser.TemplateService = (*TemplateService)(nil)
+var _ purser.TemplateStore = (*TemplateService)(nil)
 
 // templateSpec is how a template's structured fields are stored (JSON).
 type templateSpec struct {
@@ -76,7 +76,7 @@ func specOf(t *purser.Template) string {
 
 // FindTemplateByID returns a template; anyone signed in may read the catalog.
 func (s *TemplateService) FindTemplateByID(ctx context.Context, id string) (*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	return s.find(ctx, s.db.Read, id)
@@ -102,7 +102,7 @@ func (s *TemplateService) findRevision(ctx context.Context, q Querier, id string
 // FindTemplateRevision returns revision n of a template; anyone signed in
 // may read the catalog's history.
 func (s *TemplateService) FindTemplateRevision(ctx context.Context, id string, n int) (*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	return s.findRevision(ctx, s.db.Read, id, n)
@@ -110,7 +110,7 @@ func (s *TemplateService) FindTemplateRevision(ctx context.Context, id string, n
 
 // FindTemplateRevisions returns every revision of a template, oldest first.
 func (s *TemplateService) FindTemplateRevisions(ctx context.Context, id string) ([]*purser.Template, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, err
 	}
 	if _, err := s.find(ctx, s.db.Read, id); err != nil {
@@ -150,7 +150,7 @@ func templateAudit(t *purser.Template) map[string]any {
 
 // FindTemplates lists the catalog.
 func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, int, error) {
-	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
+	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
 		return nil, 0, err
 	}
 	where, err := templateColumns.where(q.Where)
@@ -166,41 +166,8 @@ func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]
 	})
 }
 
-// applyTemplateDefaults fills what a template may leave out.
-func (s *TemplateService) applyDefaults(t *purser.Template) {
-	if t.TTLDefault == 0 {
-		t.TTLDefault = purser.DefaultTTL
-	}
-	if t.TTLMax == 0 {
-		t.TTLMax = max(purser.DefaultTTLMax, t.TTLDefault)
-	}
-	if t.ExtensionMax == 0 {
-		t.ExtensionMax = purser.DefaultExtensionMax
-	}
-	if t.Approval.Mode == "" {
-		t.Approval.Mode = purser.ApprovalManual
-	}
-	if t.Approval.Approvers == 0 {
-		t.Approval.Approvers = 1
-	}
-	if t.ResourceType == "" {
-		if types := s.db.Drivers[t.Driver]; len(types) > 0 {
-			t.ResourceType = types[0]
-		}
-	}
-	if t.Params == nil {
-		t.Params = []purser.Param{}
-	}
-}
-
-// prepare lets the driver complete the template, outside any transaction
-// (it may fetch files).
-func (s *TemplateService) prepare(ctx context.Context, t *purser.Template) error {
-	if s.db.PrepareTemplate == nil {
-		return nil
-	}
-	return s.db.PrepareTemplate(ctx, t)
-}
+// applyDefaults fills what a template may leave out (purser.Template.ApplyDefaults).
+func (s *TemplateService) applyDefaults(t *purser.Template) { t.ApplyDefaults(s.db.Drivers[t.Driver]) }
 
 func (s *TemplateService) validate(t *purser.Template) error {
 	drivers := make([]string, 0, len(s.db.Drivers))
@@ -236,17 +203,20 @@ func (s *TemplateService) authorizeWrite(ctx context.Context, before, after *pur
 	return nil
 }
 
-// CreateTemplate adds a template to the catalog (devops and admins; exec
-// templates need templates:exec).
-func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template) error {
+// CheckNewTemplate authorizes and validates a template about to be
+// created (filling its defaults), before its driver prepares it.
+func (s *TemplateService) CheckNewTemplate(ctx context.Context, t *purser.Template) error {
 	if err := s.authorizeWrite(ctx, nil, t); err != nil {
 		return err
 	}
 	s.applyDefaults(t)
-	if err := s.validate(t); err != nil {
-		return err
-	}
-	if err := s.prepare(ctx, t); err != nil {
+	return s.validate(t)
+}
+
+// CreateTemplate adds a template to the catalog (devops and admins; exec
+// templates need templates:exec), as its caller prepared it.
+func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template) error {
+	if err := s.CheckNewTemplate(ctx, t); err != nil {
 		return err
 	}
 	now := s.db.now()
@@ -269,9 +239,18 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 }
 
 // UpdateTemplate changes a template (devops and admins), making its next
-// revision. Requests already made keep the revision they pinned. The driver prepares the result
-// outside the transaction; the write then checks nobody changed it meanwhile.
+// revision. Requests already made keep the revision they pinned.
 func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd purser.TemplateUpdate, ifMatch string) (*purser.Template, error) {
+	t, err := s.TemplateToUpdate(ctx, id, upd, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	return t, s.SaveTemplate(ctx, t)
+}
+
+// TemplateToUpdate returns what template id becomes with upd, authorized
+// and validated, for its driver to prepare before SaveTemplate.
+func (s *TemplateService) TemplateToUpdate(ctx context.Context, id string, upd purser.TemplateUpdate, ifMatch string) (*purser.Template, error) {
 	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
 		return nil, err
 	}
@@ -283,38 +262,7 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 		return nil, err
 	}
 	orig := *t
-	before := templateAudit(t)
-	set := func(dst *string, src *string) {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	set(&t.Name, upd.Name)
-	set(&t.Description, upd.Description)
-	set(&t.ResourceType, upd.ResourceType)
-	if upd.Params != nil {
-		t.Params = *upd.Params
-	}
-	if upd.Footprint != nil {
-		t.Footprint = *upd.Footprint
-	}
-	for _, x := range []struct {
-		dst *time.Duration
-		src *time.Duration
-	}{{&t.TTLDefault, upd.TTLDefault}, {&t.TTLMax, upd.TTLMax}, {&t.ExtensionMax, upd.ExtensionMax}} {
-		if x.src != nil {
-			*x.dst = *x.src
-		}
-	}
-	if upd.Approval != nil {
-		t.Approval = *upd.Approval
-	}
-	if upd.Config != nil {
-		t.Config = *upd.Config
-	}
-	if upd.IsActive != nil {
-		t.IsActive = *upd.IsActive
-	}
+	t.Apply(upd)
 	if err := s.authorizeWrite(ctx, &orig, t); err != nil {
 		return nil, err
 	}
@@ -322,31 +270,37 @@ func (s *TemplateService) UpdateTemplate(ctx context.Context, id string, upd pur
 	if err := s.validate(t); err != nil {
 		return nil, err
 	}
-	if err := s.prepare(ctx, t); err != nil {
-		return nil, err
-	}
-	err = s.db.WithTx(ctx, func(tx Tx) error {
+	return t, nil
+}
+
+// SaveTemplate writes t as its template's next revision, unless the
+// template changed since t was read (its Version).
+func (s *TemplateService) SaveTemplate(ctx context.Context, t *purser.Template) error {
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		cur, err := s.find(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeWrite(ctx, cur, t); err != nil {
+			return err
+		}
 		t.Updated = s.db.now()
 		n, err := tx.Exec(ctx, `UPDATE templates SET name = ?, description = ?, resource_type = ?, spec = ?, is_active = ?,
 			version = version + 1, revision = revision + 1, updated_at = ? WHERE id = ? AND version = ?`,
-			t.Name, t.Description, t.ResourceType, specOf(t), t.IsActive, micros(t.Updated), id, t.Version)
+			t.Name, t.Description, t.ResourceType, specOf(t), t.IsActive, micros(t.Updated), t.ID, t.Version)
 		if err != nil {
 			return fmt.Errorf("update template: %w", err)
 		}
 		if n == 0 {
-			return purser.Errorf(purser.EPRECONDITION, "template %s changed while updating; read it again", id)
+			return purser.Errorf(purser.EPRECONDITION, "template %s changed while updating; read it again", t.ID)
 		}
 		t.Version++
 		t.Revision++
 		if err := s.insertRevision(ctx, tx, t); err != nil {
 			return err
 		}
-		return s.db.audit(ctx, tx, "template.update", "template", id, before, templateAudit(t), "")
+		return s.db.audit(ctx, tx, "template.update", "template", t.ID, templateAudit(cur), templateAudit(t), "")
 	})
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // checkETag compares an If-Match value with a document's ETag.

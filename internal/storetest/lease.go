@@ -159,7 +159,7 @@ func testProvisionRerun(t *testing.T, open Opener) {
 			t.Fatalf("run %d: StartProvision = %v, proceed %v, %v; want INITIATED and proceed", run, got, proceed, err)
 		}
 	}
-	if _, err := reqs.FinishProvision(ctx, r.ID, map[string]string{"endpoint": "x"}, "", nil, false); err != nil {
+	if _, err := reqs.FinishProvision(ctx, purser.ProvisionResult{RequestID: r.ID, Outputs: map[string]string{"endpoint": "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, proceed, err := reqs.StartProvision(ctx, r.ID)

@@ -2,12 +2,13 @@ package worker
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
-	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser"
 )
 
 // TokenRetention is how long revoked and expired tokens stay listed.
@@ -22,28 +23,30 @@ func (TokenCleanupArgs) Kind() string { return "token_cleanup" }
 // TokenCleanupWorker works TokenCleanupArgs.
 type TokenCleanupWorker struct {
 	river.WorkerDefaults[TokenCleanupArgs]
-	DB *sqldb.DB
+	Tokens purser.TokenSweeper
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Work deletes stale tokens; running it twice is harmless.
 func (w *TokenCleanupWorker) Work(ctx context.Context, job *river.Job[TokenCleanupArgs]) error {
-	n, err := w.DB.DeleteStaleTokens(ctx, w.DB.NowFunc().Add(-TokenRetention))
+	n, err := w.Tokens.DeleteStaleTokens(ctx, w.Now().Add(-TokenRetention))
 	if err != nil {
 		return err
 	}
-	w.DB.Logger.InfoContext(ctx, "deleted stale tokens", "count", n)
+	w.Logger.InfoContext(ctx, "deleted stale tokens", "count", n)
 	return nil
 }
 
 // JobCollector exports River's jobs by kind and state as the gauge
 // purser_jobs, read from the database at scrape time.
 type JobCollector struct {
-	DB   *sqldb.DB
+	DB   purser.JobCounter
 	desc *prometheus.Desc
 }
 
 // NewJobCollector returns a collector over db's jobs.
-func NewJobCollector(db *sqldb.DB) *JobCollector {
+func NewJobCollector(db purser.JobCounter) *JobCollector {
 	return &JobCollector{DB: db, desc: prometheus.NewDesc("purser_jobs", "Jobs in the queue by kind and state.", []string{"kind", "state"}, nil)}
 }
 

@@ -11,45 +11,36 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/notify"
-	"github.com/purserhq/purser/internal/sqldb"
 )
 
 // AnalyseWorker estimates new requests and auto-approves what may be.
 type AnalyseWorker struct {
-	river.WorkerDefaults[sqldb.AnalyseArgs]
-	Requests *sqldb.RequestService
+	river.WorkerDefaults[purser.AnalyseArgs]
+	Requests purser.Analyser
 }
 
 // Work implements river.Worker.
-func (w *AnalyseWorker) Work(ctx context.Context, job *river.Job[sqldb.AnalyseArgs]) error {
+func (w *AnalyseWorker) Work(ctx context.Context, job *river.Job[purser.AnalyseArgs]) error {
 	return w.Requests.Analyse(ctx, job.Args.RequestID)
 }
 
 // driverJob is what the provision and purge workers share.
 type driverJob struct {
-	DB       *sqldb.DB
-	Requests *sqldb.RequestService
+	Requests purser.ProvisionStore
+	Logs     purser.JobLogs
 	Drivers  map[string]purser.Driver
 	Logger   *slog.Logger
-}
-
-// closeLog ends a job's log. Lines it could not keep are an error for the
-// operator; the log itself carries a note saying so for its reader.
-func (j driverJob) closeLog(ctx context.Context, log *sqldb.JobLog, requestID string) {
-	if err := log.Close(); err != nil {
-		j.Logger.ErrorContext(ctx, "job log lost lines", "request_id", requestID, "error", err)
-	}
 }
 
 // begin prepares a driver call for r: its environment, wired to a fresh
 // job log that starts with which attempt this is, and its driver (nil,
 // with an error, when this server has none by that name).
-func (j driverJob) begin(ctx context.Context, r *purser.Request, phase string, job *rivertype.JobRow) (purser.Environment, purser.Driver, *sqldb.JobLog, error) {
+func (j driverJob) begin(ctx context.Context, r *purser.Request, phase string, job *rivertype.JobRow) (purser.Environment, purser.Driver, purser.JobLog, error) {
 	env, t, err := j.Requests.Environment(ctx, r)
 	if err != nil {
 		return env, nil, nil, err
 	}
-	log := j.DB.OpenJobLog(r.ID)
+	log := j.Logs.OpenJobLog(r.ID)
 	env.Log = log
 	log.WriteLine("purser", fmt.Sprintf("%s: attempt %d of %d, driver %s", phase, job.Attempt, job.MaxAttempts, t.Driver))
 	d, ok := j.Drivers[t.Driver]
@@ -59,16 +50,25 @@ func (j driverJob) begin(ctx context.Context, r *purser.Request, phase string, j
 	return env, d, log, nil
 }
 
+// closeLog closes a job's log. Lines it could not keep are an error the
+// operator sees in the server's log; the job's own outcome stands, since
+// trying the driver again would not bring the lines back.
+func (j driverJob) closeLog(ctx context.Context, log purser.JobLog, requestID, phase string) {
+	if err := log.Close(); err != nil && j.Logger != nil {
+		j.Logger.ErrorContext(ctx, "job log lost lines", "phase", phase, "request_id", requestID, "err", err)
+	}
+}
+
 // ProvisionWorker creates environments through their template's driver.
 type ProvisionWorker struct {
-	river.WorkerDefaults[sqldb.ProvisionArgs]
+	river.WorkerDefaults[purser.ProvisionArgs]
 	driverJob
 }
 
 // Work moves the request to INITIATED, calls the driver (idempotent, so a
 // retry after a crash converges) and records DEPLOYED, or on the last
 // attempt FAILED.
-func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.ProvisionArgs]) error {
+func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[purser.ProvisionArgs]) error {
 	id := job.Args.RequestID
 	r, proceed, err := w.Requests.StartProvision(ctx, id)
 	if err != nil || !proceed {
@@ -78,7 +78,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 	if log == nil {
 		return err
 	}
-	defer w.closeLog(ctx, log, id)
+	defer w.closeLog(ctx, log, id, "provision")
 	ok := d != nil
 	var out map[string]string
 	if ok {
@@ -96,8 +96,7 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 			log.WriteLine("purser", "clean-up failed: "+firstLine(derr.Error()))
 		}
 	}
-	howTo := "Read its outputs with `purser request get " + id + " --outputs` or GET /api/v1/provisionRequests/" + id + "/outputs."
-	superseded, ferr := w.Requests.FinishProvision(rctx, id, out, howTo, err, final(job.JobRow))
+	superseded, ferr := w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
 	if ferr != nil {
 		return ferr
 	}
@@ -114,13 +113,13 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[sqldb.Provisi
 
 // PurgeWorker destroys environments.
 type PurgeWorker struct {
-	river.WorkerDefaults[sqldb.PurgeArgs]
+	river.WorkerDefaults[purser.PurgeArgs]
 	driverJob
 }
 
 // Work destroys the environment of a PURGE_INITIATED request and records
 // PURGED, or on the last attempt PURGE_FAILED.
-func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs]) error {
+func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]) error {
 	id := job.Args.RequestID
 	r, proceed, err := w.Requests.PurgeTarget(ctx, id)
 	if err != nil || !proceed {
@@ -130,13 +129,13 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 	if log == nil {
 		return err
 	}
-	defer w.closeLog(ctx, log, id)
+	defer w.closeLog(ctx, log, id, "purge")
 	if d != nil {
 		err = d.Destroy(ctx, env)
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if ferr := w.Requests.FinishPurge(rctx, id, err, final(job.JobRow)); ferr != nil {
+	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
 		return ferr
 	}
 	if err != nil && !final(job.JobRow) {
@@ -148,14 +147,14 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[sqldb.PurgeArgs])
 // NotifyWorker delivers one notification. A failure never touches the
 // transition that caused it: it is recorded and retried.
 type NotifyWorker struct {
-	river.WorkerDefaults[sqldb.NotifyArgs]
-	DB     *sqldb.DB
-	Sender *notify.Sender
+	river.WorkerDefaults[purser.NotifyArgs]
+	Deliveries purser.DeliveryStore
+	Sender     *notify.Sender
 }
 
 // Work sends the notification unless it was sent already.
-func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[sqldb.NotifyArgs]) error {
-	d, err := w.DB.FindDelivery(ctx, job.Args.NotificationID)
+func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[purser.NotifyArgs]) error {
+	d, err := w.Deliveries.FindDelivery(ctx, job.Args.NotificationID)
 	if err != nil {
 		return err
 	}
@@ -167,7 +166,7 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[sqldb.NotifyArgs
 		WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret}, d.Notification)
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if rerr := w.DB.RecordDelivery(rctx, d.Notification.ID, err, final(job.JobRow)); rerr != nil {
+	if rerr := w.Deliveries.RecordDelivery(rctx, d.Notification.ID, err, final(job.JobRow)); rerr != nil {
 		return rerr
 	}
 	if err != nil && !final(job.JobRow) {
@@ -178,13 +177,13 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[sqldb.NotifyArgs
 
 // ExpireWorker expires what is past its time and sends reminders.
 type ExpireWorker struct {
-	river.WorkerDefaults[sqldb.ExpireArgs]
-	Requests *sqldb.RequestService
+	river.WorkerDefaults[purser.ExpireArgs]
+	Requests purser.ExpirySweeper
 	Logger   *slog.Logger
 }
 
 // Work runs one sweep.
-func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[sqldb.ExpireArgs]) error {
+func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[purser.ExpireArgs]) error {
 	n, err := w.Requests.ExpireDue(purser.SystemContext(ctx))
 	if n > 0 && w.Logger != nil {
 		w.Logger.InfoContext(ctx, "expired requests", "count", n)
@@ -202,13 +201,13 @@ func firstLine(s string) string {
 // RefreshWorker issues an extended environment's credentials again, for
 // drivers whose credentials follow the expiry (a Kubernetes token).
 type RefreshWorker struct {
-	river.WorkerDefaults[sqldb.RefreshArgs]
-	Requests *sqldb.RequestService
+	river.WorkerDefaults[purser.RefreshArgs]
+	Requests purser.RefreshStore
 	Drivers  map[string]purser.Driver
 }
 
 // Work refreshes the outputs of a DEPLOYED request.
-func (w *RefreshWorker) Work(ctx context.Context, job *river.Job[sqldb.RefreshArgs]) error {
+func (w *RefreshWorker) Work(ctx context.Context, job *river.Job[purser.RefreshArgs]) error {
 	r, err := w.Requests.FindRequestByID(purser.SystemContext(ctx), job.Args.RequestID)
 	if err != nil || r.Status != purser.StatusDeployed {
 		return err

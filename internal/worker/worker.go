@@ -14,7 +14,6 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/notify"
-	"github.com/purserhq/purser/internal/sqldb"
 )
 
 // Options tune the queue. Zero values take DESIGN.md's defaults.
@@ -53,26 +52,39 @@ func (o *Options) defaults() {
 	}
 }
 
-// Deps are what the handlers work with.
+// Requests is what the workers need of the request store.
+type Requests interface {
+	purser.ProvisionStore
+	purser.RefreshStore
+	purser.Analyser
+	purser.ExpirySweeper
+}
+
+// Deps are what the handlers work with: domain interfaces the store
+// implements, the drivers and the notification channels.
 type Deps struct {
-	DB      *sqldb.DB
-	Drivers map[string]purser.Driver
-	Sender  *notify.Sender
-	Logger  *slog.Logger
+	Requests   Requests
+	Logs       purser.JobLogs
+	Deliveries purser.DeliveryStore
+	Tokens     purser.TokenSweeper
+	Now        func() time.Time
+	Drivers    map[string]purser.Driver
+	Sender     *notify.Sender
+	Logger     *slog.Logger
 }
 
 // Config returns the River configuration: the queues, every worker and the
 // periodic jobs (which run on the elected leader only).
 func Config(d Deps, o Options) *river.Config {
 	o.defaults()
-	reqs := sqldb.NewRequestService(d.DB)
+	reqs := d.Requests
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &TokenCleanupWorker{DB: d.DB})
+	river.AddWorker(workers, &TokenCleanupWorker{Tokens: d.Tokens, Now: d.Now, Logger: d.Logger})
 	river.AddWorker(workers, &AnalyseWorker{Requests: reqs})
-	dj := driverJob{DB: d.DB, Requests: reqs, Drivers: d.Drivers, Logger: d.Logger.With("component", "worker")}
+	dj := driverJob{Requests: reqs, Logs: d.Logs, Drivers: d.Drivers, Logger: d.Logger}
 	river.AddWorker(workers, &ProvisionWorker{driverJob: dj})
 	river.AddWorker(workers, &PurgeWorker{driverJob: dj})
-	river.AddWorker(workers, &NotifyWorker{DB: d.DB, Sender: d.Sender})
+	river.AddWorker(workers, &NotifyWorker{Deliveries: d.Deliveries, Sender: d.Sender})
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
@@ -88,7 +100,7 @@ func Config(d Deps, o Options) *river.Config {
 				return TokenCleanupArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(o.ExpireEvery), func() (river.JobArgs, *river.InsertOpts) {
-				return sqldb.ExpireArgs{}, nil
+				return purser.ExpireArgs{}, nil
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}

@@ -1,0 +1,36 @@
+package purser
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestClusterRecordCheck(t *testing.T) {
+	t.Parallel()
+	c := &Cluster{Name: "c1", LastError: "old"}
+	c.RecordCheck("v1.37.1", nil, t0)
+	if !c.Reachable || c.Version != "v1.37.1" || c.LastError != "" || !c.CheckedAt.Equal(t0) {
+		t.Fatalf("reachable check recorded as %+v", c)
+	}
+	c.RecordCheck("", errors.New(strings.Repeat("x", 600)), t0)
+	if c.Reachable || len(c.LastError) != 503 {
+		t.Fatalf("unreachable check: reachable %v, error of %d bytes", c.Reachable, len(c.LastError))
+	}
+}
+
+func TestRequestCluster(t *testing.T) {
+	t.Parallel()
+	if got := RequestCluster(map[string]any{"cluster": "p"}, map[string]any{"cluster": "c"}); got != "p" {
+		t.Errorf("the parameter wins: %q", got)
+	}
+	if got := RequestCluster(map[string]any{"cluster": ""}, map[string]any{"cluster": "c"}); got != "c" {
+		t.Errorf("else the template's config: %q", got)
+	}
+	if err := CheckClusterUnused("c", nil); err != nil {
+		t.Error(err)
+	}
+	if err := CheckClusterUnused("c", []string{"r1", "r2"}); ErrorCode(err) != ECONFLICT || !strings.Contains(ErrorMessage(err), "2 environment(s) (e.g. provision request r1)") {
+		t.Errorf("in use: %v", err)
+	}
+}

@@ -1,0 +1,118 @@
+package purser
+
+import (
+	"fmt"
+	"time"
+)
+
+// The decisions of an extension request's life.
+
+// MaxExtensionHours is the most hours one extension of a request made
+// from t may ask for: the template's maximum extension, never beyond
+// MaxExtension.
+func (t *Template) MaxExtensionHours() int {
+	return int(min(t.ExtensionMax, MaxExtension) / time.Hour)
+}
+
+// extendable refuses, naming r's status, an extension of a request that
+// is not (or not yet) running, or was extended already: at most one
+// extension is granted per request.
+func (r *Request) extendable() error {
+	switch r.Status {
+	case StatusApproved, StatusInitiated, StatusDeployed:
+	default:
+		return Errorf(ECONFLICT, "provision request %s cannot be extended in %s state", r.ID, r.Status)
+	}
+	if r.Extended {
+		return Errorf(ECONFLICT, "provision request %s was extended already; an extension is granted once", r.ID)
+	}
+	return nil
+}
+
+// RequestExtension asks, for owner, to extend r by e.ExtendBy hours (1 to
+// the template's maximum) for e.Reason. Only r's requester may ask; the
+// reviewers are told. e becomes the new extension request, to insert.
+func (r *Request) RequestExtension(e *Extension, owner *User, actingFor string, t *Template, now time.Time) (Change, error) {
+	if r.RequestedBy != owner.ID {
+		return Change{}, &Error{Code: EFORBIDDEN, Message: "only the requester of a provision request may ask to extend it"}
+	}
+	maxHours := t.MaxExtensionHours()
+	var fe []FieldError
+	if e.ExtendBy < 1 || e.ExtendBy > maxHours {
+		fe = append(fe, FieldError{Field: "extend_by", Rule: "range", Message: fmt.Sprintf("must be 1 to %d hours", maxHours)})
+	}
+	if l := len(e.Reason); l < 1 || l > 1000 {
+		fe = append(fe, FieldError{Field: "reason", Rule: "length", Message: "must be 1 to 1000 characters"})
+	}
+	if len(fe) > 0 {
+		return Change{}, Invalid(fe...)
+	}
+	if err := r.extendable(); err != nil {
+		return Change{}, err
+	}
+	e.ID, e.ProvisionRequest, e.RequestedBy, e.Status = NewID(), r.ID, owner.ID, ExtensionRequested
+	e.Created, e.Updated, e.Version = now, now, 0
+	return Change{
+		Rows: []Row{e},
+		Events: []AuditEvent{{Action: "extension.create", TargetType: "extensionRequest", TargetID: e.ID,
+			After: map[string]any{"provision_request": r.ID, "extend_by": e.ExtendBy}, ActingFor: actingFor}},
+		ToReviewers: []ReviewerMessage{{Except: owner.ID, Message: Message{Event: EventExtensionRequested, Title: "Extension to review",
+			Description: fmt.Sprintf("Extension request %s asks for %d more hours on %s: %s", e.ID, e.ExtendBy, r.ID, e.Reason),
+			Link:        e.Link()}}},
+	}, nil
+}
+
+// Link returns the extension request's path in the API, for messages.
+func (e *Extension) Link() string { return "/api/v1/extensionRequests/" + e.ID }
+
+// Review approves or rejects the extension of r. Approval moves r's
+// expiry, re-arms its reminders and has its credentials issued anew;
+// either way the requester is told.
+func (e *Extension) Review(by Reviewer, approve bool, r *Request, requester *User, now time.Time) (Change, error) {
+	if err := CheckReview(by.User, requester, approve); err != nil {
+		return Change{}, err
+	}
+	if e.Status != ExtensionRequested {
+		return Change{}, Errorf(ECONFLICT, "extension request %s cannot be reviewed in %s state", e.ID, e.Status)
+	}
+	var c Change
+	e.Status, e.ReviewedBy, e.ReviewComment = ExtensionRejected, by.User.ID, by.Comment
+	event, title, verb := EventExtensionRejected, "Extension rejected", "reject"
+	if approve {
+		if err := r.extendable(); err != nil {
+			return Change{}, err
+		}
+		before := r.Snapshot()
+		e.Status, event, title, verb = ExtensionApproved, EventExtensionApproved, "Extension approved", "approve"
+		r.ExpiresBy = r.ExpiresBy.Add(time.Duration(e.ExtendBy) * time.Hour)
+		r.Extended, r.RemindersSent = true, 0
+		c.Rows = append(c.Rows, r)
+		c.Events = append(c.Events, AuditEvent{Action: "request.extend", TargetType: "provisionRequest", TargetID: r.ID,
+			Before: before, After: r.Snapshot(), ActingFor: by.ActingFor})
+		c.Jobs = append(c.Jobs, RefreshArgs{RequestID: r.ID})
+	}
+	c.Rows = append(c.Rows, e)
+	c.Events = append(c.Events, AuditEvent{Action: "extension." + verb, TargetType: "extensionRequest", TargetID: e.ID,
+		After: map[string]any{"status": e.Status}, ActingFor: by.ActingFor})
+	c.Messages = append(c.Messages, r.message(r.RequestedBy, event, title,
+		fmt.Sprintf("Your extension request %s for %s (%d hours) has been %s. It now expires at %s.",
+			e.ID, r.ID, e.ExtendBy, e.Status, r.ExpiresBy.Format(messageTime))))
+	return c, nil
+}
+
+// Revoke withdraws an extension request waiting for review: its
+// requester's (or an admin's) decision.
+func (e *Extension) Revoke(by *Actor, now time.Time) (Change, error) {
+	if err := by.Authorize(ActionRequestRevoke, e.RequestedBy); err != nil {
+		if ErrorCode(err) == EFORBIDDEN {
+			return Change{}, &Error{Code: EFORBIDDEN, Message: "only the requester may revoke an extension request"}
+		}
+		return Change{}, err
+	}
+	if e.Status != ExtensionRequested {
+		return Change{}, Errorf(ECONFLICT, "extension request %s cannot be revoked in %s state", e.ID, e.Status)
+	}
+	e.Status = ExtensionRevoked
+	return Change{Rows: []Row{e}, Events: []AuditEvent{{Action: "extension.revoke", TargetType: "extensionRequest",
+		TargetID: e.ID, After: map[string]any{"status": e.Status}}}}, nil
+}

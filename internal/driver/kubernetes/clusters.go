@@ -1,0 +1,57 @@
+package kubernetes
+
+import (
+	"context"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// ProbeTimeout bounds one probe of a cluster.
+const ProbeTimeout = 10 * time.Second
+
+// Clusters is the purser.ClusterService the API serves: the store's
+// clusters, each probed (a network call) between the store's calls and
+// outside any transaction, so that the store itself never reaches out.
+// An unreachable cluster is registered all the same, shown unreachable.
+type Clusters struct {
+	purser.ClusterStore
+	// Probe checks a cluster (Probe in production); nil when this server
+	// reaches no cluster.
+	Probe purser.ClusterProbe
+	// NowFunc returns the time a check is recorded at.
+	NowFunc func() time.Time
+}
+
+var _ purser.ClusterService = (*Clusters)(nil)
+
+// CreateCluster validates c, probes it, then has the store register it.
+func (s *Clusters) CreateCluster(ctx context.Context, c *purser.Cluster) error {
+	if err := s.CheckNewCluster(ctx, c); err != nil {
+		return err
+	}
+	if s.Probe != nil {
+		s.probe(ctx, c)
+	}
+	return s.ClusterStore.CreateCluster(ctx, c)
+}
+
+// CheckCluster probes a cluster now and has the store record the result.
+func (s *Clusters) CheckCluster(ctx context.Context, name string) (*purser.Cluster, error) {
+	c, err := s.ClusterToCheck(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if s.Probe == nil {
+		return nil, purser.Errorf(purser.EUNAVAILABLE, "this server cannot reach clusters")
+	}
+	s.probe(ctx, c)
+	return s.RecordClusterCheck(ctx, c)
+}
+
+func (s *Clusters) probe(ctx context.Context, c *purser.Cluster) {
+	pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	v, err := s.Probe(pctx, c)
+	c.RecordCheck(v, err, s.NowFunc().UTC().Truncate(time.Microsecond))
+}

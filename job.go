@@ -1,0 +1,79 @@
+package purser
+
+import (
+	"context"
+	"time"
+)
+
+// JobArgs are the arguments of a job a change enqueues. River's JobArgs
+// interface is the same method, so every type here is a River job as is.
+type JobArgs interface {
+	// Kind names the job; a worker is registered per kind.
+	Kind() string
+}
+
+// AnalyseArgs asks to estimate a new request and approve it when its
+// template's policy allows.
+type AnalyseArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job.
+func (AnalyseArgs) Kind() string { return "analyse" }
+
+// ProvisionArgs asks to create a request's environment.
+type ProvisionArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job.
+func (ProvisionArgs) Kind() string { return "provision" }
+
+// PurgeArgs asks to destroy a request's environment.
+type PurgeArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job.
+func (PurgeArgs) Kind() string { return "purge" }
+
+// NotifyArgs asks to deliver one notification.
+type NotifyArgs struct {
+	NotificationID string `json:"notification_id"`
+}
+
+// Kind names the job.
+func (NotifyArgs) Kind() string { return "notify" }
+
+// RefreshArgs asks to issue an extended environment's credentials again.
+type RefreshArgs struct {
+	RequestID string `json:"request_id"`
+}
+
+// Kind names the job.
+func (RefreshArgs) Kind() string { return "refresh" }
+
+// ExpireArgs asks to expire what is past its time and send reminders.
+type ExpireArgs struct{}
+
+// Kind names the job.
+func (ExpireArgs) Kind() string { return "expire" }
+
+// JobCount is how many jobs of a kind are in a queue state.
+type JobCount struct {
+	Kind, State string
+	Count       int
+}
+
+// JobCounter counts the queue's jobs, for metrics.
+type JobCounter interface {
+	// JobCounts counts jobs by kind and state.
+	JobCounts(ctx context.Context) ([]JobCount, error)
+}
+
+// TokenSweeper deletes tokens nobody can use any more.
+type TokenSweeper interface {
+	// DeleteStaleTokens deletes tokens revoked or expired before cutoff
+	// and returns how many.
+	DeleteStaleTokens(ctx context.Context, cutoff time.Time) (int64, error)
+}
