@@ -59,6 +59,15 @@ type ExpireArgs struct{}
 // Kind names the job.
 func (ExpireArgs) Kind() string { return "expire" }
 
+// AbandonedJob is a job whose replica stopped (a crash, a lost machine)
+// while it ran the job's last attempt: nothing will retry it.
+type AbandonedJob struct {
+	ID        int64
+	Kind      string
+	RequestID string // for jobs about a request: provision, purge, analyse, refresh
+	Replica   string // the River client ID of the replica that stopped
+}
+
 // JobCount is how many jobs of a kind are in a queue state.
 type JobCount struct {
 	Kind, State string

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/worker"
 )
 
@@ -28,7 +29,7 @@ func openReplica(ctx context.Context, cfg Config, st *store, logger *slog.Logger
 	r := &replica{
 		heartbeat: &worker.Heartbeat{Leases: st.db, Replica: id, Every: cfg.Workers.HeartbeatEvery,
 			TTL: cfg.Workers.LeaseTTL(), Logger: logger},
-		rescuer: &worker.Rescuer{Leases: st.db, Every: cfg.Workers.HeartbeatEvery, Logger: logger},
+		rescuer: &worker.Rescuer{Leases: st.db, Requests: sqldb.NewRequestService(st.db), Every: cfg.Workers.HeartbeatEvery, Logger: logger},
 	}
 	if err := r.heartbeat.Open(); err != nil {
 		return nil, fmt.Errorf("replica lease: %w", err)
@@ -40,6 +41,13 @@ func openReplica(ctx context.Context, cfg Config, st *store, logger *slog.Logger
 		}
 		if n > 0 {
 			logger.InfoContext(ctx, "rescued jobs a previous run left running", "count", n)
+		}
+		last, err := st.db.LastAttemptsExcept(ctx, id)
+		if err == nil {
+			err = r.rescuer.FinishLastAttempts(ctx, last, time.Now())
+		}
+		if err != nil {
+			return nil, errors.Join(err, r.heartbeat.Close())
 		}
 	}
 	if err := r.rescuer.Open(); err != nil {

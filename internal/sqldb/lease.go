@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/purserhq/purser"
 )
 
 // A replica's lease says it is alive: a row in replica_leases, keyed by the
@@ -90,12 +92,13 @@ func (db *DB) RescueJobsExcept(ctx context.Context, replica string, now time.Tim
 	})
 }
 
-// rescueJobs rescues the running jobs that match cond, a batch per
-// transaction, as River's JobRescuer would: available now while attempts
-// remain, else discarded; either way with an attempt error naming the
-// replica. River's JobRetry cannot do it: it leaves running jobs alone.
+// rescueJobs rescues the running jobs that match cond and have attempts
+// left, a batch per transaction, as River's JobRescuer would: available
+// now, with an attempt error naming the replica. River's JobRetry cannot
+// do it: it leaves running jobs alone. Jobs on their last attempt are left
+// to AbandonedLastAttempts: their request must be told before they go.
 func (db *DB) rescueJobs(ctx context.Context, now time.Time, cond string, args ...any) (int, error) {
-	sel := "SELECT id, attempt, max_attempts, " + db.lastAttemptedBy() + " FROM river_job WHERE state = 'running' AND " + cond + " ORDER BY id LIMIT ?"
+	sel := "SELECT id, attempt, max_attempts, " + db.lastAttemptedBy() + " FROM river_job WHERE state = 'running' AND attempt < max_attempts AND " + cond + " ORDER BY id LIMIT ?"
 	upd := "UPDATE river_job SET state = ?, scheduled_at = ?, finalized_at = ?, errors = " + db.appendJobError() + " WHERE id = ? AND state = 'running'"
 	if db.Name == "postgres" {
 		// Skip what another replica's rescuer holds; state is an enum there.
@@ -139,11 +142,7 @@ func (db *DB) rescueJobs(ctx context.Context, now time.Time, cond string, args .
 				if err != nil {
 					return err
 				}
-				state, finalized := "available", any(nil)
-				if j.attempt >= j.maxAttempts {
-					state, finalized = "discarded", db.riverTime(now)
-				}
-				if _, err := tx.Exec(ctx, upd, state, db.riverTime(now), finalized, string(e), j.id); err != nil {
+				if _, err := tx.Exec(ctx, upd, "available", db.riverTime(now), nil, string(e), j.id); err != nil {
 					return err
 				}
 			}
@@ -157,6 +156,76 @@ func (db *DB) rescueJobs(ctx context.Context, now time.Time, cond string, args .
 			return total, nil
 		}
 	}
+}
+
+// AbandonedLastAttempts returns the running jobs on their last attempt
+// whose replica has no lease alive at now. Nothing retries them, so the
+// caller records their failure on their request, then discards them
+// (DiscardJob): otherwise the request would wait in INITIATED or
+// PURGE_INITIATED for ever.
+func (db *DB) AbandonedLastAttempts(ctx context.Context, now time.Time) ([]purser.AbandonedJob, error) {
+	return db.lastAttempts(ctx, "NOT EXISTS (SELECT 1 FROM replica_leases l WHERE l.replica_id = "+db.lastAttemptedBy()+" AND l.expires_at > ?)", micros(now))
+}
+
+// LastAttemptsExcept returns the running jobs on their last attempt not
+// attempted by replica: for a process that knows it is the database's only
+// server (SQLite at start-up), as RescueJobsExcept.
+func (db *DB) LastAttemptsExcept(ctx context.Context, replica string) ([]purser.AbandonedJob, error) {
+	return db.lastAttempts(ctx, "COALESCE("+db.lastAttemptedBy()+", '') <> ?", replica)
+}
+
+func (db *DB) lastAttempts(ctx context.Context, cond string, args ...any) ([]purser.AbandonedJob, error) {
+	argsCol := "json(args)" // River keeps SQLite's args as JSONB, a binary form
+	if db.Name == "postgres" {
+		argsCol = "args"
+	}
+	rows, err := db.Read.Query(ctx, "SELECT id, kind, "+argsCol+", "+db.lastAttemptedBy()+
+		" FROM river_job WHERE state = 'running' AND attempt >= max_attempts AND "+cond+" ORDER BY id LIMIT ?", append(args, rescueBatch)...)
+	if err != nil {
+		return nil, fmt.Errorf("abandoned last attempts: %w", err)
+	}
+	defer rows.Close()
+	var jobs []purser.AbandonedJob
+	for rows.Next() {
+		var (
+			j       purser.AbandonedJob
+			args    []byte
+			replica *string
+		)
+		if err := rows.Scan(&j.ID, &j.Kind, &args, &replica); err != nil {
+			return nil, fmt.Errorf("abandoned last attempts: %w", err)
+		}
+		var a struct {
+			RequestID string `json:"request_id"`
+		}
+		_ = json.Unmarshal(args, &a) // jobs of other kinds name no request
+		j.RequestID = a.RequestID
+		if replica != nil {
+			j.Replica = *replica
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// DiscardJob finishes an abandoned job on its last attempt as River's
+// rescuer would: discarded, with an attempt error naming its replica. A
+// job no longer running (another replica got there first) is left alone.
+func (db *DB) DiscardJob(ctx context.Context, job purser.AbandonedJob, now time.Time) error {
+	upd := "UPDATE river_job SET state = ?, finalized_at = ?, errors = " + db.appendJobError() + " WHERE id = ? AND state = 'running'"
+	if db.Name == "postgres" {
+		upd = "UPDATE river_job SET state = CAST(? AS text)::river_job_state, finalized_at = ?, errors = " + db.appendJobError() + " WHERE id = ? AND state = 'running'"
+	}
+	e, err := json.Marshal(rivertype.AttemptError{At: now.UTC(), Error: "replica " + job.Replica + " stopped during the last attempt"})
+	if err != nil {
+		return err
+	}
+	return db.WithTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, upd, "discarded", db.riverTime(now), string(e), job.ID); err != nil {
+			return fmt.Errorf("discard job %d: %w", job.ID, err)
+		}
+		return nil
+	})
 }
 
 // lastAttemptedBy is the SQL for the replica working a job: the last of

@@ -2,9 +2,12 @@ package storetest
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/sqldb"
@@ -55,15 +58,28 @@ func testLeases(t *testing.T, open Opener) {
 		alive := runningJob(t, db, "alive", 1, 5)
 		lapsed := runningJob(t, db, "lapsed", 1, 5)
 		absent := runningJob(t, db, "never-leased", 2, 5)
-		spent := runningJob(t, db, "lapsed", 5, 5)
+		spent := runningJobArgs(t, db, purser.ProvisionArgs{RequestID: "r-spent"}, "lapsed", 5, 5)
 		n, err := db.RescueAbandonedJobs(ctx, now)
-		if err != nil || n != 3 {
-			t.Fatalf("rescued %d, %v; want 3", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("rescued %d, %v; want 2", n, err)
 		}
 		wantJob(t, db, alive, "running", 0, "")
 		wantJob(t, db, lapsed, "available", 1, "replica lapsed stopped heartbeating")
 		wantJob(t, db, absent, "available", 1, "replica never-leased stopped heartbeating")
-		wantJob(t, db, spent, "discarded", 1, "replica lapsed stopped heartbeating")
+		// On its last attempt: left for its request to be told, then discarded.
+		wantJob(t, db, spent, "running", 0, "")
+		last, err := db.AbandonedLastAttempts(ctx, now)
+		want := []purser.AbandonedJob{{ID: spent, Kind: "provision", RequestID: "r-spent", Replica: "lapsed"}}
+		if err != nil || !reflect.DeepEqual(last, want) {
+			t.Fatalf("abandoned last attempts = %+v, %v; want %+v", last, err, want)
+		}
+		if err := db.DiscardJob(ctx, last[0], now); err != nil {
+			t.Fatal(err)
+		}
+		wantJob(t, db, spent, "discarded", 1, "replica lapsed stopped during the last attempt")
+		if last, err := db.AbandonedLastAttempts(ctx, now); err != nil || len(last) != 0 {
+			t.Fatalf("after the discard: %+v, %v; want none", last, err)
+		}
 		if leases := leaseIDs(t, db); len(leases) != 1 || leases[0] != "alive" {
 			t.Fatalf("leases after the rescue = %v, want only the live one", leases)
 		}
@@ -125,8 +141,13 @@ func testLeases(t *testing.T, open Opener) {
 		mustRenew(t, db, "me", now, ttl)
 		old := runningJob(t, db, "previous-run", 1, 5)
 		mine := runningJob(t, db, "me", 1, 5)
+		spent := runningJobArgs(t, db, purser.PurgeArgs{RequestID: "r-spent"}, "previous-run", 5, 5)
 		if n, err := db.RescueJobsExcept(ctx, "me", now); err != nil || n != 1 {
 			t.Fatalf("rescued %d, %v; want 1", n, err)
+		}
+		last, err := db.LastAttemptsExcept(ctx, "me")
+		if err != nil || len(last) != 1 || last[0].ID != spent || last[0].Kind != "purge" || last[0].RequestID != "r-spent" {
+			t.Fatalf("last attempts of the previous run = %+v, %v; want the purge of r-spent", last, err)
 		}
 		wantJob(t, db, old, "available", 1, "replica previous-run stopped heartbeating")
 		wantJob(t, db, mine, "running", 0, "")
@@ -179,6 +200,12 @@ func mustRenew(t *testing.T, db *sqldb.DB, replica string, now time.Time, ttl ti
 // attempt-th attempt of maxAttempts, as River's fetch would.
 func runningJob(t *testing.T, db *sqldb.DB, replica string, attempt, maxAttempts int) int64 {
 	t.Helper()
+	return runningJobArgs(t, db, probeArgs{Note: replica}, replica, attempt, maxAttempts)
+}
+
+// runningJobArgs is runningJob for a job of args.
+func runningJobArgs(t *testing.T, db *sqldb.DB, args river.JobArgs, replica string, attempt, maxAttempts int) int64 {
+	t.Helper()
 	ctx := context.Background()
 	set := "attempted_at = datetime('now', 'subsec'), attempted_by = jsonb(json_array(?))"
 	if db.Name == "postgres" {
@@ -186,7 +213,7 @@ func runningJob(t *testing.T, db *sqldb.DB, replica string, attempt, maxAttempts
 	}
 	var id int64
 	err := db.WithTx(ctx, func(tx sqldb.Tx) error {
-		if err := db.InsertJob(ctx, tx, probeArgs{Note: replica}, nil); err != nil {
+		if err := db.InsertJob(ctx, tx, args, nil); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, "SELECT MAX(id) FROM river_job").Scan(&id); err != nil {

@@ -3,9 +3,12 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/purserhq/purser"
 )
 
 // Leases is what the heartbeat and the rescuer need of the store: a lease
@@ -21,6 +24,23 @@ type Leases interface {
 	// DatabaseTime is the clock leases are measured by, shared by every
 	// replica of a database.
 	DatabaseTime(ctx context.Context) (time.Time, error)
+	// AbandonedLastAttempts returns the running jobs on their last attempt
+	// whose replica has no lease alive at now: RescueAbandonedJobs leaves
+	// them, since nothing would retry them.
+	AbandonedLastAttempts(ctx context.Context, now time.Time) ([]purser.AbandonedJob, error)
+	// DiscardJob finishes such a job, discarded, once its request knows.
+	DiscardJob(ctx context.Context, job purser.AbandonedJob, now time.Time) error
+}
+
+// Finisher records that a request's provision or purge failed for good:
+// what a job's last attempt reports, here on behalf of a replica that
+// stopped while running it.
+type Finisher interface {
+	// FinishProvision records a provision job's result; superseded is true
+	// when the request had moved on.
+	FinishProvision(ctx context.Context, res purser.ProvisionResult) (superseded bool, err error)
+	// FinishPurge records a purge job's result.
+	FinishPurge(ctx context.Context, res purser.PurgeResult) error
 }
 
 // Heartbeat keeps a replica's lease alive while it runs: renewed at Open
@@ -68,8 +88,12 @@ func (h *Heartbeat) runOnce(ctx context.Context) error {
 // lapsed. Every replica runs one; they may overlap.
 type Rescuer struct {
 	Leases Leases
-	Every  time.Duration
-	Logger *slog.Logger
+	// Requests are told of provisions and purges whose last attempt was
+	// abandoned, so that they end FAILED or PURGE_FAILED (DevOps told)
+	// instead of waiting for ever.
+	Requests Finisher
+	Every    time.Duration
+	Logger   *slog.Logger
 	// NowFunc, when set (by tests), replaces the database's clock.
 	NowFunc func() time.Time
 
@@ -97,7 +121,42 @@ func (r *Rescuer) runOnce(ctx context.Context) error {
 	if n > 0 && r.Logger != nil {
 		r.Logger.InfoContext(ctx, "rescued jobs of replicas that stopped heartbeating", "count", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	last, err := r.Leases.AbandonedLastAttempts(ctx, now)
+	if err != nil {
+		return err
+	}
+	return r.FinishLastAttempts(ctx, last, now)
+}
+
+// FinishLastAttempts ends jobs abandoned on their last attempt: a
+// provision or purge fails for good on its request (which tells its owner
+// and DevOps), then the job is discarded. Both steps are idempotent, so a
+// rescuer that dies between them, or two that race, do no harm.
+func (r *Rescuer) FinishLastAttempts(ctx context.Context, jobs []purser.AbandonedJob, now time.Time) error {
+	var errs []error
+	for _, j := range jobs {
+		cause := fmt.Errorf("the server running its last attempt (replica %s) stopped", j.Replica)
+		var err error
+		switch {
+		case r.Requests == nil || j.RequestID == "":
+		case j.Kind == purser.ProvisionArgs{}.Kind():
+			_, err = r.Requests.FinishProvision(ctx, purser.ProvisionResult{RequestID: j.RequestID, Err: cause, Final: true})
+		case j.Kind == purser.PurgeArgs{}.Kind():
+			err = r.Requests.FinishPurge(ctx, purser.PurgeResult{RequestID: j.RequestID, Err: cause, Final: true})
+		}
+		if err == nil {
+			err = r.Leases.DiscardJob(ctx, j, now)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("job %d (%s): %w", j.ID, j.Kind, err))
+		} else if r.Logger != nil {
+			r.Logger.WarnContext(ctx, "job abandoned on its last attempt", "job_id", j.ID, "kind", j.Kind, "request_id", j.RequestID, "replica", j.Replica)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // clock returns f's time when f is set, else the database's.

@@ -3,19 +3,25 @@ package worker
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/purserhq/purser"
 )
 
 // memLeases is Leases in memory: it records what the heartbeat and the
 // rescuer ask of the store, whose SQL the store suite (internal/storetest)
 // tests on both engines.
 type memLeases struct {
-	mu      sync.Mutex
-	expires map[string]time.Time
-	rescued []time.Time // the now of each rescue
-	err     error
+	mu        sync.Mutex
+	expires   map[string]time.Time
+	rescued   []time.Time // the now of each rescue
+	last      []purser.AbandonedJob
+	discarded []int64
+	err       error
 }
 
 func (m *memLeases) RenewLease(_ context.Context, replica string, now time.Time, ttl time.Duration) error {
@@ -43,6 +49,25 @@ func (m *memLeases) RescueAbandonedJobs(_ context.Context, now time.Time) (int, 
 }
 
 func (m *memLeases) DatabaseTime(context.Context) (time.Time, error) { return time.Now(), nil }
+
+func (m *memLeases) AbandonedLastAttempts(context.Context, time.Time) ([]purser.AbandonedJob, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var left []purser.AbandonedJob
+	for _, j := range m.last {
+		if !slices.Contains(m.discarded, j.ID) {
+			left = append(left, j)
+		}
+	}
+	return left, nil
+}
+
+func (m *memLeases) DiscardJob(_ context.Context, j purser.AbandonedJob, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.discarded = append(m.discarded, j.ID)
+	return nil
+}
 
 func TestHeartbeat(t *testing.T) {
 	t.Parallel()
@@ -111,5 +136,49 @@ func TestRescuer(t *testing.T) {
 	}
 	if len(m.rescued) != 2 || !m.rescued[0].Equal(at) {
 		t.Fatalf("rescues at %v; want two, at %v", m.rescued, at)
+	}
+}
+
+// TestRescuerEndsAbandonedLastAttempts: a job whose replica died during its
+// last attempt is retried by no one, so the rescuer fails its request for
+// good (FAILED, PURGE_FAILED: DevOps are told) and only then discards it;
+// a request that moved on meanwhile is left as it is.
+func TestRescuerEndsAbandonedLastAttempts(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name   string
+		kind   string
+		status purser.Status
+		want   purser.Status
+	}{
+		{"ProvisionFails", purser.ProvisionArgs{}.Kind(), purser.StatusInitiated, purser.StatusFailed},
+		{"PurgeFails", purser.PurgeArgs{}.Kind(), purser.StatusPurgeInitiated, purser.StatusPurgeFailed},
+		{"MovedOnLeftAlone", purser.ProvisionArgs{}.Kind(), purser.StatusDeployed, purser.StatusDeployed},
+		{"OtherKindDiscarded", purser.NotifyArgs{}.Kind(), purser.StatusInitiated, purser.StatusInitiated},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			store := &fakeStore{r: &purser.Request{Meta: purser.Meta{ID: "r1"}, RequestedBy: "dev", Status: c.status}}
+			job := purser.AbandonedJob{ID: 7, Kind: c.kind, RequestID: "r1", Replica: "vm_dead"}
+			if c.kind == (purser.NotifyArgs{}).Kind() {
+				job.RequestID = ""
+			}
+			m := &memLeases{expires: map[string]time.Time{}, last: []purser.AbandonedJob{job}}
+			r := &Rescuer{Leases: m, Requests: store, Every: time.Hour, NowFunc: time.Now}
+			for range 2 { // a second pass finds nothing left to do
+				if err := r.runOnce(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if store.r.Status != c.want {
+				t.Fatalf("request %s, want %s", store.r.Status, c.want)
+			}
+			if c.want != c.status && !strings.Contains(store.r.LastError, "vm_dead") {
+				t.Fatalf("last error %q names no replica", store.r.LastError)
+			}
+			if len(m.discarded) != 1 || m.discarded[0] != 7 {
+				t.Fatalf("discarded %v, want job 7 once", m.discarded)
+			}
+		})
 	}
 }
