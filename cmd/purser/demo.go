@@ -18,18 +18,24 @@ var demoUsers = []struct{ username, name, role string }{
 	{"ccc", "CCC (developer)", purser.RoleDev},
 }
 
-// seedDemo fills an empty server with the demo: users with tokens, the
+// seedDemo adds what the demo needs and is missing: users with tokens, the
 // seed's basic-eks-cluster template and a namespace template (both on the
-// simulated cloud), and a quota for developers. It does nothing when the
-// demo users exist already, and returns the tokens it made.
+// simulated cloud), and a quota for developers. What exists already (from an
+// earlier demo, or made by hand as the README shows) is reused as it is. It
+// returns the tokens it made: a demo user missing from it existed before,
+// and its token cannot be shown again.
 func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
 	sys := purser.SystemContext(ctx)
 	users := sqldb.NewUserService(db)
-	if _, n, err := users.FindUsers(sys, purser.Query{Where: []purser.Cond{{Field: "username", Op: "$eq", Value: "jjj"}}, Page: 1, MaxResults: 1}); err != nil || n > 0 {
-		return nil, err
-	}
 	tokens := map[string]string{}
 	for _, d := range demoUsers {
+		_, n, err := users.FindUsers(sys, purser.Query{Where: []purser.Cond{{Field: "username", Op: "$eq", Value: d.username}}, Page: 1, MaxResults: 1})
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			continue
+		}
 		u := &purser.User{Username: d.username, Name: d.name, Email: d.username + "@example.com", Roles: []string{d.role}, IsActive: true}
 		if err := users.CreateUser(sys, u); err != nil {
 			return nil, fmt.Errorf("demo user %s: %w", d.username, err)
@@ -69,30 +75,64 @@ func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
 			Config:    map[string]any{"delay": "1s"}, IsActive: true},
 	}
 	for _, t := range templates {
+		if _, err := sqldb.NewTemplateService(db).FindTemplateByID(sys, t.ID); err == nil {
+			continue
+		} else if purser.ErrorCode(err) != purser.ENOTFOUND {
+			return nil, err
+		}
 		if err := sqldb.NewTemplateService(db).CreateTemplate(sys, t); err != nil {
 			return nil, fmt.Errorf("demo template %s: %w", t.ID, err)
 		}
 	}
-	envs, cores, mem, cost := 3.0, 16.0, 64.0, 500.0
-	if err := sqldb.NewQuotaService(db).CreateQuota(sys, &purser.Quota{Role: purser.RoleDev, QuotaType: purser.QuotaPermanent,
-		Limits: purser.Limits{Environments: &envs, Cores: &cores, Memory: &mem, MonthlyCost: &cost}, Description: "demo: per developer"}); err != nil {
+	quotas := sqldb.NewQuotaService(db)
+	_, n, err := quotas.FindQuotas(sys, purser.Query{Where: []purser.Cond{{Field: "role", Op: "$eq", Value: purser.RoleDev},
+		{Field: "quota_type", Op: "$eq", Value: purser.QuotaPermanent}}, Page: 1, MaxResults: 1})
+	if err != nil {
 		return nil, err
+	}
+	if n == 0 {
+		envs, cores, mem, cost := 3.0, 16.0, 64.0, 500.0
+		if err := quotas.CreateQuota(sys, &purser.Quota{Role: purser.RoleDev, QuotaType: purser.QuotaPermanent,
+			Limits: purser.Limits{Environments: &envs, Cores: &cores, Memory: &mem, MonthlyCost: &cost}, Description: "demo: per developer"}); err != nil {
+			return nil, err
+		}
 	}
 	return tokens, nil
 }
 
+// demoToken is a demo user's token as the banner shows it: the token made
+// now, or what to type instead when the user existed before.
+func demoToken(tokens map[string]string, username string) string {
+	if t, ok := tokens[username]; ok {
+		return t
+	}
+	return "<" + username + "'s token>"
+}
+
 func printDemo(w io.Writer, url string, tokens map[string]string) {
 	fmt.Fprintf(w, "Demo: users, templates on the simulated cloud and a developer quota are ready. Tokens:\n\n")
+	var old []string
 	for _, d := range demoUsers {
-		fmt.Fprintf(w, "    %-4s %-16s %s\n", d.username, d.name, tokens[d.username])
+		t, ok := tokens[d.username]
+		if !ok {
+			t = "(existed already: its token cannot be shown again)"
+			old = append(old, d.username)
+		}
+		fmt.Fprintf(w, "    %-4s %-16s %s\n", d.username, d.name, t)
+	}
+	for _, u := range old {
+		fmt.Fprintf(w, "\nTo get a new token for %s, run on this host:  purser admin token --user %s", u, u)
+	}
+	if len(old) > 0 {
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nTry, as bbb (a developer) then jjj (DevOps):\n\n")
 	steps := []string{
-		"purser login --server " + url + " --token " + tokens["bbb"],
+		"purser login --server " + url + " --token " + demoToken(tokens, "bbb"),
 		"purser templates list",
 		"purser request create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
 		"purser request create --template dev-namespace --wait      # small: approved automatically",
-		"purser login --server " + url + " --token " + tokens["jjj"],
+		"purser login --server " + url + " --token " + demoToken(tokens, "jjj"),
 		"purser request list --where '{\"status\":\"REQUESTED\"}'",
 		"purser request approve <id>",
 		"purser quotas usage",

@@ -63,7 +63,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(newServerCmd(stdout, stderr), newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
 		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
-		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli))
+		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli), newAdminCmd(stdout))
 	return root
 }
 

@@ -214,6 +214,13 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Bind first: a start that cannot listen must fail before it creates a
+	// database and an admin whose token it would never get to print.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	defer ln.Close()
 	st, err := openStore(ctx, cfg, logger, reg)
 	if err != nil {
 		return err
@@ -292,10 +299,6 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
 	hs := &http.Server{Handler: srv.Handler(), ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
@@ -311,17 +314,16 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	if secret != "" {
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\". Its API token, shown only now:\n\n    %s\n\n", secret)
 		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    purser login --server %s --token %s\n\n", url, secret)
+	} else if unused, err := st.db.AdminTokensUnused(ctx); err == nil && unused {
+		fmt.Fprintf(stdout, "\nNo admin has signed in yet. If the admin token printed at the first start is lost, issue a new one\n"+
+			"on this host with the server's configuration:\n\n    purser admin token\n\n")
 	}
 	if demo {
 		tokens, err := seedDemo(ctx, st.db)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		if tokens != nil {
-			printDemo(stdout, url, tokens)
-		} else {
-			fmt.Fprintln(stdout, "Demo: already set up (its tokens were printed on the first demo start).")
-		}
+		printDemo(stdout, url, tokens)
 	}
 	if onListen != nil {
 		onListen(url, secret)

@@ -225,3 +225,15 @@ func Bootstrap(ctx context.Context, db *DB, secret string) (string, error) {
 	}
 	return secret, nil
 }
+
+// AdminTokensUnused reports whether admins hold tokens but none has ever
+// been used: the first start's token may never have been seen.
+func (db *DB) AdminTokensUnused(ctx context.Context) (bool, error) {
+	var held, used int
+	err := db.Read.QueryRow(ctx, `SELECT COUNT(*), COUNT(t.last_used_at) FROM tokens t
+		JOIN user_roles r ON r.user_id = t.user_id AND r.role = ?`, purser.RoleAdmin).Scan(&held, &used)
+	if err != nil {
+		return false, fmt.Errorf("admin tokens: %w", err)
+	}
+	return held > 0 && used == 0, nil
+}
