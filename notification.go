@@ -56,8 +56,51 @@ type Notification struct {
 }
 
 // DefaultChannels are a user's channels until it chooses: the inbox, and
-// email when it has an address.
-var DefaultChannels = []string{ChannelInbox, ChannelEmail}
+// email when the server can send it (emailConfigured: an SMTP server is
+// set) and the user has an address. A channel the server cannot deliver is
+// never a default: every message would end as a failed delivery.
+func DefaultChannels(emailConfigured bool) []string {
+	if emailConfigured {
+		return []string{ChannelInbox, ChannelEmail}
+	}
+	return []string{ChannelInbox}
+}
+
+// Validate checks a user's choice of channels against what the server can
+// deliver, naming every fault: an unknown channel, email when no SMTP
+// server is configured, Slack or a webhook without its URL, and a webhook
+// without a secret to sign with.
+func (p *Preferences) Validate(emailConfigured bool) error {
+	var fe []FieldError
+	for i, ch := range p.Channels {
+		f := fieldIndex("channels", i)
+		switch ch {
+		case ChannelInbox:
+		case ChannelEmail:
+			if !emailConfigured {
+				fe = append(fe, FieldError{f, "configured", "email is not configured on this server (no smtp.host): choose inbox, slack or webhook"})
+			}
+		case ChannelSlack:
+			if p.SlackWebhook == "" {
+				fe = append(fe, FieldError{"slack_webhook", "required", "the slack channel needs a Slack incoming-webhook URL"})
+			}
+		case ChannelWebhook:
+			if p.WebhookURL == "" {
+				fe = append(fe, FieldError{"webhook_url", "required", "the webhook channel needs a URL"})
+			}
+		default:
+			fe = append(fe, FieldError{f, "enum", "must be inbox, email, slack or webhook"})
+		}
+	}
+	if p.WebhookURL != "" && p.WebhookSecret == "" {
+		fe = append(fe, FieldError{"webhook_secret", "required", "a webhook needs a secret to sign with"})
+	}
+	if len(fe) > 0 {
+		sortFields(fe)
+		return Invalid(fe...)
+	}
+	return nil
+}
 
 // Message is what a transition asks to tell a user; the outbox turns it
 // into one Notification per channel the user has chosen.

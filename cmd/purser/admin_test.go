@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purserhq/purser/client"
 )
@@ -135,5 +136,32 @@ func TestDemoReusesWhatExists(t *testing.T) {
 			}
 		}
 		stop()
+	}
+}
+
+// TestNoEmailWithoutSMTP: on a server with no SMTP configured (the embedded
+// default), a developer with an address gets notifications in the inbox and
+// no email delivery that could only fail, five times, filling the log.
+func TestNoEmailWithoutSMTP(t *testing.T) {
+	url, tokens := demoServer(t)
+	bbb := client.New(url, tokens["bbb"])
+	ctx := context.Background()
+	r, err := bbb.CreateRequest(ctx, client.RequestCreate{ResourceTemplate: "dev-namespace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if r, err := bbb.WaitRequest(wctx, r.ID, nil, "DEPLOYED", "FAILED"); err != nil || r.Status != "DEPLOYED" {
+		t.Fatalf("the demo's namespace request: %v %v", r, err)
+	}
+	for channel, want := range map[string]bool{"inbox": true, "email": false} {
+		l, err := bbb.Inbox(ctx, false, client.ListOptions{Where: `{"channel":"` + channel + `"}`, MaxResults: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(l.Items) > 0; got != want {
+			t.Fatalf("%s notifications: %d, want some: %v", channel, len(l.Items), want)
+		}
 	}
 }

@@ -136,6 +136,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	}
 	st.db.Sealer, st.db.Evaluator = sealer, &footprint.Evaluator{}
 	st.db.MaxAttempts = cfg.Workers.MaxAttempts
+	st.db.EmailConfigured = cfg.SMTP.Host != ""
 	st.db.MaxPending = cfg.Requests.MaxPending
 	st.db.ExecTemplateRoles = cfg.Permissions.TemplatesExec
 	if clock != nil {

@@ -314,9 +314,19 @@ func TestPreferencesAPI(t *testing.T) { eachStore(t, testPreferencesAPI) }
 
 func testPreferencesAPI(t *testing.T, open store) {
 	e := newEnv(t, open)
+	// No SMTP server here: email is neither a default nor a choice.
 	p := e.want(e.do("dev", "GET", "/v1/me/preferences", nil), 200)
+	if fmt.Sprint(p["channels"]) != "[inbox]" {
+		t.Fatalf("default channels without SMTP %v, want [inbox]", p["channels"])
+	}
+	if r := e.do("dev", "PUT", "/v1/me/preferences", map[string]any{"channels": []string{"inbox", "email"}}); r.Status != 422 ||
+		!strings.Contains(string(r.Body), "email is not configured on this server") {
+		t.Fatalf("email without SMTP: %d %s", r.Status, r.Body)
+	}
+	e.db.EmailConfigured = true
+	p = e.want(e.do("dev", "GET", "/v1/me/preferences", nil), 200)
 	if fmt.Sprint(p["channels"]) != "[inbox email]" {
-		t.Fatalf("default channels %v", p["channels"])
+		t.Fatalf("default channels with SMTP %v", p["channels"])
 	}
 	e.want(e.do("dev", "PUT", "/v1/me/preferences", map[string]any{"channels": []string{"inbox", "pigeon"}}), 422)
 	e.want(e.do("dev", "PUT", "/v1/me/preferences", map[string]any{"channels": []string{"inbox", "webhook"}, "webhook_url": "http://127.0.0.1:1/hook"}), 422)

@@ -100,6 +100,10 @@ type DB struct {
 	// review at once (purser.DefaultMaxPending when not positive).
 	MaxPending int
 
+	// EmailConfigured says the server can send email (an SMTP server is
+	// set): only then is email a default channel, or one a user may choose.
+	EmailConfigured bool
+
 	// MaxAttempts is how often a job is tried before it is given up (River
 	// records it on each job when it is inserted).
 	MaxAttempts int

@@ -15,7 +15,7 @@ func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Pref
 	err := q.QueryRow(ctx, "SELECT channels, slack_webhook, webhook_url, webhook_secret FROM preferences WHERE user_id = ?", userID).
 		Scan(&channels, &slack, &p.WebhookURL, &secret)
 	if err == ErrNoRows {
-		p.Channels = purser.DefaultChannels
+		p.Channels = purser.DefaultChannels(db.EmailConfigured)
 		return p, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("preferences: %w", err)
@@ -47,6 +47,7 @@ func (db *DB) enqueue(ctx context.Context, tx Tx, msgs ...purser.Message) error 
 		for _, ch := range p.Channels {
 			switch {
 			case ch == purser.ChannelEmail && email == "",
+				ch == purser.ChannelEmail && !db.EmailConfigured, // chosen before SMTP went away
 				ch == purser.ChannelSlack && p.SlackWebhook == "",
 				ch == purser.ChannelWebhook && p.WebhookURL == "":
 				continue // nowhere to send it
@@ -223,19 +224,8 @@ func (s *NotificationService) UpdatePreferences(ctx context.Context, p *purser.P
 	if err := purser.Authorize(ctx, purser.ActionPreferencesWrite, p.User); err != nil {
 		return err
 	}
-	var fe []purser.FieldError
-	for i, ch := range p.Channels {
-		switch ch {
-		case purser.ChannelInbox, purser.ChannelEmail, purser.ChannelSlack, purser.ChannelWebhook:
-		default:
-			fe = append(fe, purser.FieldError{Field: fmt.Sprintf("channels[%d]", i), Rule: "enum", Message: "must be inbox, email, slack or webhook"})
-		}
-	}
-	if p.WebhookURL != "" && p.WebhookSecret == "" {
-		fe = append(fe, purser.FieldError{Field: "webhook_secret", Rule: "required", Message: "a webhook needs a secret to sign with"})
-	}
-	if len(fe) > 0 {
-		return purser.Invalid(fe...)
+	if err := p.Validate(s.db.EmailConfigured); err != nil {
+		return err
 	}
 	channels, _ := json.Marshal(p.Channels)
 	return s.db.WithTx(ctx, func(tx Tx) error {
