@@ -7,9 +7,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run build test lint fuzz bench clean
 
-## run: build and run the server on its embedded default (SQLite in ./purser-data)
-run: build
-	./bin/purser server
+## run: build bin/purser and run the server on its embedded default (SQLite in ./purser-data)
+run:
+	@test -x bin/purser || echo "building bin/purser: the first build downloads Go modules and compiles Kubernetes' client; it takes a few minutes"
+	@$(MAKE) --no-print-directory build
+	./bin/purser server $(ARGS)
 
 ## build: build bin/purser
 build:

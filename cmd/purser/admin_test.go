@@ -119,7 +119,7 @@ func TestDemoReusesWhatExists(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		url, out, stop = startMain(t, dir, "server", "--demo")
 		banner := out.String()
-		if !regexp.MustCompile(`(?m)^\s+bbb .*existed already`).MatchString(banner) || !strings.Contains(banner, "purser admin token --user bbb") {
+		if !regexp.MustCompile(`(?m)^\s+bbb .*existed already`).MatchString(banner) || !strings.Contains(banner, " admin token --user bbb") {
 			t.Fatalf("run %d: the banner does not say bbb's token cannot be shown:\n%s", run, banner)
 		}
 		if jjj := regexp.MustCompile(`(?m)^\s+jjj .*(pst_\S+)$`).MatchString(banner); jjj != (run == 1) {

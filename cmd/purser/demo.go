@@ -109,7 +109,9 @@ func demoToken(tokens map[string]string, username string) string {
 	return "<" + username + "'s token>"
 }
 
-func printDemo(w io.Writer, url string, tokens map[string]string) {
+// printDemo prints the demo's tokens and what to try, each command as self
+// (see selfCommand) runs it.
+func printDemo(w io.Writer, self, url string, tokens map[string]string) {
 	fmt.Fprintf(w, "Demo: users, templates on the simulated cloud and a developer quota are ready. Tokens:\n\n")
 	var old []string
 	for _, d := range demoUsers {
@@ -121,21 +123,21 @@ func printDemo(w io.Writer, url string, tokens map[string]string) {
 		fmt.Fprintf(w, "    %-4s %-16s %s\n", d.username, d.name, t)
 	}
 	for _, u := range old {
-		fmt.Fprintf(w, "\nTo get a new token for %s, run on this host:  purser admin token --user %s", u, u)
+		fmt.Fprintf(w, "\nTo get a new token for %s, run on this host:  %s admin token --user %s", u, self, u)
 	}
 	if len(old) > 0 {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "\nTry, as bbb (a developer) then jjj (DevOps):\n\n")
 	steps := []string{
-		"purser login --server " + url + " --token " + demoToken(tokens, "bbb"),
-		"purser templates list",
-		"purser request create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
-		"purser request create --template dev-namespace --wait      # small: approved automatically",
-		"purser login --server " + url + " --token " + demoToken(tokens, "jjj"),
-		"purser request list --where '{\"status\":\"REQUESTED\"}'",
-		"purser request approve <id>",
-		"purser quotas usage",
+		self + " login --server " + url + " --token " + demoToken(tokens, "bbb"),
+		self + " templates list",
+		self + " request create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
+		self + " request create --template dev-namespace --wait      # small: approved automatically",
+		self + " login --server " + url + " --token " + demoToken(tokens, "jjj"),
+		self + " request list --where '{\"status\":\"REQUESTED\"}'",
+		self + " request approve <id>",
+		self + " quotas usage",
 	}
 	fmt.Fprintf(w, "    %s\n\n", strings.Join(steps, "\n    "))
 }

@@ -310,21 +310,22 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		engine = "PostgreSQL"
 	}
 	logger.Info("purser started", "url", url, "version", purser.Version, "database", st.db.Name)
+	self := selfCommand()
 	fmt.Fprintf(stdout, "Purser %s is running at %s (database: %s)\n", purser.Version, url, engine)
 	fmt.Fprintf(stdout, "API reference: %s/docs\n", url)
 	if secret != "" {
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\". Its API token, shown only now:\n\n    %s\n\n", secret)
-		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    purser login --server %s --token %s\n\n", url, secret)
+		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    %s login --server %s --token %s\n\n", self, url, secret)
 	} else if unused, err := st.db.AdminTokensUnused(ctx); err == nil && unused {
 		fmt.Fprintf(stdout, "\nNo admin has signed in yet. If the admin token printed at the first start is lost, issue a new one\n"+
-			"on this host with the server's configuration:\n\n    purser admin token\n\n")
+			"on this host with the server's configuration:\n\n    %s admin token\n\n", self)
 	}
 	if demo {
 		tokens, err := seedDemo(ctx, st.db)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		printDemo(stdout, url, tokens)
+		printDemo(stdout, self, url, tokens)
 	}
 	if onListen != nil {
 		onListen(url, secret)
