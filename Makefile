@@ -29,6 +29,7 @@ fuzz:
 
 ## lint: go vet, gofmt and staticcheck
 lint:
+	@big="$$(git ls-files -z | xargs -0 -r du -k 2>/dev/null | awk '$$1 > 2048 {print $$2}')"; if [ -n "$$big" ]; then echo "tracked files over 2 MiB (build output?): $$big"; exit 1; fi
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
