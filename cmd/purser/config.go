@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,7 +160,7 @@ type SimConfig struct {
 // LogConfig sets logging.
 type LogConfig struct {
 	Level  string `koanf:"level" yaml:"level"`   // debug, info, warn, error
-	Format string `koanf:"format" yaml:"format"` // json or text
+	Format string `koanf:"format" yaml:"format"` // json or text; empty: text on a terminal, else json
 }
 
 // WorkersConfig sizes the job queue.
@@ -185,7 +187,7 @@ func DefaultConfig() Config {
 		Listen:          "127.0.0.1:8080",
 		DataDir:         "./purser-data",
 		ShutdownTimeout: 30 * time.Second,
-		Log:             LogConfig{Level: "info", Format: "json"},
+		Log:             LogConfig{Level: "info"},
 		Workers: WorkersConfig{Max: 10, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute, HeartbeatEvery: 5 * time.Second},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
@@ -274,8 +276,10 @@ func LoadConfig(path string, environ []string) (Config, error) {
 
 // Validate checks the configuration, naming the key at fault.
 func (c Config) Validate() error {
-	if c.Listen == "" {
-		return fmt.Errorf("config: listen is required (host:port)")
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		return fmt.Errorf("config: listen must be host:port, such as 127.0.0.1:8080 or :8080 (got %q)", c.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("config: listen's port must be a number from 0 to 65535 (got %q)", port)
 	}
 	if c.Database != "" && !c.IsPostgres() && !strings.HasPrefix(c.Database, "sqlite:") && !strings.HasSuffix(c.Database, ".db") {
 		return fmt.Errorf("config: database must be a postgres:// URL, or a SQLite path (sqlite:PATH or PATH.db); leave it empty for SQLite in data_dir")
@@ -302,9 +306,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
 	}
 	switch c.Log.Format {
-	case "json", "text":
+	case "", "json", "text":
 	default:
-		return fmt.Errorf("config: log.format must be json or text")
+		return fmt.Errorf("config: log.format must be json or text (or empty: text on a terminal, json otherwise)")
 	}
 	if _, err := outbound.NewPolicy(c.Outbound.Allow); err != nil {
 		return fmt.Errorf("config: %w", err)

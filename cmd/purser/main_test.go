@@ -254,6 +254,8 @@ func TestConfigErrors(t *testing.T) {
 	t.Setenv("PURSER_REQUESTS_MAX_PENDING", "10")
 	for _, c := range []struct{ env, value, key string }{
 		{"PURSER_BOOTSTRAP_TOKEN", "pst_short-0123456789abcdef", "bootstrap_token"},
+		{"PURSER_LISTEN", "8080", "listen"},
+		{"PURSER_LISTEN", "127.0.0.1:http-alt", "listen"},
 		{"PURSER_HTTP_MAX_CONNECTIONS", "0", "http.max_connections"},
 		{"PURSER_HTTP_WRITE_TIMEOUT", "0s", "http.write_timeout"},
 		{"PURSER_WORKERS_HEARTBEAT_EVERY", "0s", "workers.heartbeat_every"},

@@ -60,12 +60,25 @@ type store struct {
 	close   func() error
 }
 
+// isTerminal reports whether w is a terminal: a person reads it, not a
+// log collector.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// newLogger logs at cfg.Level to w, as JSON or text; with no format set,
+// text on a terminal and JSON otherwise.
 func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewJSONHandler(w, opts)
-	if cfg.Format == "text" {
+	if cfg.Format == "text" || cfg.Format == "" && isTerminal(w) {
 		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(api.LogHandler(h))
