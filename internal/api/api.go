@@ -60,6 +60,9 @@ type Server struct {
 	AuthFailuresPerMinute int
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// NowFunc is the API's clock (token and quota activity, rate-limit
+	// windows); nil is time.Now.
+	NowFunc func() time.Time
 
 	api      huma.API
 	metrics  *httpMetrics
@@ -181,4 +184,9 @@ func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
 }
 
 // now is the API's clock.
-var now = time.Now
+func (s *Server) now() time.Time {
+	if s.NowFunc != nil {
+		return s.NowFunc()
+	}
+	return time.Now()
+}

@@ -182,13 +182,13 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 			return
 		}
 		addr := clientAddr(r)
-		if wait := s.failures.blocked(addr, now()); wait > 0 {
+		if wait := s.failures.blocked(addr, s.now()); wait > 0 {
 			writeTooManyFailures(w, wait)
 			return
 		}
 		secret, ok := bearer(h)
 		if !ok {
-			s.failures.fail(addr, now())
+			s.failures.fail(addr, s.now())
 			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
@@ -199,7 +199,7 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 				writeProblem(w, http.StatusInternalServerError, "internal error")
 				return
 			}
-			s.failures.fail(addr, now())
+			s.failures.fail(addr, s.now())
 			writeProblem(w, http.StatusUnauthorized, purser.ErrorMessage(err))
 			return
 		}

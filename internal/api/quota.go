@@ -29,10 +29,10 @@ type quotaDoc struct {
 	Description string     `json:"description,omitempty"`
 }
 
-func newQuotaDoc(q *purser.Quota) quotaDoc {
+func (s *Server) newQuotaDoc(q *purser.Quota) quotaDoc {
 	return quotaDoc{Meta: newMeta(q.ID, q.Created, q.Updated, q.ETag(), "quotas", "quota"), User: q.User, Role: q.Role,
 		QuotaType: q.QuotaType, ValidFrom: q.ValidFrom, ValidUntil: q.ValidUntil, Limits: limitsDoc(q.Limits),
-		Active: q.ActiveAt(now()), Description: q.Description}
+		Active: q.ActiveAt(s.now()), Description: q.Description}
 }
 
 type quotaBody struct {
@@ -45,7 +45,7 @@ type quotaBody struct {
 	Description string    `json:"description,omitempty" maxLength:"500"`
 }
 
-func (b quotaBody) domain() (*purser.Quota, error) {
+func (b quotaBody) domain(now time.Time) (*purser.Quota, error) {
 	from, err := b.ValidFrom.parse("valid_from")
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (b quotaBody) domain() (*purser.Quota, error) {
 		q.QuotaType = purser.QuotaPermanent
 	}
 	if q.QuotaType == purser.QuotaTemporary && q.ValidFrom == nil {
-		t := now().UTC()
+		t := now.UTC()
 		q.ValidFrom = &t
 	}
 	return q, nil
@@ -90,7 +90,7 @@ type usageNums struct {
 func (s *Server) registerQuotas() {
 	huma.Register(s.api, op(http.MethodGet, "/quotas", "list-quotas", "quotas", "List quotas (yours; all for devops and admins)", http.StatusBadRequest),
 		func(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
-			return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, newQuotaDoc)
+			return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, s.newQuotaDoc)
 		})
 
 	huma.Register(s.api, op(http.MethodGet, "/quotas/usage", "quota-usage", "quotas", "Limits, usage and pending per user (yours; everyone's for devops and admins)", http.StatusNotFound),
@@ -120,14 +120,14 @@ func (s *Server) registerQuotas() {
 	create := op(http.MethodPost, "/quotas", "create-quota", "quotas", "Create a quota (devops, admins)", http.StatusConflict)
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body quotaBody }) (*quotaOutput, error) {
-		q, err := in.Body.domain()
+		q, err := in.Body.domain(s.now())
 		if err == nil {
 			err = s.Quotas.CreateQuota(ctx, q)
 		}
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		d := newQuotaDoc(q)
+		d := s.newQuotaDoc(q)
 		return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
 	})
 
@@ -139,7 +139,7 @@ func (s *Server) registerQuotas() {
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			d := newQuotaDoc(q)
+			d := s.newQuotaDoc(q)
 			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
 		})
 
@@ -150,14 +150,14 @@ func (s *Server) registerQuotas() {
 			IfMatch string `header:"If-Match"`
 			Body    quotaBody
 		}) (*quotaOutput, error) {
-			q, err := in.Body.domain()
+			q, err := in.Body.domain(s.now())
 			if err == nil {
 				q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, in.IfMatch)
 			}
 			if err != nil {
 				return nil, s.problem(ctx, err)
 			}
-			d := newQuotaDoc(q)
+			d := s.newQuotaDoc(q)
 			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
 		})
 

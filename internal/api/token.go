@@ -23,10 +23,10 @@ type tokenDoc struct {
 	Active     bool            `json:"active"`
 }
 
-func newTokenDoc(t *purser.Token) tokenDoc {
+func (s *Server) newTokenDoc(t *purser.Token) tokenDoc {
 	return tokenDoc{
 		ID: t.ID, Created: t.Created, User: t.UserID, Name: t.Name, Hint: t.Hint,
-		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Active: t.Active(now()),
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Active: t.Active(s.now()),
 		Links: map[string]link{"self": {Href: BasePath + "/tokens/" + t.ID, Title: "token"}},
 	}
 }
@@ -60,7 +60,7 @@ func (s *Server) registerTokens() {
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: newTokenDoc(t), Token: secret}}, nil
+		return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: s.newTokenDoc(t), Token: secret}}, nil
 	})
 
 	huma.Register(s.api, op(http.MethodGet, "/tokens", "list-tokens", "tokens", "List API tokens", http.StatusNotFound),
@@ -74,7 +74,7 @@ func (s *Server) registerTokens() {
 			out := &struct{ Body collection[tokenDoc] }{}
 			out.Body.Items = make([]tokenDoc, len(toks))
 			for i, t := range toks {
-				out.Body.Items[i] = newTokenDoc(t)
+				out.Body.Items[i] = s.newTokenDoc(t)
 			}
 			out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
 			out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
