@@ -27,7 +27,12 @@ func main() {
 // Main runs purser with args and returns the exit code. Errors are printed
 // as one line on stderr.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdin, stdout, stderr)
+	return run(ctx, args, stdin, stdout, stderr, hooks{})
+}
+
+// run is Main with the hooks a test sets.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, h hooks) int {
+	root := newRootCmd(stdin, stdout, stderr, h)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "purser: "+oneLine(err))
@@ -42,7 +47,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 type usageError struct{ error }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, h hooks) *cobra.Command {
 	cli := &cliEnv{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "purser",
@@ -61,13 +66,13 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVarP(&cli.output, "output", "o", "table", "output format: table, json or yaml")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 
-	root.AddCommand(newServerCmd(stdout, stderr), newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
+	root.AddCommand(newServerCmd(stdout, stderr, h), newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
 		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
 		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli), newAdminCmd(stdout))
 	return root
 }
 
-func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
+func newServerCmd(stdout, stderr io.Writer, h hooks) *cobra.Command {
 	var configPath string
 	var printConfig, demo bool
 	cmd := &cobra.Command{
@@ -84,7 +89,7 @@ func newServerCmd(stdout, stderr io.Writer) *cobra.Command {
 			if printConfig {
 				return yaml.NewEncoder(stdout).Encode(cfg.Redacted())
 			}
-			return runServer(cmd.Context(), cfg, demo, stdout, stderr)
+			return runServer(cmd.Context(), cfg, demo, stdout, stderr, h)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file")
