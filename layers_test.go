@@ -34,6 +34,7 @@ var rules = []rule{
 	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
 	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
+	{"internal/cli", []string{".", "client"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database"},
 	{"internal/notify/smtptest", nil, "the test SMTP peer knows nothing of Purser"},
 	{"bench", []string{anything}, "benchmarks assemble a server as cmd/purser does, to measure the real thing"},
 	{"cmd/purser", []string{anything}, "main wires every package together; nothing imports it"},
