@@ -27,6 +27,7 @@ import (
 	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
+	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/outbound"
 	"github.com/purserhq/purser/internal/postgres"
@@ -85,7 +86,7 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 	if cfg.Format == "text" || cfg.Format == "" && isTerminal(w) {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(api.LogHandler(h))
+	return slog.New(httpserver.LogHandler(h))
 }
 
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, h hooks) (*store, error) {
@@ -310,15 +311,20 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 				return err
 			}},
 		},
+		Logger: logger.With("component", "api"),
+	}
+	handler := (&httpserver.Server{
+		Tokens:     srv.Tokens,
 		Logger:     logger.With("component", "api"),
 		Registerer: reg,
 		Gatherer:   reg,
+		Aliases:    map[string]string{api.AliasPath: api.BasePath},
 
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
-	}
+	}).Handler(srv)
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
-	hs := &http.Server{Handler: srv.Handler(), ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	url := "http://" + ln.Addr().String()

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"time"
@@ -129,8 +128,6 @@ func pageLinks(name string, p ListParams, total int) map[string]link {
 	}
 	return links
 }
-
-func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 // etagOf quotes an entity tag for the ETag header.
 func etagOf(tag string) string { return `"` + tag + `"` }
