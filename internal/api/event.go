@@ -27,8 +27,10 @@ func newEventDoc(e *purser.Event) eventDoc {
 }
 
 func (s *Server) registerEvents() {
-	huma.Register(s.api, op(http.MethodGet, "/events", "list-events", "events", "The audit log (all for devops and admins; your own otherwise)", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[eventDoc] }, error) {
-			return listOf(ctx, s, in, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/events", "list-events", "events", "The audit log (all for devops and admins; your own otherwise)", http.StatusBadRequest), s.listEvents)
+}
+
+// listEvents serves GET /api/v1/events: The audit log (all for devops and admins; your own otherwise).
+func (s *Server) listEvents(ctx context.Context, in *ListParams) (*struct{ Body collection[eventDoc] }, error) {
+	return listOf(ctx, s, in, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
 }
