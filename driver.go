@@ -21,19 +21,6 @@ type Environment struct {
 	Log LogWriter
 }
 
-// LogWriter receives a job's output line by line.
-type LogWriter interface {
-	WriteLine(stream, line string)
-}
-
-// LogLine is one line of a job's log.
-type LogLine struct {
-	Seq    int64
-	Time   time.Time
-	Stream string // stdout, stderr, or purser for Purser's own notes
-	Line   string
-}
-
 // TemplatePreparer is a driver that checks and completes its templates
 // when they are created or changed (e.g. fetching files once).
 type TemplatePreparer interface {
@@ -44,15 +31,6 @@ type TemplatePreparer interface {
 // after an extension it issues them again (e.g. a new token).
 type Refresher interface {
 	Refresh(ctx context.Context, env Environment) (outputs map[string]string, err error)
-}
-
-// MaxLogPage is the most log lines one read returns.
-const MaxLogPage = 5000
-
-// LogService reads jobs' logs.
-type LogService interface {
-	// FindLogs returns a request's log lines after seq, at most limit.
-	FindLogs(ctx context.Context, requestID string, afterSeq int64, limit int) ([]LogLine, error)
 }
 
 // Driver creates and destroys environments. Both calls are idempotent: a

@@ -1,0 +1,28 @@
+package purser
+
+import (
+	"context"
+	"time"
+)
+
+// LogWriter receives a job's output line by line.
+type LogWriter interface {
+	WriteLine(stream, line string)
+}
+
+// LogLine is one line of a job's log.
+type LogLine struct {
+	Seq    int64
+	Time   time.Time
+	Stream string // stdout, stderr, or purser for Purser's own notes
+	Line   string
+}
+
+// MaxLogPage is the most log lines one read returns.
+const MaxLogPage = 5000
+
+// LogService reads jobs' logs.
+type LogService interface {
+	// FindLogs returns a request's log lines after seq, at most limit.
+	FindLogs(ctx context.Context, requestID string, afterSeq int64, limit int) ([]LogLine, error)
+}
