@@ -10,29 +10,29 @@ import (
 // User is a user document.
 type User struct {
 	Meta
-	Username string         `json:"username"`
+	Username string         `json:"username" doc:"Unique login name."`
 	Name     string         `json:"name"`
 	Email    string         `json:"email"`
-	Roles    []string       `json:"roles"`
-	IsActive bool           `json:"is_active"`
-	Embedded map[string]any `json:"_embedded,omitempty"`
+	Roles    []string       `json:"roles" doc:"Names of the user's roles."`
+	IsActive bool           `json:"is_active" doc:"Inactive users cannot authenticate."`
+	Embedded map[string]any `json:"_embedded,omitempty" doc:"Related documents asked for with embedded."`
 }
 
 // UserCreate is the body of a new user.
 type UserCreate struct {
-	Username string   `json:"username"`
-	Name     string   `json:"name,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	Roles    []string `json:"roles,omitempty"`
-	IsActive *bool    `json:"is_active,omitempty"`
+	Username string   `json:"username" minLength:"1" maxLength:"100" doc:"Unique login name: lower-case letters, digits, '.', '_' or '-'."`
+	Name     string   `json:"name,omitempty" maxLength:"100"`
+	Email    string   `json:"email,omitempty" maxLength:"254"`
+	Roles    []string `json:"roles,omitempty" doc:"Role names; each must exist."`
+	IsActive *bool    `json:"is_active,omitempty" doc:"Default true."`
 }
 
 // UserPatch changes a user; nil fields are left alone.
 type UserPatch struct {
-	Name     *string   `json:"name,omitempty"`
-	Email    *string   `json:"email,omitempty"`
-	Roles    *[]string `json:"roles,omitempty"`
-	IsActive *bool     `json:"is_active,omitempty"`
+	Name     *string   `json:"name,omitempty" maxLength:"100"`
+	Email    *string   `json:"email,omitempty" maxLength:"254"`
+	Roles    *[]string `json:"roles,omitempty" doc:"Replaces the user's roles (admins only)."`
+	IsActive *bool     `json:"is_active,omitempty" doc:"Admins only."`
 }
 
 // Role is a role document.
@@ -41,7 +41,7 @@ type Role struct {
 	Role        string `json:"role"`
 	Description string `json:"description"`
 	IsActive    bool   `json:"is_active"`
-	BuiltIn     bool   `json:"built_in"`
+	BuiltIn     bool   `json:"built_in" doc:"admin, devops and dev are built in."`
 }
 
 // Token is an API token document. Token (the secret) is set only in the

@@ -70,6 +70,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	cfg := huma.DefaultConfig("Purser", purser.Version)
 	cfg.Info.Description = "Self-service infrastructure control plane. Every route under " + BasePath +
 		" is also served under " + AliasPath + ". Authenticate with `Authorization: Bearer <token>`."
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	cfg.OpenAPIPath = "/api-docs"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""

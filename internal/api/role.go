@@ -9,14 +9,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type roleDoc struct {
-	Meta
-	Role        string `json:"role"`
-	Description string `json:"description"`
-	IsActive    bool   `json:"is_active"`
-	BuiltIn     bool   `json:"built_in" doc:"admin, devops and dev are built in."`
-}
-
 func newRoleDoc(r *purser.Role) roleDoc {
 	etag := purser.Meta{ID: "role-" + r.Role, Updated: r.Updated}.ETag()
 	return roleDoc{

@@ -11,36 +11,11 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type userDoc struct {
-	Meta
-	Username string         `json:"username" doc:"Unique login name."`
-	Name     string         `json:"name"`
-	Email    string         `json:"email"`
-	Roles    []string       `json:"roles" doc:"Names of the user's roles."`
-	IsActive bool           `json:"is_active" doc:"Inactive users cannot authenticate."`
-	Embedded map[string]any `json:"_embedded,omitempty" doc:"Related documents asked for with embedded."`
-}
-
 func newUserDoc(u *purser.User) userDoc {
 	return userDoc{
 		Meta:     newMeta(u.ID, u.Created, u.Updated, u.ETag(), "users", "user"),
 		Username: u.Username, Name: u.Name, Email: u.Email, Roles: u.Roles, IsActive: u.IsActive,
 	}
-}
-
-type userBody struct {
-	Username string   `json:"username" minLength:"1" maxLength:"100" doc:"Unique login name: lower-case letters, digits, '.', '_' or '-'."`
-	Name     string   `json:"name,omitempty" maxLength:"100"`
-	Email    string   `json:"email,omitempty" maxLength:"254"`
-	Roles    []string `json:"roles,omitempty" doc:"Role names; each must exist."`
-	IsActive *bool    `json:"is_active,omitempty" doc:"Default true."`
-}
-
-type userPatch struct {
-	Name     *string   `json:"name,omitempty" maxLength:"100"`
-	Email    *string   `json:"email,omitempty" maxLength:"254"`
-	Roles    *[]string `json:"roles,omitempty" doc:"Replaces the user's roles (admins only)."`
-	IsActive *bool     `json:"is_active,omitempty" doc:"Admins only."`
 }
 
 type userOutput struct {
