@@ -14,18 +14,25 @@ import (
 // Footprint is what an environment takes.
 type Footprint struct {
 	Cores       float64 `json:"cores"`
-	Memory      float64 `json:"memory"`
+	Memory      float64 `json:"memory" doc:"GiB."`
 	CostPerHour float64 `json:"cost_per_hour"`
 }
 
 // QuotaCheck is one dimension of a quota check.
 type QuotaCheck struct {
-	Dimension string   `json:"dimension"`
-	Limit     *float64 `json:"limit"`
+	Dimension string   `json:"dimension" enum:"environments,cores,memory,monthly_cost"`
+	Limit     *float64 `json:"limit" doc:"null: no limit."`
 	Used      float64  `json:"used"`
 	Pending   float64  `json:"pending"`
 	Asked     float64  `json:"asked"`
 	Fits      bool     `json:"fits"`
+}
+
+// QuotaFit is whether a request fits its requester's quota, dimension by
+// dimension.
+type QuotaFit struct {
+	Fits   bool         `json:"fits"`
+	Checks []QuotaCheck `json:"checks"`
 }
 
 // Request is a provision request document.
@@ -38,19 +45,16 @@ type Request struct {
 	ReviewComment      string         `json:"review_comment,omitempty"`
 	ResourceType       string         `json:"resource_type"`
 	ResourceTemplate   string         `json:"resource_template"`
-	TemplateRevision   int            `json:"template_revision"`
+	TemplateRevision   int            `json:"template_revision" doc:"The template's revision the request was made with; provisioning and destruction follow it, whatever the template became since."`
 	ResourceParameters map[string]any `json:"resource_parameters"`
-	RequestType        string         `json:"request_type"`
-	Status             string         `json:"status"`
+	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
+	Status             string         `json:"status" enum:"REQUESTED,REVOKED,APPROVED,REJECTED,INITIATED,DEPLOYED,FAILED,EXPIRED,PURGE_INITIATED,PURGED,PURGE_FAILED" doc:"Changes only through actions."`
 	Footprint          Footprint      `json:"footprint"`
-	EstimatedCost      float64        `json:"estimated_cost"`
-	Extended           bool           `json:"extended"`
-	HasOutputs         bool           `json:"has_outputs"`
+	EstimatedCost      float64        `json:"estimated_cost" doc:"Cost per hour times the hours until expires_by."`
+	Extended           bool           `json:"extended" doc:"An extension was granted (at most one is)."`
+	HasOutputs         bool           `json:"has_outputs" doc:"Outputs (endpoint, credentials) are at _links.outputs, for the requester and admins."`
 	LastError          string         `json:"last_error,omitempty"`
-	Quota              *struct {
-		Fits   bool         `json:"fits"`
-		Checks []QuotaCheck `json:"checks"`
-	} `json:"quota,omitempty"`
+	Quota              *QuotaFit      `json:"quota,omitempty" doc:"Whether it fits the requester's quota (on a single request)."`
 }
 
 // RequestCreate is the body of a new provision request.
@@ -88,30 +92,34 @@ type Extension struct {
 	Meta
 	ProvisionRequest string `json:"provision_request"`
 	Reason           string `json:"reason"`
-	ExtendBy         int    `json:"extend_by"`
+	ExtendBy         int    `json:"extend_by" doc:"Hours."`
 	RequestedBy      string `json:"requested_by"`
 	ReviewedBy       string `json:"reviewed_by,omitempty"`
-	Status           string `json:"status"`
+	ReviewComment    string `json:"review_comment,omitempty"`
+	Status           string `json:"status" enum:"REQUESTED,APPROVED,REJECTED,REVOKED"`
 }
 
 // Notification is an inbox entry.
 type Notification struct {
-	ID          string     `json:"_id"`
-	Created     time.Time  `json:"_created"`
-	Event       string     `json:"event"`
-	Title       string     `json:"title"`
-	Description string     `json:"description"`
-	Channel     string     `json:"channel"`
-	Status      string     `json:"status"`
-	ReadAt      *time.Time `json:"read_at,omitempty"`
+	ID          string          `json:"_id"`
+	Created     time.Time       `json:"_created"`
+	Links       map[string]Link `json:"_links"`
+	Event       string          `json:"event"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Channel     string          `json:"channel" enum:"inbox,email,slack,webhook"`
+	Status      string          `json:"status" enum:"CREATED,SENT,FAILED" doc:"Delivery: CREATED until sent; FAILED after the last attempt."`
+	Attempts    int             `json:"attempts"`
+	LastError   string          `json:"last_error,omitempty"`
+	ReadAt      *time.Time      `json:"read_at,omitempty"`
 }
 
 // Event is an audit record.
 type Event struct {
 	ID         string         `json:"_id"`
 	Created    time.Time      `json:"_created"`
-	Actor      string         `json:"actor"`
-	ActingFor  string         `json:"acting_for,omitempty"`
+	Actor      string         `json:"actor" doc:"The user's _id, or system."`
+	ActingFor  string         `json:"acting_for,omitempty" doc:"The user an admin acted for."`
 	Action     string         `json:"action"`
 	TargetType string         `json:"target_type"`
 	TargetID   string         `json:"target_id"`
@@ -302,7 +310,7 @@ func (c *Client) RunExpiry(ctx context.Context) (int, error) {
 type LogLine struct {
 	Seq    int64     `json:"seq"`
 	Time   time.Time `json:"time"`
-	Stream string    `json:"stream"`
+	Stream string    `json:"stream" enum:"stdout,stderr,purser"`
 	Line   string    `json:"line"`
 }
 
@@ -367,13 +375,14 @@ func (c *Client) FollowLogs(ctx context.Context, id string, after int64, fn func
 // Cluster is a registered cluster (credentials are never returned).
 type Cluster struct {
 	Meta
-	Name      string     `json:"name"`
-	Kind      string     `json:"kind"`
-	Server    string     `json:"server"`
-	Reachable bool       `json:"reachable"`
-	Version   string     `json:"version,omitempty"`
-	LastError string     `json:"last_error,omitempty"`
-	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind" enum:"kubernetes"`
+	Description string     `json:"description,omitempty"`
+	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
+	Reachable   bool       `json:"reachable"`
+	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
+	LastError   string     `json:"last_error,omitempty"`
+	CheckedAt   *time.Time `json:"checked_at,omitempty"`
 }
 
 // ClusterCreate registers a cluster: a kubeconfig, or server, CA and token.

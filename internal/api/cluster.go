@@ -3,24 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
 )
-
-type clusterDoc struct {
-	Meta
-	Name        string     `json:"name"`
-	Kind        string     `json:"kind" enum:"kubernetes"`
-	Description string     `json:"description,omitempty"`
-	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
-	Reachable   bool       `json:"reachable"`
-	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
-	LastError   string     `json:"last_error,omitempty"`
-	CheckedAt   *time.Time `json:"checked_at,omitempty"`
-}
 
 func newClusterDoc(c *purser.Cluster) clusterDoc {
 	return clusterDoc{Meta: newMeta(c.Name, c.Created, c.Updated, c.ETag(), "clusters", "cluster"), Name: c.Name, Kind: c.Kind,

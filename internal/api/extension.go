@@ -9,17 +9,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type extensionDoc struct {
-	Meta
-	ProvisionRequest string `json:"provision_request"`
-	Reason           string `json:"reason"`
-	ExtendBy         int    `json:"extend_by" doc:"Hours."`
-	RequestedBy      string `json:"requested_by"`
-	ReviewedBy       string `json:"reviewed_by,omitempty"`
-	ReviewComment    string `json:"review_comment,omitempty"`
-	Status           string `json:"status" enum:"REQUESTED,APPROVED,REJECTED,REVOKED"`
-}
-
 func newExtensionDoc(e *purser.Extension) extensionDoc {
 	d := extensionDoc{Meta: newMeta(e.ID, e.Created, e.Updated, e.ETag(), "extensionRequests", "extensionRequest"),
 		ProvisionRequest: e.ProvisionRequest, Reason: e.Reason, ExtendBy: e.ExtendBy, RequestedBy: e.RequestedBy,

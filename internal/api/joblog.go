@@ -13,13 +13,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type logLineDoc struct {
-	Seq    int64     `json:"seq"`
-	Time   time.Time `json:"time"`
-	Stream string    `json:"stream" enum:"stdout,stderr,purser"`
-	Line   string    `json:"line"`
-}
-
 // followPoll is how often a follower looks for new lines.
 const followPoll = 250 * time.Millisecond
 

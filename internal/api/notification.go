@@ -3,26 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
 )
-
-type notificationDoc struct {
-	ID          string          `json:"_id"`
-	Created     time.Time       `json:"_created"`
-	Links       map[string]link `json:"_links"`
-	Event       string          `json:"event"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Channel     string          `json:"channel" enum:"inbox,email,slack,webhook"`
-	Status      string          `json:"status" enum:"CREATED,SENT,FAILED" doc:"Delivery: CREATED until sent; FAILED after the last attempt."`
-	Attempts    int             `json:"attempts"`
-	LastError   string          `json:"last_error,omitempty"`
-	ReadAt      *time.Time      `json:"read_at,omitempty"`
-}
 
 func newNotificationDoc(n *purser.Notification) notificationDoc {
 	d := notificationDoc{ID: n.ID, Created: n.Created, Event: n.Event, Title: n.Title, Description: n.Description,

@@ -11,48 +11,13 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type quotaCheckDoc struct {
-	Dimension string   `json:"dimension" enum:"environments,cores,memory,monthly_cost"`
-	Limit     *float64 `json:"limit" doc:"null: no limit."`
-	Used      float64  `json:"used"`
-	Pending   float64  `json:"pending"`
-	Asked     float64  `json:"asked"`
-	Fits      bool     `json:"fits"`
-}
-
-type quotaFitDoc struct {
-	Fits   bool            `json:"fits"`
-	Checks []quotaCheckDoc `json:"checks"`
-}
-
 func newQuotaFit(checks []purser.QuotaCheck) *quotaFitDoc {
 	out := &quotaFitDoc{Fits: true}
 	for _, c := range checks {
-		out.Checks = append(out.Checks, quotaCheckDoc{c.Dimension, c.Limit, c.Used, c.Pending, c.Asked, c.Fits()})
+		out.Checks = append(out.Checks, quotaCheckDoc{Dimension: c.Dimension, Limit: c.Limit, Used: c.Used, Pending: c.Pending, Asked: c.Asked, Fits: c.Fits()})
 		out.Fits = out.Fits && c.Fits()
 	}
 	return out
-}
-
-type requestDoc struct {
-	Meta
-	Description        string         `json:"description"`
-	ExpiresBy          time.Time      `json:"expires_by"`
-	RequestedBy        string         `json:"requested_by"`
-	ReviewedBy         string         `json:"reviewed_by,omitempty"`
-	ReviewComment      string         `json:"review_comment,omitempty"`
-	ResourceType       string         `json:"resource_type"`
-	ResourceTemplate   string         `json:"resource_template"`
-	TemplateRevision   int            `json:"template_revision" doc:"The template's revision the request was made with; provisioning and destruction follow it, whatever the template became since."`
-	ResourceParameters map[string]any `json:"resource_parameters"`
-	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
-	Status             string         `json:"status" enum:"REQUESTED,REVOKED,APPROVED,REJECTED,INITIATED,DEPLOYED,FAILED,EXPIRED,PURGE_INITIATED,PURGED,PURGE_FAILED" doc:"Changes only through actions."`
-	Footprint          footprintNums  `json:"footprint"`
-	EstimatedCost      float64        `json:"estimated_cost" doc:"Cost per hour times the hours until expires_by."`
-	Extended           bool           `json:"extended" doc:"An extension was granted (at most one is)."`
-	HasOutputs         bool           `json:"has_outputs" doc:"Outputs (endpoint, credentials) are at _links.outputs, for the requester and admins."`
-	LastError          string         `json:"last_error,omitempty"`
-	Quota              *quotaFitDoc   `json:"quota,omitempty" doc:"Whether it fits the requester's quota (on a single request)."`
 }
 
 func newRequestDoc(r *purser.Request) requestDoc {

@@ -17,12 +17,6 @@ type footprintDoc struct {
 	CostPerHour exprValue `json:"cost_per_hour,omitempty"`
 }
 
-type footprintNums struct {
-	Cores       float64 `json:"cores"`
-	Memory      float64 `json:"memory" doc:"GiB."`
-	CostPerHour float64 `json:"cost_per_hour"`
-}
-
 type approvalDoc struct {
 	Mode      string        `json:"mode,omitempty" enum:"manual,auto" doc:"auto: Purser approves requests within auto_max and the quota itself."`
 	Approvers int           `json:"approvers,omitempty" minimum:"1" maximum:"5"`

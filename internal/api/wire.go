@@ -25,6 +25,16 @@ type (
 	userBody  = client.UserCreate
 	userPatch = client.UserPatch
 	roleDoc   = client.Role
+
+	footprintNums   = client.Footprint
+	quotaCheckDoc   = client.QuotaCheck
+	quotaFitDoc     = client.QuotaFit
+	requestDoc      = client.Request
+	extensionDoc    = client.Extension
+	notificationDoc = client.Notification
+	eventDoc        = client.Event
+	logLineDoc      = client.LogLine
+	clusterDoc      = client.Cluster
 )
 
 // schemaNames are the OpenAPI schema names of the client's types: the names
@@ -35,6 +45,16 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[client.UserCreate](): "UserBody",
 	reflect.TypeFor[client.UserPatch]():  "UserPatch",
 	reflect.TypeFor[client.Role]():       "RoleDoc",
+
+	reflect.TypeFor[client.Footprint]():    "FootprintNums",
+	reflect.TypeFor[client.QuotaCheck]():   "QuotaCheckDoc",
+	reflect.TypeFor[client.QuotaFit]():     "QuotaFitDoc",
+	reflect.TypeFor[client.Request]():      "RequestDoc",
+	reflect.TypeFor[client.Extension]():    "ExtensionDoc",
+	reflect.TypeFor[client.Notification](): "NotificationDoc",
+	reflect.TypeFor[client.Event]():        "EventDoc",
+	reflect.TypeFor[client.LogLine]():      "LogLineDoc",
+	reflect.TypeFor[client.Cluster]():      "ClusterDoc",
 }
 
 // schemaName names schemas as huma does, but by schemaNames for the
