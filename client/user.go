@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"time"
 )
 
 // User is a user document.
@@ -33,37 +32,6 @@ type UserPatch struct {
 	Email    *string   `json:"email,omitempty" maxLength:"254"`
 	Roles    *[]string `json:"roles,omitempty" doc:"Replaces the user's roles (admins only)."`
 	IsActive *bool     `json:"is_active,omitempty" doc:"Admins only."`
-}
-
-// Role is a role document.
-type Role struct {
-	Meta
-	Role        string `json:"role"`
-	Description string `json:"description"`
-	IsActive    bool   `json:"is_active"`
-	BuiltIn     bool   `json:"built_in" doc:"admin, devops and dev are built in."`
-}
-
-// Token is an API token document. Token (the secret) is set only in the
-// answer to CreateToken.
-type Token struct {
-	ID         string     `json:"_id"`
-	Created    time.Time  `json:"_created"`
-	User       string     `json:"user"`
-	Name       string     `json:"name"`
-	Hint       string     `json:"hint"`
-	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	Active     bool       `json:"active"`
-	Token      string     `json:"token,omitempty"`
-}
-
-// TokenCreate is the body of a new token.
-type TokenCreate struct {
-	Name      string `json:"name"`
-	User      string `json:"user,omitempty"`
-	ExpiresAt string `json:"expires_at,omitempty"`
 }
 
 // Me returns the caller's user.
@@ -99,41 +67,4 @@ func (c *Client) UpdateUser(ctx context.Context, id string, p UserPatch, etag st
 // DeactivateUser deactivates a user.
 func (c *Client) DeactivateUser(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, APIPath+"/users/"+url.PathEscape(id), nil, nil)
-}
-
-// ListRoles returns a page of roles.
-func (c *Client) ListRoles(ctx context.Context, o ListOptions) (*List[Role], error) {
-	var l List[Role]
-	return &l, c.Do(ctx, http.MethodGet, APIPath+"/roles"+o.encode(), nil, &l)
-}
-
-// CreateRole creates a role.
-func (c *Client) CreateRole(ctx context.Context, role, description string) (*Role, error) {
-	var r Role
-	body := map[string]string{"role": role}
-	if description != "" {
-		body["description"] = description
-	}
-	return &r, c.Do(ctx, http.MethodPost, APIPath+"/roles", body, &r)
-}
-
-// CreateToken creates an API token; the answer holds its secret.
-func (c *Client) CreateToken(ctx context.Context, in TokenCreate) (*Token, error) {
-	var t Token
-	return &t, c.Do(ctx, http.MethodPost, APIPath+"/tokens", in, &t)
-}
-
-// ListTokens lists a user's tokens ("" for the caller's).
-func (c *Client) ListTokens(ctx context.Context, userID string) (*List[Token], error) {
-	var l List[Token]
-	path := APIPath + "/tokens"
-	if userID != "" {
-		path += "?user=" + url.QueryEscape(userID)
-	}
-	return &l, c.Do(ctx, http.MethodGet, path, nil, &l)
-}
-
-// RevokeToken revokes a token.
-func (c *Client) RevokeToken(ctx context.Context, id string) error {
-	return c.Do(ctx, http.MethodDelete, APIPath+"/tokens/"+url.PathEscape(id), nil, nil)
 }
