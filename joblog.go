@@ -7,6 +7,10 @@ import (
 
 // LogWriter receives a job's output line by line.
 type LogWriter interface {
+	// WriteLine appends one line to the log; stream is stdout, stderr, or
+	// purser for Purser's own notes. It may be called from several
+	// goroutines and never blocks on storage: lines past the log's limits
+	// are dropped (and the drop noted).
 	WriteLine(stream, line string)
 }
 

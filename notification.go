@@ -128,12 +128,26 @@ var NotificationFields = Fields{
 	"_id": KindString, "_created": KindTime, "event": KindString, "channel": KindString, "status": KindString,
 }
 
-// NotificationService is the caller's inbox and preferences.
+// NotificationService is the caller's inbox and preferences. The caller is
+// the user in ctx; with none, every method answers EUNAUTHORIZED.
 type NotificationService interface {
+	// FindNotifications returns a page of the caller's own notifications
+	// (only the unread ones when unreadOnly), and how many match in all.
 	FindNotifications(ctx context.Context, q Query, unreadOnly bool) ([]*Notification, int, error)
+	// MarkRead marks one of the caller's notifications read; marking a
+	// read one again is not an error. ENOTFOUND when the caller has no
+	// such notification (another user's included).
 	MarkRead(ctx context.Context, id string) error
+	// MarkAllRead marks every unread notification of the caller read and
+	// returns how many it marked.
 	MarkAllRead(ctx context.Context) (int, error)
+	// FindPreferences returns the user's preferences ("" is the caller),
+	// secrets included: the caller's own, or anyone's for admins. A user
+	// who never set any gets the default channels.
 	FindPreferences(ctx context.Context, userID string) (*Preferences, error)
+	// UpdatePreferences replaces p.User's preferences ("" is the caller;
+	// the caller's own, or anyone's for admins); EINVALID for an unknown
+	// channel or a webhook URL without a secret.
 	UpdatePreferences(ctx context.Context, p *Preferences) error
 }
 
@@ -156,8 +170,12 @@ var EventFields = Fields{
 	"target_type": KindString, "target_id": KindString,
 }
 
-// EventService reads the audit log.
+// EventService reads the audit log; events are written by the services
+// that make the changes, in the same transaction.
 type EventService interface {
+	// FindEvents returns a page of events, and how many match q in all:
+	// every event for devops and admins (events:read); for others, what
+	// they did and what happened to their own requests.
 	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
 }
 

@@ -146,19 +146,42 @@ type Review struct {
 	Comment    string
 }
 
-// RequestService manages provision requests.
+// RequestService manages provision requests. Every method authorizes the
+// actor in ctx; a change of status, its audit event and the jobs and
+// messages it implies are committed together.
 type RequestService interface {
+	// FindRequestByID returns the request, or ENOTFOUND: the caller's
+	// own, or anyone's for reviewers (devops and admins); EFORBIDDEN
+	// otherwise.
 	FindRequestByID(ctx context.Context, id string) (*Request, error)
+	// FindRequests returns a page of requests, and how many match q in
+	// all: the caller's own, or every request for reviewers.
 	FindRequests(ctx context.Context, q Query) ([]*Request, int, error)
+	// CreateRequest submits a request in status REQUESTED and enqueues its
+	// analysis. The parameters are checked against the template (EINVALID),
+	// the footprint estimated, and the request refused (ECONFLICT) when it
+	// cannot fit the requester's quota beside what is held, or when the
+	// requester has too many requests waiting for review.
 	CreateRequest(ctx context.Context, in RequestInput) (*Request, error)
 	// ActOnRequest performs a person's action: approve, reject, revoke,
-	// retry or purge.
+	// retry or purge, and returns the request in its new status. ECONFLICT
+	// when the action does not apply to the request's status (see
+	// Transitions) or an approval would exceed the quota; EFORBIDDEN when
+	// the caller may not act (reviews are for devops and admins, never on
+	// their own requests; revoke is the requester's).
 	ActOnRequest(ctx context.Context, id string, a RequestAction, r Review) (*Request, error)
-	// RequestOutputs returns the environment's outputs (owner and admins only).
+	// RequestOutputs returns the environment's outputs, secrets opened:
+	// to the requester and admins only (EFORBIDDEN for others); an empty
+	// map while there are none.
 	RequestOutputs(ctx context.Context, id string) (map[string]string, error)
-	// RequestQuota shows whether a request fits its requester's quota.
+	// RequestQuota returns, per quota dimension, whether the request fits
+	// its requester's quota beside what the requester already holds;
+	// readable by whoever may read the request.
 	RequestQuota(ctx context.Context, id string) ([]QuotaCheck, error)
-	// ExpireDue expires what is past its time and sends due reminders now.
+	// ExpireDue expires every DEPLOYED request past its expires_by (and
+	// starts its purge), sends the reminders now due, and returns how many
+	// requests expired. The workers call it on a schedule as the system;
+	// a person needs users:write.
 	ExpireDue(ctx context.Context) (int, error)
 }
 
@@ -188,13 +211,28 @@ var ExtensionFields = Fields{
 	"provision_request": KindString, "requested_by": KindString,
 }
 
-// ExtensionService manages extension requests.
+// ExtensionService manages extension requests. Every method authorizes
+// the actor in ctx.
 type ExtensionService interface {
+	// FindExtensionByID returns the extension request, or ENOTFOUND: the
+	// caller's own, or anyone's for reviewers; EFORBIDDEN otherwise.
 	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
+	// FindExtensions returns a page of extension requests, and how many
+	// match q in all: the caller's own, or every one for reviewers.
 	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
+	// CreateExtension asks, for the requester of e.ProvisionRequest only,
+	// for e.ExtendBy more hours, and tells the reviewers. ECONFLICT when
+	// the request is not running, was extended already (one extension is
+	// granted per request) or has one waiting; EINVALID for hours beyond
+	// the template's maximum.
 	CreateExtension(ctx context.Context, e *Extension) error
-	// ReviewExtension approves (true) or rejects an extension.
+	// ReviewExtension approves (true) or rejects an extension request
+	// waiting for review (devops and admins, never their own). Approval
+	// moves the request's expires_by and re-arms its reminders. ECONFLICT
+	// when the extension or its request is no longer in a state to review.
 	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
+	// RevokeExtension withdraws an extension request waiting for review:
+	// its requester only (EFORBIDDEN for others), ECONFLICT once reviewed.
 	RevokeExtension(ctx context.Context, id string) (*Extension, error)
 }
 

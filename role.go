@@ -48,11 +48,15 @@ var RoleFields = Fields{
 	"is_active": KindBool, "built_in": KindBool, "_created": KindTime, "_updated": KindTime,
 }
 
-// RoleService manages roles.
+// RoleService manages roles. Every method authorizes the actor in ctx:
+// reading needs roles:read, creating roles:write (admins).
 type RoleService interface {
+	// FindRoleByName returns the role, or ENOTFOUND.
 	FindRoleByName(ctx context.Context, name string) (*Role, error)
+	// FindRoles returns a page of roles, and how many match q in all.
 	FindRoles(ctx context.Context, q Query) ([]*Role, int, error)
 	// CreateRole creates a role. Creating a built-in role again is not an
-	// error: it returns the existing role and created == false.
+	// error: it returns the existing role and created == false. ECONFLICT
+	// when another role has the name.
 	CreateRole(ctx context.Context, r *Role) (created bool, err error)
 }

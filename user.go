@@ -74,11 +74,23 @@ var UserFields = Fields{
 
 // UserService manages users. Every method authorizes the actor in ctx.
 type UserService interface {
+	// FindUserByID returns the user, or ENOTFOUND: the caller itself, or
+	// anyone for admins and devops (users:read); EFORBIDDEN otherwise.
 	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUsers returns a page of users, and how many match q in all
+	// (admins and devops only).
 	FindUsers(ctx context.Context, q Query) ([]*User, int, error)
+	// CreateUser validates and creates u, filling its id and times
+	// (admins only); ECONFLICT when the username is taken, EINVALID when
+	// a role does not exist.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser applies upd when ifMatch is "" or the user's current ETag.
+	// UpdateUser applies upd when ifMatch is "" or the user's current ETag
+	// (EPRECONDITION otherwise), and returns the user. Admins may change
+	// anything; a user its own name and email. ENOTFOUND when there is no
+	// such user.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate, ifMatch string) (*User, error)
-	// DeactivateUser marks the user inactive; its tokens stop working.
+	// DeactivateUser marks the user inactive (admins only); its tokens stop
+	// working. ENOTFOUND when there is no such user, EPRECONDITION on a
+	// stale ifMatch.
 	DeactivateUser(ctx context.Context, id string, ifMatch string) (*User, error)
 }
