@@ -21,6 +21,9 @@ import (
 // Mount is a set of handlers that registers itself on the server's mux
 // (api.Server is one).
 type Mount interface {
+	// Register adds the mount's routes to mux, once, before the server
+	// serves. A route should label itself with SetRoute or Named, for the
+	// metrics and the request log.
 	Register(mux *http.ServeMux)
 }
 
