@@ -22,11 +22,12 @@ type Cluster struct {
 
 // ClusterCreate registers a cluster: a kubeconfig, or server, CA and token.
 type ClusterCreate struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	Kubeconfig  string `json:"kubeconfig,omitempty"`
+	Name        string `json:"name" doc:"A DNS label."`
+	Kind        string `json:"kind,omitempty" enum:"kubernetes" doc:"Default kubernetes."`
+	Description string `json:"description,omitempty" maxLength:"500"`
+	Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
 	Server      string `json:"server,omitempty"`
-	CA          string `json:"ca,omitempty"`
+	CA          string `json:"ca,omitempty" doc:"PEM."`
 	Token       string `json:"token,omitempty"`
 }
 

@@ -84,12 +84,19 @@ func (c *Client) ListRequests(ctx context.Context, o ListOptions) (*List[Request
 	return &l, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests"+o.encode(), nil, &l)
 }
 
+// Review is the optional body of an action on a request or an extension:
+// approve, reject, revoke, retry or purge.
+type Review struct {
+	Comment    string `json:"comment,omitempty" maxLength:"1000"`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
+}
+
 // ActOnRequest performs approve, reject, revoke, retry or purge.
 func (c *Client) ActOnRequest(ctx context.Context, id, action, comment string) (*Request, error) {
 	var r Request
 	var body any
 	if comment != "" {
-		body = map[string]string{"comment": comment}
+		body = Review{Comment: comment}
 	}
 	return &r, c.Do(ctx, http.MethodPost, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/"+action, body, &r)
 }

@@ -20,12 +20,14 @@ func (c *Client) ListRoles(ctx context.Context, o ListOptions) (*List[Role], err
 	return &l, c.Do(ctx, http.MethodGet, APIPath+"/roles"+o.encode(), nil, &l)
 }
 
+// RoleCreate is the body of a new role.
+type RoleCreate struct {
+	Role        string `json:"role" minLength:"1" maxLength:"100" pattern:"^[a-zA-Z0-9_-]+$"`
+	Description string `json:"description,omitempty" maxLength:"200"`
+}
+
 // CreateRole creates a role.
 func (c *Client) CreateRole(ctx context.Context, role, description string) (*Role, error) {
 	var r Role
-	body := map[string]string{"role": role}
-	if description != "" {
-		body["description"] = description
-	}
-	return &r, c.Do(ctx, http.MethodPost, APIPath+"/roles", body, &r)
+	return &r, c.Do(ctx, http.MethodPost, APIPath+"/roles", RoleCreate{Role: role, Description: description}, &r)
 }

@@ -24,9 +24,9 @@ type Token struct {
 
 // TokenCreate is the body of a new token.
 type TokenCreate struct {
-	Name      string `json:"name"`
-	User      string `json:"user,omitempty"`
-	ExpiresAt string `json:"expires_at,omitempty"`
+	Name      string `json:"name" minLength:"1" maxLength:"100"`
+	User      string `json:"user,omitempty" doc:"The _id of the user the token is for (admins only); default the caller."`
+	ExpiresAt string `json:"expires_at,omitempty" doc:"When the token stops working (RFC 3339 or RFC 1123); default never."`
 }
 
 // CreateToken creates an API token; the answer holds its secret.

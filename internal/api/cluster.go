@@ -38,15 +38,7 @@ func (s *Server) listClusters(ctx context.Context, in *ListParams) (*struct{ Bod
 
 // createCluster serves POST /api/v1/clusters: Register a cluster (devops, admins).
 func (s *Server) createCluster(ctx context.Context, in *struct {
-	Body struct {
-		Name        string `json:"name" doc:"A DNS label."`
-		Kind        string `json:"kind,omitempty" enum:"kubernetes" doc:"Default kubernetes."`
-		Description string `json:"description,omitempty" maxLength:"500"`
-		Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
-		Server      string `json:"server,omitempty"`
-		CA          string `json:"ca,omitempty" doc:"PEM."`
-		Token       string `json:"token,omitempty"`
-	}
+	Body clusterBody
 }) (*clusterOutput, error) {
 	b := in.Body
 	c := &purser.Cluster{Name: b.Name, Kind: b.Kind, Description: b.Description, Kubeconfig: b.Kubeconfig, Server: b.Server, CA: b.CA, Token: b.Token}

@@ -54,11 +54,6 @@ type requestOutput struct {
 	Body     requestDoc
 }
 
-type reviewBody struct {
-	Comment    string `json:"comment,omitempty" maxLength:"1000"`
-	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
-}
-
 // seedReview is the seed's review call.
 type seedReview struct {
 	ID         string `json:"_id"`

@@ -74,10 +74,7 @@ func (s *Server) listRoles(ctx context.Context, in *ListParams) (*struct{ Body c
 
 // createRole serves POST /api/v1/roles: Create a role (admins).
 func (s *Server) createRole(ctx context.Context, in *struct {
-	Body struct {
-		Role        string `json:"role" minLength:"1" maxLength:"100" pattern:"^[a-zA-Z0-9_-]+$"`
-		Description string `json:"description,omitempty" maxLength:"200"`
-	}
+	Body roleBody
 }) (*roleOutput, error) {
 	r := &purser.Role{Role: in.Body.Role, Description: in.Body.Description}
 	created, err := s.Roles.CreateRole(ctx, r)

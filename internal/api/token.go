@@ -52,11 +52,7 @@ func (s *Server) registerTokens() {
 
 // createToken serves POST /api/v1/tokens: Create an API token.
 func (s *Server) createToken(ctx context.Context, in *struct {
-	Body struct {
-		Name      string `json:"name" minLength:"1" maxLength:"100"`
-		User      string `json:"user,omitempty" doc:"The _id of the user the token is for (admins only); default the caller."`
-		ExpiresAt string `json:"expires_at,omitempty" doc:"When the token stops working (RFC 3339 or RFC 1123); default never."`
-	}
+	Body tokenBody
 }) (*struct{ Body newTokenDocument }, error) {
 	var exp *time.Time
 	if in.Body.ExpiresAt != "" {

@@ -35,6 +35,11 @@ type (
 	eventDoc        = client.Event
 	logLineDoc      = client.LogLine
 	clusterDoc      = client.Cluster
+
+	roleBody    = client.RoleCreate
+	tokenBody   = client.TokenCreate
+	clusterBody = client.ClusterCreate
+	reviewBody  = client.Review
 )
 
 // schemaNames are the OpenAPI schema names of the client's types: the names
@@ -55,6 +60,12 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[client.Event]():        "EventDoc",
 	reflect.TypeFor[client.LogLine]():      "LogLineDoc",
 	reflect.TypeFor[client.Cluster]():      "ClusterDoc",
+
+	// These bodies were anonymous structs, named after their operation.
+	reflect.TypeFor[client.RoleCreate]():    "Create-roleRequest",
+	reflect.TypeFor[client.TokenCreate]():   "Create-tokenRequest",
+	reflect.TypeFor[client.ClusterCreate](): "Create-clusterRequest",
+	reflect.TypeFor[client.Review]():        "ReviewBody",
 }
 
 // schemaName names schemas as huma does, but by schemaNames for the
