@@ -6,7 +6,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -24,13 +23,6 @@ const (
 	BasePath  = "/api/v1"
 	AliasPath = "/v1"
 )
-
-// Check is one readiness check: a name and a function that fails when the
-// dependency is not ready.
-type Check struct {
-	Name string
-	Func func(ctx context.Context) error
-}
 
 // Server holds what the API needs.
 type Server struct {

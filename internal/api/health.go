@@ -9,6 +9,13 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
+// Check is one readiness check: a name and a function that fails when the
+// dependency is not ready.
+type Check struct {
+	Name string
+	Func func(ctx context.Context) error
+}
+
 type checkResult struct {
 	Name   string `json:"name"`
 	Status string `json:"status" enum:"UP,DOWN"`

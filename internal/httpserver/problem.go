@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -19,4 +20,17 @@ func writeProblem(w http.ResponseWriter, status int, detail string) {
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(&huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+// MaxEcho is the most of a submitted value a problem document repeats
+// (the API clips its own problems with Clip too).
+const MaxEcho = 200
+
+// Clip cuts s to MaxEcho characters, marking the cut with "…".
+func Clip(s string) string {
+	if utf8.RuneCountInString(s) <= MaxEcho {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:MaxEcho]) + "…"
 }

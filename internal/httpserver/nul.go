@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -107,17 +106,4 @@ func writeInvalid(w http.ResponseWriter, status int, location, message string) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(&huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: location + ": " + message,
 		Errors: []*huma.ErrorDetail{{Message: message, Location: Clip(location)}}})
-}
-
-// MaxEcho is the most of a submitted value a problem document repeats
-// (the API clips its own problems with Clip too).
-const MaxEcho = 200
-
-// Clip cuts s to MaxEcho characters, marking the cut with "…".
-func Clip(s string) string {
-	if utf8.RuneCountInString(s) <= MaxEcho {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:MaxEcho]) + "…"
 }
