@@ -92,8 +92,11 @@ func (c *Cluster) RecordCheck(version string, err error, now time.Time) {
 // and their checks, and makes no network call; whoever probes a cluster
 // (the kubernetes driver's Clusters) does so between its calls.
 type ClusterStore interface {
+	// FindClusterByName is ClusterService.FindClusterByName.
 	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
+	// FindClusters is ClusterService.FindClusters.
 	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	// DeleteCluster is ClusterService.DeleteCluster.
 	DeleteCluster(ctx context.Context, name string) error
 	// CheckNewCluster authorizes and validates a cluster about to be
 	// registered (filling defaults), before anything is probed.

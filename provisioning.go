@@ -222,5 +222,9 @@ type JobLogs interface {
 // not be written: a lost line is an error someone must see.
 type JobLog interface {
 	LogWriter
+	// Close writes the lines still buffered and returns an error when a
+	// line could not be written (lines cut at the log's limits are noted
+	// in the log, not an error); the worker that opened the log calls it
+	// once, when the job ends.
 	Close() error
 }

@@ -151,11 +151,11 @@ type Review struct {
 // messages it implies are committed together.
 type RequestService interface {
 	// FindRequestByID returns the request, or ENOTFOUND: the caller's
-	// own, or anyone's for reviewers (devops and admins); EFORBIDDEN
+	// own, or anyone's with requests:read (devops and admins); EFORBIDDEN
 	// otherwise.
 	FindRequestByID(ctx context.Context, id string) (*Request, error)
 	// FindRequests returns a page of requests, and how many match q in
-	// all: the caller's own, or every request for reviewers.
+	// all: the caller's own, or every request with requests:read.
 	FindRequests(ctx context.Context, q Query) ([]*Request, int, error)
 	// CreateRequest submits a request in status REQUESTED and enqueues its
 	// analysis. The parameters are checked against the template (EINVALID),
@@ -167,8 +167,9 @@ type RequestService interface {
 	// retry or purge, and returns the request in its new status. ECONFLICT
 	// when the action does not apply to the request's status (see
 	// Transitions) or an approval would exceed the quota; EFORBIDDEN when
-	// the caller may not act (reviews are for devops and admins, never on
-	// their own requests; revoke is the requester's).
+	// the caller may not act: a review needs requests:review and is never
+	// of one's own request; revoking, retrying or purging another's
+	// request needs requests:revoke, requests:retry or requests:purge.
 	ActOnRequest(ctx context.Context, id string, a RequestAction, r Review) (*Request, error)
 	// RequestOutputs returns the environment's outputs, secrets opened:
 	// to the requester and admins only (EFORBIDDEN for others); an empty
@@ -181,7 +182,7 @@ type RequestService interface {
 	// ExpireDue expires every DEPLOYED request past its expires_by (and
 	// starts its purge), sends the reminders now due, and returns how many
 	// requests expired. The workers call it on a schedule as the system;
-	// a person needs users:write.
+	// a person needs expiry:run (admins).
 	ExpireDue(ctx context.Context) (int, error)
 }
 
@@ -215,24 +216,26 @@ var ExtensionFields = Fields{
 // the actor in ctx.
 type ExtensionService interface {
 	// FindExtensionByID returns the extension request, or ENOTFOUND: the
-	// caller's own, or anyone's for reviewers; EFORBIDDEN otherwise.
+	// caller's own, or anyone's with requests:read; EFORBIDDEN otherwise.
 	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
 	// FindExtensions returns a page of extension requests, and how many
-	// match q in all: the caller's own, or every one for reviewers.
+	// match q in all: the caller's own, or every one with requests:read.
 	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
-	// CreateExtension asks, for the requester of e.ProvisionRequest only,
-	// for e.ExtendBy more hours, and tells the reviewers. ECONFLICT when
+	// CreateExtension asks, for the requester of e.ProvisionRequest only
+	// (an admin may name them in e.RequestedBy), for e.ExtendBy more hours,
+	// and tells the reviewers. ECONFLICT when
 	// the request is not running, was extended already (one extension is
 	// granted per request) or has one waiting; EINVALID for hours beyond
 	// the template's maximum.
 	CreateExtension(ctx context.Context, e *Extension) error
 	// ReviewExtension approves (true) or rejects an extension request
-	// waiting for review (devops and admins, never their own). Approval
+	// waiting for review (requests:review, never one's own). Approval
 	// moves the request's expires_by and re-arms its reminders. ECONFLICT
 	// when the extension or its request is no longer in a state to review.
 	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
 	// RevokeExtension withdraws an extension request waiting for review:
-	// its requester only (EFORBIDDEN for others), ECONFLICT once reviewed.
+	// its requester's, or anyone's with requests:revoke (EFORBIDDEN
+	// otherwise); ECONFLICT once reviewed.
 	RevokeExtension(ctx context.Context, id string) (*Extension, error)
 }
 

@@ -557,8 +557,9 @@ func (t *Template) Apply(upd TemplateUpdate) {
 }
 
 // TemplateService manages the catalog. Every method authorizes the actor
-// in ctx: anyone signed in reads the catalog; devops and admins change it,
-// and a template whose driver runs commands (exec) needs templates:exec.
+// in ctx: reading needs templates:read (every built-in role), changing
+// templates:write (devops and admins), and a template whose driver runs
+// commands (exec) needs templates:exec.
 type TemplateService interface {
 	// FindTemplateByID returns the template's current revision, or
 	// ENOTFOUND.
