@@ -211,20 +211,3 @@ type ExpirySweeper interface {
 	// and returns how many requests expired.
 	ExpireDue(ctx context.Context) (int, error)
 }
-
-// JobLogs opens the logs jobs write their output to.
-type JobLogs interface {
-	// OpenJobLog starts the log of one job of a request's.
-	OpenJobLog(requestID string) JobLog
-}
-
-// JobLog is one job's log. Close flushes it and reports lines that could
-// not be written: a lost line is an error someone must see.
-type JobLog interface {
-	LogWriter
-	// Close writes the lines still buffered and returns an error when a
-	// line could not be written (lines cut at the log's limits are noted
-	// in the log, not an error); the worker that opened the log calls it
-	// once, when the job ends.
-	Close() error
-}
