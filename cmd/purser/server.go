@@ -50,10 +50,16 @@ type hooks struct {
 
 // queue is what cmd needs of a River client, whatever its driver.
 type queue interface {
+	// Start starts working jobs; ctx must outlive the queue (Stop ends it).
 	Start(ctx context.Context) error
+	// Stop stops fetching jobs and waits, until ctx is done, for the
+	// running ones to finish.
 	Stop(ctx context.Context) error
+	// StopAndCancel cancels the running jobs' contexts, then stops.
 	StopAndCancel(ctx context.Context) error
+	// Stopped is closed once the queue has stopped.
 	Stopped() <-chan struct{}
+	// ID is the client's id, which the replica lease records.
 	ID() string
 }
 
