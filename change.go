@@ -23,7 +23,11 @@ type Change struct {
 
 // Row is a document a Change writes: *Request, SubmittedRequest,
 // RequestOutputs, Approval or *Extension. The store has a table for each.
-type Row interface{ isRow() }
+type Row interface {
+	// isRow marks the types a Change may write; no other package can
+	// add one.
+	isRow()
+}
 
 func (*Request) isRow()         {}
 func (SubmittedRequest) isRow() {}

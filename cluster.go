@@ -57,16 +57,25 @@ var ClusterFields = Fields{"_id": KindString, "name": KindString, "kind": KindSt
 // ClusterProbe checks a cluster: whether it answers, and its version.
 type ClusterProbe func(ctx context.Context, c *Cluster) (version string, err error)
 
-// ClusterService manages registered clusters.
+// ClusterService manages registered clusters. Every method authorizes the
+// actor in ctx: reading needs clusters:read, changing clusters:write.
+// Credentials are sealed at rest and never returned.
 type ClusterService interface {
+	// FindClusterByName returns the cluster, without its credentials, or
+	// ENOTFOUND.
 	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
+	// FindClusters returns a page of clusters, without their credentials,
+	// and how many match q in all.
 	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
 	// CreateCluster registers a cluster and checks it (an unreachable
-	// cluster is registered all the same, and shown unreachable).
+	// cluster is registered all the same, and shown unreachable); ECONFLICT
+	// when the name is taken, EINVALID for a bad name or kubeconfig.
 	CreateCluster(ctx context.Context, c *Cluster) error
-	// CheckCluster probes a cluster now and records the result.
+	// CheckCluster probes a cluster now, records whether it answered and
+	// its version, and returns it; ENOTFOUND when there is none.
 	CheckCluster(ctx context.Context, name string) (*Cluster, error)
-	// DeleteCluster removes a cluster that hosts no environment.
+	// DeleteCluster removes a cluster that hosts no environment: ECONFLICT
+	// while one lives on it, ENOTFOUND when there is no such cluster.
 	DeleteCluster(ctx context.Context, name string) error
 }
 
@@ -83,8 +92,11 @@ func (c *Cluster) RecordCheck(version string, err error, now time.Time) {
 // and their checks, and makes no network call; whoever probes a cluster
 // (the kubernetes driver's Clusters) does so between its calls.
 type ClusterStore interface {
+	// FindClusterByName is ClusterService.FindClusterByName.
 	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
+	// FindClusters is ClusterService.FindClusters.
 	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	// DeleteCluster is ClusterService.DeleteCluster.
 	DeleteCluster(ctx context.Context, name string) error
 	// CheckNewCluster authorizes and validates a cluster about to be
 	// registered (filling defaults), before anything is probed.

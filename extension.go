@@ -1,9 +1,63 @@
 package purser
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
+
+// Extension request statuses.
+const (
+	ExtensionRequested = "REQUESTED"
+	ExtensionApproved  = "APPROVED"
+	ExtensionRejected  = "REJECTED"
+	ExtensionRevoked   = "REVOKED"
+)
+
+// Extension is a request to push a provision request's expiry back.
+type Extension struct {
+	Meta
+	ProvisionRequest string
+	Reason           string
+	ExtendBy         int // hours
+	RequestedBy      string
+	ReviewedBy       string
+	ReviewComment    string
+	Status           string
+}
+
+// ExtensionFields are the fields of extension requests that where and sort may name.
+var ExtensionFields = Fields{
+	"_id": KindString, "_created": KindTime, "_updated": KindTime, "status": KindString,
+	"provision_request": KindString, "requested_by": KindString,
+}
+
+// ExtensionService manages extension requests. Every method authorizes
+// the actor in ctx.
+type ExtensionService interface {
+	// FindExtensionByID returns the extension request, or ENOTFOUND: the
+	// caller's own, or anyone's with requests:read; EFORBIDDEN otherwise.
+	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
+	// FindExtensions returns a page of extension requests, and how many
+	// match q in all: the caller's own, or every one with requests:read.
+	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
+	// CreateExtension asks, for the requester of e.ProvisionRequest only
+	// (an admin may name them in e.RequestedBy), for e.ExtendBy more hours,
+	// and tells the reviewers. ECONFLICT when
+	// the request is not running, was extended already (one extension is
+	// granted per request) or has one waiting; EINVALID for hours beyond
+	// the template's maximum.
+	CreateExtension(ctx context.Context, e *Extension) error
+	// ReviewExtension approves (true) or rejects an extension request
+	// waiting for review (requests:review, never one's own). Approval
+	// moves the request's expires_by and re-arms its reminders. ECONFLICT
+	// when the extension or its request is no longer in a state to review.
+	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
+	// RevokeExtension withdraws an extension request waiting for review:
+	// its requester's, or anyone's with requests:revoke (EFORBIDDEN
+	// otherwise); ECONFLICT once reviewed.
+	RevokeExtension(ctx context.Context, id string) (*Extension, error)
+}
 
 // The decisions of an extension request's life.
 

@@ -128,37 +128,27 @@ var NotificationFields = Fields{
 	"_id": KindString, "_created": KindTime, "event": KindString, "channel": KindString, "status": KindString,
 }
 
-// NotificationService is the caller's inbox and preferences.
+// NotificationService is the caller's inbox and preferences. The caller is
+// the user in ctx; with none, every method answers EUNAUTHORIZED.
 type NotificationService interface {
+	// FindNotifications returns a page of the caller's own notifications
+	// (only the unread ones when unreadOnly), and how many match in all.
 	FindNotifications(ctx context.Context, q Query, unreadOnly bool) ([]*Notification, int, error)
+	// MarkRead marks one of the caller's notifications read; marking a
+	// read one again is not an error. ENOTFOUND when the caller has no
+	// such notification (another user's included).
 	MarkRead(ctx context.Context, id string) error
+	// MarkAllRead marks every unread notification of the caller read and
+	// returns how many it marked.
 	MarkAllRead(ctx context.Context) (int, error)
+	// FindPreferences returns the user's preferences ("" is the caller),
+	// secrets included: the caller's own, or anyone's for admins. A user
+	// who never set any gets the default channels.
 	FindPreferences(ctx context.Context, userID string) (*Preferences, error)
+	// UpdatePreferences replaces p.User's preferences ("" is the caller;
+	// the caller's own, or anyone's for admins); EINVALID for an unknown
+	// channel or a webhook URL without a secret.
 	UpdatePreferences(ctx context.Context, p *Preferences) error
-}
-
-// Event is the audit record of a change.
-type Event struct {
-	ID         string
-	Actor      string // user id, or "system"
-	ActingFor  string // when an admin acted for another user
-	Action     string
-	TargetType string
-	TargetID   string
-	Before     map[string]any
-	After      map[string]any
-	Created    time.Time
-}
-
-// EventFields are the fields of events that where and sort may name.
-var EventFields = Fields{
-	"_id": KindString, "_created": KindTime, "actor": KindString, "action": KindString,
-	"target_type": KindString, "target_id": KindString,
-}
-
-// EventService reads the audit log.
-type EventService interface {
-	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
 }
 
 // Delivery is what a notify job needs to send one notification: it, and

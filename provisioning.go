@@ -211,16 +211,3 @@ type ExpirySweeper interface {
 	// and returns how many requests expired.
 	ExpireDue(ctx context.Context) (int, error)
 }
-
-// JobLogs opens the logs jobs write their output to.
-type JobLogs interface {
-	// OpenJobLog starts the log of one job of a request's.
-	OpenJobLog(requestID string) JobLog
-}
-
-// JobLog is one job's log. Close flushes it and reports lines that could
-// not be written: a lost line is an error someone must see.
-type JobLog interface {
-	LogWriter
-	Close() error
-}

@@ -236,14 +236,32 @@ type UserUsage struct {
 	Pending Usage
 }
 
-// QuotaService manages quotas.
+// QuotaService manages quotas. Every method authorizes the actor in ctx:
+// devops and admins read and change every quota (quotas:read,
+// quotas:write); others read the quotas that apply to them.
 type QuotaService interface {
+	// FindQuotaByID returns the quota, or ENOTFOUND; EFORBIDDEN when it
+	// neither is the caller's nor applies to one of its roles, unless the
+	// caller may read every quota.
 	FindQuotaByID(ctx context.Context, id string) (*Quota, error)
+	// FindQuotas returns a page of quotas, and how many match q in all:
+	// every quota for devops and admins, the caller's own and its roles'
+	// otherwise.
 	FindQuotas(ctx context.Context, q Query) ([]*Quota, int, error)
+	// CreateQuota validates and creates q, filling its id and times
+	// (devops and admins); ECONFLICT when its user or role already has a
+	// PERMANENT quota.
 	CreateQuota(ctx context.Context, q *Quota) error
+	// UpdateQuota replaces the quota's limits, window and description with
+	// q's when ifMatch is "" or its current ETag (EPRECONDITION otherwise),
+	// and returns it; ENOTFOUND when there is none.
 	UpdateQuota(ctx context.Context, id string, q *Quota, ifMatch string) (*Quota, error)
+	// DeleteQuota removes a quota (devops and admins); ENOTFOUND when
+	// there is none.
 	DeleteQuota(ctx context.Context, id string) error
-	// Usage returns limits, usage and pending per user (one user, or all).
+	// Usage returns limits, usage and pending per user: one user's (the
+	// caller's own, or anyone's for devops and admins), or every user's
+	// when userID is "".
 	Usage(ctx context.Context, userID string) ([]*UserUsage, error)
 }
 

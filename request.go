@@ -146,56 +146,44 @@ type Review struct {
 	Comment    string
 }
 
-// RequestService manages provision requests.
+// RequestService manages provision requests. Every method authorizes the
+// actor in ctx; a change of status, its audit event and the jobs and
+// messages it implies are committed together.
 type RequestService interface {
+	// FindRequestByID returns the request, or ENOTFOUND: the caller's
+	// own, or anyone's with requests:read (devops and admins); EFORBIDDEN
+	// otherwise.
 	FindRequestByID(ctx context.Context, id string) (*Request, error)
+	// FindRequests returns a page of requests, and how many match q in
+	// all: the caller's own, or every request with requests:read.
 	FindRequests(ctx context.Context, q Query) ([]*Request, int, error)
+	// CreateRequest submits a request in status REQUESTED and enqueues its
+	// analysis. The parameters are checked against the template (EINVALID),
+	// the footprint estimated, and the request refused (ECONFLICT) when it
+	// cannot fit the requester's quota beside what is held, or when the
+	// requester has too many requests waiting for review.
 	CreateRequest(ctx context.Context, in RequestInput) (*Request, error)
 	// ActOnRequest performs a person's action: approve, reject, revoke,
-	// retry or purge.
+	// retry or purge, and returns the request in its new status. ECONFLICT
+	// when the action does not apply to the request's status (see
+	// Transitions) or an approval would exceed the quota; EFORBIDDEN when
+	// the caller may not act: a review needs requests:review and is never
+	// of one's own request; revoking, retrying or purging another's
+	// request needs requests:revoke, requests:retry or requests:purge.
 	ActOnRequest(ctx context.Context, id string, a RequestAction, r Review) (*Request, error)
-	// RequestOutputs returns the environment's outputs (owner and admins only).
+	// RequestOutputs returns the environment's outputs, secrets opened:
+	// to the requester and admins only (EFORBIDDEN for others); an empty
+	// map while there are none.
 	RequestOutputs(ctx context.Context, id string) (map[string]string, error)
-	// RequestQuota shows whether a request fits its requester's quota.
+	// RequestQuota returns, per quota dimension, whether the request fits
+	// its requester's quota beside what the requester already holds;
+	// readable by whoever may read the request.
 	RequestQuota(ctx context.Context, id string) ([]QuotaCheck, error)
-	// ExpireDue expires what is past its time and sends due reminders now.
+	// ExpireDue expires every DEPLOYED request past its expires_by (and
+	// starts its purge), sends the reminders now due, and returns how many
+	// requests expired. The workers call it on a schedule as the system;
+	// a person needs expiry:run (admins).
 	ExpireDue(ctx context.Context) (int, error)
-}
-
-// Extension request statuses.
-const (
-	ExtensionRequested = "REQUESTED"
-	ExtensionApproved  = "APPROVED"
-	ExtensionRejected  = "REJECTED"
-	ExtensionRevoked   = "REVOKED"
-)
-
-// Extension is a request to push a provision request's expiry back.
-type Extension struct {
-	Meta
-	ProvisionRequest string
-	Reason           string
-	ExtendBy         int // hours
-	RequestedBy      string
-	ReviewedBy       string
-	ReviewComment    string
-	Status           string
-}
-
-// ExtensionFields are the fields of extension requests that where and sort may name.
-var ExtensionFields = Fields{
-	"_id": KindString, "_created": KindTime, "_updated": KindTime, "status": KindString,
-	"provision_request": KindString, "requested_by": KindString,
-}
-
-// ExtensionService manages extension requests.
-type ExtensionService interface {
-	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
-	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
-	CreateExtension(ctx context.Context, e *Extension) error
-	// ReviewExtension approves (true) or rejects an extension.
-	ReviewExtension(ctx context.Context, id string, approve bool, r Review) (*Extension, error)
-	RevokeExtension(ctx context.Context, id string) (*Extension, error)
 }
 
 // CheckReview decides whether reviewer may review a request of requester:

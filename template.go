@@ -556,14 +556,30 @@ func (t *Template) Apply(upd TemplateUpdate) {
 	}
 }
 
-// TemplateService manages the catalog.
+// TemplateService manages the catalog. Every method authorizes the actor
+// in ctx: reading needs templates:read (every built-in role), changing
+// templates:write (devops and admins), and a template whose driver runs
+// commands (exec) needs templates:exec.
 type TemplateService interface {
+	// FindTemplateByID returns the template's current revision, or
+	// ENOTFOUND.
 	FindTemplateByID(ctx context.Context, id string) (*Template, error)
+	// FindTemplates returns a page of the catalog, and how many match q in
+	// all.
 	FindTemplates(ctx context.Context, q Query) ([]*Template, int, error)
+	// CreateTemplate validates t, lets its driver prepare it (fetching its
+	// files once) and adds it as revision 1; ECONFLICT when the id is
+	// taken, EINVALID for a bad template or an unknown driver.
 	CreateTemplate(ctx context.Context, t *Template) error
+	// UpdateTemplate applies upd when ifMatch is "" or the template's
+	// current ETag (EPRECONDITION otherwise) and makes the result the next
+	// revision; requests keep the revision they were made with. ENOTFOUND
+	// when there is no such template.
 	UpdateTemplate(ctx context.Context, id string, upd TemplateUpdate, ifMatch string) (*Template, error)
-	// FindTemplateRevision returns revision n of a template as it was made.
+	// FindTemplateRevision returns revision n of a template as it was made,
+	// or ENOTFOUND.
 	FindTemplateRevision(ctx context.Context, id string, n int) (*Template, error)
-	// FindTemplateRevisions returns every revision of a template, oldest first.
+	// FindTemplateRevisions returns every revision of a template, oldest
+	// first; ENOTFOUND when there is no such template.
 	FindTemplateRevisions(ctx context.Context, id string) ([]*Template, error)
 }

@@ -63,8 +63,15 @@ type TokenFilter struct {
 type TokenService interface {
 	// CreateToken creates a token for userID ("" for the caller) and
 	// returns it with its secret, which is not kept.
+	// Only admins (tokens:any_user) make one for another user; ECONFLICT
+	// when the user is inactive.
 	CreateToken(ctx context.Context, userID, name string, expiresAt *time.Time) (*Token, string, error)
+	// FindTokens returns a user's tokens, newest first, without secrets:
+	// the caller's own, or anyone's for admins.
 	FindTokens(ctx context.Context, f TokenFilter) ([]*Token, error)
+	// RevokeToken stops a token from authenticating: the caller's own, or
+	// anyone's for admins. Revoking a revoked token is not an error;
+	// ENOTFOUND when there is no such token.
 	RevokeToken(ctx context.Context, id string) error
 	// Authenticate returns the actor a secret stands for, or EUNAUTHORIZED.
 	Authenticate(ctx context.Context, secret string) (*Actor, error)

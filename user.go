@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/mail"
 	"regexp"
-	"time"
 )
 
 // User is a person who uses Purser. Roles name Role documents.
@@ -75,62 +74,23 @@ var UserFields = Fields{
 
 // UserService manages users. Every method authorizes the actor in ctx.
 type UserService interface {
+	// FindUserByID returns the user, or ENOTFOUND: the caller itself, or
+	// anyone for admins and devops (users:read); EFORBIDDEN otherwise.
 	FindUserByID(ctx context.Context, id string) (*User, error)
+	// FindUsers returns a page of users, and how many match q in all
+	// (admins and devops only).
 	FindUsers(ctx context.Context, q Query) ([]*User, int, error)
+	// CreateUser validates and creates u, filling its id and times
+	// (admins only); ECONFLICT when the username is taken, EINVALID when
+	// a role does not exist.
 	CreateUser(ctx context.Context, u *User) error
-	// UpdateUser applies upd when ifMatch is "" or the user's current ETag.
+	// UpdateUser applies upd when ifMatch is "" or the user's current ETag
+	// (EPRECONDITION otherwise), and returns the user. Admins may change
+	// anything; a user its own name and email. ENOTFOUND when there is no
+	// such user.
 	UpdateUser(ctx context.Context, id string, upd UserUpdate, ifMatch string) (*User, error)
-	// DeactivateUser marks the user inactive; its tokens stop working.
+	// DeactivateUser marks the user inactive (admins only); its tokens stop
+	// working. ENOTFOUND when there is no such user, EPRECONDITION on a
+	// stale ifMatch.
 	DeactivateUser(ctx context.Context, id string, ifMatch string) (*User, error)
-}
-
-// Role is a named set of rights. The built-in roles are admin, devops and dev.
-type Role struct {
-	Role        string
-	Description string
-	IsActive    bool
-	BuiltIn     bool
-	Created     time.Time
-	Updated     time.Time
-}
-
-// Built-in roles.
-const (
-	RoleAdmin  = "admin"
-	RoleDevOps = "devops"
-	RoleDev    = "dev"
-)
-
-var roleRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,100}$`)
-
-// Validate checks the role's fields.
-func (r *Role) Validate() error {
-	var fe []FieldError
-	if r.Role == "" {
-		fe = append(fe, FieldError{"role", "required", "is required"})
-	} else if !roleRE.MatchString(r.Role) {
-		fe = append(fe, FieldError{"role", "pattern", "must be 1 to 100 letters, digits, '_' or '-'"})
-	}
-	if len(r.Description) > 200 {
-		fe = append(fe, FieldError{"description", "max_length", "must be at most 200 characters"})
-	}
-	if len(fe) > 0 {
-		return Invalid(fe...)
-	}
-	return nil
-}
-
-// RoleFields are the fields of roles that where and sort may name.
-var RoleFields = Fields{
-	"_id": KindString, "role": KindString, "description": KindString,
-	"is_active": KindBool, "built_in": KindBool, "_created": KindTime, "_updated": KindTime,
-}
-
-// RoleService manages roles.
-type RoleService interface {
-	FindRoleByName(ctx context.Context, name string) (*Role, error)
-	FindRoles(ctx context.Context, q Query) ([]*Role, int, error)
-	// CreateRole creates a role. Creating a built-in role again is not an
-	// error: it returns the existing role and created == false.
-	CreateRole(ctx context.Context, r *Role) (created bool, err error)
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
@@ -113,5 +114,6 @@ func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
 		log.Fatal(err)
 	}
 	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db)}
-	return httptest.NewServer(s.Handler()), secret
+	hs := &httpserver.Server{Tokens: s.Tokens, Aliases: map[string]string{api.AliasPath: api.BasePath}}
+	return httptest.NewServer(hs.Handler(s)), secret
 }

@@ -36,9 +36,14 @@ func (noopWorker) Work(context.Context, *river.Job[noopArgs]) error { return nil
 
 // queueClient is what the benchmark needs of a River client of either driver.
 type queueClient interface {
+	// Start starts working jobs.
 	Start(context.Context) error
+	// Stop waits for the running jobs, then stops.
 	Stop(context.Context) error
+	// Subscribe returns the events of the kinds, and a function that ends
+	// the subscription.
 	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+	// Insert enqueues one job.
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 

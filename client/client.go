@@ -137,7 +137,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	return nil
 }
 
-// Link is a hypermedia link.
+// Link is a hypermedia link, as the seed's Eve API shaped them.
 type Link struct {
 	Href  string `json:"href"`
 	Title string `json:"title,omitempty"`
@@ -145,11 +145,11 @@ type Link struct {
 
 // Meta is what every document carries.
 type Meta struct {
-	ID      string          `json:"_id"`
-	Created time.Time       `json:"_created"`
-	Updated time.Time       `json:"_updated"`
-	ETag    string          `json:"_etag"`
-	Links   map[string]Link `json:"_links,omitempty"`
+	ID      string          `json:"_id" doc:"The document's id."`
+	Created time.Time       `json:"_created" doc:"When it was created (RFC 3339)."`
+	Updated time.Time       `json:"_updated" doc:"When it last changed (RFC 3339)."`
+	ETag    string          `json:"_etag" doc:"Changes on every update; send it as If-Match to update safely."`
+	Links   map[string]Link `json:"_links"`
 }
 
 // ListMeta is a page's position.

@@ -23,13 +23,12 @@ func startMain(t *testing.T, dir string, args ...string) (url string, out *syncB
 	t.Setenv("PURSER_LISTEN", "127.0.0.1:0")
 	t.Setenv("PURSER_LOG_LEVEL", "warn")
 	ready := make(chan string, 1)
-	onListen = func(u, _ string) { ready <- u }
-	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncBuffer{}
 	var errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, args, nil, out, &errOut) }()
+	h := hooks{OnListen: func(u, _ string) { ready <- u }}
+	go func() { done <- run(ctx, args, nil, out, &errOut, h) }()
 	select {
 	case url = <-ready:
 	case code := <-done:

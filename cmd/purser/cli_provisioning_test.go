@@ -18,12 +18,11 @@ func demoServer(t *testing.T) (string, map[string]string) {
 	t.Setenv("PURSER_LOG_LEVEL", "warn")
 	t.Setenv("PURSER_CLI_CONFIG", t.TempDir()+"/cli.yaml")
 	ready := make(chan string, 1)
-	onListen = func(u, _ string) { ready <- u }
-	t.Cleanup(func() { onListen = nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- Main(ctx, []string{"server", "--demo"}, nil, &out, &bytes.Buffer{}) }()
+	h := hooks{OnListen: func(u, _ string) { ready <- u }}
+	go func() { done <- run(ctx, []string{"server", "--demo"}, nil, &out, &bytes.Buffer{}, h) }()
 	var url string
 	select {
 	case url = <-ready:

@@ -26,6 +26,12 @@ func server(t *testing.T, env ...string) (url, token string) {
 // serverWith is server with the server command's arguments.
 func serverWith(t *testing.T, args []string, env ...string) (url, token string) {
 	t.Helper()
+	return serverHooked(t, hooks{}, args, env...)
+}
+
+// serverHooked is serverWith with hooks (h.OnListen is its own).
+func serverHooked(t *testing.T, h hooks, args []string, env ...string) (url, token string) {
+	t.Helper()
 	dir := t.TempDir()
 	execRunAs(t, dir)
 	t.Setenv("PURSER_DATA_DIR", dir)
@@ -38,12 +44,11 @@ func serverWith(t *testing.T, args []string, env ...string) (url, token string) 
 	type ready struct{ url, token string }
 	started := make(chan ready, 1)
 	var once sync.Once
-	onListen = func(u, tok string) { once.Do(func() { started <- ready{u, tok} }) }
-	t.Cleanup(func() { onListen = nil })
+	h.OnListen = func(u, tok string) { once.Do(func() { started <- ready{u, tok} }) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
-	go func() { done <- Main(ctx, args, nil, &bytes.Buffer{}, &stderr) }()
+	go func() { done <- run(ctx, args, nil, &bytes.Buffer{}, &stderr, h) }()
 	select {
 	case r := <-started:
 		t.Cleanup(func() {

@@ -29,10 +29,8 @@ func TestSeedFlowEndToEnd(t *testing.T) { eachStore(t, testSeedFlowEndToEnd) }
 func testSeedFlowEndToEnd(t *testing.T, env ...string) {
 	smtp := smtptest.Start(t)
 	var clk testClock
-	clock = clk.now
-	t.Cleanup(func() { clock = nil })
 	dataDir := t.TempDir()
-	url, token := server(t, append([]string{"PURSER_DATA_DIR", dataDir, "PURSER_SMTP_HOST", smtp.Host, "PURSER_SMTP_PORT", fmt.Sprint(smtp.Port),
+	url, token := serverHooked(t, hooks{NowFunc: clk.now}, []string{"server"}, append([]string{"PURSER_DATA_DIR", dataDir, "PURSER_SMTP_HOST", smtp.Host, "PURSER_SMTP_PORT", fmt.Sprint(smtp.Port),
 		"PURSER_SMTP_USERNAME", smtp.Username, "PURSER_SMTP_PASSWORD", smtp.Password, "PURSER_SMTP_INSECURE_SKIP_VERIFY", "true",
 		"PURSER_SMTP_FROM", "purser@example.com"}, env...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

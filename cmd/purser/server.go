@@ -27,6 +27,7 @@ import (
 	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
+	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/outbound"
 	"github.com/purserhq/purser/internal/postgres"
@@ -35,20 +36,30 @@ import (
 	"github.com/purserhq/purser/internal/worker"
 )
 
-// clock, when set (by tests), is the server's clock for expiry, reminders
-// and quotas.
-var clock func() time.Time
-
-// onListen, when set (by tests), is called with the server's URL and the
-// bootstrap token (if one was made) once it accepts connections.
-var onListen func(url, token string)
+// hooks are what a test may set on one run of the server; the binary sets
+// none. They are passed down, not kept in package variables, so that tests
+// running servers side by side do not share them.
+type hooks struct {
+	// NowFunc, when set, is the server's clock for expiry, reminders and
+	// quotas.
+	NowFunc func() time.Time
+	// OnListen, when set, is called with the server's URL and the
+	// bootstrap token (if one was made) once it accepts connections.
+	OnListen func(url, token string)
+}
 
 // queue is what cmd needs of a River client, whatever its driver.
 type queue interface {
+	// Start starts working jobs; ctx must outlive the queue (Stop ends it).
 	Start(ctx context.Context) error
+	// Stop stops fetching jobs and waits, until ctx is done, for the
+	// running ones to finish.
 	Stop(ctx context.Context) error
+	// StopAndCancel cancels the running jobs' contexts, then stops.
 	StopAndCancel(ctx context.Context) error
+	// Stopped is closed once the queue has stopped.
 	Stopped() <-chan struct{}
+	// ID is the client's id, which the replica lease records.
 	ID() string
 }
 
@@ -81,10 +92,10 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 	if cfg.Format == "text" || cfg.Format == "" && isTerminal(w) {
 		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(api.LogHandler(h))
+	return slog.New(httpserver.LogHandler(h))
 }
 
-func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*store, error) {
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer, h hooks) (*store, error) {
 	if err := checkDataDir(cfg, logger); err != nil {
 		return nil, err
 	}
@@ -152,8 +163,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	st.db.EmailConfigured = cfg.SMTP.Host != ""
 	st.db.MaxPending = cfg.Requests.MaxPending
 	st.db.ExecTemplateRoles = cfg.Permissions.TemplatesExec
-	if clock != nil {
-		st.db.NowFunc = clock
+	if h.NowFunc != nil {
+		st.db.NowFunc = h.NowFunc
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
 	st.db.ValidateCluster = kubernetes.ValidateCluster
@@ -223,7 +234,7 @@ func loadSecretKey(cfg Config) ([]byte, error) {
 
 // runServer runs the API and the workers until ctx is cancelled, then
 // drains in-flight requests and jobs within cfg.ShutdownTimeout.
-func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer) error {
+func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Writer, h hooks) error {
 	logger := newLogger(cfg.Log, stderr)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -235,7 +246,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	defer ln.Close()
-	st, err := openStore(ctx, cfg, logger, reg)
+	st, err := openStore(ctx, cfg, logger, reg, h)
 	if err != nil {
 		return err
 	}
@@ -306,15 +317,20 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 				return err
 			}},
 		},
+		Logger: logger.With("component", "api"),
+	}
+	handler := (&httpserver.Server{
+		Tokens:     srv.Tokens,
 		Logger:     logger.With("component", "api"),
 		Registerer: reg,
 		Gatherer:   reg,
+		Aliases:    map[string]string{api.AliasPath: api.BasePath},
 
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
-	}
+	}).Handler(srv)
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
-	hs := &http.Server{Handler: srv.Handler(), ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
 	url := "http://" + ln.Addr().String()
@@ -340,8 +356,8 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		}
 		printDemo(stdout, self, url, tokens)
 	}
-	if onListen != nil {
-		onListen(url, secret)
+	if h.OnListen != nil {
+		h.OnListen(url, secret)
 	}
 
 	serveErr := make(chan error, 1)

@@ -61,10 +61,8 @@ func startServer(t *testing.T, env ...string) (int, string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	onListen = func(string, string) { cancel() }
-	t.Cleanup(func() { onListen = nil })
 	var stderr bytes.Buffer
-	code := Main(ctx, []string{"server"}, nil, &bytes.Buffer{}, &stderr)
+	code := run(ctx, []string{"server"}, nil, &bytes.Buffer{}, &stderr, hooks{OnListen: func(string, string) { cancel() }})
 	return code, stderr.String()
 }
 

@@ -1,22 +1,21 @@
 // Package api is Purser's HTTP API: /api/v1 (and its alias /v1), the
 // OpenAPI 3.1 document at /api-docs, a readable reference at /docs, and the
-// operational endpoints /healthz, /readyz and /metrics. It returns an
-// http.Handler; authorization happens in the services it calls.
+// operational endpoints /healthz and /readyz. It registers its handlers on a
+// mux it is given (internal/httpserver wraps the middleware around them);
+// authorization happens in the services it calls.
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/httpserver"
 )
 
 // BasePath is where the API lives; AliasPath serves the same routes.
@@ -24,13 +23,6 @@ const (
 	BasePath  = "/api/v1"
 	AliasPath = "/v1"
 )
-
-// Check is one readiness check: a name and a function that fails when the
-// dependency is not ready.
-type Check struct {
-	Name string
-	Func func(ctx context.Context) error
-}
 
 // Server holds what the API needs.
 type Server struct {
@@ -51,37 +43,26 @@ type Server struct {
 	// Checks are run by /readyz.
 	Checks []Check
 	Logger *slog.Logger
-	// Registerer receives the API's metrics; Gatherer serves /metrics.
-	Registerer prometheus.Registerer
-	Gatherer   prometheus.Gatherer
-	// AuthFailuresPerMinute is how many bad tokens one client address may
-	// present in a minute before its token-bearing requests are answered
-	// 429 until the minute ends; 0 turns the limit off.
-	AuthFailuresPerMinute int
-	// MetricsToken, when set, is the bearer token /metrics requires.
-	MetricsToken string
+	// NowFunc is the API's clock (whether tokens and quotas are active);
+	// nil is time.Now.
+	NowFunc func() time.Time
 
-	api      huma.API
-	metrics  *httpMetrics
-	failures *failureLimiter
+	api huma.API
 }
 
-// Handler returns the whole HTTP handler.
-func (s *Server) Handler() http.Handler {
+// Register mounts the API on mux: the routes under BasePath, /healthz,
+// /readyz, the OpenAPI document at /api-docs, the reference at /docs and
+// the home document at /. The middleware every route needs (authentication,
+// the AliasPath alias, request ids, metrics) is the caller's to wrap around
+// the mux: see internal/httpserver.
+func (s *Server) Register(mux *http.ServeMux) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.Registerer == nil {
-		reg := prometheus.NewRegistry()
-		s.Registerer, s.Gatherer = reg, reg
-	}
-	s.metrics = newHTTPMetrics(s.Registerer)
-	s.failures = newFailureLimiter(s.AuthFailuresPerMinute, time.Minute)
-
-	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Purser", purser.Version)
 	cfg.Info.Description = "Self-service infrastructure control plane. Every route under " + BasePath +
 		" is also served under " + AliasPath + ". Authenticate with `Authorization: Bearer <token>`."
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	cfg.OpenAPIPath = "/api-docs"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
@@ -111,38 +92,23 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	s.registerHealth()
-	mux.Handle("GET /api-docs", named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /api-docs", httpserver.Named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/openapi+json")
 		_ = json.NewEncoder(w).Encode(s.api.OpenAPI())
 	})))
-	mux.Handle("GET /metrics", named("GET /metrics", s.metricsHandler()))
-	mux.Handle("GET /docs", named("GET /docs", http.HandlerFunc(serveDocsIndex)))
-	mux.Handle("GET /docs/", named("GET /docs/", docsAssets()))
-	mux.Handle("GET /{$}", named("GET /", http.HandlerFunc(s.home)))
-
-	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(alias(refuseNUL(mux)))))
+	mux.Handle("GET /docs", httpserver.Named("GET /docs", http.HandlerFunc(serveDocsIndex)))
+	mux.Handle("GET /docs/", httpserver.Named("GET /docs/", docsAssets()))
+	mux.Handle("GET /{$}", httpserver.Named("GET /", http.HandlerFunc(s.home)))
 }
 
-// OpenAPI returns the API's OpenAPI document (after Handler was called).
+// routeMiddleware labels huma operations' routes.
+func (s *Server) routeMiddleware(ctx huma.Context, next func(huma.Context)) {
+	httpserver.SetRoute(ctx.Context(), ctx.Operation().Method+" "+ctx.Operation().Path)
+	next(ctx)
+}
+
+// OpenAPI returns the API's OpenAPI document (after Register was called).
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
-
-// alias serves /v1/... as /api/v1/..., and reads a body sent with no
-// Content-Type as JSON.
-func alias(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Content-Type") == "" && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		if r.URL.Path == AliasPath || strings.HasPrefix(r.URL.Path, AliasPath+"/") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = BasePath + strings.TrimPrefix(r.URL.Path, AliasPath)
-			r2.URL.RawPath = ""
-			next.ServeHTTP(w, r2)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -181,4 +147,9 @@ func op(method, path, id, tag, summary string, errs ...int) huma.Operation {
 }
 
 // now is the API's clock.
-var now = time.Now
+func (s *Server) now() time.Time {
+	if s.NowFunc != nil {
+		return s.NowFunc()
+	}
+	return time.Now()
+}

@@ -3,24 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
 )
-
-type clusterDoc struct {
-	Meta
-	Name        string     `json:"name"`
-	Kind        string     `json:"kind" enum:"kubernetes"`
-	Description string     `json:"description,omitempty"`
-	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
-	Reachable   bool       `json:"reachable"`
-	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
-	LastError   string     `json:"last_error,omitempty"`
-	CheckedAt   *time.Time `json:"checked_at,omitempty"`
-}
 
 func newClusterDoc(c *purser.Cluster) clusterDoc {
 	return clusterDoc{Meta: newMeta(c.Name, c.Created, c.Updated, c.ETag(), "clusters", "cluster"), Name: c.Name, Kind: c.Kind,
@@ -32,56 +19,60 @@ type clusterOutput struct {
 }
 
 func (s *Server) registerClusters() {
-	huma.Register(s.api, op(http.MethodGet, "/clusters", "list-clusters", "clusters", "List registered clusters (devops, admins)", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[clusterDoc] }, error) {
-			return listOf(ctx, s, in, "clusters", purser.ClusterFields, s.Clusters.FindClusters, newClusterDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/clusters", "list-clusters", "clusters", "List registered clusters (devops, admins)", http.StatusBadRequest), s.listClusters)
 	create := op(http.MethodPost, "/clusters", "create-cluster", "clusters", "Register a cluster (devops, admins)", http.StatusConflict)
 	create.Description = "Give a kubeconfig, or a server, CA and token. Credentials are encrypted at rest and never returned. The cluster is checked at once; an unreachable one is registered and shown unreachable."
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct {
-		Body struct {
-			Name        string `json:"name" doc:"A DNS label."`
-			Kind        string `json:"kind,omitempty" enum:"kubernetes" doc:"Default kubernetes."`
-			Description string `json:"description,omitempty" maxLength:"500"`
-			Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
-			Server      string `json:"server,omitempty"`
-			CA          string `json:"ca,omitempty" doc:"PEM."`
-			Token       string `json:"token,omitempty"`
-		}
-	}) (*clusterOutput, error) {
-		b := in.Body
-		c := &purser.Cluster{Name: b.Name, Kind: b.Kind, Description: b.Description, Kubeconfig: b.Kubeconfig, Server: b.Server, CA: b.CA, Token: b.Token}
-		if err := s.Clusters.CreateCluster(ctx, c); err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		return &clusterOutput{newClusterDoc(c)}, nil
-	})
-	huma.Register(s.api, op(http.MethodGet, "/clusters/{name}", "get-cluster", "clusters", "Get a cluster", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			Name string `path:"name"`
-		}) (*clusterOutput, error) {
-			c, err := s.Clusters.FindClusterByName(ctx, in.Name)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return &clusterOutput{newClusterDoc(c)}, nil
-		})
-	huma.Register(s.api, op(http.MethodPost, "/clusters/{name}/check", "check-cluster", "clusters", "Check a cluster's reachability and version now", http.StatusNotFound, http.StatusServiceUnavailable),
-		func(ctx context.Context, in *struct {
-			Name string `path:"name"`
-		}) (*clusterOutput, error) {
-			c, err := s.Clusters.CheckCluster(ctx, in.Name)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return &clusterOutput{newClusterDoc(c)}, nil
-		})
+	huma.Register(s.api, create, s.createCluster)
+	huma.Register(s.api, op(http.MethodGet, "/clusters/{name}", "get-cluster", "clusters", "Get a cluster", http.StatusNotFound), s.getCluster)
+	huma.Register(s.api, op(http.MethodPost, "/clusters/{name}/check", "check-cluster", "clusters", "Check a cluster's reachability and version now", http.StatusNotFound, http.StatusServiceUnavailable), s.checkCluster)
 	del := op(http.MethodDelete, "/clusters/{name}", "delete-cluster", "clusters", "Remove a cluster that hosts no environment", http.StatusNotFound, http.StatusConflict)
 	del.DefaultStatus = http.StatusNoContent
-	huma.Register(s.api, del, func(ctx context.Context, in *struct {
-		Name string `path:"name"`
-	}) (*struct{}, error) {
-		return nil, s.problemOrNil(ctx, s.Clusters.DeleteCluster(ctx, in.Name))
-	})
+	huma.Register(s.api, del, s.deleteCluster)
+}
+
+// listClusters serves GET /api/v1/clusters: List registered clusters (devops, admins).
+func (s *Server) listClusters(ctx context.Context, in *ListParams) (*struct{ Body collection[clusterDoc] }, error) {
+	return listOf(ctx, s, in, "clusters", purser.ClusterFields, s.Clusters.FindClusters, newClusterDoc)
+}
+
+// createCluster serves POST /api/v1/clusters: Register a cluster (devops, admins).
+func (s *Server) createCluster(ctx context.Context, in *struct {
+	Body clusterBody
+}) (*clusterOutput, error) {
+	b := in.Body
+	c := &purser.Cluster{Name: b.Name, Kind: b.Kind, Description: b.Description, Kubeconfig: b.Kubeconfig, Server: b.Server, CA: b.CA, Token: b.Token}
+	if err := s.Clusters.CreateCluster(ctx, c); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &clusterOutput{newClusterDoc(c)}, nil
+}
+
+// getCluster serves GET /api/v1/clusters/{name}: Get a cluster.
+func (s *Server) getCluster(ctx context.Context, in *struct {
+	Name string `path:"name"`
+}) (*clusterOutput, error) {
+	c, err := s.Clusters.FindClusterByName(ctx, in.Name)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &clusterOutput{newClusterDoc(c)}, nil
+}
+
+// checkCluster serves POST /api/v1/clusters/{name}/check: Check a cluster's reachability and version now.
+func (s *Server) checkCluster(ctx context.Context, in *struct {
+	Name string `path:"name"`
+}) (*clusterOutput, error) {
+	c, err := s.Clusters.CheckCluster(ctx, in.Name)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &clusterOutput{newClusterDoc(c)}, nil
+}
+
+// deleteCluster serves DELETE /api/v1/clusters/{name}: Remove a cluster that hosts no environment.
+func (s *Server) deleteCluster(ctx context.Context, in *struct {
+	Name string `path:"name"`
+}) (*struct{}, error) {
+	return nil, s.problemOrNil(ctx, s.Clusters.DeleteCluster(ctx, in.Name))
 }

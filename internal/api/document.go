@@ -3,28 +3,12 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/purserhq/purser"
 )
-
-// link is a hypermedia link, as the seed's Eve API shaped them.
-type link struct {
-	Href  string `json:"href"`
-	Title string `json:"title,omitempty"`
-}
-
-// Meta are the fields every document carries.
-type Meta struct {
-	ID      string          `json:"_id" doc:"The document's id."`
-	Created time.Time       `json:"_created" doc:"When it was created (RFC 3339)."`
-	Updated time.Time       `json:"_updated" doc:"When it last changed (RFC 3339)."`
-	ETag    string          `json:"_etag" doc:"Changes on every update; send it as If-Match to update safely."`
-	Links   map[string]link `json:"_links"`
-}
 
 func newMeta(id string, created, updated time.Time, etag, collection, title string) Meta {
 	return Meta{
@@ -34,20 +18,6 @@ func newMeta(id string, created, updated time.Time, etag, collection, title stri
 			"collection": {Href: BasePath + "/" + collection, Title: collection},
 		},
 	}
-}
-
-// listMeta is a collection's paging.
-type listMeta struct {
-	Page       int `json:"page"`
-	MaxResults int `json:"max_results"`
-	Total      int `json:"total"`
-}
-
-// collection is the envelope of every list.
-type collection[T any] struct {
-	Items []T             `json:"_items"`
-	Meta  listMeta        `json:"_meta"`
-	Links map[string]link `json:"_links"`
 }
 
 // ListParams are the query parameters every list takes.
@@ -129,8 +99,6 @@ func pageLinks(name string, p ListParams, total int) map[string]link {
 	}
 	return links
 }
-
-func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 // etagOf quotes an entity tag for the ETag header.
 func etagOf(tag string) string { return `"` + tag + `"` }

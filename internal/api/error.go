@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/httpserver"
 )
 
 // statuses maps each purser error code to its one HTTP status.
@@ -34,7 +35,7 @@ func StatusOf(code string) int {
 }
 
 // internalDetail is the whole detail of a 500: the cause is only logged.
-const internalDetail = "internal error; the server log has the details under this request's id"
+const internalDetail = httpserver.InternalDetail
 
 // problem turns err into an RFC 9457 problem document. Internal errors are
 // logged with the request's id and answered with no detail.
@@ -55,15 +56,4 @@ func (s *Server) problem(ctx context.Context, err error) error {
 		details = append(details, &huma.ErrorDetail{Message: f.Message + " (rule: " + f.Rule + ")", Location: where + f.Field})
 	}
 	return huma.NewError(StatusOf(code), pe.Message, details...)
-}
-
-// writeProblem writes a problem document outside huma (authentication,
-// unknown routes).
-func writeProblem(w http.ResponseWriter, status int, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="purser"`)
-	}
-	w.WriteHeader(status)
-	_ = jsonEncode(w, &huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
 }

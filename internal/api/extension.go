@@ -9,17 +9,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type extensionDoc struct {
-	Meta
-	ProvisionRequest string `json:"provision_request"`
-	Reason           string `json:"reason"`
-	ExtendBy         int    `json:"extend_by" doc:"Hours."`
-	RequestedBy      string `json:"requested_by"`
-	ReviewedBy       string `json:"reviewed_by,omitempty"`
-	ReviewComment    string `json:"review_comment,omitempty"`
-	Status           string `json:"status" enum:"REQUESTED,APPROVED,REJECTED,REVOKED"`
-}
-
 func newExtensionDoc(e *purser.Extension) extensionDoc {
 	d := extensionDoc{Meta: newMeta(e.ID, e.Created, e.Updated, e.ETag(), "extensionRequests", "extensionRequest"),
 		ProvisionRequest: e.ProvisionRequest, Reason: e.Reason, ExtendBy: e.ExtendBy, RequestedBy: e.RequestedBy,
@@ -55,76 +44,95 @@ type extensionOutput struct {
 }
 
 func (s *Server) registerExtensions() {
-	huma.Register(s.api, op(http.MethodGet, "/extensionRequests", "list-extensions", "extensionRequests", "List extension requests", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[extensionDoc] }, error) {
-			return listOf(ctx, s, in, "extensionRequests", purser.ExtensionFields, s.Extensions.FindExtensions, newExtensionDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/extensionRequests", "list-extensions", "extensionRequests", "List extension requests", http.StatusBadRequest), s.listExtensions)
 
 	create := op(http.MethodPost, "/extensionRequests", "create-extension", "extensionRequests", "Ask to extend an environment (once)", http.StatusConflict)
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct {
-		Body struct {
-			ProvisionRequest string    `json:"provision_request"`
-			Reason           string    `json:"reason" minLength:"1" maxLength:"1000"`
-			ExtendBy         flexHours `json:"extend_by"`
-			RequestedBy      string    `json:"requested_by,omitempty"`
-		}
-	}) (*extensionOutput, error) {
-		e := &purser.Extension{ProvisionRequest: in.Body.ProvisionRequest, Reason: in.Body.Reason, ExtendBy: int(in.Body.ExtendBy), RequestedBy: in.Body.RequestedBy}
-		if err := s.Extensions.CreateExtension(ctx, e); err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		d := newExtensionDoc(e)
-		return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
-	})
+	huma.Register(s.api, create, s.createExtension)
 
-	huma.Register(s.api, op(http.MethodGet, "/extensionRequests/{id}", "get-extension", "extensionRequests", "Get an extension request", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*extensionOutput, error) {
-			e, err := s.Extensions.FindExtensionByID(ctx, in.ID)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newExtensionDoc(e)
-			return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/extensionRequests/{id}", "get-extension", "extensionRequests", "Get an extension request", http.StatusNotFound), s.getExtension)
 
 	for _, act := range []string{"approve", "reject", "revoke"} {
 		o := op(http.MethodPost, "/extensionRequests/{id}/"+act, act+"-extension", "extensionRequests",
 			map[string]string{"approve": "Approve (devops, admins): moves expires_by and re-arms the reminders", "reject": "Reject (devops, admins)", "revoke": "Withdraw your extension request"}[act],
 			http.StatusNotFound, http.StatusConflict)
-		huma.Register(s.api, o, func(ctx context.Context, in *struct {
-			ID   string `path:"id"`
-			Body *reviewBody
-		}) (*extensionOutput, error) {
-			var rv purser.Review
-			if in.Body != nil {
-				rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
-			}
-			var e *purser.Extension
-			var err error
-			if act == "revoke" {
-				e, err = s.Extensions.RevokeExtension(ctx, in.ID)
-			} else {
-				e, err = s.Extensions.ReviewExtension(ctx, in.ID, act == "approve", rv)
-			}
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newExtensionDoc(e)
-			return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+		huma.Register(s.api, o, s.actOnExtension(act))
 	}
 
 	seed := op(http.MethodPost, "/approveExtensionRequest", "review-extension-seed", "extensionRequests", "The seed's extension review call",
 		http.StatusNotFound, http.StatusConflict)
 	seed.Description = "Body {_id: the extension request's id, reviewed_by, status: APPROVED|REJECTED}; answers {_id, status, provision_request}."
-	huma.Register(s.api, seed, func(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
-		e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+	huma.Register(s.api, seed, s.reviewExtensionSeed)
+}
+
+// actOnExtension returns the handler of POST /api/v1/extensionRequests/{id}/<act>:
+// approve, reject or revoke.
+func (s *Server) actOnExtension(act string) func(ctx context.Context, in *struct {
+	ID   string `path:"id"`
+	Body *reviewBody
+}) (*extensionOutput, error) {
+	return func(ctx context.Context, in *struct {
+		ID   string `path:"id"`
+		Body *reviewBody
+	}) (*extensionOutput, error) {
+		var rv purser.Review
+		if in.Body != nil {
+			rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
+		}
+		var e *purser.Extension
+		var err error
+		if act == "revoke" {
+			e, err = s.Extensions.RevokeExtension(ctx, in.ID)
+		} else {
+			e, err = s.Extensions.ReviewExtension(ctx, in.ID, act == "approve", rv)
+		}
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: e.ID, Status: e.Status, ProvisionRequest: e.ProvisionRequest}}, nil
-	})
+		d := newExtensionDoc(e)
+		return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	}
+}
+
+// listExtensions serves GET /api/v1/extensionRequests: List extension requests.
+func (s *Server) listExtensions(ctx context.Context, in *ListParams) (*struct{ Body collection[extensionDoc] }, error) {
+	return listOf(ctx, s, in, "extensionRequests", purser.ExtensionFields, s.Extensions.FindExtensions, newExtensionDoc)
+}
+
+// createExtension serves POST /api/v1/extensionRequests: Ask to extend an environment (once).
+func (s *Server) createExtension(ctx context.Context, in *struct {
+	Body struct {
+		ProvisionRequest string    `json:"provision_request"`
+		Reason           string    `json:"reason" minLength:"1" maxLength:"1000"`
+		ExtendBy         flexHours `json:"extend_by"`
+		RequestedBy      string    `json:"requested_by,omitempty"`
+	}
+}) (*extensionOutput, error) {
+	e := &purser.Extension{ProvisionRequest: in.Body.ProvisionRequest, Reason: in.Body.Reason, ExtendBy: int(in.Body.ExtendBy), RequestedBy: in.Body.RequestedBy}
+	if err := s.Extensions.CreateExtension(ctx, e); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newExtensionDoc(e)
+	return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// getExtension serves GET /api/v1/extensionRequests/{id}: Get an extension request.
+func (s *Server) getExtension(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*extensionOutput, error) {
+	e, err := s.Extensions.FindExtensionByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newExtensionDoc(e)
+	return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// reviewExtensionSeed serves POST /api/v1/approveExtensionRequest: The seed's extension review call.
+func (s *Server) reviewExtensionSeed(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
+	e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: e.ID, Status: e.Status, ProvisionRequest: e.ProvisionRequest}}, nil
 }

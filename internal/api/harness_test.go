@@ -18,6 +18,7 @@ import (
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
 	"github.com/purserhq/purser/internal/driver/kubernetes"
+	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
@@ -92,9 +93,9 @@ func eachStore(t *testing.T, f func(t *testing.T, open store)) {
 	})
 }
 
-// newEnv starts the API on a store made by open; opts set the Server's
-// options before it starts.
-func newEnv(t *testing.T, open store, opts ...func(*api.Server)) *env {
+// newEnv starts the API, behind the server's middleware, on a store made by
+// open; opts set the middleware's options before it starts.
+func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 	t.Helper()
 	db := storetest.Equip(t, open(t))
 	db.ValidateCluster = kubernetes.ValidateCluster
@@ -108,15 +109,21 @@ func newEnv(t *testing.T, open store, opts ...func(*api.Server)) *env {
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}
-	for _, o := range opts {
-		o(e.api)
-	}
-	e.srv = httptest.NewServer(e.api.Handler())
+	e.srv = httptest.NewServer(serve(e.api, opts...))
 	t.Cleanup(e.srv.Close)
 	for _, role := range []string{"admin", "devops", "dev"} {
 		e.users[role], e.tokens[role] = e.newUser(role+"-user", role)
 	}
 	return e
+}
+
+// serve wraps the API in the middleware as cmd/purser does.
+func serve(s *api.Server, opts ...func(*httpserver.Server)) http.Handler {
+	hs := &httpserver.Server{Tokens: s.Tokens, Aliases: map[string]string{api.AliasPath: api.BasePath}}
+	for _, o := range opts {
+		o(hs)
+	}
+	return hs.Handler(s)
 }
 
 // newUser creates a user with the roles and returns it with a token.

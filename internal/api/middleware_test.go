@@ -12,6 +12,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -27,7 +28,7 @@ func TestPanicIsA500(t *testing.T) { eachStore(t, testPanicIsA500) }
 func testPanicIsA500(t *testing.T, open store) {
 	e := newEnv(t, open)
 	s := &api.Server{Users: panickyUsers{sqldb.NewUserService(e.db)}, Roles: sqldb.NewRoleService(e.db), Tokens: sqldb.NewTokenService(e.db)}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(serve(s))
 	t.Cleanup(srv.Close)
 	get := func(path string) (*http.Response, []byte) {
 		t.Helper()
@@ -72,7 +73,7 @@ func testBearerSchemeIsCaseInsensitive(t *testing.T, open store) {
 func TestAuthFailuresAreLimited(t *testing.T) { eachStore(t, testAuthFailuresAreLimited) }
 
 func testAuthFailuresAreLimited(t *testing.T, open store) {
-	e := newEnv(t, open, func(s *api.Server) { s.AuthFailuresPerMinute = 3 })
+	e := newEnv(t, open, func(s *httpserver.Server) { s.AuthFailuresPerMinute = 3 })
 	for i := range 3 {
 		if r := e.do("", "GET", "/api/v1/me", nil, "Authorization", "Bearer pst_guess"+strconv.Itoa(i)); r.Status != 401 {
 			t.Fatalf("bad token %d: %d, want 401", i, r.Status)
@@ -110,7 +111,7 @@ func testMetricsToken(t *testing.T, open store) {
 	if r := unguarded.do("", "GET", "/metrics", nil); r.Status != 200 {
 		t.Fatalf("/metrics without a metrics token configured: %d", r.Status)
 	}
-	e := newEnv(t, open, func(s *api.Server) { s.MetricsToken = "metrics-secret-0123456789" })
+	e := newEnv(t, open, func(s *httpserver.Server) { s.MetricsToken = "metrics-secret-0123456789" })
 	// In order: the refused scrapes come first, so that the counter the
 	// accepted ones look for has a sample (a map's order made this flaky).
 	for _, c := range []struct {
@@ -168,7 +169,7 @@ func testProblemsClipValues(t *testing.T, open store) {
 func TestMetricsTokenGuessesAreLimited(t *testing.T) { eachStore(t, testMetricsTokenGuessesAreLimited) }
 
 func testMetricsTokenGuessesAreLimited(t *testing.T, open store) {
-	e := newEnv(t, open, func(s *api.Server) { s.MetricsToken = "metrics-secret-0123456789"; s.AuthFailuresPerMinute = 2 })
+	e := newEnv(t, open, func(s *httpserver.Server) { s.MetricsToken = "metrics-secret-0123456789"; s.AuthFailuresPerMinute = 2 })
 	for range 2 {
 		if r := e.do("", "GET", "/metrics", nil, "Authorization", "Bearer guess"); r.Status != 401 {
 			t.Fatalf("bad metrics token: %d", r.Status)

@@ -3,26 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
 )
-
-type notificationDoc struct {
-	ID          string          `json:"_id"`
-	Created     time.Time       `json:"_created"`
-	Links       map[string]link `json:"_links"`
-	Event       string          `json:"event"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Channel     string          `json:"channel" enum:"inbox,email,slack,webhook"`
-	Status      string          `json:"status" enum:"CREATED,SENT,FAILED" doc:"Delivery: CREATED until sent; FAILED after the last attempt."`
-	Attempts    int             `json:"attempts"`
-	LastError   string          `json:"last_error,omitempty"`
-	ReadAt      *time.Time      `json:"read_at,omitempty"`
-}
 
 func newNotificationDoc(n *purser.Notification) notificationDoc {
 	d := notificationDoc{ID: n.ID, Created: n.Created, Event: n.Event, Title: n.Title, Description: n.Description,
@@ -42,61 +27,72 @@ type preferencesDoc struct {
 }
 
 func (s *Server) registerNotifications() {
-	huma.Register(s.api, op(http.MethodGet, "/notifications", "list-notifications", "notifications", "Your inbox (where channel shows other channels' deliveries)", http.StatusBadRequest),
-		func(ctx context.Context, in *struct {
-			ListParams
-			Unread bool `query:"unread" doc:"Only unread notifications."`
-		}) (*struct{ Body collection[notificationDoc] }, error) {
-			return listOf(ctx, s, &in.ListParams, "notifications", purser.NotificationFields,
-				func(ctx context.Context, q purser.Query) ([]*purser.Notification, int, error) {
-					return s.Notifications.FindNotifications(ctx, q, in.Unread)
-				}, newNotificationDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/notifications", "list-notifications", "notifications", "Your inbox (where channel shows other channels' deliveries)", http.StatusBadRequest), s.listNotifications)
 
 	read := op(http.MethodPost, "/notifications/{id}/read", "read-notification", "notifications", "Mark a notification read", http.StatusNotFound)
 	read.DefaultStatus = http.StatusNoContent
-	huma.Register(s.api, read, func(ctx context.Context, in *struct {
-		ID string `path:"id"`
-	}) (*struct{}, error) {
-		return nil, s.problemOrNil(ctx, s.Notifications.MarkRead(ctx, in.ID))
-	})
+	huma.Register(s.api, read, s.readNotification)
 
-	huma.Register(s.api, op(http.MethodPost, "/notifications/read-all", "read-all-notifications", "notifications", "Mark every notification read"),
-		func(ctx context.Context, _ *struct{}) (*struct {
-			Body struct {
-				Marked int `json:"marked"`
-			}
-		}, error) {
-			n, err := s.Notifications.MarkAllRead(ctx)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			out := &struct {
-				Body struct {
-					Marked int `json:"marked"`
-				}
-			}{}
-			out.Body.Marked = n
-			return out, nil
-		})
+	huma.Register(s.api, op(http.MethodPost, "/notifications/read-all", "read-all-notifications", "notifications", "Mark every notification read"), s.readAllNotifications)
 
-	huma.Register(s.api, op(http.MethodGet, "/me/preferences", "get-preferences", "notifications", "Your notification channels"),
-		func(ctx context.Context, _ *struct{}) (*struct{ Body preferencesDoc }, error) {
-			p, err := s.Notifications.FindPreferences(ctx, "")
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return &struct{ Body preferencesDoc }{preferencesDoc{p.Channels, p.SlackWebhook, p.WebhookURL, p.WebhookSecret}}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/me/preferences", "get-preferences", "notifications", "Your notification channels"), s.getPreferences)
 
-	huma.Register(s.api, op(http.MethodPut, "/me/preferences", "set-preferences", "notifications", "Choose your notification channels"),
-		func(ctx context.Context, in *struct{ Body preferencesDoc }) (*struct{ Body preferencesDoc }, error) {
-			p := &purser.Preferences{Channels: in.Body.Channels, SlackWebhook: in.Body.SlackWebhook, WebhookURL: in.Body.WebhookURL, WebhookSecret: in.Body.WebhookSecret}
-			if err := s.Notifications.UpdatePreferences(ctx, p); err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return &struct{ Body preferencesDoc }{in.Body}, nil
-		})
+	huma.Register(s.api, op(http.MethodPut, "/me/preferences", "set-preferences", "notifications", "Choose your notification channels"), s.setPreferences)
+}
+
+// listNotifications serves GET /api/v1/notifications: Your inbox (where channel shows other channels' deliveries).
+func (s *Server) listNotifications(ctx context.Context, in *struct {
+	ListParams
+	Unread bool `query:"unread" doc:"Only unread notifications."`
+}) (*struct{ Body collection[notificationDoc] }, error) {
+	return listOf(ctx, s, &in.ListParams, "notifications", purser.NotificationFields,
+		func(ctx context.Context, q purser.Query) ([]*purser.Notification, int, error) {
+			return s.Notifications.FindNotifications(ctx, q, in.Unread)
+		}, newNotificationDoc)
+}
+
+// readNotification serves POST /api/v1/notifications/{id}/read: Mark a notification read.
+func (s *Server) readNotification(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{}, error) {
+	return nil, s.problemOrNil(ctx, s.Notifications.MarkRead(ctx, in.ID))
+}
+
+// readAllNotifications serves POST /api/v1/notifications/read-all: Mark every notification read.
+func (s *Server) readAllNotifications(ctx context.Context, _ *struct{}) (*struct {
+	Body struct {
+		Marked int `json:"marked"`
+	}
+}, error) {
+	n, err := s.Notifications.MarkAllRead(ctx)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct {
+		Body struct {
+			Marked int `json:"marked"`
+		}
+	}{}
+	out.Body.Marked = n
+	return out, nil
+}
+
+// getPreferences serves GET /api/v1/me/preferences: Your notification channels.
+func (s *Server) getPreferences(ctx context.Context, _ *struct{}) (*struct{ Body preferencesDoc }, error) {
+	p, err := s.Notifications.FindPreferences(ctx, "")
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body preferencesDoc }{preferencesDoc{p.Channels, p.SlackWebhook, p.WebhookURL, p.WebhookSecret}}, nil
+}
+
+// setPreferences serves PUT /api/v1/me/preferences: Choose your notification channels.
+func (s *Server) setPreferences(ctx context.Context, in *struct{ Body preferencesDoc }) (*struct{ Body preferencesDoc }, error) {
+	p := &purser.Preferences{Channels: in.Body.Channels, SlackWebhook: in.Body.SlackWebhook, WebhookURL: in.Body.WebhookURL, WebhookSecret: in.Body.WebhookSecret}
+	if err := s.Notifications.UpdatePreferences(ctx, p); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body preferencesDoc }{in.Body}, nil
 }
 
 // problemOrNil translates err when there is one.

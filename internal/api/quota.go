@@ -29,10 +29,10 @@ type quotaDoc struct {
 	Description string     `json:"description,omitempty"`
 }
 
-func newQuotaDoc(q *purser.Quota) quotaDoc {
+func (s *Server) newQuotaDoc(q *purser.Quota) quotaDoc {
 	return quotaDoc{Meta: newMeta(q.ID, q.Created, q.Updated, q.ETag(), "quotas", "quota"), User: q.User, Role: q.Role,
 		QuotaType: q.QuotaType, ValidFrom: q.ValidFrom, ValidUntil: q.ValidUntil, Limits: limitsDoc(q.Limits),
-		Active: q.ActiveAt(now()), Description: q.Description}
+		Active: q.ActiveAt(s.now()), Description: q.Description}
 }
 
 type quotaBody struct {
@@ -45,7 +45,7 @@ type quotaBody struct {
 	Description string    `json:"description,omitempty" maxLength:"500"`
 }
 
-func (b quotaBody) domain() (*purser.Quota, error) {
+func (b quotaBody) domain(now time.Time) (*purser.Quota, error) {
 	from, err := b.ValidFrom.parse("valid_from")
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (b quotaBody) domain() (*purser.Quota, error) {
 		q.QuotaType = purser.QuotaPermanent
 	}
 	if q.QuotaType == purser.QuotaTemporary && q.ValidFrom == nil {
-		t := now().UTC()
+		t := now.UTC()
 		q.ValidFrom = &t
 	}
 	return q, nil
@@ -88,87 +88,101 @@ type usageNums struct {
 }
 
 func (s *Server) registerQuotas() {
-	huma.Register(s.api, op(http.MethodGet, "/quotas", "list-quotas", "quotas", "List quotas (yours; all for devops and admins)", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
-			return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, newQuotaDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/quotas", "list-quotas", "quotas", "List quotas (yours; all for devops and admins)", http.StatusBadRequest), s.listQuotas)
 
-	huma.Register(s.api, op(http.MethodGet, "/quotas/usage", "quota-usage", "quotas", "Limits, usage and pending per user (yours; everyone's for devops and admins)", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			User string `query:"user" doc:"One user's _id; default everyone (devops, admins) or yourself."`
-		}) (*struct{ Body []usageDoc }, error) {
-			uid := in.User
-			if uid == "" {
-				if err := purser.Authorize(ctx, purser.ActionQuotaRead, ""); err != nil {
-					if a := purser.ActorFromContext(ctx); a != nil && a.User != nil {
-						uid = a.User.ID
-					}
-				}
-			}
-			list, err := s.Quotas.Usage(ctx, uid)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			out := &struct{ Body []usageDoc }{Body: []usageDoc{}}
-			for _, u := range list {
-				out.Body = append(out.Body, usageDoc{User: u.User.ID, Username: u.User.Username, Limited: u.Limited,
-					Limits: limitsDoc(u.Limits), Used: usageNums(u.Used), Pending: usageNums(u.Pending)})
-			}
-			return out, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/quotas/usage", "quota-usage", "quotas", "Limits, usage and pending per user (yours; everyone's for devops and admins)", http.StatusNotFound), s.quotaUsage)
 
 	create := op(http.MethodPost, "/quotas", "create-quota", "quotas", "Create a quota (devops, admins)", http.StatusConflict)
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body quotaBody }) (*quotaOutput, error) {
-		q, err := in.Body.domain()
-		if err == nil {
-			err = s.Quotas.CreateQuota(ctx, q)
-		}
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		d := newQuotaDoc(q)
-		return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
-	})
+	huma.Register(s.api, create, s.createQuota)
 
-	huma.Register(s.api, op(http.MethodGet, "/quotas/{id}", "get-quota", "quotas", "Get a quota", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*quotaOutput, error) {
-			q, err := s.Quotas.FindQuotaByID(ctx, in.ID)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newQuotaDoc(q)
-			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/quotas/{id}", "get-quota", "quotas", "Get a quota", http.StatusNotFound), s.getQuota)
 
 	huma.Register(s.api, op(http.MethodPut, "/quotas/{id}", "replace-quota", "quotas", "Replace a quota's limits and window (devops, admins)",
-		http.StatusNotFound, http.StatusPreconditionFailed),
-		func(ctx context.Context, in *struct {
-			ID      string `path:"id"`
-			IfMatch string `header:"If-Match"`
-			Body    quotaBody
-		}) (*quotaOutput, error) {
-			q, err := in.Body.domain()
-			if err == nil {
-				q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, in.IfMatch)
-			}
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newQuotaDoc(q)
-			return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+		http.StatusNotFound, http.StatusPreconditionFailed), s.replaceQuota)
 
 	del := op(http.MethodDelete, "/quotas/{id}", "delete-quota", "quotas", "Delete a quota (devops, admins)", http.StatusNotFound)
 	del.DefaultStatus = http.StatusNoContent
-	huma.Register(s.api, del, func(ctx context.Context, in *struct {
-		ID string `path:"id"`
-	}) (*struct{}, error) {
-		if err := s.Quotas.DeleteQuota(ctx, in.ID); err != nil {
-			return nil, s.problem(ctx, err)
+	huma.Register(s.api, del, s.deleteQuota)
+}
+
+// listQuotas serves GET /api/v1/quotas: List quotas (yours; all for devops and admins).
+func (s *Server) listQuotas(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
+	return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, s.newQuotaDoc)
+}
+
+// quotaUsage serves GET /api/v1/quotas/usage: Limits, usage and pending per user (yours; everyone's for devops and admins).
+func (s *Server) quotaUsage(ctx context.Context, in *struct {
+	User string `query:"user" doc:"One user's _id; default everyone (devops, admins) or yourself."`
+}) (*struct{ Body []usageDoc }, error) {
+	uid := in.User
+	if uid == "" {
+		if err := purser.Authorize(ctx, purser.ActionQuotaRead, ""); err != nil {
+			if a := purser.ActorFromContext(ctx); a != nil && a.User != nil {
+				uid = a.User.ID
+			}
 		}
-		return nil, nil
-	})
+	}
+	list, err := s.Quotas.Usage(ctx, uid)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct{ Body []usageDoc }{Body: []usageDoc{}}
+	for _, u := range list {
+		out.Body = append(out.Body, usageDoc{User: u.User.ID, Username: u.User.Username, Limited: u.Limited,
+			Limits: limitsDoc(u.Limits), Used: usageNums(u.Used), Pending: usageNums(u.Pending)})
+	}
+	return out, nil
+}
+
+// createQuota serves POST /api/v1/quotas: Create a quota (devops, admins).
+func (s *Server) createQuota(ctx context.Context, in *struct{ Body quotaBody }) (*quotaOutput, error) {
+	q, err := in.Body.domain(s.now())
+	if err == nil {
+		err = s.Quotas.CreateQuota(ctx, q)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := s.newQuotaDoc(q)
+	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// getQuota serves GET /api/v1/quotas/{id}: Get a quota.
+func (s *Server) getQuota(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*quotaOutput, error) {
+	q, err := s.Quotas.FindQuotaByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := s.newQuotaDoc(q)
+	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// replaceQuota serves PUT /api/v1/quotas/{id}: Replace a quota's limits and window (devops, admins).
+func (s *Server) replaceQuota(ctx context.Context, in *struct {
+	ID      string `path:"id"`
+	IfMatch string `header:"If-Match"`
+	Body    quotaBody
+}) (*quotaOutput, error) {
+	q, err := in.Body.domain(s.now())
+	if err == nil {
+		q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, in.IfMatch)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := s.newQuotaDoc(q)
+	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// deleteQuota serves DELETE /api/v1/quotas/{id}: Delete a quota (devops, admins).
+func (s *Server) deleteQuota(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{}, error) {
+	if err := s.Quotas.DeleteQuota(ctx, in.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return nil, nil
 }

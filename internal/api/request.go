@@ -11,48 +11,13 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type quotaCheckDoc struct {
-	Dimension string   `json:"dimension" enum:"environments,cores,memory,monthly_cost"`
-	Limit     *float64 `json:"limit" doc:"null: no limit."`
-	Used      float64  `json:"used"`
-	Pending   float64  `json:"pending"`
-	Asked     float64  `json:"asked"`
-	Fits      bool     `json:"fits"`
-}
-
-type quotaFitDoc struct {
-	Fits   bool            `json:"fits"`
-	Checks []quotaCheckDoc `json:"checks"`
-}
-
 func newQuotaFit(checks []purser.QuotaCheck) *quotaFitDoc {
 	out := &quotaFitDoc{Fits: true}
 	for _, c := range checks {
-		out.Checks = append(out.Checks, quotaCheckDoc{c.Dimension, c.Limit, c.Used, c.Pending, c.Asked, c.Fits()})
+		out.Checks = append(out.Checks, quotaCheckDoc{Dimension: c.Dimension, Limit: c.Limit, Used: c.Used, Pending: c.Pending, Asked: c.Asked, Fits: c.Fits()})
 		out.Fits = out.Fits && c.Fits()
 	}
 	return out
-}
-
-type requestDoc struct {
-	Meta
-	Description        string         `json:"description"`
-	ExpiresBy          time.Time      `json:"expires_by"`
-	RequestedBy        string         `json:"requested_by"`
-	ReviewedBy         string         `json:"reviewed_by,omitempty"`
-	ReviewComment      string         `json:"review_comment,omitempty"`
-	ResourceType       string         `json:"resource_type"`
-	ResourceTemplate   string         `json:"resource_template"`
-	TemplateRevision   int            `json:"template_revision" doc:"The template's revision the request was made with; provisioning and destruction follow it, whatever the template became since."`
-	ResourceParameters map[string]any `json:"resource_parameters"`
-	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
-	Status             string         `json:"status" enum:"REQUESTED,REVOKED,APPROVED,REJECTED,INITIATED,DEPLOYED,FAILED,EXPIRED,PURGE_INITIATED,PURGED,PURGE_FAILED" doc:"Changes only through actions."`
-	Footprint          footprintNums  `json:"footprint"`
-	EstimatedCost      float64        `json:"estimated_cost" doc:"Cost per hour times the hours until expires_by."`
-	Extended           bool           `json:"extended" doc:"An extension was granted (at most one is)."`
-	HasOutputs         bool           `json:"has_outputs" doc:"Outputs (endpoint, credentials) are at _links.outputs, for the requester and admins."`
-	LastError          string         `json:"last_error,omitempty"`
-	Quota              *quotaFitDoc   `json:"quota,omitempty" doc:"Whether it fits the requester's quota (on a single request)."`
 }
 
 func newRequestDoc(r *purser.Request) requestDoc {
@@ -89,11 +54,6 @@ type requestOutput struct {
 	Body     requestDoc
 }
 
-type reviewBody struct {
-	Comment    string `json:"comment,omitempty" maxLength:"1000"`
-	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
-}
-
 // seedReview is the seed's review call.
 type seedReview struct {
 	ID         string `json:"_id"`
@@ -119,70 +79,19 @@ func (s *Server) requestOut(ctx context.Context, r *purser.Request, withQuota bo
 }
 
 func (s *Server) registerRequests() {
-	huma.Register(s.api, op(http.MethodGet, "/provisionRequests", "list-requests", "provisionRequests", "List provision requests (your own; all for devops and admins)", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
-			return listOf(ctx, s, in, "provisionRequests", purser.RequestFields, s.Requests.FindRequests, newRequestDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests", "list-requests", "provisionRequests", "List provision requests (your own; all for devops and admins)", http.StatusBadRequest), s.listRequests)
 
 	create := op(http.MethodPost, "/provisionRequests", "create-request", "provisionRequests", "Ask for an environment",
 		http.StatusConflict, http.StatusNotFound)
 	create.Description = "Parameters are checked against the template; the footprint is estimated. A request that cannot fit your quota beside what you hold is refused with 409 and a breakdown."
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body requestBody }) (*requestOutput, error) {
-		b := in.Body
-		exp, err := b.ExpiresBy.parse("expires_by")
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		var ttl time.Duration
-		if b.TTLHours != 0 {
-			if ttl, err = purser.DurationFromHours(b.TTLHours, "ttl_hours"); err != nil {
-				return nil, s.problem(ctx, err)
-			}
-		}
-		r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: ttl,
-			RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
-			ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		out := s.requestOut(ctx, r, false)
-		out.Location = out.Body.Links["self"].Href
-		return out, nil
-	})
+	huma.Register(s.api, create, s.createRequest)
 
-	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*requestOutput, error) {
-			r, err := s.Requests.FindRequestByID(ctx, in.ID)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return s.requestOut(ctx, r, true), nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound), s.getRequest)
 
-	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/outputs", "get-request-outputs", "provisionRequests", "The environment's outputs: endpoint, credentials (the requester and admins)", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*struct{ Body map[string]string }, error) {
-			out, err := s.Requests.RequestOutputs(ctx, in.ID)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return &struct{ Body map[string]string }{out}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/outputs", "get-request-outputs", "provisionRequests", "The environment's outputs: endpoint, credentials (the requester and admins)", http.StatusNotFound), s.getRequestOutputs)
 
-	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/history", "get-request-history", "provisionRequests", "The request's history: every change, who made it and when", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*struct{ Body collection[eventDoc] }, error) {
-			if _, err := s.Requests.FindRequestByID(ctx, in.ID); err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			p := ListParams{Where: `{"target_type":"provisionRequest","target_id":"` + in.ID + `"}`, Sort: "_created", Page: 1, MaxResults: purser.MaxMaxResults}
-			return listOf(ctx, s, &p, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/history", "get-request-history", "provisionRequests", "The request's history: every change, who made it and when", http.StatusNotFound), s.getRequestHistory)
 
 	for _, a := range []struct {
 		action  purser.RequestAction
@@ -196,53 +105,129 @@ func (s *Server) registerRequests() {
 	} {
 		o := op(http.MethodPost, "/provisionRequests/{id}/"+string(a.action), string(a.action)+"-request", "provisionRequests", a.summary,
 			http.StatusNotFound, http.StatusConflict)
-		huma.Register(s.api, o, func(ctx context.Context, in *struct {
-			ID   string `path:"id"`
-			Body *reviewBody
-		}) (*requestOutput, error) {
-			var rv purser.Review
-			if in.Body != nil {
-				rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
-			}
-			r, err := s.Requests.ActOnRequest(ctx, in.ID, a.action, rv)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			return s.requestOut(ctx, r, false), nil
-		})
+		huma.Register(s.api, o, s.actOnRequest(a.action))
 	}
 
 	seed := op(http.MethodPost, "/approveProvisionRequest", "review-request-seed", "provisionRequests", "The seed's review call: approve or reject",
 		http.StatusNotFound, http.StatusConflict)
 	seed.Description = "Body {_id, reviewed_by, status: APPROVED|REJECTED}; answers {_id, status}. The same as POST /provisionRequests/{id}/approve or /reject."
-	huma.Register(s.api, seed, func(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
-		a := purser.ActApprove
-		if in.Body.Status == string(purser.StatusRejected) {
-			a = purser.ActReject
+	huma.Register(s.api, seed, s.reviewRequestSeed)
+
+	sweep := op(http.MethodPost, "/admin/expire", "run-expiry", "operations", "Run expiry and reminders now (admins); the workers also do it every minute")
+	huma.Register(s.api, sweep, s.runExpiry)
+}
+
+// actOnRequest returns the handler of POST /api/v1/provisionRequests/{id}/<action>.
+func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Context, in *struct {
+	ID   string `path:"id"`
+	Body *reviewBody
+}) (*requestOutput, error) {
+	return func(ctx context.Context, in *struct {
+		ID   string `path:"id"`
+		Body *reviewBody
+	}) (*requestOutput, error) {
+		var rv purser.Review
+		if in.Body != nil {
+			rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
 		}
-		r, err := s.Requests.ActOnRequest(ctx, in.Body.ID, a, purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+		r, err := s.Requests.ActOnRequest(ctx, in.ID, action, rv)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: r.ID, Status: string(r.Status)}}, nil
-	})
+		return s.requestOut(ctx, r, false), nil
+	}
+}
 
-	sweep := op(http.MethodPost, "/admin/expire", "run-expiry", "operations", "Run expiry and reminders now (admins); the workers also do it every minute")
-	huma.Register(s.api, sweep, func(ctx context.Context, _ *struct{}) (*struct {
+// listRequests serves GET /api/v1/provisionRequests: List provision requests (your own; all for devops and admins).
+func (s *Server) listRequests(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
+	return listOf(ctx, s, in, "provisionRequests", purser.RequestFields, s.Requests.FindRequests, newRequestDoc)
+}
+
+// createRequest serves POST /api/v1/provisionRequests: Ask for an environment.
+func (s *Server) createRequest(ctx context.Context, in *struct{ Body requestBody }) (*requestOutput, error) {
+	b := in.Body
+	exp, err := b.ExpiresBy.parse("expires_by")
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	var ttl time.Duration
+	if b.TTLHours != 0 {
+		if ttl, err = purser.DurationFromHours(b.TTLHours, "ttl_hours"); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+	}
+	r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: ttl,
+		RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
+		ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := s.requestOut(ctx, r, false)
+	out.Location = out.Body.Links["self"].Href
+	return out, nil
+}
+
+// getRequest serves GET /api/v1/provisionRequests/{id}: Get a provision request, with whether it fits the quota.
+func (s *Server) getRequest(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*requestOutput, error) {
+	r, err := s.Requests.FindRequestByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return s.requestOut(ctx, r, true), nil
+}
+
+// getRequestOutputs serves GET /api/v1/provisionRequests/{id}/outputs: The environment's outputs: endpoint, credentials (the requester and admins).
+func (s *Server) getRequestOutputs(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{ Body map[string]string }, error) {
+	out, err := s.Requests.RequestOutputs(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body map[string]string }{out}, nil
+}
+
+// getRequestHistory serves GET /api/v1/provisionRequests/{id}/history: The request's history: every change, who made it and when.
+func (s *Server) getRequestHistory(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{ Body collection[eventDoc] }, error) {
+	if _, err := s.Requests.FindRequestByID(ctx, in.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	p := ListParams{Where: `{"target_type":"provisionRequest","target_id":"` + in.ID + `"}`, Sort: "_created", Page: 1, MaxResults: purser.MaxMaxResults}
+	return listOf(ctx, s, &p, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
+}
+
+// reviewRequestSeed serves POST /api/v1/approveProvisionRequest: The seed's review call: approve or reject.
+func (s *Server) reviewRequestSeed(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
+	a := purser.ActApprove
+	if in.Body.Status == string(purser.StatusRejected) {
+		a = purser.ActReject
+	}
+	r, err := s.Requests.ActOnRequest(ctx, in.Body.ID, a, purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: r.ID, Status: string(r.Status)}}, nil
+}
+
+// runExpiry serves POST /api/v1/admin/expire: Run expiry and reminders now (admins); the workers also do it every minute.
+func (s *Server) runExpiry(ctx context.Context, _ *struct{}) (*struct {
+	Body struct {
+		Expired int `json:"expired"`
+	}
+}, error) {
+	n, err := s.Requests.ExpireDue(ctx)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct {
 		Body struct {
 			Expired int `json:"expired"`
 		}
-	}, error) {
-		n, err := s.Requests.ExpireDue(ctx)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		out := &struct {
-			Body struct {
-				Expired int `json:"expired"`
-			}
-		}{}
-		out.Body.Expired = n
-		return out, nil
-	})
+	}{}
+	out.Body.Expired = n
+	return out, nil
 }

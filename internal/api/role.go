@@ -9,14 +9,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type roleDoc struct {
-	Meta
-	Role        string `json:"role"`
-	Description string `json:"description"`
-	IsActive    bool   `json:"is_active"`
-	BuiltIn     bool   `json:"built_in" doc:"admin, devops and dev are built in."`
-}
-
 func newRoleDoc(r *purser.Role) roleDoc {
 	etag := purser.Meta{ID: "role-" + r.Role, Updated: r.Updated}.ETag()
 	return roleDoc{
@@ -46,61 +38,65 @@ func (s *Server) roleIndex(ctx context.Context) (map[string]*purser.Role, error)
 }
 
 func (s *Server) registerRoles() {
-	huma.Register(s.api, op(http.MethodGet, "/roles", "list-roles", "roles", "List roles", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[roleDoc] }, error) {
-			q, err := in.query(purser.RoleFields)
-			if err == nil {
-				_, err = in.embedded()
-			}
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			roles, total, err := s.Roles.FindRoles(ctx, q)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			out := &struct{ Body collection[roleDoc] }{}
-			out.Body.Items = make([]roleDoc, len(roles))
-			for i, r := range roles {
-				out.Body.Items[i] = newRoleDoc(r)
-			}
-			out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
-			out.Body.Links = pageLinks("roles", *in, total)
-			return out, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/roles", "list-roles", "roles", "List roles", http.StatusBadRequest), s.listRoles)
 
 	create := op(http.MethodPost, "/roles", "create-role", "roles", "Create a role (admins)", http.StatusConflict, http.StatusRequestEntityTooLarge)
 	create.Description = "Creating a built-in role (admin, devops, dev) again answers 200 with the existing role, so that set-up scripts can run twice."
 	create.DefaultStatus = http.StatusCreated
 	create.Responses = map[string]*huma.Response{"200": {Description: "The role is built in and already exists."}}
-	huma.Register(s.api, create, func(ctx context.Context, in *struct {
-		Body struct {
-			Role        string `json:"role" minLength:"1" maxLength:"100" pattern:"^[a-zA-Z0-9_-]+$"`
-			Description string `json:"description,omitempty" maxLength:"200"`
-		}
-	}) (*roleOutput, error) {
-		r := &purser.Role{Role: in.Body.Role, Description: in.Body.Description}
-		created, err := s.Roles.CreateRole(ctx, r)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		d := newRoleDoc(r)
-		out := &roleOutput{Status: http.StatusOK, ETag: etagOf(d.ETag), Body: d}
-		if created {
-			out.Status, out.Location = http.StatusCreated, d.Links["self"].Href
-		}
-		return out, nil
-	})
+	huma.Register(s.api, create, s.createRole)
 
-	huma.Register(s.api, op(http.MethodGet, "/roles/{role}", "get-role", "roles", "Get a role", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			Role string `path:"role"`
-		}) (*roleOutput, error) {
-			r, err := s.Roles.FindRoleByName(ctx, in.Role)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newRoleDoc(r)
-			return &roleOutput{Status: http.StatusOK, ETag: etagOf(d.ETag), Body: d}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/roles/{role}", "get-role", "roles", "Get a role", http.StatusNotFound), s.getRole)
+}
+
+// listRoles serves GET /api/v1/roles: List roles.
+func (s *Server) listRoles(ctx context.Context, in *ListParams) (*struct{ Body collection[roleDoc] }, error) {
+	q, err := in.query(purser.RoleFields)
+	if err == nil {
+		_, err = in.embedded()
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	roles, total, err := s.Roles.FindRoles(ctx, q)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct{ Body collection[roleDoc] }{}
+	out.Body.Items = make([]roleDoc, len(roles))
+	for i, r := range roles {
+		out.Body.Items[i] = newRoleDoc(r)
+	}
+	out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
+	out.Body.Links = pageLinks("roles", *in, total)
+	return out, nil
+}
+
+// createRole serves POST /api/v1/roles: Create a role (admins).
+func (s *Server) createRole(ctx context.Context, in *struct {
+	Body roleBody
+}) (*roleOutput, error) {
+	r := &purser.Role{Role: in.Body.Role, Description: in.Body.Description}
+	created, err := s.Roles.CreateRole(ctx, r)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newRoleDoc(r)
+	out := &roleOutput{Status: http.StatusOK, ETag: etagOf(d.ETag), Body: d}
+	if created {
+		out.Status, out.Location = http.StatusCreated, d.Links["self"].Href
+	}
+	return out, nil
+}
+
+// getRole serves GET /api/v1/roles/{role}: Get a role.
+func (s *Server) getRole(ctx context.Context, in *struct {
+	Role string `path:"role"`
+}) (*roleOutput, error) {
+	r, err := s.Roles.FindRoleByName(ctx, in.Role)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newRoleDoc(r)
+	return &roleOutput{Status: http.StatusOK, ETag: etagOf(d.ETag), Body: d}, nil
 }

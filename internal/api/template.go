@@ -17,12 +17,6 @@ type footprintDoc struct {
 	CostPerHour exprValue `json:"cost_per_hour,omitempty"`
 }
 
-type footprintNums struct {
-	Cores       float64 `json:"cores"`
-	Memory      float64 `json:"memory" doc:"GiB."`
-	CostPerHour float64 `json:"cost_per_hour"`
-}
-
 type approvalDoc struct {
 	Mode      string        `json:"mode,omitempty" enum:"manual,auto" doc:"auto: Purser approves requests within auto_max and the quota itself."`
 	Approvers int           `json:"approvers,omitempty" minimum:"1" maximum:"5"`
@@ -136,127 +130,142 @@ type templateOutput struct {
 }
 
 func (s *Server) registerTemplates() {
-	huma.Register(s.api, op(http.MethodGet, "/templates", "list-templates", "templates", "List the catalog", http.StatusBadRequest),
-		func(ctx context.Context, in *ListParams) (*struct{ Body collection[templateDoc] }, error) {
-			return listOf(ctx, s, in, "templates", purser.TemplateFields, s.Templates.FindTemplates, newTemplateDoc)
-		})
+	huma.Register(s.api, op(http.MethodGet, "/templates", "list-templates", "templates", "List the catalog", http.StatusBadRequest), s.listTemplates)
 
 	create := op(http.MethodPost, "/templates", "create-template", "templates", "Add a template to the catalog (devops, admins)", http.StatusConflict)
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct{ Body templateBody }) (*templateOutput, error) {
-		b := in.Body
-		hrs, err := templateHours(b.TTLDefaultHours, b.TTLMaxHours, b.ExtensionMaxHours)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		t := &purser.Template{Meta: purser.Meta{ID: b.ID}, Name: b.Name, Description: b.Description, Driver: b.Driver,
-			ResourceType: b.ResourceType, Params: b.Params.domain(),
-			Footprint:  purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)},
-			TTLDefault: hrs[0], TTLMax: hrs[1], ExtensionMax: hrs[2],
-			Config: b.Config, URL: b.URL, Type: b.Type, IsActive: b.IsActive == nil || *b.IsActive}
-		if t.Driver == "" {
-			t.Driver = s.DefaultDriver
-		}
-		if b.Approval != nil {
-			t.Approval = purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
-		}
-		if err := s.Templates.CreateTemplate(ctx, t); err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		d := newTemplateDoc(t)
-		return &templateOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}, nil
-	})
+	huma.Register(s.api, create, s.createTemplate)
 
-	huma.Register(s.api, op(http.MethodGet, "/templates/{id}", "get-template", "templates", "Get a template", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-		}) (*templateOutput, error) {
-			t, err := s.Templates.FindTemplateByID(ctx, in.ID)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newTemplateDoc(t)
-			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/templates/{id}", "get-template", "templates", "Get a template", http.StatusNotFound), s.getTemplate)
 
 	revs := op(http.MethodGet, "/templates/{id}/revisions", "list-template-revisions", "templates", "A template's revisions, oldest first", http.StatusNotFound)
-	huma.Register(s.api, revs, func(ctx context.Context, in *struct {
-		ID string `path:"id"`
-	}) (*struct{ Body collection[templateDoc] }, error) {
-		ts, err := s.Templates.FindTemplateRevisions(ctx, in.ID)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		out := &struct{ Body collection[templateDoc] }{}
-		out.Body.Items = make([]templateDoc, len(ts))
-		for i, t := range ts {
-			out.Body.Items[i] = newRevisionDoc(t)
-		}
-		out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
-		out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + in.ID + "/revisions", Title: "templateRevisions"},
-			"template": {Href: BasePath + "/templates/" + in.ID, Title: "template"}}
-		return out, nil
-	})
+	huma.Register(s.api, revs, s.listTemplateRevisions)
 
-	huma.Register(s.api, op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			ID string `path:"id"`
-			N  int    `path:"n" minimum:"1"`
-		}) (*templateOutput, error) {
-			t, err := s.Templates.FindTemplateRevision(ctx, in.ID, in.N)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			d := newRevisionDoc(t)
-			return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound), s.getTemplateRevision)
 
 	patch := op(http.MethodPatch, "/templates/{id}", "update-template", "templates", "Change a template (JSON merge patch; devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
-	huma.Register(s.api, patch, func(ctx context.Context, in *struct {
-		ID      string        `path:"id"`
-		IfMatch string        `header:"If-Match"`
-		Body    templatePatch `contentType:"application/merge-patch+json"`
-	}) (*templateOutput, error) {
-		b := in.Body
-		upd := purser.TemplateUpdate{Name: b.Name, Description: b.Description, IsActive: b.IsActive}
-		if b.Params != nil {
-			p := b.Params.domain()
-			upd.Params = &p
-		}
-		if b.Footprint != nil {
-			upd.Footprint = &purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)}
-		}
-		var fe []purser.FieldError
-		for _, x := range []struct {
-			field string
-			src   *float64
-			dst   **time.Duration
-		}{{"ttl_default_hours", b.TTLDefaultHours, &upd.TTLDefault}, {"ttl_max_hours", b.TTLMaxHours, &upd.TTLMax}, {"extension_max_hours", b.ExtensionMaxHours, &upd.ExtensionMax}} {
-			if x.src != nil {
-				d, err := hours(*x.src, x.field)
-				if err != nil {
-					fe = append(fe, err.(*purser.Error).Fields...)
-				}
-				*x.dst = &d
+	huma.Register(s.api, patch, s.updateTemplate)
+}
+
+// listTemplates serves GET /api/v1/templates: List the catalog.
+func (s *Server) listTemplates(ctx context.Context, in *ListParams) (*struct{ Body collection[templateDoc] }, error) {
+	return listOf(ctx, s, in, "templates", purser.TemplateFields, s.Templates.FindTemplates, newTemplateDoc)
+}
+
+// createTemplate serves POST /api/v1/templates: Add a template to the catalog (devops, admins).
+func (s *Server) createTemplate(ctx context.Context, in *struct{ Body templateBody }) (*templateOutput, error) {
+	b := in.Body
+	hrs, err := templateHours(b.TTLDefaultHours, b.TTLMaxHours, b.ExtensionMaxHours)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	t := &purser.Template{Meta: purser.Meta{ID: b.ID}, Name: b.Name, Description: b.Description, Driver: b.Driver,
+		ResourceType: b.ResourceType, Params: b.Params.domain(),
+		Footprint:  purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)},
+		TTLDefault: hrs[0], TTLMax: hrs[1], ExtensionMax: hrs[2],
+		Config: b.Config, URL: b.URL, Type: b.Type, IsActive: b.IsActive == nil || *b.IsActive}
+	if t.Driver == "" {
+		t.Driver = s.DefaultDriver
+	}
+	if b.Approval != nil {
+		t.Approval = purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
+	}
+	if err := s.Templates.CreateTemplate(ctx, t); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newTemplateDoc(t)
+	return &templateOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}, nil
+}
+
+// getTemplate serves GET /api/v1/templates/{id}: Get a template.
+func (s *Server) getTemplate(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*templateOutput, error) {
+	t, err := s.Templates.FindTemplateByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newTemplateDoc(t)
+	return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// listTemplateRevisions serves GET /api/v1/templates/{id}/revisions: A template's revisions, oldest first.
+func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{ Body collection[templateDoc] }, error) {
+	ts, err := s.Templates.FindTemplateRevisions(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct{ Body collection[templateDoc] }{}
+	out.Body.Items = make([]templateDoc, len(ts))
+	for i, t := range ts {
+		out.Body.Items[i] = newRevisionDoc(t)
+	}
+	out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
+	out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + in.ID + "/revisions", Title: "templateRevisions"},
+		"template": {Href: BasePath + "/templates/" + in.ID, Title: "template"}}
+	return out, nil
+}
+
+// getTemplateRevision serves GET /api/v1/templates/{id}/revisions/{n}: A template as it was at one revision.
+func (s *Server) getTemplateRevision(ctx context.Context, in *struct {
+	ID string `path:"id"`
+	N  int    `path:"n" minimum:"1"`
+}) (*templateOutput, error) {
+	t, err := s.Templates.FindTemplateRevision(ctx, in.ID, in.N)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newRevisionDoc(t)
+	return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// updateTemplate serves PATCH /api/v1/templates/{id}: Change a template (JSON merge patch; devops, admins).
+func (s *Server) updateTemplate(ctx context.Context, in *struct {
+	ID      string        `path:"id"`
+	IfMatch string        `header:"If-Match"`
+	Body    templatePatch `contentType:"application/merge-patch+json"`
+}) (*templateOutput, error) {
+	b := in.Body
+	upd := purser.TemplateUpdate{Name: b.Name, Description: b.Description, IsActive: b.IsActive}
+	if b.Params != nil {
+		p := b.Params.domain()
+		upd.Params = &p
+	}
+	if b.Footprint != nil {
+		upd.Footprint = &purser.FootprintExprs{Cores: string(b.Footprint.Cores), Memory: string(b.Footprint.Memory), CostPerHour: string(b.Footprint.CostPerHour)}
+	}
+	var fe []purser.FieldError
+	for _, x := range []struct {
+		field string
+		src   *float64
+		dst   **time.Duration
+	}{{"ttl_default_hours", b.TTLDefaultHours, &upd.TTLDefault}, {"ttl_max_hours", b.TTLMaxHours, &upd.TTLMax}, {"extension_max_hours", b.ExtensionMaxHours, &upd.ExtensionMax}} {
+		if x.src != nil {
+			d, err := hours(*x.src, x.field)
+			if err != nil {
+				fe = append(fe, err.(*purser.Error).Fields...)
 			}
+			*x.dst = &d
 		}
-		if len(fe) > 0 {
-			return nil, s.problem(ctx, purser.Invalid(fe...))
-		}
-		if b.Approval != nil {
-			upd.Approval = &purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
-		}
-		if b.Config != nil {
-			upd.Config = &b.Config
-		}
-		t, err := s.Templates.UpdateTemplate(ctx, in.ID, upd, in.IfMatch)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		d := newTemplateDoc(t)
-		return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
-	})
+	}
+	if len(fe) > 0 {
+		return nil, s.problem(ctx, purser.Invalid(fe...))
+	}
+	if b.Approval != nil {
+		upd.Approval = &purser.ApprovalPolicy{Mode: b.Approval.Mode, Approvers: b.Approval.Approvers, AutoMax: purser.Footprint(b.Approval.AutoMax)}
+	}
+	if b.Config != nil {
+		upd.Config = &b.Config
+	}
+	t, err := s.Templates.UpdateTemplate(ctx, in.ID, upd, in.IfMatch)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newTemplateDoc(t)
+	return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
 }
 
 // listOf runs a list operation: parse the query against the fields, find,

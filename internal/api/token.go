@@ -23,10 +23,10 @@ type tokenDoc struct {
 	Active     bool            `json:"active"`
 }
 
-func newTokenDoc(t *purser.Token) tokenDoc {
+func (s *Server) newTokenDoc(t *purser.Token) tokenDoc {
 	return tokenDoc{
 		ID: t.ID, Created: t.Created, User: t.UserID, Name: t.Name, Hint: t.Hint,
-		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Active: t.Active(now()),
+		ExpiresAt: t.ExpiresAt, LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Active: t.Active(s.now()),
 		Links: map[string]link{"self": {Href: BasePath + "/tokens/" + t.ID, Title: "token"}},
 	}
 }
@@ -41,54 +41,58 @@ func (s *Server) registerTokens() {
 		http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge)
 	create.Description = "Creates a token for the caller, or (admins) for the user named. The secret is in the response and is never shown again: Purser stores only its hash."
 	create.DefaultStatus = http.StatusCreated
-	huma.Register(s.api, create, func(ctx context.Context, in *struct {
-		Body struct {
-			Name      string `json:"name" minLength:"1" maxLength:"100"`
-			User      string `json:"user,omitempty" doc:"The _id of the user the token is for (admins only); default the caller."`
-			ExpiresAt string `json:"expires_at,omitempty" doc:"When the token stops working (RFC 3339 or RFC 1123); default never."`
-		}
-	}) (*struct{ Body newTokenDocument }, error) {
-		var exp *time.Time
-		if in.Body.ExpiresAt != "" {
-			t, err := purser.ParseTime(in.Body.ExpiresAt)
-			if err != nil {
-				return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "expires_at", Rule: "format", Message: err.Error()}))
-			}
-			exp = &t
-		}
-		t, secret, err := s.Tokens.CreateToken(ctx, in.Body.User, in.Body.Name, exp)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: newTokenDoc(t), Token: secret}}, nil
-	})
+	huma.Register(s.api, create, s.createToken)
 
-	huma.Register(s.api, op(http.MethodGet, "/tokens", "list-tokens", "tokens", "List API tokens", http.StatusNotFound),
-		func(ctx context.Context, in *struct {
-			User string `query:"user" doc:"The _id of the user whose tokens to list (admins only); default the caller."`
-		}) (*struct{ Body collection[tokenDoc] }, error) {
-			toks, err := s.Tokens.FindTokens(ctx, purser.TokenFilter{UserID: in.User})
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			out := &struct{ Body collection[tokenDoc] }{}
-			out.Body.Items = make([]tokenDoc, len(toks))
-			for i, t := range toks {
-				out.Body.Items[i] = newTokenDoc(t)
-			}
-			out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
-			out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
-			return out, nil
-		})
+	huma.Register(s.api, op(http.MethodGet, "/tokens", "list-tokens", "tokens", "List API tokens", http.StatusNotFound), s.listTokens)
 
 	revoke := op(http.MethodDelete, "/tokens/{id}", "revoke-token", "tokens", "Revoke an API token", http.StatusNotFound)
 	revoke.DefaultStatus = http.StatusNoContent
-	huma.Register(s.api, revoke, func(ctx context.Context, in *struct {
-		ID string `path:"id"`
-	}) (*struct{}, error) {
-		if err := s.Tokens.RevokeToken(ctx, in.ID); err != nil {
-			return nil, s.problem(ctx, err)
+	huma.Register(s.api, revoke, s.revokeToken)
+}
+
+// createToken serves POST /api/v1/tokens: Create an API token.
+func (s *Server) createToken(ctx context.Context, in *struct {
+	Body tokenBody
+}) (*struct{ Body newTokenDocument }, error) {
+	var exp *time.Time
+	if in.Body.ExpiresAt != "" {
+		t, err := purser.ParseTime(in.Body.ExpiresAt)
+		if err != nil {
+			return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "expires_at", Rule: "format", Message: err.Error()}))
 		}
-		return nil, nil
-	})
+		exp = &t
+	}
+	t, secret, err := s.Tokens.CreateToken(ctx, in.Body.User, in.Body.Name, exp)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: s.newTokenDoc(t), Token: secret}}, nil
+}
+
+// listTokens serves GET /api/v1/tokens: List API tokens.
+func (s *Server) listTokens(ctx context.Context, in *struct {
+	User string `query:"user" doc:"The _id of the user whose tokens to list (admins only); default the caller."`
+}) (*struct{ Body collection[tokenDoc] }, error) {
+	toks, err := s.Tokens.FindTokens(ctx, purser.TokenFilter{UserID: in.User})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &struct{ Body collection[tokenDoc] }{}
+	out.Body.Items = make([]tokenDoc, len(toks))
+	for i, t := range toks {
+		out.Body.Items[i] = s.newTokenDoc(t)
+	}
+	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
+	out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
+	return out, nil
+}
+
+// revokeToken serves DELETE /api/v1/tokens/{id}: Revoke an API token.
+func (s *Server) revokeToken(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{}, error) {
+	if err := s.Tokens.RevokeToken(ctx, in.ID); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return nil, nil
 }

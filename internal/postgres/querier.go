@@ -14,8 +14,11 @@ import (
 
 // runner is what *pgxpool.Pool and pgx.Tx share.
 type runner interface {
+	// Exec runs a statement with $n placeholders and reports what it did.
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	// Query runs a query; the caller closes the rows.
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	// QueryRow runs a query for one row; pgx.ErrNoRows comes from Scan.
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 

@@ -28,21 +28,31 @@ var ErrNoRows = errors.New("no rows")
 
 // Rows is the result of a query, as both database/sql and pgx shape it.
 type Rows interface {
+	// Next advances to the next row and reports whether there is one.
 	Next() bool
+	// Scan copies the current row's columns into dest.
 	Scan(dest ...any) error
+	// Err is the error that ended the iteration, if any.
 	Err() error
+	// Close releases the rows; callers defer it.
 	Close()
 }
 
 // Row is the result of a single-row query.
 type Row interface {
+	// Scan copies the row's columns into dest; ErrNoRows when the query
+	// found none, whatever the engine.
 	Scan(dest ...any) error
 }
 
 // Querier runs SQL written with ? placeholders.
 type Querier interface {
+	// Exec runs a statement and returns how many rows it affected.
 	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	// Query runs a query; the caller closes the rows.
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// QueryRow runs a query for one row; its error, if any, comes from
+	// Scan.
 	QueryRow(ctx context.Context, query string, args ...any) Row
 }
 
@@ -50,8 +60,12 @@ type Querier interface {
 // (*sql.Tx or pgx.Tx) for River's InsertTx.
 type Tx interface {
 	Querier
+	// Native returns the engine's own transaction (*sql.Tx or pgx.Tx).
 	Native() any
+	// Commit makes the transaction's writes visible.
 	Commit(ctx context.Context) error
+	// Rollback drops the transaction's writes. After Commit it changes
+	// nothing (it may return an error, which a deferred call ignores).
 	Rollback(ctx context.Context) error
 }
 

@@ -10,8 +10,12 @@ import (
 
 // runner is what *sql.DB and *sql.Tx share.
 type runner interface {
+	// ExecContext runs a statement and reports what it did.
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	// QueryContext runs a query; the caller closes the rows.
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	// QueryRowContext runs a query for one row; sql.ErrNoRows comes from
+	// Scan.
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 

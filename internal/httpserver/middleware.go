@@ -1,4 +1,4 @@
-package api
+package httpserver
 
 import (
 	"context"
@@ -12,8 +12,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/purserhq/purser"
 )
@@ -51,24 +49,20 @@ func (h requestIDHandler) WithGroup(n string) slog.Handler {
 // outer middleware can label metrics and logs with it.
 type routeKey struct{}
 
-func setRoute(ctx context.Context, route string) {
+// SetRoute labels the route of the request ctx belongs to, for the
+// metrics and the request log; a mount's router calls it once it matched.
+func SetRoute(ctx context.Context, route string) {
 	if p, ok := ctx.Value(routeKey{}).(*string); ok {
 		*p = route
 	}
 }
 
-// named labels a plain handler's route.
-func named(route string, h http.Handler) http.Handler {
+// Named labels a plain handler's route in the metrics and the request log.
+func Named(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		setRoute(r.Context(), route)
+		SetRoute(r.Context(), route)
 		h.ServeHTTP(w, r)
 	})
-}
-
-// routeMiddleware labels huma operations' routes.
-func (s *Server) routeMiddleware(ctx huma.Context, next func(huma.Context)) {
-	setRoute(ctx.Context(), ctx.Operation().Method+" "+ctx.Operation().Path)
-	next(ctx)
 }
 
 type statusWriter struct {
@@ -161,7 +155,7 @@ func (s *Server) recoverMiddleware(next http.Handler) http.Handler {
 			// Drop what the handler meant to send with its answer (an ETag).
 			clear(w.Header())
 			maps.Copy(w.Header(), before)
-			writeProblem(w, http.StatusInternalServerError, internalDetail)
+			writeProblem(w, http.StatusInternalServerError, InternalDetail)
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -182,13 +176,13 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 			return
 		}
 		addr := clientAddr(r)
-		if wait := s.failures.blocked(addr, now()); wait > 0 {
+		if wait := s.failures.blocked(addr, s.now()); wait > 0 {
 			writeTooManyFailures(w, wait)
 			return
 		}
 		secret, ok := bearer(h)
 		if !ok {
-			s.failures.fail(addr, now())
+			s.failures.fail(addr, s.now())
 			writeProblem(w, http.StatusUnauthorized, "the Authorization header must be \"Bearer <token>\"")
 			return
 		}
@@ -199,7 +193,7 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 				writeProblem(w, http.StatusInternalServerError, "internal error")
 				return
 			}
-			s.failures.fail(addr, now())
+			s.failures.fail(addr, s.now())
 			writeProblem(w, http.StatusUnauthorized, purser.ErrorMessage(err))
 			return
 		}
@@ -226,4 +220,24 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// alias serves each alias prefix's paths as its target's, and reads a body
+// sent with no Content-Type as JSON.
+func (s *Server) alias(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") == "" && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		for from, to := range s.Aliases {
+			if r.URL.Path == from || strings.HasPrefix(r.URL.Path, from+"/") {
+				r2 := r.Clone(r.Context())
+				r2.URL.Path = to + strings.TrimPrefix(r.URL.Path, from)
+				r2.URL.RawPath = ""
+				next.ServeHTTP(w, r2)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

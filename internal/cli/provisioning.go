@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-func newTemplatesCmd(cli *cliEnv) *cobra.Command {
+func newTemplatesCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "templates", Aliases: []string{"template"}, Short: "The catalog of templates"}
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List templates", Args: cobra.NoArgs,
@@ -124,7 +124,7 @@ func parseParams(kvs []string) (map[string]any, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, usageError{fmt.Errorf("--param %q: want name=value", kv)}
+			return nil, UsageError{fmt.Errorf("--param %q: want name=value", kv)}
 		}
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
 			out[k] = n
@@ -137,7 +137,7 @@ func parseParams(kvs []string) (map[string]any, error) {
 	return out, nil
 }
 
-func newRequestCmd(cli *cliEnv) *cobra.Command {
+func newRequestCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "request", Aliases: []string{"requests"}, Short: "Provision requests: ask for environments, review them"}
 	var in client.RequestCreate
 	var params []string
@@ -318,7 +318,7 @@ func newRequestCmd(cli *cliEnv) *cobra.Command {
 	return cmd
 }
 
-func newExtensionsCmd(cli *cliEnv) *cobra.Command {
+func newExtensionsCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "extensions", Short: "Extension requests: list and review"}
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List extension requests", Args: cobra.NoArgs,
@@ -364,7 +364,7 @@ func newExtensionsCmd(cli *cliEnv) *cobra.Command {
 
 // waitDeployed shows a request's progress until it is DEPLOYED or FAILED,
 // then how to get access.
-func waitDeployed(cmd *cobra.Command, cli *cliEnv, c *client.Client, id string, timeout time.Duration) error {
+func waitDeployed(cmd *cobra.Command, cli *env, c *client.Client, id string, timeout time.Duration) error {
 	ctx, cancel := contextWithTimeout(cmd, timeout)
 	defer cancel()
 	start := time.Now()

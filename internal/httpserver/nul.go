@@ -1,15 +1,13 @@
-package api
+package httpserver
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -106,62 +104,6 @@ func nulIn(v any, path string) (string, bool) {
 func writeInvalid(w http.ResponseWriter, status int, location, message string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = jsonEncode(w, &huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: location + ": " + message,
-		Errors: []*huma.ErrorDetail{{Message: message, Location: clip(location)}}})
-}
-
-// maxEcho is the most of a submitted value a problem document repeats.
-const maxEcho = 200
-
-// clip cuts s to maxEcho characters, marking the cut with "…".
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= maxEcho {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:maxEcho]) + "…"
-}
-
-// quoted matches the Go-quoted strings (%q) messages quote values with.
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-
-// clipQuoted clips every quoted value in a message.
-func clipQuoted(msg string) string {
-	if len(msg) <= maxEcho {
-		return msg
-	}
-	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
-		s, err := strconv.Unquote(q)
-		if err != nil {
-			return clip(q)
-		}
-		return strconv.Quote(clip(s))
-	})
-}
-
-// clipEchoes is a huma transformer: no problem document repeats more than
-// maxEcho characters of a submitted value, whether in a message, a field's
-// location (a submitted key) or the value huma quotes back.
-func clipEchoes(_ huma.Context, _ string, v any) (any, error) {
-	em, ok := v.(*huma.ErrorModel)
-	if !ok {
-		return v, nil
-	}
-	em.Detail = clipQuoted(em.Detail)
-	for _, d := range em.Errors {
-		if d == nil {
-			continue
-		}
-		d.Message, d.Location = clipQuoted(d.Message), clip(d.Location)
-		switch val := d.Value.(type) {
-		case nil, bool, float64, int, int64:
-		case string:
-			d.Value = clip(val)
-		default:
-			if b, err := json.Marshal(val); err != nil || len(b) > maxEcho {
-				d.Value = clip(string(b))
-			}
-		}
-	}
-	return em, nil
+	_ = json.NewEncoder(w).Encode(&huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: location + ": " + message,
+		Errors: []*huma.ErrorDetail{{Message: message, Location: Clip(location)}}})
 }

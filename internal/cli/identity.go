@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -10,14 +10,14 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-func newLoginCmd(cli *cliEnv) *cobra.Command {
+func newLoginCmd(cli *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "login --server URL --token TOKEN",
 		Short: "Save the server and token the CLI uses (in your configuration directory, mode 0600)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cli.server == "" || cli.token == "" {
-				return usageError{fmt.Errorf("login needs --server URL and --token TOKEN")}
+				return UsageError{fmt.Errorf("login needs --server URL and --token TOKEN")}
 			}
 			c := client.New(cli.server, cli.token)
 			me, err := c.Me(cmd.Context())
@@ -34,7 +34,7 @@ func newLoginCmd(cli *cliEnv) *cobra.Command {
 	}
 }
 
-func newWhoamiCmd(cli *cliEnv) *cobra.Command {
+func newWhoamiCmd(cli *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the user the CLI acts as",
@@ -81,7 +81,7 @@ func pageFooter(w io.Writer, m client.ListMeta, shown int) {
 	}
 }
 
-func newUsersCmd(cli *cliEnv) *cobra.Command {
+func newUsersCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "Manage users"}
 	var lo client.ListOptions
 	list := &cobra.Command{
@@ -158,7 +158,7 @@ func newUsersCmd(cli *cliEnv) *cobra.Command {
 				p.Roles = &roles
 			}
 			if p == (client.UserPatch{}) {
-				return usageError{fmt.Errorf("nothing to change: give --name, --email or --role")}
+				return UsageError{fmt.Errorf("nothing to change: give --name, --email or --role")}
 			}
 			u, err := c.UpdateUser(cmd.Context(), args[0], p, etag)
 			if err != nil {
@@ -190,7 +190,7 @@ func newUsersCmd(cli *cliEnv) *cobra.Command {
 	return cmd
 }
 
-func newRolesCmd(cli *cliEnv) *cobra.Command {
+func newRolesCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles", Short: "Manage roles"}
 	var lo client.ListOptions
 	list := &cobra.Command{
@@ -237,7 +237,7 @@ func newRolesCmd(cli *cliEnv) *cobra.Command {
 	return cmd
 }
 
-func newTokensCmd(cli *cliEnv) *cobra.Command {
+func newTokensCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "tokens", Short: "Manage API tokens"}
 	var in client.TokenCreate
 	create := &cobra.Command{

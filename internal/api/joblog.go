@@ -13,13 +13,6 @@ import (
 	"github.com/purserhq/purser"
 )
 
-type logLineDoc struct {
-	Seq    int64     `json:"seq"`
-	Time   time.Time `json:"time"`
-	Stream string    `json:"stream" enum:"stdout,stderr,purser"`
-	Line   string    `json:"line"`
-}
-
 // followPoll is how often a follower looks for new lines.
 const followPoll = 250 * time.Millisecond
 
@@ -32,29 +25,32 @@ func (s *Server) registerLogs() {
 		"application/json":  {Schema: s.api.OpenAPI().Components.Schemas.Schema(reflectType[collection[logLineDoc]](), true, "")},
 		"text/event-stream": {Schema: &huma.Schema{Type: "string"}},
 	}}}
-	huma.Register(s.api, o, func(ctx context.Context, in *struct {
-		ID     string `path:"id"`
-		Follow bool   `query:"follow" doc:"Stream new lines as they come, until no job runs."`
-		After  int64  `query:"after" minimum:"0" doc:"Only lines after this seq."`
-	}) (*huma.StreamResponse, error) {
-		first, err := s.Logs.FindLogs(ctx, in.ID, in.After, purser.MaxLogPage)
-		if err != nil {
-			return nil, s.problem(ctx, err)
-		}
-		if !in.Follow {
-			return &huma.StreamResponse{Body: func(hc huma.Context) {
-				items := make([]logLineDoc, len(first))
-				for i, l := range first {
-					items[i] = logLineDoc(l)
-				}
-				hc.SetHeader("Content-Type", "application/json")
-				_ = json.NewEncoder(hc.BodyWriter()).Encode(collection[logLineDoc]{Items: items,
-					Meta:  listMeta{Page: 1, MaxResults: purser.MaxLogPage, Total: len(items)},
-					Links: map[string]link{"self": {Href: BasePath + "/provisionRequests/" + in.ID + "/logs"}}})
-			}}, nil
-		}
-		return &huma.StreamResponse{Body: func(hc huma.Context) { s.follow(hc, in.ID, first) }}, nil
-	})
+	huma.Register(s.api, o, s.getRequestLogs)
+}
+
+// getRequestLogs serves GET /api/v1/provisionRequests/{id}/logs: The request's job logs; with follow=true, a live stream (server-sent events).
+func (s *Server) getRequestLogs(ctx context.Context, in *struct {
+	ID     string `path:"id"`
+	Follow bool   `query:"follow" doc:"Stream new lines as they come, until no job runs."`
+	After  int64  `query:"after" minimum:"0" doc:"Only lines after this seq."`
+}) (*huma.StreamResponse, error) {
+	first, err := s.Logs.FindLogs(ctx, in.ID, in.After, purser.MaxLogPage)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	if !in.Follow {
+		return &huma.StreamResponse{Body: func(hc huma.Context) {
+			items := make([]logLineDoc, len(first))
+			for i, l := range first {
+				items[i] = logLineDoc(l)
+			}
+			hc.SetHeader("Content-Type", "application/json")
+			_ = json.NewEncoder(hc.BodyWriter()).Encode(collection[logLineDoc]{Items: items,
+				Meta:  listMeta{Page: 1, MaxResults: purser.MaxLogPage, Total: len(items)},
+				Links: map[string]link{"self": {Href: BasePath + "/provisionRequests/" + in.ID + "/logs"}}})
+		}}, nil
+	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) { s.follow(hc, in.ID, first) }}, nil
 }
 
 // follow streams a request's log as server-sent events until no job runs

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-func newQuotasCmd(cli *cliEnv) *cobra.Command {
+func newQuotasCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "quotas", Aliases: []string{"quota"}, Short: "Quotas: limits per user or role, and usage"}
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List quotas", Args: cobra.NoArgs,
@@ -116,7 +116,7 @@ func bar(used, limit float64) string {
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 10-n) + "]"
 }
 
-func newInboxCmd(cli *cliEnv) *cobra.Command {
+func newInboxCmd(cli *env) *cobra.Command {
 	var all, markRead bool
 	cmd := &cobra.Command{Use: "inbox", Short: "Your notifications (unread unless --all)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -149,7 +149,7 @@ func newInboxCmd(cli *cliEnv) *cobra.Command {
 	return cmd
 }
 
-func newEventsCmd(cli *cliEnv) *cobra.Command {
+func newEventsCmd(cli *env) *cobra.Command {
 	var lo client.ListOptions
 	cmd := &cobra.Command{Use: "events", Short: "The audit log", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -1,4 +1,4 @@
-package api
+package httpserver
 
 import (
 	"crypto/subtle"
@@ -44,13 +44,13 @@ func (s *Server) metricsHandler() http.Handler {
 	want := []byte(s.MetricsToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		addr := clientAddr(r)
-		if wait := s.failures.blocked(addr, now()); wait > 0 {
+		if wait := s.failures.blocked(addr, s.now()); wait > 0 {
 			writeTooManyFailures(w, wait)
 			return
 		}
 		got, ok := bearer(r.Header.Get("Authorization"))
 		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			s.failures.fail(addr, now())
+			s.failures.fail(addr, s.now())
 			writeProblem(w, http.StatusUnauthorized, "/metrics needs \"Authorization: Bearer <metrics.token>\"")
 			return
 		}

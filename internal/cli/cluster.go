@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-func newClustersCmd(cli *cliEnv) *cobra.Command {
+func newClustersCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "clusters", Aliases: []string{"cluster"}, Short: "Registered clusters (devops, admins)"}
 	table := func(w io.Writer, cs []client.Cluster) {
 		row(w, "NAME", "KIND", "SERVER", "REACHABLE", "VERSION", "CHECKED", "ERROR")
@@ -94,7 +94,7 @@ func newClustersCmd(cli *cliEnv) *cobra.Command {
 	return cmd
 }
 
-func newKubeconfigCmd(cli *cliEnv) *cobra.Command {
+func newKubeconfigCmd(cli *env) *cobra.Command {
 	return &cobra.Command{Use: "kubeconfig ID", Short: "Print the kubeconfig of a Kubernetes environment (the requester and admins)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()

@@ -1,4 +1,6 @@
-package main
+// Package cli is purser's command line: every subcommand but the server.
+// It talks to a server only through the public client package.
+package cli
 
 import (
 	"context"
@@ -15,11 +17,57 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
 )
 
-// cliEnv is what every CLI command shares.
-type cliEnv struct {
+// UsageError is an error in how the command was called (flags, arguments),
+// as opposed to one from the server: the binary exits 2 on it.
+type UsageError struct{ error }
+
+// NewRootCmd returns the purser command with every CLI subcommand and the
+// extra ones the binary adds (the server). An error it returns for a misuse
+// of flags or arguments is a UsageError.
+func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer, extra ...*cobra.Command) *cobra.Command {
+	cli := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "purser",
+		Short:         "Purser: self-service infrastructure control plane",
+		Long:          "Purser: developers ask for environments, DevOps keeps the guardrails.\n\n`purser server` runs the control plane; the other commands talk to one.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetIn(stdin)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return UsageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&cli.server, "server", "", "server URL (default: from `purser login`, or $PURSER_SERVER)")
+	pf.StringVar(&cli.token, "token", "", "API token (default: from `purser login`, or $PURSER_TOKEN)")
+	pf.StringVarP(&cli.output, "output", "o", "table", "output format: table, json or yaml")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(extra...)
+	root.AddCommand(newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
+		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
+		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli))
+	return root
+}
+
+func newVersionCmd(cli *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print purser's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cli.stdout, "purser "+purser.Version)
+			return err
+		},
+	}
+}
+
+// env is what every CLI command shares.
+type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	server, token  string
@@ -82,7 +130,7 @@ func saveLogin(l savedLogin) (string, error) {
 }
 
 // client returns an API client: flags, then environment, then the saved login.
-func (c *cliEnv) client() (*client.Client, error) {
+func (c *env) client() (*client.Client, error) {
 	l, err := loadLogin()
 	if err != nil {
 		return nil, err
@@ -105,7 +153,7 @@ func firstNonEmpty(s ...string) string {
 }
 
 // render prints v as JSON or YAML, or calls table to print it as a table.
-func (c *cliEnv) render(v any, table func(w io.Writer)) error {
+func (c *env) render(v any, table func(w io.Writer)) error {
 	switch c.output {
 	case "json":
 		enc := json.NewEncoder(c.stdout)
@@ -131,7 +179,7 @@ func (c *cliEnv) render(v any, table func(w io.Writer)) error {
 		table(tw)
 		return tw.Flush()
 	}
-	return usageError{fmt.Errorf("--output must be table, json or yaml, not %q", c.output)}
+	return UsageError{fmt.Errorf("--output must be table, json or yaml, not %q", c.output)}
 }
 
 func row(w io.Writer, cols ...string) { fmt.Fprintln(w, strings.Join(cols, "\t")) }
@@ -159,8 +207,8 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// oneLine flattens an error message onto one line.
-func oneLine(err error) string {
+// OneLine flattens an error message onto one line.
+func OneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 

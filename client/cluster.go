@@ -1,0 +1,55 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Cluster is a registered cluster (credentials are never returned).
+type Cluster struct {
+	Meta
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind" enum:"kubernetes"`
+	Description string     `json:"description,omitempty"`
+	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
+	Reachable   bool       `json:"reachable"`
+	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
+	LastError   string     `json:"last_error,omitempty"`
+	CheckedAt   *time.Time `json:"checked_at,omitempty"`
+}
+
+// ClusterCreate registers a cluster: a kubeconfig, or server, CA and token.
+type ClusterCreate struct {
+	Name        string `json:"name" doc:"A DNS label."`
+	Kind        string `json:"kind,omitempty" enum:"kubernetes" doc:"Default kubernetes."`
+	Description string `json:"description,omitempty" maxLength:"500"`
+	Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
+	Server      string `json:"server,omitempty"`
+	CA          string `json:"ca,omitempty" doc:"PEM."`
+	Token       string `json:"token,omitempty"`
+}
+
+// CreateCluster registers a cluster.
+func (c *Client) CreateCluster(ctx context.Context, in ClusterCreate) (*Cluster, error) {
+	var out Cluster
+	return &out, c.Do(ctx, http.MethodPost, APIPath+"/clusters", in, &out)
+}
+
+// ListClusters lists clusters.
+func (c *Client) ListClusters(ctx context.Context, o ListOptions) (*List[Cluster], error) {
+	var l List[Cluster]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/clusters"+o.encode(), nil, &l)
+}
+
+// CheckCluster probes a cluster now.
+func (c *Client) CheckCluster(ctx context.Context, name string) (*Cluster, error) {
+	var out Cluster
+	return &out, c.Do(ctx, http.MethodPost, APIPath+"/clusters/"+url.PathEscape(name)+"/check", nil, &out)
+}
+
+// DeleteCluster removes a cluster.
+func (c *Client) DeleteCluster(ctx context.Context, name string) error {
+	return c.Do(ctx, http.MethodDelete, APIPath+"/clusters/"+url.PathEscape(name), nil, nil)
+}

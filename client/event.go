@@ -1,0 +1,26 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Event is an audit record.
+type Event struct {
+	ID         string         `json:"_id"`
+	Created    time.Time      `json:"_created"`
+	Actor      string         `json:"actor" doc:"The user's _id, or system."`
+	ActingFor  string         `json:"acting_for,omitempty" doc:"The user an admin acted for."`
+	Action     string         `json:"action"`
+	TargetType string         `json:"target_type"`
+	TargetID   string         `json:"target_id"`
+	Before     map[string]any `json:"before,omitempty"`
+	After      map[string]any `json:"after,omitempty"`
+}
+
+// ListEvents returns a page of the audit log.
+func (c *Client) ListEvents(ctx context.Context, o ListOptions) (*List[Event], error) {
+	var l List[Event]
+	return &l, c.Do(ctx, http.MethodGet, APIPath+"/events"+o.encode(), nil, &l)
+}
