@@ -1,0 +1,48 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/sqldb"
+)
+
+// TemplateRevisionsBackfill checks that a database made before template
+// revisions (migrated by upTo to version 5 through raw) gets revision 1 of
+// each template as it stood, and that its requests pin it, once open has
+// migrated it to the latest version. Each engine's tests call it with its
+// own migrations, since the suite's Opener always migrates to the latest.
+func TemplateRevisionsBackfill(t *testing.T, raw *sql.DB, upTo func(ctx context.Context, version int64) error, open func() *sqldb.DB) {
+	t.Helper()
+	ctx := context.Background()
+	if err := upTo(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, username, created_at, updated_at) VALUES ('u1', 'dev', 1, 1)`,
+		`INSERT INTO templates (id, name, driver, resource_type, spec, created_at, updated_at) VALUES ('old', 'Old', 'sim', 'KUBERNETES', '{"config":{"delay":"1s"}}', 1, 2)`,
+		`INSERT INTO requests (id, expires_by, requested_by, resource_type, resource_template, resource_parameters, request_type, status, created_at, updated_at)
+			VALUES ('r1', 9, 'u1', 'KUBERNETES', 'old', '{}', 'TEMPORARY', 'APPROVED', 1, 1)`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db := open()
+	sys := purser.SystemContext(ctx)
+	r, err := sqldb.NewRequestService(db).FindRequestByID(sys, "r1")
+	if err != nil || r.TemplateRevision != 1 {
+		t.Fatalf("old request: %+v %v, want revision 1", r, err)
+	}
+	tpl, err := sqldb.NewTemplateService(db).FindTemplateRevision(sys, "old", 1)
+	if err != nil || tpl.Name != "Old" || tpl.Config["delay"] != "1s" {
+		t.Fatalf("revision 1 of the old template: %+v %v", tpl, err)
+	}
+	if cur, err := sqldb.NewTemplateService(db).FindTemplateByID(sys, "old"); err != nil || cur.Revision != 1 {
+		t.Fatalf("old template: %+v %v", cur, err)
+	}
+}
