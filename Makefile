@@ -23,7 +23,7 @@ test:
 	sh tools/test-user.sh
 	$(GO) test -count=1 ./...
 
-## fuzz: every fuzz target for FUZZTIME (default 10s) each; CI runs it
+## fuzz: every fuzz target for its budget (about 10 s each; FUZZTIME overrides); CI runs it
 fuzz:
 	sh tools/fuzz.sh
 
