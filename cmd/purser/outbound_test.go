@@ -69,6 +69,10 @@ func TestWebhookOutboundPolicy(t *testing.T) {
 				if e := l.Items[0]["last_error"]; e != "refused by outbound policy" {
 					t.Fatalf("last_error %q, want \"refused by outbound policy\"", e)
 				}
+				// Retrying cannot help: the delivery fails at once.
+				if l.Items[0]["status"] != "FAILED" || l.Items[0]["attempts"] != float64(1) {
+					t.Fatalf("a refused delivery is %v after %v attempts, want FAILED after 1", l.Items[0]["status"], l.Items[0]["attempts"])
+				}
 				break
 			}
 			select {

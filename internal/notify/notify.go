@@ -61,6 +61,11 @@ type Sender struct {
 }
 
 // Send delivers n to r over n.Channel.
+// Permanent reports whether a Send error will not go away by retrying: the
+// outbound policy refused the address, which only an operator's
+// outbound.allow changes.
+func Permanent(err error) bool { return errors.Is(err, outbound.ErrRefused) }
+
 func (s *Sender) Send(ctx context.Context, r Recipient, n purser.Notification) error {
 	switch n.Channel {
 	case purser.ChannelEmail:

@@ -166,10 +166,11 @@ func (w *NotifyWorker) Work(ctx context.Context, job *river.Job[purser.NotifyArg
 		WebhookURL: p.WebhookURL, WebhookSecret: p.WebhookSecret}, d.Notification)
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if rerr := w.Deliveries.RecordDelivery(rctx, d.Notification.ID, err, final(job.JobRow)); rerr != nil {
+	last := final(job.JobRow) || notify.Permanent(err) // a refusal by policy is not retried
+	if rerr := w.Deliveries.RecordDelivery(rctx, d.Notification.ID, err, last); rerr != nil {
 		return rerr
 	}
-	if err != nil && !final(job.JobRow) {
+	if err != nil && !last {
 		return err
 	}
 	return nil
