@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,22 +51,51 @@ type Error struct {
 	Errors []FieldError `json:"errors"`
 }
 
-// Error returns the problem as one line.
+// Error returns the problem as one line. A field error is named by its
+// field (without huma's "body." prefix), and one the detail already says
+// is not said again.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s", e.Status, e.Title)
 	if e.Detail != "" {
 		b.WriteString(": " + e.Detail)
 	}
+	said := map[string]bool{}
 	for _, f := range e.Errors {
-		fmt.Fprintf(&b, "; %s: %s", f.Location, f.Message)
+		loc := strings.TrimPrefix(f.Location, "body.")
+		line := loc + ": " + f.Message
+		if f.Message == "" {
+			line = loc
+		}
+		if said[line] || (e.Detail != "" && strings.Contains(e.Detail, line)) || (loc == "" && strings.Contains(e.Detail, f.Message)) {
+			continue
+		}
+		said[line] = true
+		b.WriteString("; " + line)
 	}
 	return b.String()
 }
 
+// UnreachableError is a failure to talk to the server at all: no answer,
+// as opposed to an answer that is an error.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string { return fmt.Sprintf("cannot reach %s: %v", e.URL, e.Err) }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsUnreachable reports whether err is a failure to reach the server.
+func IsUnreachable(err error) bool {
+	var u *UnreachableError
+	return errors.As(err, &u)
+}
+
 // StatusCode returns err's HTTP status, or 0 when err is not an *Error.
 func StatusCode(err error) int {
-	if e, ok := err.(*Error); ok {
+	var e *Error
+	if errors.As(err, &e) {
 		return e.Status
 	}
 	return 0
@@ -115,12 +145,15 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	}
 	resp, err := c.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach %s: %w", c.BaseURL, err)
+		if ctx.Err() != nil {
+			return err
+		}
+		return &UnreachableError{URL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
+		return &UnreachableError{URL: c.BaseURL, Err: fmt.Errorf("read answer: %w", err)}
 	}
 	if resp.StatusCode >= 400 {
 		e := &Error{}

@@ -40,7 +40,10 @@ func (c *Client) FollowLogs(ctx context.Context, id string, after int64, fn func
 	hc.Timeout = 0 // a stream lasts as long as the job
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("cannot reach %s: %w", c.BaseURL, err)
+		if ctx.Err() != nil {
+			return "", err
+		}
+		return "", &UnreachableError{URL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

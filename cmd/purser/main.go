@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,15 +33,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, h hooks) int {
 	root := newRootCmd(stdin, stdout, stderr, h)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "purser: "+commands.OneLine(err))
-		var ue commands.UsageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "purser: "+commands.Message(err))
 	}
-	return 0
+	return commands.ExitCode(err)
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, h hooks) *cobra.Command {

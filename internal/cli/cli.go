@@ -31,27 +31,59 @@ type UsageError struct{ error }
 func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer, extra ...*cobra.Command) *cobra.Command {
 	cli := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:           "purser",
-		Short:         "Purser: self-service infrastructure control plane",
-		Long:          "Purser: developers ask for environments, DevOps keeps the guardrails.\n\n`purser server` runs the control plane; the other commands talk to one.",
+		Use:   "purser",
+		Short: "Purser: self-service infrastructure control plane",
+		Long: "Purser: developers ask for environments, DevOps keeps the guardrails.\n\n" +
+			"`purser server` runs the control plane; the other commands talk to one.\n\n" + exitCodesHelp,
+		Version:       purser.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("purser {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetIn(stdin)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return UsageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&cli.server, "server", "", "server URL (default: from `purser login`, or $PURSER_SERVER)")
-	pf.StringVar(&cli.token, "token", "", "API token (default: from `purser login`, or $PURSER_TOKEN)")
-	pf.StringVarP(&cli.output, "output", "o", "table", "output format: table, json or yaml")
-	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	// No backquotes in usage texts: pflag takes a quoted word as the
+	// flag's value name ("--server purser login").
+	pf.StringVar(&cli.server, "server", "", "server URL, e.g. http://127.0.0.1:8080 (default: saved by 'purser login', or $PURSER_SERVER)")
+	pf.StringVar(&cli.token, "token", "", "API token (default: saved by 'purser login', or $PURSER_TOKEN)")
+	pf.StringVarP(&cli.output, "output", "o", "table", "output format: table, wide (more columns), name (ids only), json or yaml")
+	pf.BoolVar(&cli.noHeaders, "no-headers", false, "in table output, print no header row and no page footer")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(extra...)
 	root.AddCommand(newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
 		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
 		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli))
+	finish(root)
 	return root
+}
+
+// finish walks the built tree: a wrong number of arguments is a usage
+// error (exit 2), and list commands get their examples, which need the
+// command's whole path.
+func finish(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return UsageError{err}
+			}
+			return nil
+		}
+	}
+	if where := cmd.Annotations["where"]; where != "" {
+		p := cmd.CommandPath()
+		ex := "  " + p + " --where '" + where + "'\n  " + p + " --sort -_created --max-results 10 -o wide"
+		if cmd.Example != "" {
+			ex = cmd.Example + "\n" + ex
+		}
+		cmd.Example = ex
+	}
+	for _, c := range cmd.Commands() {
+		finish(c)
+	}
 }
 
 func newVersionCmd(cli *env) *cobra.Command {
@@ -72,7 +104,16 @@ type env struct {
 	stdout, stderr io.Writer
 	server, token  string
 	output         string
+	noHeaders      bool
 }
+
+var outputFormats = []string{"table", "wide", "name", "json", "yaml"}
+
+// wide reports whether tables show their extra columns (-o wide).
+func (c *env) wide() bool { return c.output == "wide" }
+
+// tableOutput reports whether the output is a table (table or wide).
+func (c *env) tableOutput() bool { return c.output == "table" || c.output == "wide" || c.output == "" }
 
 // savedLogin is the CLI's configuration file, written by `purser login`.
 type savedLogin struct {
@@ -140,6 +181,9 @@ func (c *env) client() (*client.Client, error) {
 	if server == "" {
 		return nil, errors.New("no server: run `purser login --server URL --token TOKEN`, or pass --server")
 	}
+	if server, err = serverURL(server); err != nil {
+		return nil, err
+	}
 	return client.New(server, token), nil
 }
 
@@ -152,9 +196,13 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// render prints v as JSON or YAML, or calls table to print it as a table.
+// render prints v as JSON or YAML, its ids (-o name), or calls table to
+// print it as a table (table and wide; with --no-headers, without its
+// first line and anything after its first blank line).
 func (c *env) render(v any, table func(w io.Writer)) error {
 	switch c.output {
+	case "name":
+		return printNames(c.stdout, v)
 	case "json":
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
@@ -170,16 +218,84 @@ func (c *env) render(v any, table func(w io.Writer)) error {
 			return err
 		}
 		return yaml.NewEncoder(c.stdout).Encode(generic)
-	case "table", "":
+	case "table", "wide", "":
 		if table == nil {
 			c.output = "yaml"
 			return c.render(v, nil)
 		}
-		tw := newTable(c.stdout)
+		var w io.Writer = c.stdout
+		if c.noHeaders {
+			w = &headless{w: c.stdout}
+		}
+		tw := newTable(w)
 		table(tw)
 		return tw.Flush()
 	}
-	return UsageError{fmt.Errorf("--output must be table, json or yaml, not %q", c.output)}
+	return UsageError{fmt.Errorf("--output must be one of %s, not %q", strings.Join(outputFormats, ", "), c.output)}
+}
+
+// headless drops a table's header (its first line) and what follows its
+// first blank line (footers, notes).
+type headless struct {
+	w       io.Writer
+	started bool
+	line    []byte
+	done    bool
+}
+
+func (h *headless) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if h.done {
+			break
+		}
+		h.line = append(h.line, b)
+		if b != '\n' {
+			continue
+		}
+		line := h.line
+		h.line = nil
+		switch {
+		case !h.started:
+			h.started = true
+		case strings.TrimSpace(string(line)) == "":
+			h.done = true
+		default:
+			if _, err := h.w.Write(line); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// printNames prints the id of v, or of each of its items, one a line.
+func printNames(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	items := []any{doc}
+	if m, ok := doc.(map[string]any); ok && m["_items"] != nil {
+		items, _ = m["_items"].([]any)
+	} else if l, ok := doc.([]any); ok {
+		items = l
+	}
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		for _, k := range []string{"_id", "name", "role", "username", "user"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				if _, err := fmt.Fprintln(w, s); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func row(w io.Writer, cols ...string) { fmt.Fprintln(w, strings.Join(cols, "\t")) }
@@ -190,14 +306,22 @@ func since(t *time.Time) string {
 	}
 	d := time.Since(*t)
 	switch {
-	case d < 0:
-		return "in " + (-d).Round(time.Minute).String()
+	case d < -time.Minute:
+		return "in " + humanDuration(-d)
 	case d < time.Minute:
 		return "just now"
 	case d < 48*time.Hour:
-		return d.Round(time.Minute).String() + " ago"
+		return humanDuration(d) + " ago"
 	}
-	return t.Format("2006-01-02")
+	return t.Local().Format("2006-01-02")
+}
+
+// when prints a time with its zone: "2026-12-01 15:04 UTC".
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04 MST")
 }
 
 func yesNo(b bool) string {

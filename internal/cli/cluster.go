@@ -65,7 +65,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 			}
 			return cli.render(l, func(w io.Writer) { table(w, l.Items) })
 		}}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"kind":"kubernetes"}`, "name")
 	get := &cobra.Command{Use: "get NAME", Short: "Check a cluster now and show it", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
@@ -95,7 +95,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 }
 
 func newKubeconfigCmd(cli *env) *cobra.Command {
-	return &cobra.Command{Use: "kubeconfig ID", Short: "Print the kubeconfig of a Kubernetes environment (the requester and admins)", Args: cobra.ExactArgs(1),
+	return &cobra.Command{Use: "kubeconfig ID", Short: "Print the kubeconfig of a Kubernetes environment (the requester and admins)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {

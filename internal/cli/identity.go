@@ -19,16 +19,20 @@ func newLoginCmd(cli *env) *cobra.Command {
 			if cli.server == "" || cli.token == "" {
 				return UsageError{fmt.Errorf("login needs --server URL and --token TOKEN")}
 			}
-			c := client.New(cli.server, cli.token)
+			server, err := serverURL(cli.server)
+			if err != nil {
+				return err
+			}
+			c := client.New(server, cli.token)
 			me, err := c.Me(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("login refused: %w", err)
 			}
-			p, err := saveLogin(savedLogin{Server: strings.TrimRight(cli.server, "/"), Token: cli.token})
+			p, err := saveLogin(savedLogin{Server: server, Token: cli.token})
 			if err != nil {
 				return fmt.Errorf("save login: %w", err)
 			}
-			fmt.Fprintf(cli.stdout, "Logged in to %s as %s (%s). Saved in %s.\n", cli.server, me.Username, strings.Join(me.Roles, ", "), p)
+			fmt.Fprintf(cli.stdout, "Logged in to %s as %s (%s). Saved in %s.\n", server, me.Username, strings.Join(me.Roles, ", "), p)
 			return nil
 		},
 	}
@@ -67,10 +71,17 @@ func dash(s string) string {
 	return s
 }
 
-// listFlags adds --where, --sort, --page and --max-results to a list command.
-func listFlags(cmd *cobra.Command, o *client.ListOptions) {
-	cmd.Flags().StringVar(&o.Where, "where", "", `JSON filter, e.g. '{"roles":"dev","is_active":true}'`)
-	cmd.Flags().StringVar(&o.Sort, "sort", "", "sort fields, e.g. -_created,username")
+// listFlags adds --where, --sort, --page and --max-results to a list
+// command; where is an example filter for its help, sortBy a field.
+func listFlags(cmd *cobra.Command, o *client.ListOptions, where, sortBy string) {
+	cmd.Flags().StringVar(&o.Where, "where", "", "JSON filter, e.g. '"+where+"'")
+	cmd.Flags().StringVar(&o.Sort, "sort", "", "sort fields, - for descending, e.g. -_created,"+sortBy)
+	// The example needs the command's whole path, known once the tree
+	// is built: NewRootCmd writes it (finish).
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations["where"] = where
 	cmd.Flags().IntVar(&o.Page, "page", 0, "page number, from 1")
 	cmd.Flags().IntVar(&o.MaxResults, "max-results", 0, "items per page (default 25, at most 200)")
 }
@@ -82,7 +93,7 @@ func pageFooter(w io.Writer, m client.ListMeta, shown int) {
 }
 
 func newUsersCmd(cli *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "users", Short: "Manage users"}
+	cmd := &cobra.Command{Use: "users", Aliases: []string{"user"}, Short: "Manage users"}
 	var lo client.ListOptions
 	list := &cobra.Command{
 		Use: "list", Short: "List users", Args: cobra.NoArgs,
@@ -101,7 +112,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 			})
 		},
 	}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"roles":"dev","is_active":true}`, "username")
 
 	var in client.UserCreate
 	create := &cobra.Command{
@@ -124,7 +135,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 	create.Flags().StringSliceVar(&in.Roles, "role", nil, "role (repeat, or comma-separate): admin, devops, dev, ...")
 
 	get := &cobra.Command{
-		Use: "get ID", Short: "Show a user", Args: cobra.ExactArgs(1),
+		Use: "get ID", Short: "Show a user", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(userIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -141,7 +152,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 	var name, email, etag string
 	var roles []string
 	update := &cobra.Command{
-		Use: "update ID", Short: "Change a user's name, email or roles", Args: cobra.ExactArgs(1),
+		Use: "update ID", Short: "Change a user's name, email or roles", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(userIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -173,7 +184,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 	update.Flags().StringVar(&etag, "if-match", "", "only if the user's _etag is still this")
 
 	deactivate := &cobra.Command{
-		Use: "deactivate ID", Short: "Deactivate a user: its tokens stop working", Args: cobra.ExactArgs(1),
+		Use: "deactivate ID", Short: "Deactivate a user: its tokens stop working", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(userIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -191,7 +202,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 }
 
 func newRolesCmd(cli *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "roles", Short: "Manage roles"}
+	cmd := &cobra.Command{Use: "roles", Aliases: []string{"role"}, Short: "Manage roles"}
 	var lo client.ListOptions
 	list := &cobra.Command{
 		Use: "list", Short: "List roles", Args: cobra.NoArgs,
@@ -213,7 +224,7 @@ func newRolesCmd(cli *env) *cobra.Command {
 			})
 		},
 	}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"is_active":true}`, "role")
 	var desc string
 	create := &cobra.Command{
 		Use: "create ROLE", Short: "Create a role (admins)", Args: cobra.ExactArgs(1),
@@ -238,7 +249,7 @@ func newRolesCmd(cli *env) *cobra.Command {
 }
 
 func newTokensCmd(cli *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "tokens", Short: "Manage API tokens"}
+	cmd := &cobra.Command{Use: "tokens", Aliases: []string{"token"}, Short: "Manage API tokens"}
 	var in client.TokenCreate
 	create := &cobra.Command{
 		Use: "create NAME", Short: "Create an API token; its secret is shown once", Args: cobra.ExactArgs(1),

@@ -42,8 +42,8 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 				pageFooter(w, l.Meta, len(l.Items))
 			})
 		}}
-	listFlags(list, &lo)
-	get := &cobra.Command{Use: "get ID", Short: "Show a template", Args: cobra.ExactArgs(1),
+	listFlags(list, &lo, `{"driver":"sim","is_active":true}`, "name")
+	get := &cobra.Command{Use: "get ID", Short: "Show a template", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(templateIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -87,7 +87,7 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 		}}
 	create.Flags().StringVarP(&file, "file", "f", "", "the template document, YAML or JSON (- for standard input)")
 	_ = create.MarkFlagRequired("file")
-	revisions := &cobra.Command{Use: "revisions ID", Short: "List a template's revisions, oldest first", Args: cobra.ExactArgs(1),
+	revisions := &cobra.Command{Use: "revisions ID", Short: "List a template's revisions, oldest first", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(templateIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -109,12 +109,82 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 	return cmd
 }
 
-func requestTable(w io.Writer, rs []client.Request) {
-	row(w, "ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "EST. COST")
-	for _, r := range rs {
-		row(w, r.ID, r.ResourceTemplate, r.Status, r.RequestedBy, r.ExpiresBy.Local().Format("2006-01-02 15:04"),
-			fmt.Sprintf("%g", r.Footprint.Cores), fmt.Sprintf("%g", r.Footprint.Memory), fmt.Sprintf("%.2f", r.EstimatedCost))
+var requestStatuses = []string{"REQUESTED", "REVOKED", "APPROVED", "REJECTED", "INITIATED", "DEPLOYED", "FAILED", "EXPIRED", "PURGE_INITIATED", "PURGED", "PURGE_FAILED"}
+
+// requestWhere adds --status and --mine to a --where filter.
+func requestWhere(where string, statuses []string, me string) (string, error) {
+	m := map[string]any{}
+	if where != "" {
+		if err := json.Unmarshal([]byte(where), &m); err != nil {
+			return "", UsageError{fmt.Errorf("--where must be a JSON object: %v", err)}
+		}
 	}
+	for i, s := range statuses {
+		statuses[i] = strings.ToUpper(strings.TrimSpace(s))
+		if !contains(requestStatuses, statuses[i]) {
+			return "", UsageError{fmt.Errorf("--status %q: must be one of %s", s, strings.Join(requestStatuses, ", "))}
+		}
+	}
+	switch len(statuses) {
+	case 0:
+	case 1:
+		m["status"] = statuses[0]
+	default:
+		m["status"] = map[string]any{"$in": statuses}
+	}
+	if me != "" {
+		m["requested_by"] = me
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// requestTable prints requests; -o wide adds what tells them apart.
+func (cli *env) requestTable(w io.Writer, rs []client.Request) {
+	// Costs are in the currency units templates give, per hour; the
+	// estimate runs until the request expires.
+	head := []string{"ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "COST/H", "EST. COST TO EXPIRY"}
+	if cli.wide() {
+		head = append(head, "CREATED", "REVISION", "EXTENDED", "PARAMETERS", "DESCRIPTION")
+	}
+	row(w, head...)
+	for _, r := range rs {
+		cols := []string{r.ID, r.ResourceTemplate, r.Status, r.RequestedBy, when(r.ExpiresBy),
+			num(r.Footprint.Cores), num(r.Footprint.Memory), fmt.Sprintf("%.2f/h", r.Footprint.CostPerHour), fmt.Sprintf("%.2f", r.EstimatedCost)}
+		if cli.wide() {
+			cols = append(cols, when(r.Created), strconv.Itoa(r.TemplateRevision),
+				yesNo(r.Extended), dash(paramString(r.ResourceParameters)), dash(r.Description))
+		}
+		row(w, cols...)
+	}
+}
+
+// paramString prints parameters as k=v, sorted.
+func paramString(p map[string]any) string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		v := p[k]
+		if f, ok := v.(float64); ok {
+			parts[i] = k + "=" + num(f)
+		} else {
+			parts[i] = fmt.Sprintf("%s=%v", k, v)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // parseParams turns k=v flags into parameters: numbers and booleans as
@@ -138,7 +208,7 @@ func parseParams(kvs []string) (map[string]any, error) {
 }
 
 func newRequestCmd(cli *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "request", Aliases: []string{"requests"}, Short: "Provision requests: ask for environments, review them"}
+	cmd := &cobra.Command{Use: "requests", Aliases: []string{"request"}, Short: "Provision requests: ask for environments, review them"}
 	var in client.RequestCreate
 	var params []string
 	var ttl time.Duration
@@ -159,7 +229,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 				return err
 			}
 			if !wait {
-				return cli.render(r, func(w io.Writer) { requestTable(w, []client.Request{*r}) })
+				return cli.render(r, func(w io.Writer) { cli.requestTable(w, []client.Request{*r}) })
 			}
 			fmt.Fprintf(cli.stderr, "Request %s submitted; waiting for it to be DEPLOYED (Ctrl-C stops waiting, not the request).\n", r.ID)
 			return waitDeployed(cmd, cli, c, r.ID, timeout)
@@ -174,24 +244,45 @@ func newRequestCmd(cli *env) *cobra.Command {
 	f.BoolVar(&wait, "wait", false, "show progress until DEPLOYED or FAILED, then how to get access")
 	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait")
 	_ = create.MarkFlagRequired("template")
+	_ = create.RegisterFlagCompletionFunc("template", cli.completeFlag(templateIDs))
 
 	var lo client.ListOptions
-	list := &cobra.Command{Use: "list", Short: "List provision requests", Args: cobra.NoArgs,
+	var statuses []string
+	var mine bool
+	list := &cobra.Command{Use: "list", Short: "List provision requests (--status, --mine: shortcuts for --where)", Args: cobra.NoArgs,
+		Example: "  purser requests list --status REQUESTED\n  purser requests list --mine --status DEPLOYED,FAILED",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cli.client()
 			if err != nil {
 				return err
 			}
-			l, err := c.ListRequests(cmd.Context(), lo)
+			o := lo
+			if len(statuses) > 0 || mine {
+				me := ""
+				if mine {
+					u, err := c.Me(cmd.Context())
+					if err != nil {
+						return err
+					}
+					me = u.ID
+				}
+				if o.Where, err = requestWhere(o.Where, statuses, me); err != nil {
+					return err
+				}
+			}
+			l, err := c.ListRequests(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			return cli.render(l, func(w io.Writer) { requestTable(w, l.Items); pageFooter(w, l.Meta, len(l.Items)) })
+			return cli.render(l, func(w io.Writer) { cli.requestTable(w, l.Items); pageFooter(w, l.Meta, len(l.Items)) })
 		}}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"status":{"$in":["REQUESTED","DEPLOYED"]}}`, "expires_by")
+	list.Flags().StringSliceVar(&statuses, "status", nil, "only requests in these statuses (comma-separated), e.g. REQUESTED or DEPLOYED,FAILED")
+	list.Flags().BoolVar(&mine, "mine", false, "only the requests you made")
+	_ = list.RegisterFlagCompletionFunc("status", cobra.FixedCompletions(requestStatuses, cobra.ShellCompDirectiveNoFileComp))
 
 	var outputs bool
-	get := &cobra.Command{Use: "get ID", Short: "Show a request (--outputs: its endpoint and credentials)", Args: cobra.ExactArgs(1),
+	get := &cobra.Command{Use: "get ID", Short: "Show a request (--outputs: its endpoint and credentials)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -209,7 +300,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 				return err
 			}
 			return cli.render(r, func(w io.Writer) {
-				requestTable(w, []client.Request{*r})
+				cli.requestTable(w, []client.Request{*r})
 				if r.Quota != nil {
 					fmt.Fprintln(w)
 					row(w, "QUOTA", "LIMIT", "USED", "PENDING", "ASKED", "FITS")
@@ -228,7 +319,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 		}}
 	get.Flags().BoolVar(&outputs, "outputs", false, "show the environment's outputs (the requester and admins)")
 
-	history := &cobra.Command{Use: "history ID", Short: "Show a request's history", Args: cobra.ExactArgs(1),
+	history := &cobra.Command{Use: "history ID", Short: "Show a request's history", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -242,7 +333,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 		}}
 
 	var follow bool
-	logs := &cobra.Command{Use: "logs ID [-f]", Short: "Show a request's job logs (-f: follow them live)", Args: cobra.ExactArgs(1),
+	logs := &cobra.Command{Use: "logs ID [-f]", Short: "Show a request's job logs (-f: follow them live)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -278,7 +369,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},
 	} {
 		var comment string
-		c := &cobra.Command{Use: a.name + " ID", Short: a.short, Args: cobra.ExactArgs(1),
+		c := &cobra.Command{Use: a.name + " ID", Short: a.short, Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				c, err := cli.client()
 				if err != nil {
@@ -288,7 +379,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return cli.render(r, func(w io.Writer) { requestTable(w, []client.Request{*r}) })
+				return cli.render(r, func(w io.Writer) { cli.requestTable(w, []client.Request{*r}) })
 			}}
 		if a.name == "approve" || a.name == "reject" {
 			c.Flags().StringVar(&comment, "comment", "", "a note for the requester")
@@ -297,7 +388,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 	}
 	var hours int
 	var reason string
-	extend := &cobra.Command{Use: "extend ID --hours N --reason TEXT", Short: "Ask to extend an environment (granted once)", Args: cobra.ExactArgs(1),
+	extend := &cobra.Command{Use: "extend ID --hours N --reason TEXT", Short: "Ask to extend an environment (granted once)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -319,7 +410,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 }
 
 func newExtensionsCmd(cli *env) *cobra.Command {
-	cmd := &cobra.Command{Use: "extensions", Short: "Extension requests: list and review"}
+	cmd := &cobra.Command{Use: "extensions", Aliases: []string{"extension"}, Short: "Extension requests: list and review"}
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List extension requests", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -338,12 +429,12 @@ func newExtensionsCmd(cli *env) *cobra.Command {
 				}
 			})
 		}}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"status":"REQUESTED"}`, "status")
 	cmd.AddCommand(list)
 	for _, approve := range []bool{true, false} {
 		name := map[bool]string{true: "approve", false: "reject"}[approve]
 		var comment string
-		c := &cobra.Command{Use: name + " ID", Short: name + " an extension request (devops, admins)", Args: cobra.ExactArgs(1),
+		c := &cobra.Command{Use: name + " ID", Short: name + " an extension request (devops, admins)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(extensionIDs),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				c, err := cli.client()
 				if err != nil {

@@ -36,7 +36,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 				}
 			})
 		}}
-	listFlags(list, &lo)
+	listFlags(list, &lo, `{"quota_type":"TEMPORARY"}`, "valid_until")
 	var user, role, typ, until string
 	var envs, cores, mem, cost float64
 	create := &cobra.Command{Use: "create (--user ID | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
@@ -151,7 +151,7 @@ func newInboxCmd(cli *env) *cobra.Command {
 
 func newEventsCmd(cli *env) *cobra.Command {
 	var lo client.ListOptions
-	cmd := &cobra.Command{Use: "events", Short: "The audit log", Args: cobra.NoArgs,
+	cmd := &cobra.Command{Use: "events", Aliases: []string{"event"}, Short: "The audit log", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -166,6 +166,6 @@ func newEventsCmd(cli *env) *cobra.Command {
 			}
 			return cli.render(l, func(w io.Writer) { eventTable(w, l.Items); pageFooter(w, l.Meta, len(l.Items)) })
 		}}
-	listFlags(cmd, &lo)
+	listFlags(cmd, &lo, `{"action":"request.approve"}`, "action")
 	return cmd
 }
