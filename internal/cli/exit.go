@@ -45,6 +45,12 @@ func (e WaitGaveUp) Error() string {
 	return fmt.Sprintf("gave up waiting after %s; the request goes on (still %s)", humanDuration(e.After), e.Status)
 }
 
+// invalid is input the CLI refuses before asking the server, for the
+// reason the server would: it exits as a validation error.
+type invalid struct{ error }
+
+func (e invalid) Unwrap() error { return e.error }
+
 // ExitCode is the exit code for err, returned by a command.
 func ExitCode(err error) int {
 	if err == nil {
@@ -53,9 +59,12 @@ func ExitCode(err error) int {
 	var ue UsageError
 	var wg WaitGaveUp
 	var ce *client.Error
+	var iv invalid
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &iv):
+		return ExitValidation
 	case errors.As(err, &wg):
 		return ExitWaitGaveUp
 	case errors.As(err, &ce):

@@ -163,3 +163,18 @@ func TestNoHeadersDropsHeaderAndFooter(t *testing.T) {
 		t.Fatalf("--no-headers printed %q", b.String())
 	}
 }
+
+func TestServerFieldsAreRetoldAsFlags(t *testing.T) {
+	err := quotaFlags.explain(&client.Error{Status: 422, Title: "Unprocessable Entity", Detail: "validation failed",
+		Errors: []client.FieldError{{Location: "body.valid_until", Message: "is required for a TEMPORARY quota"}, {Location: "body.user", Message: "the user must exist"}}})
+	msg := err.Error()
+	if !strings.Contains(msg, "--until: is required") || !strings.Contains(msg, "--user: the user must exist") || strings.Contains(msg, "valid_until") {
+		t.Fatalf("quota error not retold with flags: %s", msg)
+	}
+	if ExitCode(err) != ExitValidation {
+		t.Fatalf("retold error exits %d", ExitCode(err))
+	}
+	if got := Message(errors.New("at most 720h0m0s")); got != "at most 30d" {
+		t.Fatalf("Go durations in messages: %q", got)
+	}
+}

@@ -21,8 +21,17 @@ func Message(err error) string {
 	if client.StatusCode(err) == 401 {
 		msg += " (run `purser login --server URL --token TOKEN`, or pass --token)"
 	}
-	return roundFloats(msg)
+	return goDurations.ReplaceAllStringFunc(roundFloats(msg), func(s string) string {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return s
+		}
+		return humanDuration(d)
+	})
 }
+
+// goDurations are Go's duration strings, "720h0m0s", which read as "30d".
+var goDurations = regexp.MustCompile(`\b\d+h\d+m\d+(\.\d+)?s\b|\b\d+m\d+(\.\d+)?s\b`)
 
 var longFloat = regexp.MustCompile(`\b\d+\.\d{5,}\b`)
 
@@ -90,8 +99,20 @@ func (ff fieldFlags) explain(err error) error {
 	}
 	msg := err.Error()
 	for field, flag := range ff {
-		re := regexp.MustCompile(`(\bbody\.)?\b` + regexp.QuoteMeta(field) + `\b`)
-		msg = re.ReplaceAllString(msg, flag)
+		// A field with an underscore is never prose; a plain word is
+		// a field only as "body.word" or "word:".
+		pat := `(\bbody\.)?\b` + regexp.QuoteMeta(field) + `\b`
+		if !strings.Contains(field, "_") && !strings.Contains(field, ".") {
+			pat = `\bbody\.` + regexp.QuoteMeta(field) + `\b|\b` + regexp.QuoteMeta(field) + `:`
+			msg = regexp.MustCompile(pat).ReplaceAllStringFunc(msg, func(m string) string {
+				if strings.HasSuffix(m, ":") {
+					return flag + ":"
+				}
+				return flag
+			})
+			continue
+		}
+		msg = regexp.MustCompile(pat).ReplaceAllString(msg, flag)
 	}
 	if msg == err.Error() {
 		return err

@@ -224,9 +224,24 @@ func newRequestCmd(cli *env) *cobra.Command {
 				return err
 			}
 			in.TTLHours = ttl.Hours()
+			if ttl < 0 || (ttl > 0 && ttl < time.Hour) {
+				return UsageError{fmt.Errorf("--ttl %s: give at least 1h, e.g. --ttl 8h or --ttl 72h", ttl)}
+			}
+			if ttl > 0 {
+				if t, err := c.GetTemplate(cmd.Context(), in.ResourceTemplate); err == nil && t.TTLMaxHours > 0 && ttl.Hours() > t.TTLMaxHours {
+					max := time.Duration(t.TTLMaxHours * float64(time.Hour))
+					return invalid{fmt.Errorf("--ttl %s: template %s allows at most %s (%sh); ask for less, or extend later with purser requests extend",
+						humanDuration(ttl), in.ResourceTemplate, humanDuration(max), num(t.TTLMaxHours))}
+				}
+			}
+			ff := fieldFlags{"ttl_hours": "--ttl", "expires_by": "--expires-by", "resource_template": "--template",
+				"request_type": "--type", "description": "--description"}
+			if ttl > 0 {
+				ff["expires_by"] = "--ttl"
+			}
 			r, err := c.CreateRequest(cmd.Context(), in)
 			if err != nil {
-				return err
+				return ff.explain(err)
 			}
 			if !wait {
 				return cli.render(r, func(w io.Writer) { cli.requestTable(w, []client.Request{*r}) })

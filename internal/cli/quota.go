@@ -59,7 +59,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 			}
 			q, err := c.CreateQuota(cmd.Context(), body)
 			if err != nil {
-				return err
+				return quotaFlags.explain(err)
 			}
 			fmt.Fprintf(cli.stdout, "Quota %v created.\n", q["_id"])
 			return nil
@@ -105,6 +105,11 @@ func newQuotasCmd(cli *env) *cobra.Command {
 	cmd.AddCommand(list, create, usage)
 	return cmd
 }
+
+// quotaFlags are the quota commands' flags for the API's fields.
+var quotaFlags = fieldFlags{"valid_until": "--until", "quota_type": "--type", "user": "--user", "role": "--role",
+	"limits.environments": "--environments", "limits.cores": "--cores", "limits.memory": "--memory",
+	"limits.monthly_cost": "--monthly-cost", "monthly_cost": "--monthly-cost"}
 
 // bar draws how full a limit is, in ten cells.
 func bar(used, limit float64) string {
