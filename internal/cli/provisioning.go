@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -256,8 +257,8 @@ func newRequestCmd(cli *env) *cobra.Command {
 	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
 	f.StringVar(&in.Description, "description", "", "what it is for")
 	f.StringVar(&in.RequestType, "type", "", "TEMPORARY (default) or PERMANENT")
-	f.BoolVar(&wait, "wait", false, "show progress until DEPLOYED or FAILED, then how to get access")
-	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait")
+	f.BoolVar(&wait, "wait", false, "show progress (review, attempts) until DEPLOYED or FAILED, then how to get access; rides out server restarts")
+	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait (exit code 8 when it runs out; the request goes on)")
 	_ = create.MarkFlagRequired("template")
 	_ = create.RegisterFlagCompletionFunc("template", cli.completeFlag(templateIDs))
 
@@ -384,6 +385,8 @@ func newRequestCmd(cli *env) *cobra.Command {
 		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},
 	} {
 		var comment string
+		var wait bool
+		var timeout time.Duration
 		c := &cobra.Command{Use: a.name + " ID", Short: a.short, Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				c, err := cli.client()
@@ -394,15 +397,38 @@ func newRequestCmd(cli *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return cli.render(r, func(w io.Writer) { cli.requestTable(w, []client.Request{*r}) })
+				if !wait {
+					return cli.render(r, func(w io.Writer) { cli.requestTable(w, []client.Request{*r}) })
+				}
+				if a.name == "purge" {
+					fmt.Fprintf(cli.stderr, "Request %s is %s; waiting for it to be PURGED (Ctrl-C stops waiting, not the purge).\n", r.ID, r.Status)
+					w := newWaiter(cli, c, r.ID, timeout)
+					r, err := w.until(cmd.Context(), "PURGED", "PURGE_FAILED")
+					if err != nil {
+						return err
+					}
+					if r.Status != "PURGED" {
+						return ended(r)
+					}
+					fmt.Fprintf(cli.stdout, "Environment %s is PURGED.\n", r.ID)
+					return nil
+				}
+				fmt.Fprintf(cli.stderr, "Request %s is %s; waiting for it to be DEPLOYED (Ctrl-C stops waiting, not the request).\n", r.ID, r.Status)
+				return waitDeployed(cmd, cli, c, r.ID, timeout)
 			}}
 		if a.name == "approve" || a.name == "reject" {
 			c.Flags().StringVar(&comment, "comment", "", "a note for the requester")
+		}
+		if a.name == "approve" || a.name == "retry" || a.name == "purge" {
+			c.Flags().BoolVar(&wait, "wait", false, "then show progress until it ends (DEPLOYED, or PURGED for purge)")
+			c.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait (exit code 8 when it runs out; the request goes on)")
 		}
 		cmd.AddCommand(c)
 	}
 	var hours int
 	var reason string
+	var extWait bool
+	var extTimeout time.Duration
 	extend := &cobra.Command{Use: "extend ID --hours N --reason TEXT", Short: "Ask to extend an environment (granted once)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
@@ -414,8 +440,30 @@ func newRequestCmd(cli *env) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cli.stdout, "Extension request %s (%d hours) is waiting for review.\n", e.ID, e.ExtendBy)
+			if !extWait {
+				return nil
+			}
+			fmt.Fprintln(cli.stderr, "  waiting for review by DevOps (or an admin); Ctrl-C stops waiting, not the extension request")
+			e, err = waitExtension(cmd.Context(), c, e.ID, extTimeout)
+			if err != nil {
+				return err
+			}
+			if e.Status != "APPROVED" {
+				msg := fmt.Sprintf("extension request %s ended %s", e.ID, e.Status)
+				if e.ReviewComment != "" {
+					msg += " (" + e.ReviewComment + ")"
+				}
+				return errors.New(msg)
+			}
+			r, err := c.GetRequest(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cli.stdout, "Extension request %s is APPROVED: %s now expires %s.\n", e.ID, r.ID, when(r.ExpiresBy))
 			return nil
 		}}
+	extend.Flags().BoolVar(&extWait, "wait", false, "then wait until the extension is reviewed")
+	extend.Flags().DurationVar(&extTimeout, "timeout", 30*time.Minute, "with --wait: how long to wait (exit code 8 when it runs out; the extension request goes on)")
 	extend.Flags().IntVar(&hours, "hours", 0, "hours to add")
 	extend.Flags().StringVar(&reason, "reason", "", "why")
 	_ = extend.MarkFlagRequired("hours")
@@ -466,41 +514,6 @@ func newExtensionsCmd(cli *env) *cobra.Command {
 		cmd.AddCommand(c)
 	}
 	return cmd
-}
-
-// waitDeployed shows a request's progress until it is DEPLOYED or FAILED,
-// then how to get access.
-func waitDeployed(cmd *cobra.Command, cli *env, c *client.Client, id string, timeout time.Duration) error {
-	ctx, cancel := contextWithTimeout(cmd, timeout)
-	defer cancel()
-	start := time.Now()
-	r, err := c.WaitRequest(ctx, id, func(r *client.Request) {
-		fmt.Fprintf(cli.stderr, "  %6.1fs  %s\n", time.Since(start).Seconds(), r.Status)
-	}, "DEPLOYED", "FAILED", "REJECTED", "REVOKED", "PURGED", "PURGE_FAILED")
-	if err != nil {
-		return err
-	}
-	if r.Status != "DEPLOYED" {
-		msg := fmt.Sprintf("request %s ended %s", r.ID, r.Status)
-		if r.LastError != "" {
-			msg += ": " + r.LastError
-		}
-		if r.ReviewComment != "" {
-			msg += " (" + r.ReviewComment + ")"
-		}
-		return fmt.Errorf("%s", msg)
-	}
-	out, err := c.RequestOutputs(ctx, id)
-	if err != nil {
-		return err
-	}
-	if cli.output != "table" {
-		return cli.render(map[string]any{"request": r, "outputs": out}, nil)
-	}
-	fmt.Fprintf(cli.stdout, "Environment %s is DEPLOYED until %s.\n\n", r.ID, r.ExpiresBy.Local().Format("2006-01-02 15:04 MST"))
-	tw := newTable(cli.stdout)
-	outputsTable(tw, out)
-	return tw.Flush()
 }
 
 func outputsTable(w io.Writer, out map[string]string) {
