@@ -52,26 +52,40 @@ type Error struct {
 }
 
 // Error returns the problem as one line. A field error is named by its
-// field (without huma's "body." prefix), and one the detail already says
-// is not said again.
+// field (without huma's "body." prefix) and said once: when the detail
+// only lists the field errors, the list is said instead.
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s", e.Status, e.Title)
-	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
-	}
+	var lines []string
 	said := map[string]bool{}
+	covered := e.Detail != ""
 	for _, f := range e.Errors {
 		loc := strings.TrimPrefix(f.Location, "body.")
 		line := loc + ": " + f.Message
-		if f.Message == "" {
-			line = loc
+		if loc == "" {
+			line = f.Message
 		}
-		if said[line] || (e.Detail != "" && strings.Contains(e.Detail, line)) || (loc == "" && strings.Contains(e.Detail, f.Message)) {
+		if said[line] {
 			continue
 		}
 		said[line] = true
-		b.WriteString("; " + line)
+		lines = append(lines, line)
+		bare, _, _ := strings.Cut(line, " (rule: ")
+		if !strings.Contains(e.Detail, bare) {
+			covered = false
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", e.Status, e.Title)
+	switch {
+	case covered && len(lines) > 0:
+		b.WriteString(": " + strings.Join(lines, "; "))
+	default:
+		if e.Detail != "" {
+			b.WriteString(": " + e.Detail)
+		}
+		for _, l := range lines {
+			b.WriteString("; " + l)
+		}
 	}
 	return b.String()
 }

@@ -37,3 +37,21 @@ func (c *Client) ListQuotas(ctx context.Context, o ListOptions) (*List[map[strin
 	var l List[map[string]any]
 	return &l, c.Do(ctx, http.MethodGet, APIPath+"/quotas"+o.encode(), nil, &l)
 }
+
+// GetQuota returns a quota document.
+func (c *Client) GetQuota(ctx context.Context, id string) (map[string]any, error) {
+	out := map[string]any{}
+	return out, c.Do(ctx, http.MethodGet, APIPath+"/quotas/"+url.PathEscape(id), nil, &out)
+}
+
+// ReplaceQuota replaces a quota's limits and window; body is the quota
+// document, etag (optional) its _etag.
+func (c *Client) ReplaceQuota(ctx context.Context, id string, body any, etag string) (map[string]any, error) {
+	out := map[string]any{}
+	return out, c.Do(ctx, http.MethodPut, APIPath+"/quotas/"+url.PathEscape(id), body, &out, IfMatch(etag))
+}
+
+// DeleteQuota deletes a quota.
+func (c *Client) DeleteQuota(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, APIPath+"/quotas/"+url.PathEscape(id), nil, nil)
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 )
 
 // Role is a role document.
@@ -30,4 +31,9 @@ type RoleCreate struct {
 func (c *Client) CreateRole(ctx context.Context, role, description string) (*Role, error) {
 	var r Role
 	return &r, c.Do(ctx, http.MethodPost, APIPath+"/roles", RoleCreate{Role: role, Description: description}, &r)
+}
+
+// DeleteRole deletes a role.
+func (c *Client) DeleteRole(ctx context.Context, role string) error {
+	return c.Do(ctx, http.MethodDelete, APIPath+"/roles/"+url.PathEscape(role), nil, nil)
 }

@@ -47,3 +47,15 @@ func (c *Client) CreateTemplate(ctx context.Context, body any) (*Template, error
 	var t Template
 	return &t, c.Do(ctx, http.MethodPost, APIPath+"/templates", body, &t)
 }
+
+// UpdateTemplate changes a template with a JSON merge patch; etag
+// (optional) is its _etag.
+func (c *Client) UpdateTemplate(ctx context.Context, id string, patch any, etag string) (*Template, error) {
+	var t Template
+	return &t, c.Do(ctx, http.MethodPatch, APIPath+"/templates/"+url.PathEscape(id), patch, &t, IfMatch(etag))
+}
+
+// DeleteTemplate removes a template from the catalog.
+func (c *Client) DeleteTemplate(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, APIPath+"/templates/"+url.PathEscape(id), nil, nil)
+}

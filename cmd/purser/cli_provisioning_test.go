@@ -81,7 +81,7 @@ func TestCLIProvisioningOnTheDemo(t *testing.T) {
 	}
 	must("request", "extend", id, "--hours", "24", "--reason", "demo day moved")
 	code, _, errOut := cli(t, "request", "create", "--template", "basic-eks-cluster", "--param", "cluster_name=BAD_NAME")
-	if code != 1 || !strings.Contains(errOut, "resource_parameters.cluster_name") || !strings.Contains(errOut, "pattern") {
+	if code != 6 || !strings.Contains(errOut, "resource_parameters.cluster_name") || !strings.Contains(errOut, "pattern") {
 		t.Fatalf("bad parameter: %d %q", code, errOut)
 	}
 	eks := regexp.MustCompile(`\b([0-9a-f]{24})\b`).FindString(must("request", "create", "--template", "basic-eks-cluster", "--param", "cluster_name=demo"))
@@ -111,7 +111,7 @@ func TestCLIProvisioningOnTheDemo(t *testing.T) {
 	if out := must("request", "history", id); !strings.Contains(out, "REQUESTED -> APPROVED") {
 		t.Fatalf("history:\n%s", out)
 	}
-	if out := must("request", "purge", id); !strings.Contains(out, "PURGE_INITIATED") {
+	if out := must("request", "purge", id, "--yes"); !strings.Contains(out, "PURGE_INITIATED") {
 		t.Fatalf("purge:\n%s", out)
 	}
 }

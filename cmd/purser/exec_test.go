@@ -81,7 +81,7 @@ func TestExecTemplateEndToEnd(t *testing.T) {
 		t.Fatalf("another developer read the outputs: %d %s", code, errOut)
 	}
 
-	must(devTok.Token, "request", "purge", id)
+	must(devTok.Token, "request", "purge", id, "--yes")
 	code, logs, errOut = as(devTok.Token, "request", "logs", id, "-f")
 	if code != 0 || !strings.Contains(errOut, "request is PURGED") || !strings.Contains(logs, "bucket deleted") {
 		t.Fatalf("purge logs: %d\n%s%s", code, logs, errOut)

@@ -234,6 +234,15 @@ func (c *env) render(v any, table func(w io.Writer)) error {
 	return UsageError{fmt.Errorf("--output must be one of %s, not %q", strings.Join(outputFormats, ", "), c.output)}
 }
 
+// view prints one document: its key/value view in table output (which
+// has no header for --no-headers to drop).
+func (c *env) view(v any, kv func(w io.Writer)) error {
+	saved := c.noHeaders
+	c.noHeaders = false
+	defer func() { c.noHeaders = saved }()
+	return c.render(v, kv)
+}
+
 // headless drops a table's header (its first line) and what follows its
 // first blank line (footers, notes).
 type headless struct {
@@ -341,4 +350,26 @@ func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 
 // contextWithTimeout bounds a command's context.
 func contextWithTimeout(cmd *cobra.Command, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(cmd.Context(), d)
+}
+
+// confirm asks a yes/no question on a terminal; without one it refuses,
+// saying to pass --yes.
+func (c *env) confirm(question string) error {
+	f, ok := c.stdin.(*os.File)
+	if !ok || !isTerminal(f) {
+		return UsageError{fmt.Errorf("%s Not asking without a terminal: pass --yes to confirm", question)}
+	}
+	fmt.Fprintf(c.stderr, "%s [y/N] ", question)
+	var answer string
+	_, _ = fmt.Fscanln(c.stdin, &answer)
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return errors.New("not confirmed; nothing done")
+	}
+	return nil
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

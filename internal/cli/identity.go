@@ -244,7 +244,21 @@ func newRolesCmd(cli *env) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&desc, "description", "", "what the role is for")
-	cmd.AddCommand(list, create)
+	del := &cobra.Command{
+		Use: "delete ROLE", Short: "Delete a role that is not built in (admins)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteRole(cmd.Context(), args[0]); err != nil {
+				return unsupported(err, "delete roles", "")
+			}
+			fmt.Fprintf(cli.stdout, "Role %s deleted.\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(list, create, del)
 	return cmd
 }
 

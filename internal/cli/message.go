@@ -140,3 +140,16 @@ func serverURL(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// unsupported retells a 405 (a server older than this CLI) as what it
+// cannot do, and what to do instead.
+func unsupported(err error, what, instead string) error {
+	if client.StatusCode(err) != 405 {
+		return err
+	}
+	msg := "this server cannot " + what
+	if instead != "" {
+		msg += "; " + instead
+	}
+	return flagError{err: err, msg: msg}
+}

@@ -54,10 +54,7 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cli.output == "table" {
-				cli.output = "yaml"
-			}
-			return cli.render(t, nil)
+			return cli.view(t, func(w io.Writer) { templateView(w, t) })
 		}}
 	var file string
 	create := &cobra.Command{Use: "create -f FILE", Short: "Add a template from a YAML or JSON file (devops, admins)", Args: cobra.NoArgs,
@@ -101,13 +98,80 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 			return cli.render(l, func(w io.Writer) {
 				row(w, "REVISION", "MADE", "NAME", "DRIVER", "APPROVAL", "ACTIVE")
 				for _, t := range l.Items {
-					row(w, fmt.Sprint(t.Revision), t.Updated.Local().Format("2006-01-02 15:04"), t.Name, t.Driver,
+					row(w, fmt.Sprint(t.Revision), when(t.Updated), t.Name, t.Driver,
 						fmt.Sprint(t.Approval["mode"]), yesNo(t.IsActive))
 				}
 			})
 		}}
-	cmd.AddCommand(list, get, create, revisions)
+	var patchFile, tname, tdesc, tetag string
+	var active bool
+	update := &cobra.Command{Use: "update ID [-f PATCH] [--name N] [--description D] [--active=false]",
+		Short: "Change a template (devops, admins): a JSON merge patch from -f, and/or flags; requests already made keep their revision",
+		Args:  cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(templateIDs),
+		Example: "  purser templates update dev-namespace --description 'A namespace for a day'\n" +
+			"  purser templates update dev-namespace --active=false\n  purser templates update dev-namespace -f patch.yaml",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			patch := map[string]any{}
+			if patchFile != "" {
+				data, err := readFileOrStdin(cli, patchFile)
+				if err != nil {
+					return err
+				}
+				if err := yaml.Unmarshal(data, &patch); err != nil {
+					return fmt.Errorf("%s: %w", patchFile, err)
+				}
+			}
+			if cmd.Flags().Changed("name") {
+				patch["name"] = tname
+			}
+			if cmd.Flags().Changed("description") {
+				patch["description"] = tdesc
+			}
+			if cmd.Flags().Changed("active") {
+				patch["is_active"] = active
+			}
+			if len(patch) == 0 {
+				return UsageError{fmt.Errorf("nothing to change: give -f PATCH, --name, --description or --active")}
+			}
+			t, err := c.UpdateTemplate(cmd.Context(), args[0], patch, tetag)
+			if err != nil {
+				return fieldFlags{"is_active": "--active"}.explain(err)
+			}
+			fmt.Fprintf(cli.stdout, "Template %s is now at revision %d.\n", t.ID, t.Revision)
+			return nil
+		}}
+	uf := update.Flags()
+	uf.StringVarP(&patchFile, "file", "f", "", "a JSON merge patch, YAML or JSON (- for standard input)")
+	uf.StringVar(&tname, "name", "", "the template's name")
+	uf.StringVar(&tdesc, "description", "", "what it makes")
+	uf.BoolVar(&active, "active", true, "whether new requests may use it")
+	uf.StringVar(&tetag, "if-match", "", "only if the template's _etag is still this")
+	del := &cobra.Command{Use: "delete ID", Short: "Remove a template from the catalog (devops, admins)", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: cli.completeFrom(templateIDs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteTemplate(cmd.Context(), args[0]); err != nil {
+				return unsupported(err, "delete templates", "deactivate it instead: purser templates update "+args[0]+" --active=false")
+			}
+			fmt.Fprintf(cli.stdout, "Template %s deleted.\n", args[0])
+			return nil
+		}}
+	cmd.AddCommand(list, get, create, revisions, update, del)
 	return cmd
+}
+
+func readFileOrStdin(cli *env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(cli.stdin)
+	}
+	return os.ReadFile(name)
 }
 
 var requestStatuses = []string{"REQUESTED", "REVOKED", "APPROVED", "REJECTED", "INITIATED", "DEPLOYED", "FAILED", "EXPIRED", "PURGE_INITIATED", "PURGED", "PURGE_FAILED"}
@@ -315,23 +379,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return cli.render(r, func(w io.Writer) {
-				cli.requestTable(w, []client.Request{*r})
-				if r.Quota != nil {
-					fmt.Fprintln(w)
-					row(w, "QUOTA", "LIMIT", "USED", "PENDING", "ASKED", "FITS")
-					for _, q := range r.Quota.Checks {
-						lim := "-"
-						if q.Limit != nil {
-							lim = fmt.Sprintf("%g", *q.Limit)
-						}
-						row(w, q.Dimension, lim, fmt.Sprintf("%g", q.Used), fmt.Sprintf("%g", q.Pending), fmt.Sprintf("%g", q.Asked), yesNo(q.Fits))
-					}
-				}
-				if r.LastError != "" {
-					fmt.Fprintf(w, "\nlast error: %s\n", r.LastError)
-				}
-			})
+			return cli.view(r, func(w io.Writer) { requestView(w, r) })
 		}}
 	get.Flags().BoolVar(&outputs, "outputs", false, "show the environment's outputs (the requester and admins)")
 
@@ -385,13 +433,18 @@ func newRequestCmd(cli *env) *cobra.Command {
 		{"revoke", "Withdraw your request"}, {"retry", "Retry a failed provision or purge"}, {"purge", "Destroy an environment now"},
 	} {
 		var comment string
-		var wait bool
+		var wait, yes bool
 		var timeout time.Duration
 		c := &cobra.Command{Use: a.name + " ID", Short: a.short, Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(requestIDs),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				c, err := cli.client()
 				if err != nil {
 					return err
+				}
+				if a.name == "purge" && !yes {
+					if err := cli.confirm(fmt.Sprintf("Destroy the environment of request %s now? Its data is lost.", args[0])); err != nil {
+						return err
+					}
 				}
 				r, err := c.ActOnRequest(cmd.Context(), args[0], a.name, comment)
 				if err != nil {
@@ -418,6 +471,9 @@ func newRequestCmd(cli *env) *cobra.Command {
 			}}
 		if a.name == "approve" || a.name == "reject" {
 			c.Flags().StringVar(&comment, "comment", "", "a note for the requester")
+		}
+		if a.name == "purge" {
+			c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (needed without a terminal)")
 		}
 		if a.name == "approve" || a.name == "retry" || a.name == "purge" {
 			c.Flags().BoolVar(&wait, "wait", false, "then show progress until it ends (DEPLOYED, or PURGED for purge)")
@@ -536,16 +592,44 @@ func outputsTable(w io.Writer, out map[string]string) {
 func eventTable(w io.Writer, events []client.Event) {
 	row(w, "WHEN", "ACTOR", "ACTION", "TARGET", "CHANGE")
 	for _, e := range events {
-		change := ""
-		if b, a := e.Before["status"], e.After["status"]; a != nil && b != a {
-			change = fmt.Sprintf("%v -> %v", dashAny(b), a)
-		}
+		change := eventChange(e)
 		actor := e.Actor
 		if e.ActingFor != "" {
 			actor += " for " + e.ActingFor
 		}
-		row(w, e.Created.Local().Format("2006-01-02 15:04:05"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
+		row(w, e.Created.Local().Format("2006-01-02 15:04:05 MST"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
 	}
+}
+
+// eventChange says what an audit event changed: a status, an expiry
+// (extensions), approvals so far.
+func eventChange(e client.Event) string {
+	var parts []string
+	if b, a := e.Before["status"], e.After["status"]; a != nil && b != a {
+		parts = append(parts, fmt.Sprintf("%v -> %v", dashAny(b), a))
+	}
+	bs, _ := e.Before["expires_by"].(string)
+	as, _ := e.After["expires_by"].(string)
+	if as != "" && bs != "" && as != bs {
+		at, aerr := time.Parse(time.RFC3339Nano, as)
+		bt, berr := time.Parse(time.RFC3339Nano, bs)
+		switch {
+		case aerr != nil:
+		case berr != nil:
+			parts = append(parts, "expires "+when(at))
+		default:
+			d := at.Sub(bt)
+			sign := "+"
+			if d < 0 {
+				sign = "-"
+			}
+			parts = append(parts, fmt.Sprintf("expires %s -> %s (%s%s)", when(bt), when(at), sign, humanDuration(d)))
+		}
+	}
+	if n, ok := e.After["approvals"]; ok {
+		parts = append(parts, fmt.Sprintf("approvals %v of %v", valueString(n), valueString(e.After["needed"])))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func dashAny(v any) string {
