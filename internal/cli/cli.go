@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/term"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
@@ -368,8 +369,6 @@ func (c *env) confirm(question string) error {
 	return nil
 }
 
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal reports whether f is a terminal (not /dev/null, which is a
+// character device too).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -144,7 +144,7 @@ func requestView(w io.Writer, r *client.Request) {
 		exp += ", extended"
 	}
 	kv(w, "EXPIRES", exp)
-	kv(w, "FOOTPRINT", fmt.Sprintf("%s cores, %s GiB", num(r.Footprint.Cores), num(r.Footprint.Memory)))
+	kv(w, "FOOTPRINT", fmt.Sprintf("cores %s, memory %s GiB", num(r.Footprint.Cores), num(r.Footprint.Memory)))
 	kv(w, "COST", fmt.Sprintf("%.2f/h; estimated %.2f until it expires", r.Footprint.CostPerHour, r.EstimatedCost))
 	if r.HasOutputs {
 		kv(w, "OUTPUTS", "purser requests get "+r.ID+" --outputs")
@@ -153,9 +153,9 @@ func requestView(w io.Writer, r *client.Request) {
 		kv(w, "LAST ERROR", r.LastError)
 	}
 	if r.Quota != nil {
-		fits := "fits your quota"
+		fits := "fits the requester's quota"
 		if !r.Quota.Fits {
-			fits = "does NOT fit the quota"
+			fits = "does NOT fit the requester's quota"
 		}
 		fmt.Fprintf(w, "\nQUOTA (%s)\tLIMIT\tUSED\tPENDING\tASKED\tFITS\n", fits)
 		for _, q := range r.Quota.Checks {

@@ -149,6 +149,10 @@ func (w *waiter) review(ctx context.Context, r *client.Request) string {
 		}
 	}
 	n := w.approver.needed
+	if w.approver.mode == "auto" && r.ReviewComment == "" && time.Since(w.start) < 5*time.Second {
+		// Purser approves within the template's limits itself, at once.
+		return "REQUESTED: the template approves automatically within its limits and the quota"
+	}
 	line := "REQUESTED: waiting for review by DevOps (or an admin); "
 	if n == 1 {
 		line += "1 approver needed"
@@ -159,7 +163,7 @@ func (w *waiter) review(ctx context.Context, r *client.Request) string {
 		}
 	}
 	if w.approver.mode == "auto" {
-		line += "; the template approves automatically only within its limits, and this request is beyond them"
+		line += " (it is beyond what the template approves automatically)"
 	}
 	if r.Quota != nil && !r.Quota.Fits {
 		line += "; it does not fit your quota as it stands"
