@@ -31,14 +31,28 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 				return err
 			}
 			return cli.render(l, func(w io.Writer) {
-				row(w, "ID", "NAME", "DRIVER", "TYPE", "TTL", "APPROVAL", "ACTIVE")
+				head := []string{"ID", "NAME", "DRIVER", "TYPE", "TTL", "APPROVAL", "ACTIVE"}
+				if cli.wide() {
+					head = append(head, "REVISION", "PARAMETERS", "UPDATED", "DESCRIPTION")
+				}
+				row(w, head...)
 				for _, t := range l.Items {
 					drv := t.Driver
 					if t.Simulated {
 						drv += " (simulated)"
 					}
-					row(w, t.ID, t.Name, drv, t.ResourceType, fmt.Sprintf("%gh (max %gh)", t.TTLDefaultHours, t.TTLMaxHours),
-						fmt.Sprint(t.Approval["mode"]), yesNo(t.IsActive))
+					cols := []string{t.ID, t.Name, drv, t.ResourceType, hours(t.TTLDefaultHours) + " (max " + hours(t.TTLMaxHours) + ")",
+						valueString(t.Approval["mode"]), yesNo(t.IsActive)}
+					if cli.wide() {
+						var names []string
+						for _, p := range t.Params {
+							if m, ok := p.(map[string]any); ok {
+								names = append(names, valueString(m["name"]))
+							}
+						}
+						cols = append(cols, strconv.Itoa(t.Revision), dash(strings.Join(names, ",")), when(t.Updated), dash(t.Description))
+					}
+					row(w, cols...)
 				}
 				pageFooter(w, l.Meta, len(l.Items))
 			})
