@@ -167,12 +167,12 @@ func newQuotasCmd(cli *env) *cobra.Command {
 				row(w, "USER", "ENVIRONMENTS", "CORES", "MEMORY GiB", "MONTHLY COST")
 				for _, u := range us {
 					cell := func(k string) string {
-						s := fmt.Sprintf("%g", u.Used[k])
+						s := num(u.Used[k])
 						if p := u.Pending[k]; p > 0 {
-							s += fmt.Sprintf(" (+%g pending)", p)
+							s += " (+" + num(p) + " pending)"
 						}
 						if l, ok := u.Limits[k]; ok {
-							s += fmt.Sprintf(" / %g %s", l, bar(u.Used[k], l))
+							s += " / " + num(l) + " " + bar(u.Used[k], l)
 						}
 						return s
 					}
