@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
@@ -9,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
+	"github.com/purserhq/purser/internal/sqldb"
 )
 
 // TestProvisionNotBehindNotifications: while every notification worker is
@@ -98,5 +104,79 @@ func testProvisionNotBehindNotifications(t *testing.T, env ...string) {
 	}
 	if hits.Load() != 1 || waiting < 2 {
 		t.Fatalf("the webhook got %d calls and %d webhook notifications wait; want 1 stuck call with the rest waiting behind it", hits.Load(), waiting)
+	}
+}
+
+// TestJobsLeftInTheDefaultQueueRun: a provision job an older server left
+// in the one queue it had ("default") still runs after the queues split.
+func TestJobsLeftInTheDefaultQueueRun(t *testing.T) {
+	eachStore(t, testJobsLeftInTheDefaultQueueRun)
+}
+
+func testJobsLeftInTheDefaultQueueRun(t *testing.T, env ...string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	environ := []string{"PURSER_DATA_DIR=" + t.TempDir()}
+	for i := 0; i+1 < len(env); i += 2 {
+		environ = append(environ, env[i]+"="+env[i+1])
+	}
+	cfg, err := LoadConfig("", environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+
+	sys := purser.SystemContext(ctx)
+	if err := sqldb.NewTemplateService(st.db).CreateTemplate(sys, &purser.Template{Meta: purser.Meta{ID: "sim"}, Name: "Sim", Driver: "sim", IsActive: true}); err != nil {
+		t.Fatal(err)
+	}
+	dev := &purser.User{Username: "dev", Roles: []string{purser.RoleDev}, IsActive: true}
+	ops := &purser.User{Username: "ops", Roles: []string{purser.RoleDevOps}, IsActive: true}
+	for _, u := range []*purser.User{dev, ops} {
+		if err := sqldb.NewUserService(st.db).CreateUser(sys, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := sqldb.NewRequestService(st.db)
+	r, err := reqs.CreateRequest(purser.NewContextWithActor(ctx, &purser.Actor{User: dev}), purser.RequestInput{ResourceTemplate: "sim"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.ActOnRequest(purser.NewContextWithActor(ctx, &purser.Actor{User: ops}), r.ID, purser.ActApprove, purser.Review{}); err != nil {
+		t.Fatal(err)
+	}
+	// As an older server enqueued it.
+	err = st.db.WithTx(ctx, func(tx sqldb.Tx) error {
+		n, err := tx.Exec(ctx, "UPDATE river_job SET queue = 'default' WHERE kind = 'provision'")
+		if err == nil && n != 1 {
+			err = fmt.Errorf("%d provision jobs moved, want 1", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := st.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	defer st.queue.Stop(context.WithoutCancel(ctx)) //nolint:errcheck // the test is over
+	for {
+		got, err := reqs.FindRequestByID(sys, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == purser.StatusDeployed {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the provision job left in the default queue did not run: the request is %s", got.Status)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
