@@ -123,12 +123,21 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 		log.Fatal(err)
 	}
 	users := sqldb.NewUserService(db)
-	dev := &purser.User{Username: fmt.Sprintf("bench-dev-%d", time.Now().UnixNano()), Roles: []string{purser.RoleDev}, IsActive: true}
-	ops := &purser.User{Username: fmt.Sprintf("bench-ops-%d", time.Now().UnixNano()), Roles: []string{purser.RoleDevOps}, IsActive: true}
-	for _, u := range []*purser.User{dev, ops} {
-		if err := users.CreateUser(sys, u); err != nil {
+	// A hundred requests per developer: a quota check reads what its
+	// user holds, so one developer holding every environment would
+	// measure that scan rather than provisioning.
+	stamp := time.Now().UnixNano()
+	devs := make([]context.Context, (burst+envs+99)/100)
+	for i := range devs {
+		dev := &purser.User{Username: fmt.Sprintf("bench-dev-%d-%d", stamp, i), Roles: []string{purser.RoleDev}, IsActive: true}
+		if err := users.CreateUser(sys, dev); err != nil {
 			log.Fatal(err)
 		}
+		devs[i] = purser.NewContextWithActor(ctx, &purser.Actor{User: dev})
+	}
+	ops := &purser.User{Username: fmt.Sprintf("bench-ops-%d", stamp), Roles: []string{purser.RoleDevOps}, IsActive: true}
+	if err := users.CreateUser(sys, ops); err != nil {
+		log.Fatal(err)
 	}
 	_, token, err := sqldb.NewTokenService(db).CreateToken(sys, ops.ID, "bench", nil)
 	if err != nil {
@@ -142,7 +151,7 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 	defer srv.Close()
 
 	fmt.Fprintf(os.Stderr, "  creating %d requests...\n", burst+envs)
-	ids := createRequests(purser.NewContextWithActor(ctx, &purser.Actor{User: dev}), sqldb.NewRequestService(db), burst+envs, clients)
+	ids := createRequests(devs, sqldb.NewRequestService(db), burst+envs, clients)
 
 	fmt.Fprintf(os.Stderr, "  burst: approving %d requests one after another...\n", burst)
 	approve(srv.URL, token, ids[:burst], 1)
@@ -159,15 +168,16 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 	return res
 }
 
-// createRequests makes n requests of the bench template, clients at once.
-func createRequests(ctx context.Context, reqs *sqldb.RequestService, n, clients int) []string {
+// createRequests makes n requests of the bench template, clients at once,
+// in turn as each developer of devs.
+func createRequests(devs []context.Context, reqs *sqldb.RequestService, n, clients int) []string {
 	ids := make([]string, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range clients {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				r, err := reqs.CreateRequest(ctx, purser.RequestInput{ResourceTemplate: "bench"})
+				r, err := reqs.CreateRequest(devs[i%len(devs)], purser.RequestInput{ResourceTemplate: "bench"})
 				if err != nil {
 					log.Fatal(err)
 				}
