@@ -100,6 +100,8 @@ func main() {
 			target := map[string]string{"sqlite": "< 40 ms / < 60 ms", "postgres": "< 10 ms / < 25 ms"}[name]
 			fmt.Fprintf(tw, "%s\tapproval -> DEPLOYED p50 / p99, burst of %d\t%s / %s\t\t\t%s\t\n", name, p.burst,
 				p.p50.Round(100*time.Microsecond), p.p99.Round(100*time.Microsecond), target)
+			fmt.Fprintf(tw, "%s\t  of which approval -> INITIATED (job picked up)\t%s / %s\t\t\t-\t\n", name,
+				p.pickP50.Round(100*time.Microsecond), p.pickP99.Round(100*time.Microsecond))
 			fmt.Fprintf(tw, "%s\t%d environments via the API to DEPLOYED\t%.1f s\t\t\t< 40 s\t\n", name, p.envs, p.envElapsed.Seconds())
 			fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
 		}

@@ -54,6 +54,7 @@ type queueClient interface {
 type provResult struct {
 	burst, envs      int
 	p50, p99         time.Duration // approval -> DEPLOYED, in the burst
+	pickP50, pickP99 time.Duration // approval -> INITIATED (the job picked up), in the burst
 	envElapsed       time.Duration // first approval -> last DEPLOYED, of envs
 	provisionsPerSec float64
 	riverJobsPerSec  float64
@@ -156,14 +157,14 @@ func runProvision(ctx context.Context, db *sqldb.DB, newQueue func(*river.Config
 	fmt.Fprintf(os.Stderr, "  burst: approving %d requests one after another...\n", burst)
 	approve(srv.URL, token, ids[:burst], 1)
 	waitCount(ctx, db, "SELECT COUNT(*) FROM requests WHERE status = 'DEPLOYED'", burst, "requests DEPLOYED")
-	lat, _ := transitions(ctx, db, ids[:burst])
-	slices.Sort(lat)
-	res.p50, res.p99 = lat[len(lat)/2], lat[(len(lat)*99)/100]
+	lat, pick, _ := transitions(ctx, db, ids[:burst])
+	res.p50, res.p99 = percentiles(lat)
+	res.pickP50, res.pickP99 = percentiles(pick)
 
 	fmt.Fprintf(os.Stderr, "  approving %d requests...\n", envs)
 	approve(srv.URL, token, ids[burst:], clients)
 	waitCount(ctx, db, "SELECT COUNT(*) FROM requests WHERE status = 'DEPLOYED'", burst+envs, "requests DEPLOYED")
-	_, res.envElapsed = transitions(ctx, db, ids[burst:])
+	_, _, res.envElapsed = transitions(ctx, db, ids[burst:])
 	res.provisionsPerSec = float64(envs) / res.envElapsed.Seconds()
 	return res
 }
@@ -239,20 +240,27 @@ func waitCount(ctx context.Context, db *sqldb.DB, query string, want int, what s
 	}
 }
 
+// percentiles returns the p50 and p99 of d (which it sorts).
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	slices.Sort(d)
+	return d[len(d)/2], d[(len(d)*99)/100]
+}
+
 // transitions reads the audit log, the API's own record of each request's
-// transitions, and returns every request's approval -> DEPLOYED and the
-// time from the first approval to the last DEPLOYED.
-func transitions(ctx context.Context, db *sqldb.DB, ids []string) ([]time.Duration, time.Duration) {
+// transitions, and returns every request's approval -> DEPLOYED and
+// approval -> INITIATED (its provision job started), and the time from the
+// first approval to the last DEPLOYED.
+func transitions(ctx context.Context, db *sqldb.DB, ids []string) (deploy, pick []time.Duration, elapsed time.Duration) {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
 	}
-	rows, err := db.Read.Query(ctx, "SELECT target_id, action, created_at FROM events WHERE target_type = 'provisionRequest' AND action IN ('request.approve', 'request.deploy')")
+	rows, err := db.Read.Query(ctx, "SELECT target_id, action, created_at FROM events WHERE target_type = 'provisionRequest' AND action IN ('request.approve', 'request.start', 'request.deploy')")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer rows.Close()
-	approved, deployed := map[string]int64{}, map[string]int64{}
+	approved, started, deployed := map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for rows.Next() {
 		var id, action string
 		var at int64
@@ -262,25 +270,29 @@ func transitions(ctx context.Context, db *sqldb.DB, ids []string) ([]time.Durati
 		if !want[id] {
 			continue
 		}
-		if action == "request.approve" {
+		switch action {
+		case "request.approve":
 			approved[id] = at
-		} else {
+		case "request.start":
+			started[id] = at
+		default:
 			deployed[id] = at
 		}
 	}
 	if err := rows.Err(); err != nil {
 		log.Fatal(err)
 	}
-	lat := make([]time.Duration, 0, len(ids))
 	first, last := int64(1<<62), int64(0)
 	for _, id := range ids {
 		a, okA := approved[id]
+		st, okS := started[id]
 		d, okD := deployed[id]
-		if !okA || !okD {
-			log.Fatalf("request %s has no approve or deploy event", id)
+		if !okA || !okS || !okD {
+			log.Fatalf("request %s lacks an approve, start or deploy event", id)
 		}
-		lat = append(lat, time.Duration(d-a)*time.Microsecond)
+		deploy = append(deploy, time.Duration(d-a)*time.Microsecond)
+		pick = append(pick, time.Duration(st-a)*time.Microsecond)
 		first, last = min(first, a), max(last, d)
 	}
-	return lat, time.Duration(last-first) * time.Microsecond
+	return deploy, pick, time.Duration(last-first) * time.Microsecond
 }
