@@ -59,6 +59,31 @@ type ExpireArgs struct{}
 // Kind names the job.
 func (ExpireArgs) Kind() string { return "expire" }
 
+// The queues jobs wait in. Each has its own workers, so that creating and
+// destroying environments never waits behind a burst of notifications or
+// analyses.
+const (
+	// QueueProvision holds the jobs that create and destroy environments
+	// and the expiry sweep that starts purges.
+	QueueProvision = "provision"
+	// QueueNotify holds notification deliveries.
+	QueueNotify = "notify"
+	// QueueDefault holds every other job (analyses, credential refreshes,
+	// maintenance), and the jobs enqueued before queues were split.
+	QueueDefault = "default"
+)
+
+// JobQueue names the queue a job of kind waits in.
+func JobQueue(kind string) string {
+	switch kind {
+	case ProvisionArgs{}.Kind(), PurgeArgs{}.Kind(), ExpireArgs{}.Kind():
+		return QueueProvision
+	case NotifyArgs{}.Kind():
+		return QueueNotify
+	}
+	return QueueDefault
+}
+
 // AbandonedJob is a job whose replica stopped (a crash, a lost machine)
 // while it ran the job's last attempt: nothing will retry it.
 type AbandonedJob struct {

@@ -5,7 +5,15 @@
 //	    stack (authentication, huma, the service, squirrel) against the same
 //	    SQL served by a bare net/http handler; target: at least 70 % of the
 //	    baseline's requests per second;
-//	(b) creating users through the API against bare INSERTs.
+//	(b) creating users through the API against bare INSERTs;
+//	(c) provisioning (bench/provision.go): approval -> DEPLOYED in a burst
+//	    of approvals through the API, read from the requests' audit
+//	    events, and -environments sim environments approved through the
+//	    API to DEPLOYED, against River's own rate for as many no-op jobs
+//	    with the same settings.
+//
+// -run picks some of them (list, create, provision); bench/README.md
+// states the targets and the last figures.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
 // -duration.
@@ -20,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -37,7 +46,9 @@ func main() {
 	pgURL := flag.String("postgres", os.Getenv("PURSER_BENCH_POSTGRES_URL"), "PostgreSQL URL (a scratch database: the benchmark creates and drops a schema)")
 	duration := flag.Duration("duration", 5*time.Second, "how long each load runs")
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
-	provisions := flag.Int("provisions", 500, "requests to approve and provision for the provisioning benchmark")
+	provisions := flag.Int("provisions", 500, "requests approved at once for approval -> DEPLOYED")
+	environments := flag.Int("environments", 10000, "sim environments approved through the API to DEPLOYED (and River no-op jobs for its baseline)")
+	only := flag.String("run", "list,create,provision", "the benchmarks to run, comma-separated")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -53,6 +64,16 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	selected := map[string]bool{}
+	for _, b := range strings.Split(*only, ",") {
+		switch b = strings.TrimSpace(b); b {
+		case "list", "create", "provision":
+			selected[b] = true
+		default:
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision)", b)
+		}
+	}
+
 	dir, err := os.MkdirTemp("", "purser-bench-")
 	if err != nil {
 		log.Fatal(err)
@@ -61,18 +82,29 @@ func main() {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "store\tbenchmark\tpurser\tbaseline\tratio\ttarget\t")
 	run := func(name string, db *sqldb.DB, newQueue func(*river.Config) (queueClient, error)) {
-		fmt.Fprintf(os.Stderr, "%s: seeding %d users...\n", name, *users)
-		if err := seed(ctx, db, *users); err != nil {
-			log.Fatal(err)
+		if selected["list"] {
+			fmt.Fprintf(os.Stderr, "%s: seeding %d users...\n", name, *users)
+			if err := seed(ctx, db, *users); err != nil {
+				log.Fatal(err)
+			}
+			r := runList(ctx, db, *duration, *clients)
+			fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
 		}
-		r := runList(ctx, db, *duration, *clients)
-		fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
-		c := runCreate(ctx, db, *duration)
-		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
-		fmt.Fprintf(os.Stderr, "%s: provisioning %d requests...\n", name, *provisions)
-		p := runProvision(ctx, db, newQueue, *provisions, filepath.Join(dir, name+"-sim"), name == "postgres")
-		fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
-		fmt.Fprintf(tw, "%s\tapproval -> DEPLOYED p50 / p99 (poll %s)\t%s / %s\t\t\t-\t\n", name, p.pollInterval, p.p50.Round(time.Millisecond), p.p99.Round(time.Millisecond))
+		if selected["create"] {
+			c := runCreate(ctx, db, *duration)
+			fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+		}
+		if selected["provision"] {
+			fmt.Fprintf(os.Stderr, "%s: provisioning...\n", name)
+			p := runProvision(ctx, db, newQueue, *provisions, *environments, *clients, filepath.Join(dir, name+"-sim"))
+			target := map[string]string{"sqlite": "< 40 ms / < 60 ms", "postgres": "< 10 ms / < 25 ms"}[name]
+			fmt.Fprintf(tw, "%s\tapproval -> DEPLOYED p50 / p99, burst of %d\t%s / %s\t\t\t%s\t\n", name, p.burst,
+				p.p50.Round(100*time.Microsecond), p.p99.Round(100*time.Microsecond), target)
+			fmt.Fprintf(tw, "%s\t  of which approval -> INITIATED (job picked up)\t%s / %s\t\t\t-\t\n", name,
+				p.pickP50.Round(100*time.Microsecond), p.pickP99.Round(100*time.Microsecond))
+			fmt.Fprintf(tw, "%s\t%d environments via the API to DEPLOYED\t%.1f s\t\t\t< 40 s\t\n", name, p.envs, p.envElapsed.Seconds())
+			fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
+		}
 	}
 
 	ls, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)

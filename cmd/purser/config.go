@@ -165,7 +165,14 @@ type LogConfig struct {
 
 // WorkersConfig sizes the job queue.
 type WorkersConfig struct {
-	Max         int           `koanf:"max" yaml:"max"`
+	// Max is how many provisions, purges and expiry sweeps run at once:
+	// the provision queue, which no other job waits in.
+	Max int `koanf:"max" yaml:"max"`
+	// NotifyMax is how many notifications are delivered at once.
+	NotifyMax int `koanf:"notify_max" yaml:"notify_max"`
+	// DefaultMax is how many other jobs (analyses, credential refreshes,
+	// maintenance) run at once.
+	DefaultMax  int           `koanf:"default_max" yaml:"default_max"`
 	MaxAttempts int           `koanf:"max_attempts" yaml:"max_attempts"`
 	JobTimeout  time.Duration `koanf:"job_timeout" yaml:"job_timeout"`
 	RescueAfter time.Duration `koanf:"rescue_after" yaml:"rescue_after"`
@@ -188,7 +195,7 @@ func DefaultConfig() Config {
 		DataDir:         "./purser-data",
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info"},
-		Workers: WorkersConfig{Max: 10, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
+		Workers: WorkersConfig{Max: 10, NotifyMax: 5, DefaultMax: 5, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute, HeartbeatEvery: 5 * time.Second},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
@@ -286,6 +293,12 @@ func (c Config) Validate() error {
 	}
 	if c.Workers.Max < 1 {
 		return fmt.Errorf("config: workers.max must be at least 1")
+	}
+	if c.Workers.NotifyMax < 1 {
+		return fmt.Errorf("config: workers.notify_max must be at least 1")
+	}
+	if c.Workers.DefaultMax < 1 {
+		return fmt.Errorf("config: workers.default_max must be at least 1")
 	}
 	if c.Workers.MaxAttempts < 1 {
 		return fmt.Errorf("config: workers.max_attempts must be at least 1")

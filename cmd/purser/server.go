@@ -181,13 +181,10 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
 			Drivers: drivers, Sender: sender, Logger: logger},
-		worker.Options{MaxWorkers: w.Max, MaxAttempts: w.MaxAttempts, JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter,
-			RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
-	if !cfg.IsPostgres() {
-		// SQLite has no LISTEN/NOTIFY: River polls for new jobs. A quarter
-		// second keeps the embedded default responsive at little cost.
-		rc.FetchPollInterval = 250 * time.Millisecond
-	}
+		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, MaxAttempts: w.MaxAttempts,
+			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
+	// The one River client of the process: the store inserts its jobs
+	// through it from now on (see NewQueue of either engine).
 	st.queue, err = newQueue(rc)
 	if err != nil {
 		st.close()

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,8 +35,11 @@ const migrationLock = 0x707572736572
 // Store is an open PostgreSQL database.
 type Store struct {
 	*sqldb.DB
-	Pool     *pgxpool.Pool
-	inserter *river.Client[pgx.Tx]
+	Pool *pgxpool.Pool
+	// client inserts the store's jobs: the process's one River client once
+	// NewQueue made it, so that an insert wakes this client's own
+	// producers; until then an insert-only client (admin commands, tests).
+	client atomic.Pointer[river.Client[pgx.Tx]]
 }
 
 // Open connects to the database at url (postgres://...), runs the
@@ -66,18 +70,19 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		pool.Close()
 		return nil, err
 	}
-	s.inserter, err = river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("river insert client: %w", err)
 	}
+	s.client.Store(inserter)
 	s.DB = sqldb.New(sqldb.Engine{
 		Name:            "postgres",
 		Read:            querier{pool},
 		Begin:           s.begin,
 		UniqueViolation: uniqueViolation,
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			_, err := s.inserter.InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
+			_, err := s.client.Load().InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
 			return err
 		},
 		Ping: pool.Ping,
@@ -126,8 +131,16 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 }
 
 // NewQueue returns a River client that works the jobs of cfg on this store.
+// The store inserts its jobs through it from then on: one client per
+// process inserts and works, so that an insert's NOTIFY is limited to one
+// per queue per cfg.FetchCooldown, not per River's default 100 ms.
 func (s *Store) NewQueue(cfg *river.Config) (*river.Client[pgx.Tx], error) {
-	return river.NewClient(riverpgxv5.New(s.Pool), cfg)
+	c, err := river.NewClient(riverpgxv5.New(s.Pool), cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.client.Store(c)
+	return c, nil
 }
 
 // Close closes the pool.

@@ -150,7 +150,8 @@ func New(e Engine, logger *slog.Logger) *DB {
 	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, MaxAttempts: 5}
 }
 
-// insertJob inserts a job in tx with the configured number of attempts.
+// insertJob inserts a job in tx, in its queue, with the configured number
+// of attempts.
 func (db *DB) insertJob(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error {
 	o := river.InsertOpts{}
 	if opts != nil {
@@ -158,6 +159,9 @@ func (db *DB) insertJob(ctx context.Context, tx Tx, args river.JobArgs, opts *ri
 	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = db.MaxAttempts
+	}
+	if o.Queue == "" {
+		o.Queue = purser.JobQueue(args.Kind())
 	}
 	return db.InsertJob(ctx, tx, args, &o)
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river"
@@ -34,7 +35,10 @@ var migrations embed.FS
 type Store struct {
 	*sqldb.DB
 	write, read *sql.DB
-	inserter    *river.Client[*sql.Tx]
+	// client inserts the store's jobs: the process's one River client once
+	// NewQueue made it, so that an insert wakes this client's own
+	// producers; until then an insert-only client (admin commands, tests).
+	client atomic.Pointer[river.Client[*sql.Tx]]
 	// damage is what PRAGMA quick_check found at open, nil for a sound file.
 	damage error
 }
@@ -85,18 +89,19 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		}
 		return nil, err
 	}
-	s.inserter, err = river.NewClient(riversqlite.New(write), &river.Config{Logger: logger})
+	inserter, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: logger})
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("river insert client: %w", err)
 	}
+	s.client.Store(inserter)
 	s.DB = sqldb.New(sqldb.Engine{
 		Name:            "sqlite",
 		Read:            querier{read},
 		Begin:           s.begin,
 		UniqueViolation: uniqueViolation,
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			_, err := s.inserter.InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
+			_, err := s.client.Load().InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
 			return err
 		},
 		Ping: func(ctx context.Context) error {
@@ -133,8 +138,20 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 }
 
 // NewQueue returns a River client that works the jobs of cfg on this store.
+// The store inserts its jobs through it from then on: one client per
+// process inserts and works, so that an insert notifies the producers at
+// most once per cfg.FetchCooldown, not per River's default 100 ms. SQLite
+// has no LISTEN/NOTIFY; River emulates it (riversqlite appends the
+// notification to its river_notification table, which the client's
+// listener polls every 50 ms), so a job inserted here is fetched within
+// about that long, and cfg.FetchPollInterval is only the fallback.
 func (s *Store) NewQueue(cfg *river.Config) (*river.Client[*sql.Tx], error) {
-	return river.NewClient(riversqlite.New(s.write), cfg)
+	c, err := river.NewClient(riversqlite.New(s.write), cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.client.Store(c)
+	return c, nil
 }
 
 // SQLDB returns the writer and reader pools, for metrics.

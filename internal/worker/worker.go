@@ -18,9 +18,26 @@ import (
 
 // Options tune the queue. Zero values take DESIGN.md's defaults.
 type Options struct {
-	MaxWorkers  int
-	MaxAttempts int           // default 5
-	JobTimeout  time.Duration // default 10 min
+	// MaxWorkers is how many jobs of the provision queue (provision, purge,
+	// expiry) run at once; default 10.
+	MaxWorkers int
+	// NotifyWorkers is how many notifications are delivered at once;
+	// default 5.
+	NotifyWorkers int
+	// DefaultWorkers is how many other jobs (analyses, refreshes,
+	// maintenance) run at once; default 5.
+	DefaultWorkers int
+	// FetchCooldown is the least time between two fetches of a queue;
+	// default 5 ms. River's own default, 100 ms, caps each queue at
+	// MaxWorkers jobs per 100 ms whatever the machine could do.
+	FetchCooldown time.Duration
+	// FetchPollInterval is how often a queue looks for jobs without being
+	// notified of one; default 100 ms. Inserts notify (LISTEN/NOTIFY on
+	// PostgreSQL, River's polled river_notification table on SQLite), so
+	// this only bounds a job whose notification was coalesced or lost.
+	FetchPollInterval time.Duration
+	MaxAttempts       int           // default 5
+	JobTimeout        time.Duration // default 10 min
 	// RescueAfter is when River takes a job still "running" for stuck and
 	// retries it; it must exceed JobTimeout. A crashed replica's jobs are
 	// rescued sooner, when its lease lapses (Heartbeat, Rescuer).
@@ -34,6 +51,18 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.MaxWorkers == 0 {
 		o.MaxWorkers = 10
+	}
+	if o.NotifyWorkers == 0 {
+		o.NotifyWorkers = 5
+	}
+	if o.DefaultWorkers == 0 {
+		o.DefaultWorkers = 5
+	}
+	if o.FetchCooldown == 0 {
+		o.FetchCooldown = 5 * time.Millisecond
+	}
+	if o.FetchPollInterval == 0 {
+		o.FetchPollInterval = 100 * time.Millisecond
 	}
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = 5
@@ -74,7 +103,11 @@ type Deps struct {
 }
 
 // Config returns the River configuration: the queues, every worker and the
-// periodic jobs (which run on the elected leader only).
+// periodic jobs (which run on the elected leader only). Each job waits in
+// purser.JobQueue(kind), and each queue has its own workers, so that
+// provisions and purges never wait behind a burst of notifications or
+// analyses. The default queue also works any job of another kind left in
+// it (jobs enqueued before the queues were split run there).
 func Config(d Deps, o Options) *river.Config {
 	o.defaults()
 	reqs := d.Requests
@@ -88,8 +121,14 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
-		Logger:               d.Logger.With("component", "queue"),
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.MaxWorkers}},
+		Logger: d.Logger.With("component", "queue"),
+		Queues: map[string]river.QueueConfig{
+			purser.QueueProvision: {MaxWorkers: o.MaxWorkers},
+			purser.QueueNotify:    {MaxWorkers: o.NotifyWorkers},
+			purser.QueueDefault:   {MaxWorkers: o.DefaultWorkers},
+		},
+		FetchCooldown:        o.FetchCooldown,
+		FetchPollInterval:    max(o.FetchPollInterval, o.FetchCooldown),
 		Workers:              workers,
 		MaxAttempts:          o.MaxAttempts,
 		JobTimeout:           o.JobTimeout,
@@ -97,10 +136,10 @@ func Config(d Deps, o Options) *river.Config {
 		RetryPolicy:          &Backoff{Base: o.RetryBase},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
-				return TokenCleanupArgs{}, nil
+				return TokenCleanupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(TokenCleanupArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(o.ExpireEvery), func() (river.JobArgs, *river.InsertOpts) {
-				return purser.ExpireArgs{}, nil
+				return purser.ExpireArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.ExpireArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	}
