@@ -192,9 +192,15 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[purser.ExpireArg
 	return err
 }
 
+// firstLine is an error's first line, for the job log. An error that
+// quotes lines after a colon ("…; last output:") quotes what the log
+// already shows just above, so the line points there.
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+		s = s[:i]
+		if t, ok := strings.CutSuffix(s, ":"); ok {
+			s = t + " above"
+		}
 	}
 	return s
 }
