@@ -93,6 +93,13 @@ func testProvisioningFlow(t *testing.T, open store) {
 			"status": "APPROVED"}), 422)
 		e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "basic-eks-cluster", "resource_parameters": seedParams,
 			"requested_by": devops}), 403)
+		// PERMANENT was accepted and did nothing: it is refused, with why.
+		r = e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "basic-eks-cluster", "resource_parameters": seedParams,
+			"request_type": "PERMANENT"})
+		e.want(r, 422)
+		if !strings.Contains(string(r.Body), "request_type") || !strings.Contains(string(r.Body), "every environment expires") {
+			t.Errorf("PERMANENT refused without its reason: %s", r.Body)
+		}
 	})
 	got := e.want(e.do("devops", "GET", "/v1/provisionRequests/"+id, nil), 200)
 	if q := got["quota"].(map[string]any); q["fits"] != true {

@@ -45,7 +45,7 @@ type requestBody struct {
 	ResourceType       string         `json:"resource_type,omitempty"`
 	ResourceTemplate   string         `json:"resource_template"`
 	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
-	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"Default TEMPORARY."`
+	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"TEMPORARY, the default. PERMANENT is refused with 422: every environment expires (ask for the template's maximum TTL, then an extension)."`
 }
 
 type requestOutput struct {
