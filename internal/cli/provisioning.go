@@ -170,7 +170,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 	f.DurationVar(&ttl, "ttl", 0, "how long the environment lives (default: the template's)")
 	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
 	f.StringVar(&in.Description, "description", "", "what it is for")
-	f.StringVar(&in.RequestType, "type", "", "TEMPORARY (default) or PERMANENT")
+	f.StringVar(&in.RequestType, "type", "", "TEMPORARY, the default (PERMANENT is refused: every environment expires; ask for an extension)")
 	f.BoolVar(&wait, "wait", false, "show progress until DEPLOYED or FAILED, then how to get access")
 	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait")
 	_ = create.MarkFlagRequired("template")
