@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"unicode"
 
@@ -45,6 +46,14 @@ func testAuditNames(t *testing.T, open Opener) {
 	}
 	if _, err := exts.ReviewExtension(opsCtx, e.ID, true, purser.Review{}); err != nil {
 		t.Fatal(err)
+	}
+	// The estimate follows the extension: 6 more hours at 0.1 an hour.
+	got, err := reqs.FindRequestByID(devCtx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.EstimatedCost-(r.EstimatedCost+0.6)) > 1e-9 {
+		t.Fatalf("estimated cost after the extension: %g, want %g", got.EstimatedCost, r.EstimatedCost+0.6)
 	}
 
 	events, _, err := sqldb.NewEventService(db).FindEvents(ctx, purser.Query{Page: 1, MaxResults: purser.MaxMaxResults})
