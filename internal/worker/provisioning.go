@@ -133,6 +133,9 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]
 	if d != nil {
 		err = d.Destroy(ctx, env)
 	}
+	if err != nil {
+		log.WriteLine("purser", "purge failed: "+firstLine(err.Error()))
+	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
