@@ -14,7 +14,7 @@ func TestClusterRecordCheck(t *testing.T) {
 		t.Fatalf("reachable check recorded as %+v", c)
 	}
 	c.RecordCheck("", errors.New(strings.Repeat("x", 600)), t0)
-	if c.Reachable || len(c.LastError) != 503 {
+	if c.Reachable || len(c.LastError) != 505 {
 		t.Fatalf("unreachable check: reachable %v, error of %d bytes", c.Reachable, len(c.LastError))
 	}
 }

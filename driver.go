@@ -10,7 +10,9 @@ type Environment struct {
 	RequestID string
 	Owner     string // username
 	Template  string
-	Params    map[string]any
+	// ResourceType is what the template makes (KUBERNETES, INSTANCE...).
+	ResourceType string
+	Params       map[string]any
 	// Secrets are the values of the parameters declared secret: drivers
 	// redact them from everything they log.
 	Secrets   []string

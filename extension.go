@@ -130,6 +130,7 @@ func (e *Extension) Review(by Reviewer, approve bool, r *Request, requester *Use
 		return Change{}, Errorf(ECONFLICT, "extension request %s cannot be reviewed in %s state", e.ID, e.Status)
 	}
 	var c Change
+	expiresBefore := r.ExpiresBy
 	e.Status, e.ReviewedBy, e.ReviewComment = ExtensionRejected, by.User.ID, by.Comment
 	event, title, verb := EventExtensionRejected, "Extension rejected", "reject"
 	if approve {
@@ -138,16 +139,22 @@ func (e *Extension) Review(by Reviewer, approve bool, r *Request, requester *Use
 		}
 		before := r.Snapshot()
 		e.Status, event, title, verb = ExtensionApproved, EventExtensionApproved, "Extension approved", "approve"
-		r.ExpiresBy = r.ExpiresBy.Add(time.Duration(e.ExtendBy) * time.Hour)
-		r.Extended, r.RemindersSent = true, 0
+		extra := time.Duration(e.ExtendBy) * time.Hour
+		r.ExpiresBy = r.ExpiresBy.Add(extra)
+		r.EstimatedCost += r.Footprint.CostPerHour * extra.Hours()
+		r.Extended, r.RemindersSent = true, r.remindersPast(now)
 		c.Rows = append(c.Rows, r)
 		c.Events = append(c.Events, AuditEvent{Action: "request.extend", TargetType: "provisionRequest", TargetID: r.ID,
 			Before: before, After: r.Snapshot(), ActingFor: by.ActingFor})
 		c.Jobs = append(c.Jobs, RefreshArgs{RequestID: r.ID})
 	}
 	c.Rows = append(c.Rows, e)
+	// The extension's own event says what it changed, so that its history
+	// shows "expires_by 12:00 -> 17:00" as well as the status.
 	c.Events = append(c.Events, AuditEvent{Action: "extension." + verb, TargetType: "extensionRequest", TargetID: e.ID,
-		After: map[string]any{"status": e.Status}, ActingFor: by.ActingFor})
+		Before:    map[string]any{"status": ExtensionRequested, "expires_by": expiresBefore},
+		After:     map[string]any{"status": e.Status, "expires_by": r.ExpiresBy, "provision_request": r.ID, "extend_by": e.ExtendBy},
+		ActingFor: by.ActingFor})
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, event, title,
 		fmt.Sprintf("Your extension request %s for %s (%d hours) has been %s. It now expires at %s.",
 			e.ID, r.ID, e.ExtendBy, e.Status, r.ExpiresBy.Format(messageTime))))

@@ -91,8 +91,30 @@ func TestReviewExtension(t *testing.T) {
 			if len(c.Messages) != 1 || c.Messages[0].Description != tt.text {
 				t.Fatalf("messages %+v", c.Messages)
 			}
+			// The history shows what the review changed.
+			last := c.Events[len(c.Events)-1]
+			before, after := last.Before.(map[string]any), last.After.(map[string]any)
+			if before["expires_by"] != t0.Add(72*time.Hour) || after["expires_by"] != tt.expires || after["status"] != e.Status {
+				t.Fatalf("extension event %+v", last)
+			}
+			if tt.approve && r.EstimatedCost != 0.5*5 { // 5 more hours at 0.5 an hour, on top of 0
+				t.Fatalf("estimated cost %g", r.EstimatedCost)
+			}
 		})
 	}
+	t.Run("ReArmsOnlyRemindersAhead", func(t *testing.T) {
+		t.Parallel()
+		r := request(StatusDeployed) // expires at t0+72h
+		r.RemindersSent = 7
+		e := &Extension{Meta: Meta{ID: "e1", Version: 1}, ProvisionRequest: r.ID, ExtendBy: 1, RequestedBy: dev.ID, Status: ExtensionRequested}
+		if _, err := e.Review(Reviewer{User: ops}, true, r, dev, t0.Add(71*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		// Two hours left: the 48 h and 2 h reminders are past, the 30 min one ahead.
+		if r.RemindersSent != 3 {
+			t.Fatalf("reminders sent %b, want 11", r.RemindersSent)
+		}
+	})
 	t.Run("ErrSecondGrant", func(t *testing.T) {
 		t.Parallel()
 		r := request(StatusDeployed)

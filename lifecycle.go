@@ -22,7 +22,12 @@ func (r *Request) Link() string { return "/api/v1/provisionRequests/" + r.ID }
 // Snapshot is what the audit log keeps of a request.
 func (r *Request) Snapshot() map[string]any {
 	return map[string]any{"status": r.Status, "expires_by": r.ExpiresBy, "reviewed_by": r.ReviewedBy,
-		"extended": r.Extended, "footprint": r.Footprint}
+		"extended": r.Extended, "footprint": r.Footprint.Doc(), "estimated_cost": r.EstimatedCost}
+}
+
+// Doc is the footprint under the API's names, as audit events keep it.
+func (f Footprint) Doc() map[string]any {
+	return map[string]any{"cores": f.Cores, "memory": f.Memory, "cost_per_hour": f.CostPerHour}
 }
 
 func (r *Request) message(user, event, title, desc string) Message {

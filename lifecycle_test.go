@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var (
@@ -293,12 +294,14 @@ func TestProvisionAndPurgeResults(t *testing.T) {
 			}
 		})
 	}
-	t.Run("LongErrorTruncated", func(t *testing.T) {
+	t.Run("LongErrorKeepsItsStartAndEnd", func(t *testing.T) {
 		t.Parallel()
 		r := request(StatusInitiated)
-		r.FinishProvision(t0, ProvisionResult{Err: errors.New(strings.Repeat("x", 3000))})
-		if len(r.LastError) != maxLastError+3 {
-			t.Fatalf("last error of %d bytes", len(r.LastError))
+		msg := "sh failed (exit status 1); last output:\n" + strings.Repeat("é", 1500) + "\nPermission denied"
+		r.FinishProvision(t0, ProvisionResult{Err: errors.New(msg)})
+		if len(r.LastError) > maxLastError+5 || !strings.HasPrefix(r.LastError, "sh failed (exit status 1)") ||
+			!strings.HasSuffix(r.LastError, "\nPermission denied") || !strings.Contains(r.LastError, "\n...\n") || !utf8.ValidString(r.LastError) {
+			t.Fatalf("last error of %d bytes: %q", len(r.LastError), r.LastError)
 		}
 	})
 	t.Run("StartProvision", func(t *testing.T) {
@@ -333,7 +336,8 @@ func TestSweep(t *testing.T) {
 		{"MissedTwoSendOne", 72 * time.Hour, 0, time.Hour, false, 1, 3},
 		{"Third", 72 * time.Hour, 3, 30 * time.Minute, false, 1, 7},
 		{"BeyondTTLSkipped", 24 * time.Hour, 0, 24 * time.Hour, false, 0, 1},
-		{"ExactlyTTLSent", 48 * time.Hour, 0, 48 * time.Hour, false, 1, 1},
+		{"ExactlyTTLSkipped", 48 * time.Hour, 0, 48 * time.Hour, false, 0, 1},
+		{"WithinTTLSent", 48*time.Hour + time.Minute, 0, 48 * time.Hour, false, 1, 1},
 		{"Expired", 72 * time.Hour, 7, 0, true, 1, 7},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // The decisions workers make, and the small interfaces they work through.
@@ -131,8 +132,9 @@ func (r *Request) Sweep(now time.Time) (c Change, expired bool, err error) {
 }
 
 // remind sends the reminders whose time has come, once each (one message
-// however many fell due together), skipping those that lie before the
-// request was created: the TTL was shorter than they are.
+// however many fell due together), skipping those at or beyond the TTL
+// (they lie at or before the request's creation): a 48 h reminder of a 48
+// h environment would arrive as it is deployed.
 func (r *Request) remind(now time.Time) Change {
 	sent := r.RemindersSent
 	due := false
@@ -142,7 +144,7 @@ func (r *Request) remind(now time.Time) Change {
 			continue
 		}
 		sent |= 1 << i
-		due = due || !at.Before(r.Created)
+		due = due || at.After(r.Created)
 	}
 	if sent == r.RemindersSent {
 		return Change{}
@@ -159,11 +161,33 @@ func (r *Request) remind(now time.Time) Change {
 	return c
 }
 
+// remindersPast returns RemindersSent's bits for the reminders whose time
+// is past at now: an extension re-arms only the reminders still ahead, as
+// its approval message already says when the environment expires.
+func (r *Request) remindersPast(now time.Time) int {
+	sent := 0
+	for i, before := range Reminders {
+		if !now.Before(r.ExpiresBy.Add(-before)) {
+			sent |= 1 << i
+		}
+	}
+	return sent
+}
+
+// truncate bounds s to about n bytes, keeping its start (what failed) and
+// its end (the last lines of output, which tell why): "start\n...\nend".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	head, tail := n/4, len(s)-(n-n/4)
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	for tail < len(s) && !utf8.RuneStart(s[tail]) {
+		tail++
+	}
+	return s[:head] + "\n...\n" + s[tail:]
 }
 
 // ProvisionStore is what the provision and purge workers need of the

@@ -154,6 +154,18 @@ func EffectiveLimits(quotas []*Quota, userID string, roles []string, t time.Time
 	return base, found
 }
 
+// Doc is the limits that are set, under the API's names, as audit events
+// keep them.
+func (l Limits) Doc() map[string]float64 {
+	m := map[string]float64{}
+	for name, v := range map[string]*float64{"environments": l.Environments, "cores": l.Cores, "memory": l.Memory, "monthly_cost": l.MonthlyCost} {
+		if v != nil {
+			m[name] = *v
+		}
+	}
+	return m
+}
+
 func (l Limits) generous(o Limits) Limits {
 	pick := func(a, b *float64) *float64 {
 		if a == nil || b == nil {

@@ -87,7 +87,8 @@ func (s Status) Holds() bool {
 	return true
 }
 
-// Request types.
+// Request types. Only TEMPORARY is accepted (see PermanentRefused);
+// PERMANENT is named to be refused with its reason.
 const (
 	RequestTemporary = "TEMPORARY"
 	RequestPermanent = "PERMANENT"

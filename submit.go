@@ -5,6 +5,14 @@ import (
 	"time"
 )
 
+// PermanentRefused is why a PERMANENT request is refused. The seed had the
+// label and no behaviour (its expires_by stayed required); Purser's
+// guardrail is that every environment expires and is purged, so that
+// nothing outlives the need for it unseen. What a team needs for longer it
+// asks for with the template's maximum TTL and an extension.
+const PermanentRefused = "PERMANENT is not offered: every environment expires; " +
+	"ask for up to the template's maximum TTL, then an extension, and leave request_type out (TEMPORARY)"
+
 // NewRequest checks what owner submits against template t (active,
 // parameters, TTL, resource and request type) and returns the request it
 // makes, REQUESTED, with its footprint estimated. The values of secret
@@ -50,10 +58,13 @@ func NewRequest(in RequestInput, t *Template, owner *User, ev Evaluator, now tim
 		fe = append(fe, FieldError{Field: "resource_type", Rule: "template", Message: "template " + t.ID + " makes " + t.ResourceType})
 	}
 	typ := in.RequestType
-	if typ == "" {
+	switch typ {
+	case "", RequestTemporary:
 		typ = RequestTemporary
-	} else if typ != RequestTemporary && typ != RequestPermanent {
-		fe = append(fe, FieldError{Field: "request_type", Rule: "enum", Message: "must be TEMPORARY or PERMANENT"})
+	case RequestPermanent:
+		fe = append(fe, FieldError{Field: "request_type", Rule: "temporary_only", Message: PermanentRefused})
+	default:
+		fe = append(fe, FieldError{Field: "request_type", Rule: "enum", Message: "must be TEMPORARY (the default)"})
 	}
 	if len(in.Description) > 1000 {
 		fe = append(fe, FieldError{Field: "description", Rule: "max_length", Message: "must be at most 1000 characters"})

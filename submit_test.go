@@ -1,6 +1,8 @@
 package purser
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -30,6 +32,7 @@ func TestNewRequest(t *testing.T) {
 		{"ErrExpiresBeyondMax", RequestInput{ExpiresBy: &far}, tpl, EINVALID, time.Time{}},
 		{"ErrOtherResourceType", RequestInput{ResourceType: "EKS"}, tpl, EINVALID, time.Time{}},
 		{"ErrRequestType", RequestInput{RequestType: "FOREVER"}, tpl, EINVALID, time.Time{}},
+		{"ExplicitTemporary", RequestInput{RequestType: "TEMPORARY"}, tpl, "", t0.Add(48 * time.Hour)},
 		{"ErrInactiveTemplate", RequestInput{}, &Template{Meta: Meta{ID: "old"}}, EINVALID, time.Time{}},
 	}
 	for _, tt := range tests {
@@ -44,6 +47,15 @@ func TestNewRequest(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrPermanentRefusedWithItsReason", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := NewRequest(RequestInput{RequestType: "PERMANENT"}, tpl, dev, constEval{}, t0)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != EINVALID || len(e.Fields) != 1 || e.Fields[0].Field != "request_type" ||
+			!strings.Contains(e.Fields[0].Message, "every environment expires") {
+			t.Fatalf("PERMANENT: %v", err)
+		}
+	})
 	t.Run("SecretsSplitOut", func(t *testing.T) {
 		t.Parallel()
 		r, secrets, err := NewRequest(RequestInput{ResourceParameters: map[string]any{"pw": "s3cret"}}, tpl, dev, constEval{}, t0)

@@ -107,6 +107,19 @@ func (c *Client) RequestOutputs(ctx context.Context, id string) (map[string]stri
 	return out, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/outputs", nil, &out)
 }
 
+// Kubeconfig is a Kubernetes environment's kubeconfig.
+type Kubeconfig struct {
+	Kubeconfig string `json:"kubeconfig"`
+	Simulated  bool   `json:"simulated"` // made by the sim driver: it reaches no cluster
+}
+
+// RequestKubeconfig returns an environment's kubeconfig; when there is
+// none, the error (404 or 409) says why.
+func (c *Client) RequestKubeconfig(ctx context.Context, id string) (*Kubeconfig, error) {
+	var k Kubeconfig
+	return &k, c.Do(ctx, http.MethodGet, APIPath+"/provisionRequests/"+url.PathEscape(id)+"/kubeconfig", nil, &k)
+}
+
 // RequestHistory returns a request's audit events, oldest first.
 func (c *Client) RequestHistory(ctx context.Context, id string) (*List[Event], error) {
 	var l List[Event]

@@ -85,6 +85,16 @@ func TestCLIProvisioningOnTheDemo(t *testing.T) {
 		t.Fatalf("bad parameter: %d %q", code, errOut)
 	}
 	eks := regexp.MustCompile(`\b([0-9a-f]{24})\b`).FindString(must("request", "create", "--template", "basic-eks-cluster", "--param", "cluster_name=demo"))
+	// The demo's namespace runs on sim: its kubeconfig can be tried, and
+	// says it is simulated; a request with no environment says why it has none.
+	code, kc, errOut := cli(t, "request", "kubeconfig", id)
+	if code != 0 || !strings.Contains(kc, "server: https://sim.invalid") || !strings.Contains(kc, "current-context: purser-simulated") ||
+		!strings.Contains(errOut, "simulated") {
+		t.Fatalf("request kubeconfig: %d\n%s%s", code, kc, errOut)
+	}
+	if code, _, errOut := cli(t, "request", "kubeconfig", eks); code == 0 || !strings.Contains(errOut, "is REQUESTED") || !strings.Contains(errOut, "not provisioned yet") {
+		t.Fatalf("kubeconfig of a pending request: %d %s", code, errOut)
+	}
 	if out := must("inbox"); !strings.Contains(out, "Environment ready") {
 		t.Fatalf("inbox:\n%s", out)
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/purserhq/purser/client"
@@ -177,5 +178,88 @@ func TestServerSecretsAreRedacted(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q is not among the secrets to redact: %s", want, got)
 		}
+	}
+}
+
+// TestExecExampleOnTheDefaultDataDir runs the README's exec example on a
+// server started, as the README starts it, with the relative default data
+// directory: the bucket is made; and a bucket that cannot be made shows,
+// in `request get`, the last lines the script wrote, not the script.
+func TestExecExampleOnTheDefaultDataDir(t *testing.T) {
+	example, err := filepath.Abs(filepath.Join("..", "..", "examples", "templates", "local-bucket.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cwd := t.TempDir()
+	for _, p := range []string{filepath.Dir(cwd), cwd} {
+		if err := os.Chmod(p, 0o711); err != nil { // the run-as user passes through
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(cwd)
+	buckets := filepath.Join(cwd, "buckets")
+	if err := os.Mkdir(buckets, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(buckets, 0o777); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	// A file where the bucket's directory should go: mkdir fails.
+	if err := os.WriteFile(filepath.Join(buckets, "taken"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("purser.yaml", []byte("exec:\n  env:\n    PURSER_BUCKET_ROOT: "+buckets+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, token := serverWith(t, []string{"server", "--config", "purser.yaml"}, "PURSER_DATA_DIR", "./purser-data") // the default, as given
+	if _, err := os.Stat(filepath.Join(cwd, "purser-data", "purser.db")); err != nil {
+		t.Fatalf("the server did not use the default ./purser-data: %v", err)
+	}
+	ctx := context.Background()
+	admin := client.New(url, token)
+	dev, _ := admin.CreateUser(ctx, client.UserCreate{Username: "dev", Roles: []string{"dev"}})
+	devTok, _ := admin.CreateToken(ctx, client.TokenCreate{Name: "dev", User: dev.ID})
+	as := func(tok string, args ...string) (int, string, string) {
+		return cli(t, append(args, "--server", url, "--token", tok)...)
+	}
+	must := func(tok string, args ...string) string {
+		t.Helper()
+		code, out, errOut := as(tok, args...)
+		if code != 0 {
+			t.Fatalf("purser %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+		return out
+	}
+	must(token, "templates", "create", "-f", example)
+	ok := regexp.MustCompile(`\b[0-9a-f]{24}\b`).FindString(must(devTok.Token, "request", "create", "--template", "local-bucket", "--param", "bucket=team-data"))
+	bad := regexp.MustCompile(`\b[0-9a-f]{24}\b`).FindString(must(devTok.Token, "request", "create", "--template", "local-bucket", "--param", "bucket=taken"))
+	must(token, "request", "approve", ok)
+	must(token, "request", "approve", bad)
+	if code, _, errOut := as(devTok.Token, "request", "logs", ok, "-f"); code != 0 || !strings.Contains(errOut, "request is DEPLOYED") {
+		t.Fatalf("the README's example did not deploy on ./purser-data: %d %s", code, errOut)
+	}
+
+	dc := client.New(url, devTok.Token)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r, err := dc.GetRequest(ctx, bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LastError != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no last_error after a minute: %+v", r)
+		}
+		<-time.After(50 * time.Millisecond) // polling the API, as a user would
+	}
+	out := must(devTok.Token, "request", "get", bad)
+	want := "last error: /bin/sh failed (exit status 1); last output:\ncreating bucket taken in " + buckets + "\nmkdir: "
+	if !strings.Contains(out, want) || !strings.Contains(out, "File exists") || strings.Contains(out, "set -eu") {
+		t.Fatalf("request get does not show the script's last lines:\n%s\nwant %q", out, want)
+	}
+	if logs := must(devTok.Token, "request", "logs", bad); !strings.Contains(logs, "provision failed: /bin/sh failed (exit status 1); last output above") {
+		t.Fatalf("the job log's failure line:\n%s", logs)
 	}
 }

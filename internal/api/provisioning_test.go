@@ -93,6 +93,13 @@ func testProvisioningFlow(t *testing.T, open store) {
 			"status": "APPROVED"}), 422)
 		e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "basic-eks-cluster", "resource_parameters": seedParams,
 			"requested_by": devops}), 403)
+		// PERMANENT was accepted and did nothing: it is refused, with why.
+		r = e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "basic-eks-cluster", "resource_parameters": seedParams,
+			"request_type": "PERMANENT"})
+		e.want(r, 422)
+		if !strings.Contains(string(r.Body), "request_type") || !strings.Contains(string(r.Body), "every environment expires") {
+			t.Errorf("PERMANENT refused without its reason: %s", r.Body)
+		}
 	})
 	got := e.want(e.do("devops", "GET", "/v1/provisionRequests/"+id, nil), 200)
 	if q := got["quota"].(map[string]any); q["fits"] != true {
@@ -110,6 +117,9 @@ func testProvisioningFlow(t *testing.T, open store) {
 		t.Fatalf("second review: %s", r.Body)
 	}
 	e.want(e.do("devops", "GET", "/v1/provisionRequests/"+id+"/outputs", nil), 403)
+	if r := e.do("dev", "GET", "/v1/provisionRequests/"+id+"/kubeconfig", nil); e.want(r, 409) == nil || !strings.Contains(string(r.Body), "is APPROVED (it is not provisioned yet") {
+		t.Fatalf("kubeconfig before deploy: %s", r.Body)
+	}
 	e.deploy(id)
 	out := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id+"/outputs", nil), 200)
 	if out["password"] != "s3cret" {
@@ -117,6 +127,12 @@ func testProvisioningFlow(t *testing.T, open store) {
 	}
 	e.want(e.do("admin", "GET", "/v1/provisionRequests/"+id+"/outputs", nil), 200)
 	e.want(e.do("devops", "GET", "/v1/provisionRequests/"+id+"/outputs", nil), 403)
+	// No kubeconfig among these outputs: the answer says why, from the facts.
+	r = e.do("dev", "GET", "/v1/provisionRequests/"+id+"/kubeconfig", nil)
+	if e.want(r, 404); !strings.Contains(string(r.Body), `driver sim gave request `+id+` no \"kubeconfig\" output (its outputs are endpoint, password)`) {
+		t.Fatalf("kubeconfig: %s", r.Body)
+	}
+	e.want(e.do("devops", "GET", "/v1/provisionRequests/"+id+"/kubeconfig", nil), 403)
 
 	// Extension: the seed's calls; once only.
 	before := e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)["expires_by"].(string)

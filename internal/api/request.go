@@ -45,7 +45,7 @@ type requestBody struct {
 	ResourceType       string         `json:"resource_type,omitempty"`
 	ResourceTemplate   string         `json:"resource_template"`
 	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
-	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"Default TEMPORARY."`
+	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"TEMPORARY, the default. PERMANENT is refused with 422: every environment expires (ask for the template's maximum TTL, then an extension)."`
 }
 
 type requestOutput struct {
@@ -90,6 +90,10 @@ func (s *Server) registerRequests() {
 	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound), s.getRequest)
 
 	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/outputs", "get-request-outputs", "provisionRequests", "The environment's outputs: endpoint, credentials (the requester and admins)", http.StatusNotFound), s.getRequestOutputs)
+
+	kc := op(http.MethodGet, "/provisionRequests/{id}/kubeconfig", "get-request-kubeconfig", "provisionRequests", "The kubeconfig of a Kubernetes environment (the requester and admins)", http.StatusNotFound, http.StatusConflict)
+	kc.Description = "404 or 409 says why there is none: the request is not DEPLOYED, its template makes no Kubernetes environment, or its driver gave no kubeconfig. A sim environment's kubeconfig is simulated (simulated: true) and reaches no cluster."
+	huma.Register(s.api, kc, s.getRequestKubeconfig)
 
 	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/history", "get-request-history", "provisionRequests", "The request's history: every change, who made it and when", http.StatusNotFound), s.getRequestHistory)
 
@@ -187,6 +191,40 @@ func (s *Server) getRequestOutputs(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	return &struct{ Body map[string]string }{out}, nil
+}
+
+type kubeconfigDoc struct {
+	Kubeconfig string `json:"kubeconfig" doc:"A kubeconfig (YAML)."`
+	Simulated  bool   `json:"simulated" doc:"True when the sim driver made it: it reaches no cluster."`
+}
+
+// getRequestKubeconfig serves GET /api/v1/provisionRequests/{id}/kubeconfig:
+// the environment's kubeconfig, or why it has none.
+func (s *Server) getRequestKubeconfig(ctx context.Context, in *struct {
+	ID string `path:"id"`
+}) (*struct{ Body kubeconfigDoc }, error) {
+	out, err := s.Requests.RequestOutputs(ctx, in.ID) // the requester and admins only
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	r, err := s.Requests.FindRequestByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	var t *purser.Template
+	if r.TemplateRevision > 0 {
+		t, err = s.Templates.FindTemplateRevision(ctx, r.ResourceTemplate, r.TemplateRevision)
+	} else {
+		t, err = s.Templates.FindTemplateByID(ctx, r.ResourceTemplate)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	kc, err := r.Kubeconfig(t, out)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body kubeconfigDoc }{kubeconfigDoc{Kubeconfig: kc, Simulated: t.Driver == "sim"}}, nil
 }
 
 // getRequestHistory serves GET /api/v1/provisionRequests/{id}/history: The request's history: every change, who made it and when.

@@ -101,15 +101,15 @@ func newKubeconfigCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := c.RequestOutputs(cmd.Context(), args[0])
+			// The server says why there is none (status, template, driver).
+			kc, err := c.RequestKubeconfig(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			kc, ok := out["kubeconfig"]
-			if !ok {
-				return fmt.Errorf("request %s has no kubeconfig (is it DEPLOYED, on the kubernetes-namespace driver?)", args[0])
+			if kc.Simulated {
+				fmt.Fprintln(cli.stderr, "note: a simulated kubeconfig (sim driver): it reaches no cluster")
 			}
-			_, err = io.WriteString(cli.stdout, kc)
+			_, err = io.WriteString(cli.stdout, kc.Kubeconfig)
 			return err
 		}}
 }

@@ -334,7 +334,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 	f.DurationVar(&ttl, "ttl", 0, "how long the environment lives (default: the template's)")
 	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
 	f.StringVar(&in.Description, "description", "", "what it is for")
-	f.StringVar(&in.RequestType, "type", "", "TEMPORARY (default) or PERMANENT")
+	f.StringVar(&in.RequestType, "type", "", "TEMPORARY, the default (PERMANENT is refused: every environment expires; ask for an extension)")
 	f.BoolVar(&wait, "wait", false, "show progress (review, attempts) until DEPLOYED or FAILED, then how to get access; rides out server restarts")
 	f.DurationVar(&timeout, "timeout", 30*time.Minute, "with --wait: how long to wait (exit code 8 when it runs out; the request goes on)")
 	_ = create.MarkFlagRequired("template")

@@ -63,8 +63,8 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 func (db *DB) saveRequest(ctx context.Context, tx Tx, r *purser.Request) error {
 	r.Updated = db.now()
 	n, err := tx.Exec(ctx, `UPDATE requests SET status = ?, reviewed_by = ?, review_comment = ?, expires_by = ?, extended = ?,
-		last_error = ?, reminders_sent = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
-		r.Status, nullable(r.ReviewedBy), r.ReviewComment, micros(r.ExpiresBy), r.Extended, r.LastError, r.RemindersSent,
+		estimated_cost = ?, last_error = ?, reminders_sent = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
+		r.Status, nullable(r.ReviewedBy), r.ReviewComment, micros(r.ExpiresBy), r.Extended, r.EstimatedCost, r.LastError, r.RemindersSent,
 		micros(r.Updated), r.ID, r.Version)
 	if err != nil {
 		return fmt.Errorf("save request: %w", err)

@@ -85,7 +85,7 @@ func (s *RequestService) Environment(ctx context.Context, r *purser.Request) (pu
 			secrets = append(secrets, fmt.Sprint(v))
 		}
 	}
-	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, Params: params, Secrets: secrets,
+	return purser.Environment{RequestID: r.ID, Owner: username, Template: t.ID, ResourceType: t.ResourceType, Params: params, Secrets: secrets,
 		Footprint: r.Footprint, ExpiresBy: r.ExpiresBy, Config: t.Config}, t, nil
 }
 

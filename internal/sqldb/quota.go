@@ -131,7 +131,8 @@ func (s *QuotaService) CreateQuota(ctx context.Context, q *purser.Quota) error {
 }
 
 func quotaDoc(q *purser.Quota) map[string]any {
-	return map[string]any{"user": q.User, "role": q.Role, "quota_type": q.QuotaType, "limits": q.Limits}
+	return map[string]any{"user": q.User, "role": q.Role, "quota_type": q.QuotaType, "limits": q.Limits.Doc(),
+		"valid_from": q.ValidFrom, "valid_until": q.ValidUntil, "description": q.Description}
 }
 
 func (s *QuotaService) checkTarget(ctx context.Context, tx Tx, q *purser.Quota) error {

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("TxPanic", func(t *testing.T) { t.Parallel(); testTxPanic(t, open) })
 	t.Run("JobLogs", func(t *testing.T) { t.Parallel(); testJobLogs(t, open) })
 	t.Run("Leases", func(t *testing.T) { t.Parallel(); testLeases(t, open) })
+	t.Run("AuditNames", func(t *testing.T) { t.Parallel(); testAuditNames(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

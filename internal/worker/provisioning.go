@@ -133,6 +133,9 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]
 	if d != nil {
 		err = d.Destroy(ctx, env)
 	}
+	if err != nil {
+		log.WriteLine("purser", "purge failed: "+firstLine(err.Error()))
+	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
 	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
@@ -192,9 +195,15 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[purser.ExpireArg
 	return err
 }
 
+// firstLine is an error's first line, for the job log. An error that
+// quotes lines after a colon ("…; last output:") quotes what the log
+// already shows just above, so the line points there.
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+		s = s[:i]
+		if t, ok := strings.CutSuffix(s, ":"); ok {
+			s = t + " above"
+		}
 	}
 	return s
 }

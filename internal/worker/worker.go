@@ -121,7 +121,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
-		Logger: d.Logger.With("component", "queue"),
+		Logger: RiverLogger(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{
 			purser.QueueProvision: {MaxWorkers: o.MaxWorkers},
 			purser.QueueNotify:    {MaxWorkers: o.NotifyWorkers},

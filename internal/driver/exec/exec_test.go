@@ -197,6 +197,37 @@ func TestFailureQuotesLastLines(t *testing.T) {
 	}
 }
 
+// A failure quotes what the command wrote, not the command (a shell
+// script can be longer than the whole error a request keeps), and the end
+// of it when it wrote much; a silent failure says it wrote nothing.
+func TestFailureQuotesOutputNotTheScript(t *testing.T) {
+	d := newDriver(t)
+	script := "set -eu\n" + strings.Repeat("# a long comment that fills the script\n", 60) +
+		"echo 'creating bucket'\necho \"mkdir: cannot create directory: Permission denied\" >&2\nexit 1\n"
+	var log lines
+	cfg := prepared(t, d, nil, map[string]any{"provision": script, "shell": true})
+	_, err := d.Provision(context.Background(), purser.Environment{RequestID: "r", Config: cfg, Log: &log})
+	want := "/bin/sh failed (exit status 1); last output:\ncreating bucket\nmkdir: cannot create directory: Permission denied"
+	if err == nil || err.Error() != want {
+		t.Fatalf("failure:\n%v\nwant:\n%s", err, want)
+	}
+	if !strings.Contains(log.all(), "a long comment") {
+		t.Fatalf("the log lacks the command run:\n%s", log.all())
+	}
+
+	cfg = prepared(t, d, nil, map[string]any{"provision": `printf '%0500d\n' 0; printf 'x%.0s' $(seq 1 3000); echo; echo the reason; exit 2`, "shell": true})
+	_, err = d.Provision(context.Background(), purser.Environment{RequestID: "r2", Config: cfg})
+	if err == nil || !strings.HasSuffix(err.Error(), "xxx\nthe reason") || len(err.Error()) > maxTailBytes+100 || strings.Contains(err.Error(), "00000") {
+		t.Fatalf("long output: %d bytes: %.300v", len(fmt.Sprint(err)), err)
+	}
+
+	cfg = prepared(t, d, nil, map[string]any{"provision": "exit 4", "shell": true})
+	_, err = d.Provision(context.Background(), purser.Environment{RequestID: "r3", Config: cfg})
+	if err == nil || err.Error() != "/bin/sh failed (exit status 4) with no output" {
+		t.Fatalf("silent failure: %v", err)
+	}
+}
+
 func TestMegabytesOfOutput(t *testing.T) {
 	d := newDriver(t)
 	cfg := prepared(t, d, nil, map[string]any{"provision": []any{`i=0; while [ $i -lt 100000 ]; do echo "line $i of some output to fill the pipe"; i=$((i+1)); done`}, "shell": true})

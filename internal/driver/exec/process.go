@@ -119,11 +119,11 @@ func (d *Driver) run(ctx context.Context, env purser.Environment, s *Spec, dir s
 	case killErr != nil:
 		return killErr
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%s timed out after %s; last output:\n%s", args[0], timeout, log.last())
+		return log.failure(args[0], "timed out after "+timeout.String())
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", args[0], ctx.Err())
 	case waitErr != nil:
-		return fmt.Errorf("%s failed (%v); last output:\n%s", args[0], waitErr, log.last())
+		return log.failure(args[0], fmt.Sprintf("failed (%v)", waitErr))
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package exec
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/purserhq/purser"
 )
@@ -37,39 +39,67 @@ func (r redactor) redact(s string) string {
 }
 
 // tail logs lines through the environment's writer, redacting secrets,
-// and keeps the last few for error messages.
+// and keeps the command's last few output lines for error messages.
 type tail struct {
 	env   purser.Environment
 	r     redactor
 	mu    sync.Mutex
-	lines []string
+	lines []string // the command's output, not Purser's own notes
 	max   int
 }
+
+// maxTailBytes bounds what a failure quotes of the output: its end, so
+// that the lines that tell why it failed are kept.
+const maxTailBytes = 1500
 
 func newTail(env purser.Environment, r redactor, max int) *tail {
 	return &tail{env: env, r: r, max: max}
 }
 
+// note logs a line of Purser's own (the command run): it is not output,
+// and a failure does not quote it.
 func (t *tail) note(line string) { t.add("purser", line) }
 
 func (t *tail) add(stream, line string) {
 	line = t.r.redact(line)
-	t.mu.Lock()
-	t.lines = append(t.lines, line)
-	if len(t.lines) > t.max {
-		t.lines = t.lines[len(t.lines)-t.max:]
+	if stream != "purser" {
+		t.mu.Lock()
+		t.lines = append(t.lines, line)
+		if len(t.lines) > t.max {
+			t.lines = t.lines[len(t.lines)-t.max:]
+		}
+		t.mu.Unlock()
 	}
-	t.mu.Unlock()
 	if t.env.Log != nil {
 		t.env.Log.WriteLine(stream, line)
 	}
 }
 
-// last returns the last lines, already redacted.
+// last returns the last lines of output, already redacted, at most
+// maxTailBytes of them (the start of the first one cut), or "" when the
+// command wrote nothing.
 func (t *tail) last() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
+	s := strings.Join(t.lines, "\n")
+	if len(s) > maxTailBytes {
+		i := len(s) - maxTailBytes
+		for i < len(s) && !utf8.RuneStart(s[i]) {
+			i++
+		}
+		s = "..." + s[i:]
+	}
+	return s
+}
+
+// failure is the error for a command that failed (how: "failed (exit
+// status 1)", "timed out after 2m"), quoting the end of its output.
+func (t *tail) failure(name, how string) error {
+	out := t.last()
+	if out == "" {
+		return fmt.Errorf("%s %s with no output", name, how)
+	}
+	return fmt.Errorf("%s %s; last output:\n%s", name, how, out)
 }
 
 // lineWriter is an io.Writer that hands a tail one stream's output, line

@@ -148,6 +148,9 @@ func (d *Driver) Provision(ctx context.Context, env purser.Environment) (map[str
 		"username":  env.Owner,
 		"password":  fmt.Sprintf("sim-%016x", rand.Uint64()),
 	}
+	if env.ResourceType == "KUBERNETES" {
+		out["kubeconfig"] = Kubeconfig(env.RequestID, env.Owner, out["password"])
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if existing, ok := d.live[env.RequestID]; ok { // a concurrent call won
@@ -182,6 +185,30 @@ func (d *Driver) Destroy(ctx context.Context, env purser.Environment) error {
 	}
 	delete(d.live, env.RequestID)
 	return nil
+}
+
+// Simulated names the cluster, context and server of a simulated
+// kubeconfig: https://sim.invalid resolves nowhere (RFC 2606), so kubectl
+// fails at once rather than reach a real cluster.
+const (
+	Simulated       = "purser-simulated"
+	SimulatedServer = "https://sim.invalid"
+)
+
+// Kubeconfig is the kubeconfig of a simulated KUBERNETES environment, so
+// that `purser request kubeconfig` can be tried in the demo. Its comment,
+// its cluster, context and server all say it is simulated; its namespace
+// is the request's and its token the environment's sim password.
+func Kubeconfig(requestID, owner, token string) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) } // JSON strings are YAML
+	ns := q("sim-" + requestID)
+	return "# SIMULATED by Purser's sim driver: no cluster exists and this kubeconfig reaches nothing.\n" +
+		"# Templates on the kubernetes-namespace driver give real ones.\n" +
+		"apiVersion: v1\nkind: Config\n" +
+		"clusters:\n- name: " + Simulated + "\n  cluster:\n    server: " + SimulatedServer + "\n" +
+		"users:\n- name: " + q(owner) + "\n  user:\n    token: " + q(token) + "\n" +
+		"contexts:\n- name: " + Simulated + "\n  context:\n    cluster: " + Simulated + "\n    user: " + q(owner) + "\n    namespace: " + ns + "\n" +
+		"current-context: " + Simulated + "\n"
 }
 
 // Exists reports whether the environment of a request exists.

@@ -2,7 +2,10 @@ package sim
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/purserhq/purser"
 )
@@ -64,4 +67,31 @@ func join(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// A simulated KUBERNETES environment has a kubeconfig that kubectl can
+// load and that says, everywhere it can, that it is simulated; other
+// resource types have none.
+func TestKubeconfigLabelledSimulated(t *testing.T) {
+	d, _ := Open(t.TempDir())
+	out, err := d.Provision(context.Background(), purser.Environment{RequestID: "r1", Owner: "bbb", ResourceType: "KUBERNETES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.Load([]byte(out["kubeconfig"]))
+	if err != nil {
+		t.Fatalf("kubeconfig does not load: %v\n%s", err, out["kubeconfig"])
+	}
+	ctx := cfg.Contexts[cfg.CurrentContext]
+	if cfg.CurrentContext != "purser-simulated" || ctx == nil || ctx.Namespace != "sim-r1" || ctx.AuthInfo != "bbb" ||
+		cfg.Clusters[ctx.Cluster].Server != "https://sim.invalid" || cfg.AuthInfos["bbb"].Token != out["password"] {
+		t.Fatalf("kubeconfig:\n%s", out["kubeconfig"])
+	}
+	if !strings.HasPrefix(out["kubeconfig"], "# SIMULATED") {
+		t.Fatalf("kubeconfig does not say it is simulated:\n%s", out["kubeconfig"])
+	}
+	bucket, err := d.Provision(context.Background(), purser.Environment{RequestID: "r2", Owner: "bbb", ResourceType: "S3BUCKET"})
+	if err != nil || bucket["kubeconfig"] != "" {
+		t.Fatalf("an S3BUCKET has a kubeconfig: %v %v", bucket, err)
+	}
 }
