@@ -217,9 +217,8 @@ func (r *Request) Analyse(now time.Time, t *Template, requester *User, fit Quota
 		r.ReviewComment = "approved automatically: within template " + t.ID + "'s limits and the quota"
 		return r.approve("")
 	}
-	m := r.message("", EventSubmitted, "Provision request to review",
-		fmt.Sprintf("Provision request %s asks for %s (%g cores, %g GiB, %.2f/h) until %s. %s",
-			r.ID, r.ResourceTemplate, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.ExpiresBy.Format(messageTime), verdict))
+	title, desc := reviewText(r, t, requester, verdict)
+	m := r.message("", EventSubmitted, title, desc)
 	return Change{ToReviewers: []ReviewerMessage{{Message: m, Except: r.RequestedBy}}}, nil
 }
 

@@ -112,7 +112,7 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 func requestTable(w io.Writer, rs []client.Request) {
 	row(w, "ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "EST. COST")
 	for _, r := range rs {
-		row(w, r.ID, r.ResourceTemplate, r.Status, r.RequestedBy, r.ExpiresBy.Local().Format("2006-01-02 15:04"),
+		row(w, r.ID, nameOr(r.TemplateName, r.ResourceTemplate), r.Status, nameOr(r.RequestedByName, r.RequestedBy), r.ExpiresBy.Local().Format("2006-01-02 15:04"),
 			fmt.Sprintf("%g", r.Footprint.Cores), fmt.Sprintf("%g", r.Footprint.Memory), fmt.Sprintf("%.2f", r.EstimatedCost))
 	}
 }
@@ -165,7 +165,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 			return waitDeployed(cmd, cli, c, r.ID, timeout)
 		}}
 	f := create.Flags()
-	f.StringVar(&in.ResourceTemplate, "template", "", "the template's id")
+	f.StringVar(&in.ResourceTemplate, "template", "", "the template's name or id")
 	f.StringArrayVar(&params, "param", nil, "a parameter, name=value (repeat)")
 	f.DurationVar(&ttl, "ttl", 0, "how long the environment lives (default: the template's)")
 	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
@@ -421,12 +421,21 @@ func eventTable(w io.Writer, events []client.Event) {
 		if b, a := e.Before["status"], e.After["status"]; a != nil && b != a {
 			change = fmt.Sprintf("%v -> %v", dashAny(b), a)
 		}
-		actor := e.Actor
+		actor := nameOr(e.ActorName, e.Actor)
 		if e.ActingFor != "" {
-			actor += " for " + e.ActingFor
+			actor += " for " + nameOr(e.ActingName, e.ActingFor)
 		}
 		row(w, e.Created.Local().Format("2006-01-02 15:04:05"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
 	}
+}
+
+// nameOr is a person's or template's name, or its id when the server
+// sent no name.
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 func dashAny(v any) string {

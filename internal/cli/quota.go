@@ -28,6 +28,9 @@ func newQuotasCmd(cli *env) *cobra.Command {
 				row(w, "ID", "FOR", "TYPE", "LIMITS", "UNTIL", "ACTIVE")
 				for _, q := range l.Items {
 					who := fmt.Sprint(q["user"])
+					if name, ok := q["username"].(string); ok && name != "" {
+						who = name
+					}
 					if q["role"] != nil {
 						who = "role " + fmt.Sprint(q["role"])
 					}
@@ -39,7 +42,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 	listFlags(list, &lo)
 	var user, role, typ, until string
 	var envs, cores, mem, cost float64
-	create := &cobra.Command{Use: "create (--user ID | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
+	create := &cobra.Command{Use: "create (--user NAME | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -65,7 +68,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 			return nil
 		}}
 	f := create.Flags()
-	f.StringVar(&user, "user", "", "the user's _id")
+	f.StringVar(&user, "user", "", "the user's username or _id")
 	f.StringVar(&role, "role", "", "a role: the quota applies to each user holding it")
 	f.StringVar(&typ, "type", "PERMANENT", "PERMANENT or TEMPORARY (a grant that lapses at --until)")
 	f.StringVar(&until, "until", "", "TEMPORARY: when it lapses (RFC 3339)")
@@ -101,7 +104,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 				}
 			})
 		}}
-	usage.Flags().StringVar(&who, "user", "", "one user's _id")
+	usage.Flags().StringVar(&who, "user", "", "one user's username or _id")
 	cmd.AddCommand(list, create, usage)
 	return cmd
 }
