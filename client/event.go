@@ -17,6 +17,7 @@ type Event struct {
 	Action     string         `json:"action"`
 	TargetType string         `json:"target_type"`
 	TargetID   string         `json:"target_id"`
+	TargetName string         `json:"target_name,omitempty" doc:"The target's username or template name, when it is a user or a template."`
 	Before     map[string]any `json:"before,omitempty"`
 	After      map[string]any `json:"after,omitempty"`
 }

@@ -35,17 +35,33 @@ func (s *Server) events(ctx context.Context, in *ListParams) (*struct{ Body coll
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, 2*len(out.Body.Items))
+	var ids, templates []string
 	for _, e := range out.Body.Items {
 		ids = append(ids, e.Actor, e.ActingFor)
+		switch e.TargetType {
+		case "user":
+			ids = append(ids, e.TargetID)
+		case "template":
+			templates = append(templates, e.TargetID)
+		}
 	}
 	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	tnames, err := s.templateNames(ctx, templates)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	for i := range out.Body.Items {
 		e := &out.Body.Items[i]
 		e.ActorName, e.ActingName = names[e.Actor], names[e.ActingFor]
+		switch e.TargetType {
+		case "user":
+			e.TargetName = names[e.TargetID]
+		case "template":
+			e.TargetName = tnames[e.TargetID]
+		}
 	}
 	return out, nil
 }

@@ -45,6 +45,10 @@ func testNamesEverywhere(t *testing.T, open store) {
 		if got := e.want(e.do("admin", "PATCH", "/v1/users/dev-user", `{"name":"Dev Eloper"}`, "Content-Type", "application/merge-patch+json"), 200); got["_id"] != dev || got["name"] != "Dev Eloper" {
 			t.Fatalf("patch by name: %v", got)
 		}
+		ev := e.want(e.do("admin", "GET", "/v1/events"+where(`{"action":"user.update"}`), nil), 200)["_items"].([]any)
+		if len(ev) != 1 || ev[0].(map[string]any)["target_name"] != "dev-user" || ev[0].(map[string]any)["actor_username"] != "admin-user" {
+			t.Fatalf("user.update events: %v", ev)
+		}
 	})
 
 	t.Run("Tokens", func(t *testing.T) {

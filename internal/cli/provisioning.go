@@ -425,7 +425,7 @@ func eventTable(w io.Writer, events []client.Event) {
 		if e.ActingFor != "" {
 			actor += " for " + nameOr(e.ActingName, e.ActingFor)
 		}
-		row(w, e.Created.Local().Format("2006-01-02 15:04:05"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
+		row(w, e.Created.Local().Format("2006-01-02 15:04:05"), actor, e.Action, e.TargetType+"/"+nameOr(e.TargetName, e.TargetID), change)
 	}
 }
 
