@@ -111,9 +111,9 @@ func TestRequestMessages(t *testing.T) {
 		text   string
 	}{
 		{"Approved", StatusRequested, func(r *Request) (Change, error) { return act(r, ActApprove) },
-			"dev", "Provision request approved", "Your provision request r1 (small) has been APPROVED; provisioning starts now."},
+			"dev", "Provision request approved", "Your provision request r1 (small) has been APPROVED by ops; provisioning starts now."},
 		{"Rejected", StatusRequested, func(r *Request) (Change, error) { return act(r, ActReject) },
-			"dev", "Provision request rejected", "Your provision request r1 (small) has been REJECTED. ok"},
+			"dev", "Provision request rejected", "Your provision request r1 (small) has been REJECTED by ops. ok"},
 		{"Deployed", StatusInitiated, func(r *Request) (Change, error) {
 			c, _, err := r.FinishProvision(t0, ProvisionResult{RequestID: "r1", Outputs: map[string]string{"a": "b"}})
 			return c, err

@@ -172,15 +172,20 @@ type DeliveryStore interface {
 	RecordDelivery(ctx context.Context, id string, sendErr error, final bool) error
 }
 
+// userName is how messages name a user: by username, else by _id.
+func userName(u *User) string {
+	if u.Username != "" {
+		return u.Username
+	}
+	return u.ID
+}
+
 // reviewText is what reviewers are told of a request waiting for them: who
 // asks, for which template, with which parameters (secret ones are already
 // masked in the request), what it takes and costs until it expires, the
 // verdict on the quota, and how to answer.
 func reviewText(r *Request, t *Template, requester *User, verdict string) (title, desc string) {
-	username := requester.Username
-	if username == "" {
-		username = requester.ID
-	}
+	username := userName(requester)
 	who := username
 	if requester.Name != "" && requester.Name != username {
 		who += " (" + requester.Name + ")"
