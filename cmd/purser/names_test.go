@@ -57,6 +57,9 @@ func testCLITakesAndShowsUsernames(t *testing.T, env ...string) {
 	if !regexp.MustCompile(`(?m)^\S+\s+.+\s+\S+\s+bbb\s`).MatchString(out) || strings.Contains(out, bbb) {
 		t.Fatalf("request list does not name bbb:\n%s", out)
 	}
+	if !regexp.MustCompile(`(?m)\scpu=1 memory_gib=4$`).MatchString(out) {
+		t.Fatalf("request list does not tell requests apart by their parameters:\n%s", out)
+	}
 	if out := must("events"); !strings.Contains(out, " bbb ") || strings.Contains(out, bbb) {
 		t.Fatalf("events do not name bbb:\n%s", out)
 	}

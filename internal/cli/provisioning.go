@@ -110,11 +110,32 @@ func newTemplatesCmd(cli *env) *cobra.Command {
 }
 
 func requestTable(w io.Writer, rs []client.Request) {
-	row(w, "ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "EST. COST")
+	row(w, "ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "EST. COST", "ABOUT")
 	for _, r := range rs {
 		row(w, r.ID, nameOr(r.TemplateName, r.ResourceTemplate), r.Status, nameOr(r.RequestedByName, r.RequestedBy), r.ExpiresBy.Local().Format("2006-01-02 15:04"),
-			fmt.Sprintf("%g", r.Footprint.Cores), fmt.Sprintf("%g", r.Footprint.Memory), fmt.Sprintf("%.2f", r.EstimatedCost))
+			fmt.Sprintf("%g", r.Footprint.Cores), fmt.Sprintf("%g", r.Footprint.Memory), fmt.Sprintf("%.2f", r.EstimatedCost), about(r))
 	}
+}
+
+// about tells requests apart in a table: the description, else the
+// parameters, cut to 40 characters.
+func about(r client.Request) string {
+	s := strings.Join(strings.Fields(r.Description), " ")
+	if s == "" {
+		keys := make([]string, 0, len(r.ResourceParameters))
+		for k := range r.ResourceParameters {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			keys[i] = fmt.Sprintf("%s=%v", k, r.ResourceParameters[k])
+		}
+		s = strings.Join(keys, " ")
+	}
+	if rs := []rune(s); len(rs) > 40 {
+		s = string(rs[:39]) + "…"
+	}
+	return dash(s)
 }
 
 // parseParams turns k=v flags into parameters: numbers and booleans as
