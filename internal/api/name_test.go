@@ -42,6 +42,11 @@ func testNamesEverywhere(t *testing.T, open store) {
 		e.want(e.do("dev", "GET", "/v1/users/dev-user", nil), 200) // oneself, by name
 		e.want(e.do("dev", "GET", "/v1/users/devops-user", nil), 403)
 		refused(e.do("admin", "GET", "/v1/users/nobody", nil), 404, "nobody")
+		// A username shaped like another user's _id: the _id wins.
+		e.want(e.do("admin", "POST", "/v1/users", map[string]any{"username": dev}), 201)
+		if got := e.want(e.do("admin", "GET", "/v1/users/"+dev, nil), 200); got["username"] != "dev-user" {
+			t.Fatalf("users/<dev's _id> is %v", got)
+		}
 		if got := e.want(e.do("admin", "PATCH", "/v1/users/dev-user", `{"name":"Dev Eloper"}`, "Content-Type", "application/merge-patch+json"), 200); got["_id"] != dev || got["name"] != "Dev Eloper" {
 			t.Fatalf("patch by name: %v", got)
 		}
@@ -107,6 +112,17 @@ func testNamesEverywhere(t *testing.T, open store) {
 		}
 		if l := e.want(e.do("devops", "GET", "/v1/provisionRequests"+where(`{"requested_by":"nobody"}`), nil), 200)["_items"].([]any); len(l) != 0 {
 			t.Fatalf("nobody's requests: %v", l)
+		}
+
+		// A name two active templates share is refused; once one is
+		// retired, the name means the other.
+		for _, id := range []string{"twin-a", "twin-b"} {
+			e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": id, "name": "Twin", "driver": "sim"}), 201)
+		}
+		refused(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "Twin"}), 422, "resource_template", "twin-a", "twin-b", "give the _id")
+		e.want(e.do("devops", "PATCH", "/v1/templates/twin-a", `{"is_active":false}`, "Content-Type", "application/merge-patch+json"), 200)
+		if got := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": "Twin"}), 201); got["resource_template"] != "twin-b" {
+			t.Fatalf("Twin means %v", got["resource_template"])
 		}
 
 		ev := e.want(e.do("devops", "GET", "/v1/events"+where(`{"actor":"devops-user","action":"request.approve"}`), nil), 200)["_items"].([]any)

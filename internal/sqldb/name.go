@@ -18,9 +18,10 @@ func NewNameService(db *DB) *NameService { return &NameService{db: db} }
 
 var _ purser.NameService = (*NameService)(nil)
 
-// signedIn answers EUNAUTHORIZED unless a user or Purser itself calls.
+// signedIn answers EUNAUTHORIZED unless someone calls: a user, an agent or
+// Purser itself.
 func signedIn(ctx context.Context) error {
-	if a := purser.ActorFromContext(ctx); a == nil || !a.System && a.User == nil {
+	if a := purser.ActorFromContext(ctx); a == nil || !a.System && a.User == nil && a.Host == "" {
 		return purser.Errorf(purser.EUNAUTHORIZED, "authentication required")
 	}
 	return nil
