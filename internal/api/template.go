@@ -180,7 +180,7 @@ func (s *Server) createTemplate(ctx context.Context, in *struct{ Body templateBo
 
 // getTemplate serves GET /api/v1/templates/{id}: Get a template.
 func (s *Server) getTemplate(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 }) (*templateOutput, error) {
 	var t *purser.Template
 	id, err := s.templateID(ctx, "id", in.ID, inPath)
@@ -196,7 +196,7 @@ func (s *Server) getTemplate(ctx context.Context, in *struct {
 
 // listTemplateRevisions serves GET /api/v1/templates/{id}/revisions: A template's revisions, oldest first.
 func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 }) (*struct{ Body collection[templateDoc] }, error) {
 	var ts []*purser.Template
 	id, err := s.templateID(ctx, "id", in.ID, inPath)
@@ -219,7 +219,7 @@ func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
 
 // getTemplateRevision serves GET /api/v1/templates/{id}/revisions/{n}: A template as it was at one revision.
 func (s *Server) getTemplateRevision(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 	N  int    `path:"n" minimum:"1"`
 }) (*templateOutput, error) {
 	var t *purser.Template
@@ -236,7 +236,7 @@ func (s *Server) getTemplateRevision(ctx context.Context, in *struct {
 
 // updateTemplate serves PATCH /api/v1/templates/{id}: Change a template (JSON merge patch; devops, admins).
 func (s *Server) updateTemplate(ctx context.Context, in *struct {
-	ID      string        `path:"id"`
+	ID      string        `path:"id" doc:"The template's _id or name."`
 	IfMatch string        `header:"If-Match"`
 	Body    templatePatch `contentType:"application/merge-patch+json"`
 }) (*templateOutput, error) {
