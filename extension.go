@@ -111,8 +111,9 @@ func (r *Request) RequestExtension(e *Extension, owner *User, actingFor string, 
 		Events: []AuditEvent{{Action: "extension.create", TargetType: "extensionRequest", TargetID: e.ID,
 			After: map[string]any{"provision_request": r.ID, "extend_by": e.ExtendBy}, ActingFor: actingFor}},
 		ToReviewers: []ReviewerMessage{{Except: owner.ID, Message: Message{Event: EventExtensionRequested, Title: "Extension to review",
-			Description: fmt.Sprintf("Extension request %s asks for %d more hours on %s: %s", e.ID, e.ExtendBy, r.ID, e.Reason),
-			Link:        e.Link()}}},
+			Description: fmt.Sprintf("%s asks for %d more hours on provision request %s (%s), which expires at %s: %s. Approve with `purser request extensions approve %s` or reject with `purser request extensions reject %s`.",
+				userName(owner), e.ExtendBy, r.ID, r.ResourceTemplate, r.ExpiresBy.Format(messageTime), e.Reason, e.ID, e.ID),
+			Link: e.Link()}}},
 	}, nil
 }
 
@@ -156,8 +157,8 @@ func (e *Extension) Review(by Reviewer, approve bool, r *Request, requester *Use
 		After:     map[string]any{"status": e.Status, "expires_by": r.ExpiresBy, "provision_request": r.ID, "extend_by": e.ExtendBy},
 		ActingFor: by.ActingFor})
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, event, title,
-		fmt.Sprintf("Your extension request %s for %s (%d hours) has been %s. It now expires at %s.",
-			e.ID, r.ID, e.ExtendBy, e.Status, r.ExpiresBy.Format(messageTime))))
+		fmt.Sprintf("Your extension request %s for %s (%d hours) has been %s by %s. It now expires at %s.",
+			e.ID, r.ID, e.ExtendBy, e.Status, userName(by.User), r.ExpiresBy.Format(messageTime))))
 	return c, nil
 }
 

@@ -62,9 +62,9 @@ func TestReviewExtension(t *testing.T) {
 		text    string
 	}{
 		{"Approved", ExtensionRequested, ops, true, "", t0.Add(72*time.Hour + 5*time.Hour),
-			"Your extension request e1 for r1 (5 hours) has been APPROVED. It now expires at 2026-03-04 17:00 UTC."},
+			"Your extension request e1 for r1 (5 hours) has been APPROVED by ops. It now expires at 2026-03-04 17:00 UTC."},
 		{"Rejected", ExtensionRequested, ops, false, "", t0.Add(72 * time.Hour),
-			"Your extension request e1 for r1 (5 hours) has been REJECTED. It now expires at 2026-03-04 12:00 UTC."},
+			"Your extension request e1 for r1 (5 hours) has been REJECTED by ops. It now expires at 2026-03-04 12:00 UTC."},
 		{"ErrReviewedAlready", ExtensionRejected, ops, true, ECONFLICT, t0.Add(72 * time.Hour), ""},
 		{"ErrNotReviewer", ExtensionRequested, dev2, true, EFORBIDDEN, t0.Add(72 * time.Hour), ""},
 		{"ErrOwn", ExtensionRequested, dev, true, EFORBIDDEN, t0.Add(72 * time.Hour), ""},

@@ -122,19 +122,23 @@ func (r *Request) Approve(by Reviewer, now time.Time, f ReviewFacts) (Change, er
 			return c, nil
 		}
 	}
-	a, err := r.approve(by.ActingFor)
+	a, err := r.approve(by.ActingFor, userName(by.User))
 	c.add(a)
 	return c, err
 }
 
-// approve moves r to APPROVED, tells its requester and queues provisioning.
-func (r *Request) approve(actingFor string) (Change, error) {
+// approve moves r to APPROVED, tells its requester (and who approved it:
+// reviewer, "" when it was automatic) and queues provisioning.
+func (r *Request) approve(actingFor, reviewer string) (Change, error) {
 	c, err := r.move(ActApprove, actingFor)
 	if err != nil {
 		return c, err
 	}
+	if reviewer != "" {
+		reviewer = " by " + reviewer
+	}
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, EventApproved, "Provision request approved",
-		fmt.Sprintf("Your provision request %s (%s) has been APPROVED; provisioning starts now.", r.ID, r.ResourceTemplate)))
+		fmt.Sprintf("Your provision request %s (%s) has been APPROVED%s; provisioning starts now.", r.ID, r.ResourceTemplate, reviewer)))
 	c.Jobs = append(c.Jobs, ProvisionArgs{RequestID: r.ID})
 	return c, nil
 }
@@ -153,7 +157,7 @@ func (r *Request) Reject(by Reviewer, now time.Time, requester *User) (Change, e
 		return c, err
 	}
 	c.Messages = append(c.Messages, r.message(r.RequestedBy, EventRejected, "Provision request rejected",
-		fmt.Sprintf("Your provision request %s (%s) has been REJECTED. %s", r.ID, r.ResourceTemplate, r.ReviewComment)))
+		fmt.Sprintf("Your provision request %s (%s) has been REJECTED by %s. %s", r.ID, r.ResourceTemplate, userName(by.User), r.ReviewComment)))
 	return c, nil
 }
 
@@ -220,11 +224,10 @@ func (r *Request) Analyse(now time.Time, t *Template, requester *User, fit Quota
 		verdict = "It does NOT fit the requester's quota: " + ErrorMessage(err)
 	case t.Approval.Mode == ApprovalAuto && r.Footprint.Within(t.Approval.AutoMax):
 		r.ReviewComment = "approved automatically: within template " + t.ID + "'s limits and the quota"
-		return r.approve("")
+		return r.approve("", "")
 	}
-	m := r.message("", EventSubmitted, "Provision request to review",
-		fmt.Sprintf("Provision request %s asks for %s (%g cores, %g GiB, %.2f/h) until %s. %s",
-			r.ID, r.ResourceTemplate, r.Footprint.Cores, r.Footprint.Memory, r.Footprint.CostPerHour, r.ExpiresBy.Format(messageTime), verdict))
+	title, desc := reviewText(r, t, requester, verdict)
+	m := r.message("", EventSubmitted, title, desc)
 	return Change{ToReviewers: []ReviewerMessage{{Message: m, Except: r.RequestedBy}}}, nil
 }
 

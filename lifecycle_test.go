@@ -112,9 +112,9 @@ func TestRequestMessages(t *testing.T) {
 		text   string
 	}{
 		{"Approved", StatusRequested, func(r *Request) (Change, error) { return act(r, ActApprove) },
-			"dev", "Provision request approved", "Your provision request r1 (small) has been APPROVED; provisioning starts now."},
+			"dev", "Provision request approved", "Your provision request r1 (small) has been APPROVED by ops; provisioning starts now."},
 		{"Rejected", StatusRequested, func(r *Request) (Change, error) { return act(r, ActReject) },
-			"dev", "Provision request rejected", "Your provision request r1 (small) has been REJECTED. ok"},
+			"dev", "Provision request rejected", "Your provision request r1 (small) has been REJECTED by ops. ok"},
 		{"Deployed", StatusInitiated, func(r *Request) (Change, error) {
 			c, _, err := r.FinishProvision(t0, ProvisionResult{RequestID: "r1", Outputs: map[string]string{"a": "b"}})
 			return c, err
@@ -240,7 +240,7 @@ func TestAnalyse(t *testing.T) {
 				return
 			}
 			if len(c.ToReviewers) != 1 || c.ToReviewers[0].Except != dev.ID || !strings.Contains(c.ToReviewers[0].Description, tt.verdict) ||
-				!strings.HasPrefix(c.ToReviewers[0].Description, "Provision request r1 asks for small (1 cores, 1 GiB, 0.50/h) until 2026-03-04 12:00 UTC. ") {
+				!strings.HasPrefix(c.ToReviewers[0].Description, "dev asks for small with no parameters, until 2026-03-04 12:00 UTC. It takes 1 cores and 1 GiB at 0.50 per hour: estimated cost 0.00. ") {
 				t.Fatalf("reviewers told %+v", c.ToReviewers)
 			}
 		})

@@ -2,6 +2,9 @@ package purser
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -167,4 +170,47 @@ type DeliveryStore interface {
 	// RecordDelivery records an attempt: sent, or failed with sendErr
 	// (final when no more attempts will follow).
 	RecordDelivery(ctx context.Context, id string, sendErr error, final bool) error
+}
+
+// userName is how messages name a user: by username, else by _id.
+func userName(u *User) string {
+	if u.Username != "" {
+		return u.Username
+	}
+	return u.ID
+}
+
+// reviewText is what reviewers are told of a request waiting for them: who
+// asks, for which template, with which parameters (secret ones are already
+// masked in the request), what it takes and costs until it expires, the
+// verdict on the quota, and how to answer.
+func reviewText(r *Request, t *Template, requester *User, verdict string) (title, desc string) {
+	username := userName(requester)
+	who := username
+	if requester.Name != "" && requester.Name != username {
+		who += " (" + requester.Name + ")"
+	}
+	what := t.ID
+	if t.Name != "" && t.Name != t.ID {
+		what = fmt.Sprintf("%s (%s)", t.Name, t.ID)
+	}
+	params := "no parameters"
+	if len(r.ResourceParameters) > 0 {
+		keys := make([]string, 0, len(r.ResourceParameters))
+		for k := range r.ResourceParameters {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		kv := make([]string, len(keys))
+		for i, k := range keys {
+			kv[i] = fmt.Sprintf("%s=%v", k, r.ResourceParameters[k])
+		}
+		params = "parameters " + strings.Join(kv, ", ")
+	}
+	f := r.Footprint
+	title = fmt.Sprintf("To review: %s asks for %s", username, what)
+	desc = fmt.Sprintf("%s asks for %s with %s, until %s. It takes %g cores and %g GiB at %.2f per hour: estimated cost %.2f. %s "+
+		"Approve with `purser request approve %s` or reject with `purser request reject %s`.",
+		who, what, params, r.ExpiresBy.Format(messageTime), f.Cores, f.Memory, f.CostPerHour, r.EstimatedCost, verdict, r.ID, r.ID)
+	return title, desc
 }

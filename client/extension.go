@@ -13,7 +13,9 @@ type Extension struct {
 	Reason           string `json:"reason"`
 	ExtendBy         int    `json:"extend_by" doc:"Hours."`
 	RequestedBy      string `json:"requested_by"`
+	RequestedByName  string `json:"requested_by_username,omitempty" doc:"The requester's username."`
 	ReviewedBy       string `json:"reviewed_by,omitempty"`
+	ReviewedByName   string `json:"reviewed_by_username,omitempty" doc:"The reviewer's username."`
 	ReviewComment    string `json:"review_comment,omitempty"`
 	Status           string `json:"status" enum:"REQUESTED,APPROVED,REJECTED,REVOKED"`
 }

@@ -38,10 +38,13 @@ type Request struct {
 	Description        string         `json:"description"`
 	ExpiresBy          time.Time      `json:"expires_by"`
 	RequestedBy        string         `json:"requested_by"`
+	RequestedByName    string         `json:"requested_by_username,omitempty" doc:"The requester's username."`
 	ReviewedBy         string         `json:"reviewed_by,omitempty"`
+	ReviewedByName     string         `json:"reviewed_by_username,omitempty" doc:"The reviewer's username."`
 	ReviewComment      string         `json:"review_comment,omitempty"`
 	ResourceType       string         `json:"resource_type"`
 	ResourceTemplate   string         `json:"resource_template"`
+	TemplateName       string         `json:"resource_template_name,omitempty" doc:"The template's name."`
 	TemplateRevision   int            `json:"template_revision" doc:"The template's revision the request was made with; provisioning and destruction follow it, whatever the template became since."`
 	ResourceParameters map[string]any `json:"resource_parameters"`
 	RequestType        string         `json:"request_type" enum:"TEMPORARY,PERMANENT"`
@@ -59,9 +62,9 @@ type RequestCreate struct {
 	Description        string         `json:"description,omitempty"`
 	ExpiresBy          string         `json:"expires_by,omitempty"`
 	TTLHours           float64        `json:"ttl_hours,omitempty"`
-	RequestedBy        string         `json:"requested_by,omitempty"`
+	RequestedBy        string         `json:"requested_by,omitempty" doc:"The requester's _id or username: yourself (the default), or anyone for admins acting for them."`
 	ResourceType       string         `json:"resource_type,omitempty"`
-	ResourceTemplate   string         `json:"resource_template"`
+	ResourceTemplate   string         `json:"resource_template" doc:"The template's _id or name."`
 	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
 	RequestType        string         `json:"request_type,omitempty"`
 }
@@ -88,7 +91,7 @@ func (c *Client) ListRequests(ctx context.Context, o ListOptions) (*List[Request
 // approve, reject, revoke, retry or purge.
 type Review struct {
 	Comment    string `json:"comment,omitempty" maxLength:"1000"`
-	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"Admins may name another user (_id or username) here (the seed's field); it is recorded as acting_for in the audit log only. The review is always the caller's own, and only distinct callers count toward a template's approvers."`
 }
 
 // ActOnRequest performs approve, reject, revoke, retry or purge.

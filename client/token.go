@@ -13,6 +13,7 @@ type Token struct {
 	ID         string     `json:"_id"`
 	Created    time.Time  `json:"_created"`
 	User       string     `json:"user"`
+	Username   string     `json:"username,omitempty"`
 	Name       string     `json:"name"`
 	Hint       string     `json:"hint"`
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
@@ -25,7 +26,7 @@ type Token struct {
 // TokenCreate is the body of a new token.
 type TokenCreate struct {
 	Name      string `json:"name" minLength:"1" maxLength:"100"`
-	User      string `json:"user,omitempty" doc:"The _id of the user the token is for (admins only); default the caller."`
+	User      string `json:"user,omitempty" doc:"The _id or username of the user the token is for (admins only); default the caller."`
 	ExpiresAt string `json:"expires_at,omitempty" doc:"When the token stops working (RFC 3339 or RFC 1123); default never."`
 }
 

@@ -300,6 +300,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Notifications: sqldb.NewNotificationService(st.db),
 		Events:        sqldb.NewEventService(st.db),
 		Logs:          sqldb.NewLogService(st.db),
+		Names:         sqldb.NewNameService(st.db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{

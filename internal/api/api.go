@@ -38,6 +38,9 @@ type Server struct {
 	Events        purser.EventService
 	Logs          purser.LogService
 	Clusters      purser.ClusterService
+	// Names lets routes take usernames and template names beside ids, and
+	// documents show names beside ids; nil: ids only.
+	Names purser.NameService
 	// DefaultDriver is the driver of templates that name none.
 	DefaultDriver string
 	// Checks are run by /readyz.

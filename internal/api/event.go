@@ -20,5 +20,48 @@ func (s *Server) registerEvents() {
 
 // listEvents serves GET /api/v1/events: The audit log (all for devops and admins; your own otherwise).
 func (s *Server) listEvents(ctx context.Context, in *ListParams) (*struct{ Body collection[eventDoc] }, error) {
-	return listOf(ctx, s, in, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
+	return s.events(ctx, in)
+}
+
+// events lists events with actor filters resolved and actors named.
+func (s *Server) events(ctx context.Context, in *ListParams) (*struct{ Body collection[eventDoc] }, error) {
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Event, int, error) {
+		if err := s.resolveWhere(ctx, &q, []string{"actor", "acting_for"}, nil); err != nil {
+			return nil, 0, err
+		}
+		return s.Events.FindEvents(ctx, q)
+	}
+	out, err := listOf(ctx, s, in, "events", purser.EventFields, find, newEventDoc)
+	if err != nil {
+		return nil, err
+	}
+	var ids, templates []string
+	for _, e := range out.Body.Items {
+		ids = append(ids, e.Actor, e.ActingFor)
+		switch e.TargetType {
+		case "user":
+			ids = append(ids, e.TargetID)
+		case "template":
+			templates = append(templates, e.TargetID)
+		}
+	}
+	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	tnames, err := s.templateNames(ctx, templates)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	for i := range out.Body.Items {
+		e := &out.Body.Items[i]
+		e.ActorName, e.ActingName = names[e.Actor], names[e.ActingFor]
+		switch e.TargetType {
+		case "user":
+			e.TargetName = names[e.TargetID]
+		case "template":
+			e.TargetName = tnames[e.TargetID]
+		}
+	}
+	return out, nil
 }

@@ -77,7 +77,11 @@ func (s *Server) actOnExtension(act string) func(ctx context.Context, in *struct
 	}) (*extensionOutput, error) {
 		var rv purser.Review
 		if in.Body != nil {
-			rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
+			by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			rv = purser.Review{ReviewedBy: by, Comment: in.Body.Comment}
 		}
 		var e *purser.Extension
 		var err error
@@ -89,14 +93,51 @@ func (s *Server) actOnExtension(act string) func(ctx context.Context, in *struct
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		d := newExtensionDoc(e)
-		return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+		return s.extensionOut(ctx, e)
 	}
 }
 
 // listExtensions serves GET /api/v1/extensionRequests: List extension requests.
 func (s *Server) listExtensions(ctx context.Context, in *ListParams) (*struct{ Body collection[extensionDoc] }, error) {
-	return listOf(ctx, s, in, "extensionRequests", purser.ExtensionFields, s.Extensions.FindExtensions, newExtensionDoc)
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Extension, int, error) {
+		if err := s.resolveWhere(ctx, &q, []string{"requested_by"}, nil); err != nil {
+			return nil, 0, err
+		}
+		return s.Extensions.FindExtensions(ctx, q)
+	}
+	out, err := listOf(ctx, s, in, "extensionRequests", purser.ExtensionFields, find, newExtensionDoc)
+	if err == nil {
+		err = s.nameExtensions(ctx, out.Body.Items)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return out, nil
+}
+
+// nameExtensions names the requester and reviewer of each extension.
+func (s *Server) nameExtensions(ctx context.Context, docs []extensionDoc) error {
+	ids := make([]string, 0, 2*len(docs))
+	for _, d := range docs {
+		ids = append(ids, d.RequestedBy, d.ReviewedBy)
+	}
+	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		docs[i].RequestedByName, docs[i].ReviewedByName = names[docs[i].RequestedBy], names[docs[i].ReviewedBy]
+	}
+	return nil
+}
+
+// extensionOut is an extension's answer, its people named.
+func (s *Server) extensionOut(ctx context.Context, e *purser.Extension) (*extensionOutput, error) {
+	d := []extensionDoc{newExtensionDoc(e)}
+	if err := s.nameExtensions(ctx, d); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &extensionOutput{ETag: etagOf(d[0].ETag), Body: d[0]}, nil
 }
 
 // createExtension serves POST /api/v1/extensionRequests: Ask to extend an environment (once).
@@ -108,12 +149,15 @@ func (s *Server) createExtension(ctx context.Context, in *struct {
 		RequestedBy      string    `json:"requested_by,omitempty"`
 	}
 }) (*extensionOutput, error) {
-	e := &purser.Extension{ProvisionRequest: in.Body.ProvisionRequest, Reason: in.Body.Reason, ExtendBy: int(in.Body.ExtendBy), RequestedBy: in.Body.RequestedBy}
+	by, err := s.userID(ctx, "requested_by", in.Body.RequestedBy, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	e := &purser.Extension{ProvisionRequest: in.Body.ProvisionRequest, Reason: in.Body.Reason, ExtendBy: int(in.Body.ExtendBy), RequestedBy: by}
 	if err := s.Extensions.CreateExtension(ctx, e); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	d := newExtensionDoc(e)
-	return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	return s.extensionOut(ctx, e)
 }
 
 // getExtension serves GET /api/v1/extensionRequests/{id}: Get an extension request.
@@ -124,13 +168,16 @@ func (s *Server) getExtension(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	d := newExtensionDoc(e)
-	return &extensionOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	return s.extensionOut(ctx, e)
 }
 
 // reviewExtensionSeed serves POST /api/v1/approveExtensionRequest: The seed's extension review call.
 func (s *Server) reviewExtensionSeed(ctx context.Context, in *struct{ Body seedReview }) (*struct{ Body seedReviewAnswer }, error) {
-	e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+	by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: by, Comment: in.Body.Comment})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -20,6 +20,7 @@ type limitsDoc struct {
 type quotaDoc struct {
 	Meta
 	User        string     `json:"user,omitempty"`
+	Username    string     `json:"username,omitempty" doc:"The user's username (quotas of a user)."`
 	Role        string     `json:"role,omitempty"`
 	QuotaType   string     `json:"quota_type" enum:"PERMANENT,TEMPORARY"`
 	ValidFrom   *time.Time `json:"valid_from,omitempty"`
@@ -36,7 +37,7 @@ func (s *Server) newQuotaDoc(q *purser.Quota) quotaDoc {
 }
 
 type quotaBody struct {
-	User        string    `json:"user,omitempty" doc:"The user's _id; or give role."`
+	User        string    `json:"user,omitempty" doc:"The user's _id or username; or give role."`
 	Role        string    `json:"role,omitempty"`
 	QuotaType   string    `json:"quota_type,omitempty" enum:"PERMANENT,TEMPORARY" doc:"Default PERMANENT."`
 	ValidFrom   timeValue `json:"valid_from,omitempty" doc:"TEMPORARY only; default now."`
@@ -64,6 +65,16 @@ func (b quotaBody) domain(now time.Time) (*purser.Quota, error) {
 		q.ValidFrom = &t
 	}
 	return q, nil
+}
+
+// quotaBodyDomain is b's quota, its user resolved to an _id.
+func (s *Server) quotaBodyDomain(ctx context.Context, b quotaBody) (*purser.Quota, error) {
+	uid, err := s.userID(ctx, "user", b.User, inField)
+	if err != nil {
+		return nil, err
+	}
+	b.User = uid
+	return b.domain(s.now())
 }
 
 type quotaOutput struct {
@@ -108,14 +119,55 @@ func (s *Server) registerQuotas() {
 
 // listQuotas serves GET /api/v1/quotas: List quotas (yours; all for devops and admins).
 func (s *Server) listQuotas(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
-	return listOf(ctx, s, in, "quotas", purser.QuotaFields, s.Quotas.FindQuotas, s.newQuotaDoc)
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Quota, int, error) {
+		if err := s.resolveWhere(ctx, &q, []string{"user"}, nil); err != nil {
+			return nil, 0, err
+		}
+		return s.Quotas.FindQuotas(ctx, q)
+	}
+	out, err := listOf(ctx, s, in, "quotas", purser.QuotaFields, find, s.newQuotaDoc)
+	if err == nil {
+		err = s.nameQuotas(ctx, out.Body.Items)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return out, nil
+}
+
+// nameQuotas names the user of each user's quota.
+func (s *Server) nameQuotas(ctx context.Context, docs []quotaDoc) error {
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.User
+	}
+	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		docs[i].Username = names[docs[i].User]
+	}
+	return nil
+}
+
+// quotaOut is a quota's answer, its user named.
+func (s *Server) quotaOut(ctx context.Context, q *purser.Quota) (*quotaOutput, error) {
+	d := []quotaDoc{s.newQuotaDoc(q)}
+	if err := s.nameQuotas(ctx, d); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &quotaOutput{ETag: etagOf(d[0].ETag), Body: d[0]}, nil
 }
 
 // quotaUsage serves GET /api/v1/quotas/usage: Limits, usage and pending per user (yours; everyone's for devops and admins).
 func (s *Server) quotaUsage(ctx context.Context, in *struct {
-	User string `query:"user" doc:"One user's _id; default everyone (devops, admins) or yourself."`
+	User string `query:"user" doc:"One user's _id or username; default everyone (devops, admins) or yourself."`
 }) (*struct{ Body []usageDoc }, error) {
-	uid := in.User
+	uid, err := s.userID(ctx, "user", in.User, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	if uid == "" {
 		if err := purser.Authorize(ctx, purser.ActionQuotaRead, ""); err != nil {
 			if a := purser.ActorFromContext(ctx); a != nil && a.User != nil {
@@ -137,15 +189,14 @@ func (s *Server) quotaUsage(ctx context.Context, in *struct {
 
 // createQuota serves POST /api/v1/quotas: Create a quota (devops, admins).
 func (s *Server) createQuota(ctx context.Context, in *struct{ Body quotaBody }) (*quotaOutput, error) {
-	q, err := in.Body.domain(s.now())
+	q, err := s.quotaBodyDomain(ctx, in.Body)
 	if err == nil {
 		err = s.Quotas.CreateQuota(ctx, q)
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	d := s.newQuotaDoc(q)
-	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	return s.quotaOut(ctx, q)
 }
 
 // getQuota serves GET /api/v1/quotas/{id}: Get a quota.
@@ -156,8 +207,7 @@ func (s *Server) getQuota(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	d := s.newQuotaDoc(q)
-	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	return s.quotaOut(ctx, q)
 }
 
 // replaceQuota serves PUT /api/v1/quotas/{id}: Replace a quota's limits and window (devops, admins).
@@ -166,15 +216,14 @@ func (s *Server) replaceQuota(ctx context.Context, in *struct {
 	IfMatch string `header:"If-Match"`
 	Body    quotaBody
 }) (*quotaOutput, error) {
-	q, err := in.Body.domain(s.now())
+	q, err := s.quotaBodyDomain(ctx, in.Body)
 	if err == nil {
 		q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, in.IfMatch)
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	d := s.newQuotaDoc(q)
-	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
+	return s.quotaOut(ctx, q)
 }
 
 // deleteQuota serves DELETE /api/v1/quotas/{id}: Delete a quota (devops, admins).

@@ -41,9 +41,9 @@ type requestBody struct {
 	Description        string         `json:"description,omitempty" maxLength:"1000"`
 	ExpiresBy          timeValue      `json:"expires_by,omitempty" doc:"When the environment expires. Default: now plus the template's default TTL."`
 	TTLHours           float64        `json:"ttl_hours,omitempty" doc:"Instead of expires_by: hours from now."`
-	RequestedBy        string         `json:"requested_by,omitempty" doc:"The _id of the requester: yourself (the default), or anyone for admins acting for them."`
+	RequestedBy        string         `json:"requested_by,omitempty" doc:"The requester's _id or username: yourself (the default), or anyone for admins acting for them."`
 	ResourceType       string         `json:"resource_type,omitempty"`
-	ResourceTemplate   string         `json:"resource_template"`
+	ResourceTemplate   string         `json:"resource_template" doc:"The template's _id or name."`
 	ResourceParameters map[string]any `json:"resource_parameters,omitempty"`
 	RequestType        string         `json:"request_type,omitempty" enum:"TEMPORARY,PERMANENT" doc:"TEMPORARY, the default. PERMANENT is refused with 422: every environment expires (ask for the template's maximum TTL, then an extension)."`
 }
@@ -57,7 +57,7 @@ type requestOutput struct {
 // seedReview is the seed's review call.
 type seedReview struct {
 	ID         string `json:"_id"`
-	ReviewedBy string `json:"reviewed_by,omitempty"`
+	ReviewedBy string `json:"reviewed_by,omitempty" doc:"An _id or username (admins; recorded as acting_for)."`
 	Status     string `json:"status" enum:"APPROVED,REJECTED"`
 	Comment    string `json:"comment,omitempty"`
 }
@@ -68,15 +68,44 @@ type seedReviewAnswer struct {
 	ProvisionRequest string `json:"provision_request,omitempty"`
 }
 
-func (s *Server) requestOut(ctx context.Context, r *purser.Request, withQuota bool) *requestOutput {
-	d := newRequestDoc(r)
+func (s *Server) requestOut(ctx context.Context, r *purser.Request, withQuota bool) (*requestOutput, error) {
+	d := []requestDoc{newRequestDoc(r)}
 	if withQuota {
 		if checks, err := s.Requests.RequestQuota(ctx, r.ID); err == nil {
-			d.Quota = newQuotaFit(checks)
+			d[0].Quota = newQuotaFit(checks)
 		}
 	}
-	return &requestOutput{ETag: etagOf(d.ETag), Body: d}
+	if err := s.nameRequests(ctx, d); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &requestOutput{ETag: etagOf(d[0].ETag), Body: d[0]}, nil
 }
+
+// nameRequests names the requester, reviewer and template of each request.
+func (s *Server) nameRequests(ctx context.Context, docs []requestDoc) error {
+	var users, templates []string
+	for _, d := range docs {
+		users = append(users, d.RequestedBy, d.ReviewedBy)
+		templates = append(templates, d.ResourceTemplate)
+	}
+	names, err := s.usernames(ctx, users)
+	if err != nil {
+		return err
+	}
+	tnames, err := s.templateNames(ctx, templates)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		d := &docs[i]
+		d.RequestedByName, d.ReviewedByName, d.TemplateName = names[d.RequestedBy], names[d.ReviewedBy], tnames[d.ResourceTemplate]
+	}
+	return nil
+}
+
+// requestUserRefs and requestTemplateRefs are the fields of requests that
+// name users and templates.
+var requestUserRefs, requestTemplateRefs = []string{"requested_by", "reviewed_by"}, []string{"resource_template"}
 
 func (s *Server) registerRequests() {
 	huma.Register(s.api, op(http.MethodGet, "/provisionRequests", "list-requests", "provisionRequests", "List provision requests (your own; all for devops and admins)", http.StatusBadRequest), s.listRequests)
@@ -132,19 +161,36 @@ func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Cont
 	}) (*requestOutput, error) {
 		var rv purser.Review
 		if in.Body != nil {
-			rv = purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment}
+			by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			rv = purser.Review{ReviewedBy: by, Comment: in.Body.Comment}
 		}
 		r, err := s.Requests.ActOnRequest(ctx, in.ID, action, rv)
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
-		return s.requestOut(ctx, r, false), nil
+		return s.requestOut(ctx, r, false)
 	}
 }
 
 // listRequests serves GET /api/v1/provisionRequests: List provision requests (your own; all for devops and admins).
 func (s *Server) listRequests(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
-	return listOf(ctx, s, in, "provisionRequests", purser.RequestFields, s.Requests.FindRequests, newRequestDoc)
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Request, int, error) {
+		if err := s.resolveWhere(ctx, &q, requestUserRefs, requestTemplateRefs); err != nil {
+			return nil, 0, err
+		}
+		return s.Requests.FindRequests(ctx, q)
+	}
+	out, err := listOf(ctx, s, in, "provisionRequests", purser.RequestFields, find, newRequestDoc)
+	if err == nil {
+		err = s.nameRequests(ctx, out.Body.Items)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return out, nil
 }
 
 // createRequest serves POST /api/v1/provisionRequests: Ask for an environment.
@@ -160,13 +206,24 @@ func (s *Server) createRequest(ctx context.Context, in *struct{ Body requestBody
 			return nil, s.problem(ctx, err)
 		}
 	}
+	by, err := s.userID(ctx, "requested_by", b.RequestedBy, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	tpl, err := s.templateID(ctx, "resource_template", b.ResourceTemplate, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	r, err := s.Requests.CreateRequest(ctx, purser.RequestInput{Description: b.Description, ExpiresBy: exp, TTL: ttl,
-		RequestedBy: b.RequestedBy, ResourceType: b.ResourceType, ResourceTemplate: b.ResourceTemplate,
+		RequestedBy: by, ResourceType: b.ResourceType, ResourceTemplate: tpl,
 		ResourceParameters: b.ResourceParameters, RequestType: b.RequestType})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := s.requestOut(ctx, r, false)
+	out, err := s.requestOut(ctx, r, false)
+	if err != nil {
+		return nil, err
+	}
 	out.Location = out.Body.Links["self"].Href
 	return out, nil
 }
@@ -179,7 +236,7 @@ func (s *Server) getRequest(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return s.requestOut(ctx, r, true), nil
+	return s.requestOut(ctx, r, true)
 }
 
 // getRequestOutputs serves GET /api/v1/provisionRequests/{id}/outputs: The environment's outputs: endpoint, credentials (the requester and admins).
@@ -235,7 +292,7 @@ func (s *Server) getRequestHistory(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	p := ListParams{Where: `{"target_type":"provisionRequest","target_id":"` + in.ID + `"}`, Sort: "_created", Page: 1, MaxResults: purser.MaxMaxResults}
-	return listOf(ctx, s, &p, "events", purser.EventFields, s.Events.FindEvents, newEventDoc)
+	return s.events(ctx, &p)
 }
 
 // reviewRequestSeed serves POST /api/v1/approveProvisionRequest: The seed's review call: approve or reject.
@@ -244,7 +301,11 @@ func (s *Server) reviewRequestSeed(ctx context.Context, in *struct{ Body seedRev
 	if in.Body.Status == string(purser.StatusRejected) {
 		a = purser.ActReject
 	}
-	r, err := s.Requests.ActOnRequest(ctx, in.Body.ID, a, purser.Review{ReviewedBy: in.Body.ReviewedBy, Comment: in.Body.Comment})
+	by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	r, err := s.Requests.ActOnRequest(ctx, in.Body.ID, a, purser.Review{ReviewedBy: by, Comment: in.Body.Comment})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

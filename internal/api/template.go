@@ -180,9 +180,13 @@ func (s *Server) createTemplate(ctx context.Context, in *struct{ Body templateBo
 
 // getTemplate serves GET /api/v1/templates/{id}: Get a template.
 func (s *Server) getTemplate(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 }) (*templateOutput, error) {
-	t, err := s.Templates.FindTemplateByID(ctx, in.ID)
+	var t *purser.Template
+	id, err := s.templateID(ctx, "id", in.ID, inPath)
+	if err == nil {
+		t, err = s.Templates.FindTemplateByID(ctx, id)
+	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -192,9 +196,13 @@ func (s *Server) getTemplate(ctx context.Context, in *struct {
 
 // listTemplateRevisions serves GET /api/v1/templates/{id}/revisions: A template's revisions, oldest first.
 func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 }) (*struct{ Body collection[templateDoc] }, error) {
-	ts, err := s.Templates.FindTemplateRevisions(ctx, in.ID)
+	var ts []*purser.Template
+	id, err := s.templateID(ctx, "id", in.ID, inPath)
+	if err == nil {
+		ts, err = s.Templates.FindTemplateRevisions(ctx, id)
+	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -204,17 +212,21 @@ func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
 		out.Body.Items[i] = newRevisionDoc(t)
 	}
 	out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
-	out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + in.ID + "/revisions", Title: "templateRevisions"},
-		"template": {Href: BasePath + "/templates/" + in.ID, Title: "template"}}
+	out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + id + "/revisions", Title: "templateRevisions"},
+		"template": {Href: BasePath + "/templates/" + id, Title: "template"}}
 	return out, nil
 }
 
 // getTemplateRevision serves GET /api/v1/templates/{id}/revisions/{n}: A template as it was at one revision.
 func (s *Server) getTemplateRevision(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID string `path:"id" doc:"The template's _id or name."`
 	N  int    `path:"n" minimum:"1"`
 }) (*templateOutput, error) {
-	t, err := s.Templates.FindTemplateRevision(ctx, in.ID, in.N)
+	var t *purser.Template
+	id, err := s.templateID(ctx, "id", in.ID, inPath)
+	if err == nil {
+		t, err = s.Templates.FindTemplateRevision(ctx, id, in.N)
+	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -224,7 +236,7 @@ func (s *Server) getTemplateRevision(ctx context.Context, in *struct {
 
 // updateTemplate serves PATCH /api/v1/templates/{id}: Change a template (JSON merge patch; devops, admins).
 func (s *Server) updateTemplate(ctx context.Context, in *struct {
-	ID      string        `path:"id"`
+	ID      string        `path:"id" doc:"The template's _id or name."`
 	IfMatch string        `header:"If-Match"`
 	Body    templatePatch `contentType:"application/merge-patch+json"`
 }) (*templateOutput, error) {
@@ -260,7 +272,11 @@ func (s *Server) updateTemplate(ctx context.Context, in *struct {
 	if b.Config != nil {
 		upd.Config = &b.Config
 	}
-	t, err := s.Templates.UpdateTemplate(ctx, in.ID, upd, in.IfMatch)
+	id, err := s.templateID(ctx, "id", in.ID, inPath)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	t, err := s.Templates.UpdateTemplate(ctx, id, upd, in.IfMatch)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -15,6 +15,7 @@ type tokenDoc struct {
 	Created    time.Time       `json:"_created"`
 	Links      map[string]link `json:"_links"`
 	User       string          `json:"user" doc:"The _id of the token's user."`
+	Username   string          `json:"username,omitempty" doc:"The token's user's username."`
 	Name       string          `json:"name"`
 	Hint       string          `json:"hint" doc:"The first characters of the secret, to recognise it."`
 	ExpiresAt  *time.Time      `json:"expires_at,omitempty"`
@@ -62,18 +63,30 @@ func (s *Server) createToken(ctx context.Context, in *struct {
 		}
 		exp = &t
 	}
-	t, secret, err := s.Tokens.CreateToken(ctx, in.Body.User, in.Body.Name, exp)
+	uid, err := s.userID(ctx, "user", in.Body.User, inField)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: s.newTokenDoc(t), Token: secret}}, nil
+	t, secret, err := s.Tokens.CreateToken(ctx, uid, in.Body.Name, exp)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := []tokenDoc{s.newTokenDoc(t)}
+	if err := s.nameTokens(ctx, d); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body newTokenDocument }{Body: newTokenDocument{tokenDoc: d[0], Token: secret}}, nil
 }
 
 // listTokens serves GET /api/v1/tokens: List API tokens.
 func (s *Server) listTokens(ctx context.Context, in *struct {
-	User string `query:"user" doc:"The _id of the user whose tokens to list (admins only); default the caller."`
+	User string `query:"user" doc:"The _id or username of the user whose tokens to list (admins only); default the caller."`
 }) (*struct{ Body collection[tokenDoc] }, error) {
-	toks, err := s.Tokens.FindTokens(ctx, purser.TokenFilter{UserID: in.User})
+	uid, err := s.userID(ctx, "user", in.User, inField)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	toks, err := s.Tokens.FindTokens(ctx, purser.TokenFilter{UserID: uid})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -81,6 +94,9 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	out.Body.Items = make([]tokenDoc, len(toks))
 	for i, t := range toks {
 		out.Body.Items[i] = s.newTokenDoc(t)
+	}
+	if err := s.nameTokens(ctx, out.Body.Items); err != nil {
+		return nil, s.problem(ctx, err)
 	}
 	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
 	out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
@@ -95,4 +111,20 @@ func (s *Server) revokeToken(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	return nil, nil
+}
+
+// nameTokens names each token's user.
+func (s *Server) nameTokens(ctx context.Context, docs []tokenDoc) error {
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.User
+	}
+	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		docs[i].Username = names[docs[i].User]
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ type userOutput struct {
 
 // UserIDParam is the {id} of a user route.
 type UserIDParam struct {
-	ID string `path:"id" doc:"The user's _id."`
+	ID string `path:"id" doc:"The user's _id or username."`
 }
 
 func (s *Server) userOut(u *purser.User) *userOutput {
@@ -126,7 +126,11 @@ func (s *Server) getUser(ctx context.Context, in *struct {
 	UserIDParam
 	conditional.Params
 }) (*userOutput, error) {
-	u, err := s.Users.FindUserByID(ctx, in.ID)
+	id, err := s.userID(ctx, "id", in.ID, inPath)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	u, err := s.Users.FindUserByID(ctx, id)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -144,7 +148,11 @@ func (s *Server) updateUser(ctx context.Context, in *struct {
 	IfMatch string    `header:"If-Match" doc:"The _etag you read; 412 if the user changed since."`
 	Body    userPatch `contentType:"application/merge-patch+json"`
 }) (*userOutput, error) {
-	u, err := s.Users.UpdateUser(ctx, in.ID, purser.UserUpdate{
+	id, err := s.userID(ctx, "id", in.ID, inPath)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	u, err := s.Users.UpdateUser(ctx, id, purser.UserUpdate{
 		Name: in.Body.Name, Email: in.Body.Email, Roles: in.Body.Roles, IsActive: in.Body.IsActive,
 	}, in.IfMatch)
 	if err != nil {
@@ -158,7 +166,11 @@ func (s *Server) deactivateUser(ctx context.Context, in *struct {
 	UserIDParam
 	IfMatch string `header:"If-Match" doc:"The _etag you read; 412 if the user changed since."`
 }) (*struct{}, error) {
-	if _, err := s.Users.DeactivateUser(ctx, in.ID, in.IfMatch); err != nil {
+	id, err := s.userID(ctx, "id", in.ID, inPath)
+	if err == nil {
+		_, err = s.Users.DeactivateUser(ctx, id, in.IfMatch)
+	}
+	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return nil, nil

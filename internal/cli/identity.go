@@ -282,7 +282,7 @@ func newTokensCmd(cli *env) *cobra.Command {
 			})
 		},
 	}
-	create.Flags().StringVar(&in.User, "user", "", "the _id of the user it is for (admins; default yourself)")
+	create.Flags().StringVar(&in.User, "user", "", "the username or _id of the user it is for (admins; default yourself)")
 	create.Flags().StringVar(&in.ExpiresAt, "expires", "", "when it stops working (RFC 3339); default never")
 	var user string
 	list := &cobra.Command{
@@ -304,7 +304,7 @@ func newTokensCmd(cli *env) *cobra.Command {
 			})
 		},
 	}
-	list.Flags().StringVar(&user, "user", "", "the _id of the user whose tokens to list (admins; default yours)")
+	list.Flags().StringVar(&user, "user", "", "the username or _id of the user whose tokens to list (admins; default yours)")
 	revoke := &cobra.Command{
 		Use: "revoke ID", Short: "Revoke an API token", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -234,14 +234,18 @@ func (cli *env) requestTable(w io.Writer, rs []client.Request) {
 	head := []string{"ID", "TEMPLATE", "STATUS", "REQUESTED BY", "EXPIRES", "CORES", "MEM GiB", "COST/H", "EST. COST TO EXPIRY"}
 	if cli.wide() {
 		head = append(head, "CREATED", "REVISION", "EXTENDED", "PARAMETERS", "DESCRIPTION")
+	} else {
+		head = append(head, "ABOUT")
 	}
 	row(w, head...)
 	for _, r := range rs {
-		cols := []string{r.ID, r.ResourceTemplate, r.Status, r.RequestedBy, when(r.ExpiresBy),
+		cols := []string{r.ID, nameOr(r.TemplateName, r.ResourceTemplate), r.Status, nameOr(r.RequestedByName, r.RequestedBy), when(r.ExpiresBy),
 			num(r.Footprint.Cores), num(r.Footprint.Memory), fmt.Sprintf("%.2f/h", r.Footprint.CostPerHour), fmt.Sprintf("%.2f", r.EstimatedCost)}
 		if cli.wide() {
 			cols = append(cols, when(r.Created), strconv.Itoa(r.TemplateRevision),
 				yesNo(r.Extended), dash(paramString(r.ResourceParameters)), dash(r.Description))
+		} else {
+			cols = append(cols, about(r))
 		}
 		row(w, cols...)
 	}
@@ -264,6 +268,27 @@ func paramString(p map[string]any) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// about tells requests apart in a table: the description, else the
+// parameters, cut to 40 characters.
+func about(r client.Request) string {
+	s := strings.Join(strings.Fields(r.Description), " ")
+	if s == "" {
+		keys := make([]string, 0, len(r.ResourceParameters))
+		for k := range r.ResourceParameters {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			keys[i] = fmt.Sprintf("%s=%v", k, r.ResourceParameters[k])
+		}
+		s = strings.Join(keys, " ")
+	}
+	if rs := []rune(s); len(rs) > 40 {
+		s = string(rs[:39]) + "…"
+	}
+	return dash(s)
 }
 
 // parseParams turns k=v flags into parameters: numbers and booleans as
@@ -329,7 +354,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 			return waitDeployed(cmd, cli, c, r.ID, timeout)
 		}}
 	f := create.Flags()
-	f.StringVar(&in.ResourceTemplate, "template", "", "the template's id")
+	f.StringVar(&in.ResourceTemplate, "template", "", "the template's name or id")
 	f.StringArrayVar(&params, "param", nil, "a parameter, name=value (repeat)")
 	f.DurationVar(&ttl, "ttl", 0, "how long the environment lives (default: the template's)")
 	f.StringVar(&in.ExpiresBy, "expires-by", "", "when it expires (RFC 3339), instead of --ttl")
@@ -607,11 +632,11 @@ func eventTable(w io.Writer, events []client.Event) {
 	row(w, "WHEN", "ACTOR", "ACTION", "TARGET", "CHANGE")
 	for _, e := range events {
 		change := eventChange(e)
-		actor := e.Actor
+		actor := nameOr(e.ActorName, e.Actor)
 		if e.ActingFor != "" {
-			actor += " for " + e.ActingFor
+			actor += " for " + nameOr(e.ActingName, e.ActingFor)
 		}
-		row(w, e.Created.Local().Format("2006-01-02 15:04:05 MST"), actor, e.Action, e.TargetType+"/"+e.TargetID, change)
+		row(w, e.Created.Local().Format("2006-01-02 15:04:05 MST"), actor, e.Action, e.TargetType+"/"+nameOr(e.TargetName, e.TargetID), change)
 	}
 }
 
@@ -644,6 +669,15 @@ func eventChange(e client.Event) string {
 		parts = append(parts, fmt.Sprintf("approvals %v of %v", valueString(n), valueString(e.After["needed"])))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// nameOr is a person's or template's name, or its id when the server
+// sent no name.
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
 }
 
 func dashAny(v any) string {

@@ -27,7 +27,10 @@ func newQuotasCmd(cli *env) *cobra.Command {
 			return cli.render(l, func(w io.Writer) {
 				row(w, "ID", "FOR", "TYPE", "ENVIRONMENTS", "CORES", "MEMORY GiB", "MONTHLY COST", "UNTIL", "ACTIVE")
 				for _, q := range l.Items {
-					who := "user " + valueString(q["user"])
+					who := valueString(q["user"])
+					if name, ok := q["username"].(string); ok && name != "" {
+						who = name
+					}
 					if q["role"] != nil {
 						who = "role " + valueString(q["role"])
 					}
@@ -54,7 +57,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 	listFlags(list, &lo, `{"quota_type":"TEMPORARY"}`, "valid_until")
 	var user, role, typ, from, until string
 	var envs, cores, mem, cost float64
-	create := &cobra.Command{Use: "create (--user ID | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
+	create := &cobra.Command{Use: "create (--user NAME | --role R) [limits]", Short: "Create a quota (devops, admins)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -80,7 +83,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 			return nil
 		}}
 	f := create.Flags()
-	f.StringVar(&user, "user", "", "the user's _id")
+	f.StringVar(&user, "user", "", "the user's username or _id")
 	f.StringVar(&role, "role", "", "a role: the quota applies to each user holding it")
 	f.StringVar(&typ, "type", "PERMANENT", "PERMANENT or TEMPORARY (a grant that lapses at --until)")
 	f.StringVar(&from, "from", "", "TEMPORARY: when it starts (RFC 3339; default now)")
@@ -180,7 +183,7 @@ func newQuotasCmd(cli *env) *cobra.Command {
 				}
 			})
 		}}
-	usage.Flags().StringVar(&who, "user", "", "one user's _id")
+	usage.Flags().StringVar(&who, "user", "", "one user's username or _id")
 	cmd.AddCommand(list, create, update, del, usage)
 	return cmd
 }

@@ -131,7 +131,7 @@ func requestView(w io.Writer, r *client.Request) {
 	kv(w, "TEMPLATE", fmt.Sprintf("%s (revision %d)", r.ResourceTemplate, r.TemplateRevision))
 	kv(w, "STATUS", r.Status)
 	kv(w, "TYPE", dash(r.RequestType))
-	kv(w, "REQUESTED BY", r.RequestedBy)
+	kv(w, "REQUESTED BY", nameOr(r.RequestedByName, r.RequestedBy))
 	kv(w, "DESCRIPTION", dash(r.Description))
 	kv(w, "PARAMETERS", dash(paramString(r.ResourceParameters)))
 	if r.ReviewedBy != "" || r.ReviewComment != "" {
