@@ -82,7 +82,7 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	for i, t := range toks {
 		out.Body.Items[i] = s.newTokenDoc(t)
 	}
-	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
+	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: counted(len(toks))}
 	out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
 	return out, nil
 }
