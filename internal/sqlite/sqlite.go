@@ -44,7 +44,10 @@ const readPragmas = "&_pragma=query_only(1)&_pragma=cache_size(-16384)&_pragma=m
 type Store struct {
 	*sqldb.DB
 	write, read *sql.DB
-	inserter    *river.Client[*sql.Tx]
+	// writeStmts are the writer's prepared statements, used within its
+	// transactions.
+	writeStmts *stmtCache
+	inserter   *river.Client[*sql.Tx]
 	// damage is what PRAGMA quick_check found at open, nil for a sound file.
 	damage error
 }
@@ -89,7 +92,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, writeStmts: newStmtCache(write)}
 	if s.damage = quickCheck(ctx, write); s.damage != nil {
 		logger.ErrorContext(ctx, "the database file is damaged; restore it from a backup", "path", abs, "error", s.damage)
 	}
@@ -107,7 +110,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	s.DB = sqldb.New(sqldb.Engine{
 		Name:            "sqlite",
-		Read:            querier{read},
+		Read:            querier{r: read, stmts: newStmtCache(read)},
 		Begin:           s.begin,
 		UniqueViolation: uniqueViolation,
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
@@ -165,7 +168,7 @@ func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txQuerier{querier{tx}, tx}, nil
+	return &txQuerier{querier{r: tx, stmts: s.writeStmts, tx: tx}, tx}, nil
 }
 
 // quickCheck runs PRAGMA quick_check and returns what it found, or nil.
