@@ -138,8 +138,9 @@ func (s *UserService) CreateUser(ctx context.Context, u *purser.User) error {
 		return err
 	}
 	// Report every fault at once: the fields' own rules and unknown roles.
-	if err := mergeInvalid(u.Validate(), checkRoles(ctx, s.db.Read, u.Roles)); err != nil {
-		return err
+	// Valid fields leave the roles to the transaction's own check.
+	if err := u.Validate(); err != nil {
+		return mergeInvalid(err, checkRoles(ctx, s.db.Read, u.Roles))
 	}
 	now := s.db.now()
 	u.ID, u.Created, u.Updated, u.Version = purser.NewID(), now, now, 1
