@@ -5,7 +5,9 @@
 //	    stack (authentication, huma, the service, squirrel) against the same
 //	    SQL served by a bare net/http handler; target: at least 70 % of the
 //	    baseline's requests per second;
-//	(b) creating users through the API against bare INSERTs.
+//	(b) creating users through the API against bare INSERTs;
+//	(c) the request list at page 1, 200 and the last of -requests (100 000
+//	    by default), by number and by cursor.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
 // -duration.
@@ -19,6 +21,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"text/tabwriter"
 	"time"
@@ -39,6 +42,7 @@ func main() {
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
 	provisions := flag.Int("provisions", 500, "requests to approve and provision for the provisioning benchmark")
 	clients := flag.Int("clients", 8, "concurrent clients")
+	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -66,13 +70,28 @@ func main() {
 			log.Fatal(err)
 		}
 		r := runList(ctx, db, *duration, *clients)
-		fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
+		fmt.Fprintf(tw, "%s\tlist 50 of %d users, %d clients (req/s)\t%.0f\t%.0f\t%.0f%%\t> 1500/s\t\n", name, *users, *clients, r.purser, r.baseline, 100*r.purser/r.baseline)
+		fmt.Fprintf(tw, "%s\t  the same, CPU per request (this process: server and clients; %d cores)\t%s\t%s\t\t\t\n", name, runtime.NumCPU(), r.purserCPU.Round(time.Microsecond), r.baselineCPU.Round(time.Microsecond))
 		c := runCreate(ctx, db, *duration)
-		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t>= 50%%\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
 		fmt.Fprintf(os.Stderr, "%s: provisioning %d requests...\n", name, *provisions)
 		p := runProvision(ctx, db, newQueue, *provisions, filepath.Join(dir, name+"-sim"), name == "postgres")
 		fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
 		fmt.Fprintf(tw, "%s\tapproval -> DEPLOYED p50 / p99 (poll %s)\t%s / %s\t\t\t-\t\n", name, p.pollInterval, p.p50.Round(time.Millisecond), p.p99.Round(time.Millisecond))
+		if *requests > 0 {
+			fmt.Fprintf(os.Stderr, "%s: seeding %d requests...\n", name, *requests)
+			if err := seedRequests(ctx, db, *requests); err != nil {
+				log.Fatal(err)
+			}
+			for _, d := range runListDepth(ctx, db, []int{1, 200, *requests / 25}, 25) {
+				by := "page= / after="
+				if d.page == 1 {
+					by = "page= / total=false"
+				}
+				fmt.Fprintf(tw, "%s\trequest list page %d of %d, by %s: median (CPU)\t%s (%s) / %s (%s)\t\t\t<= 2x page 1\t\n", name, d.page, *requests, by,
+					d.offset.Round(10*time.Microsecond), d.offsetCPU.Round(10*time.Microsecond), d.cursor.Round(10*time.Microsecond), d.cursorCPU.Round(10*time.Microsecond))
+			}
+		}
 	}
 
 	ls, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
@@ -100,7 +119,10 @@ func main() {
 	tw.Flush()
 }
 
-type result struct{ purser, baseline float64 }
+type result struct {
+	purser, baseline       float64
+	purserCPU, baselineCPU time.Duration // per operation, for -cpu figures
+}
 
 // newAPI returns a test server for the full stack and an admin token.
 func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
@@ -113,7 +135,8 @@ func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db)}
+	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
+		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db)}
 	hs := &httpserver.Server{Tokens: s.Tokens, Aliases: map[string]string{api.AliasPath: api.BasePath}}
 	return httptest.NewServer(hs.Handler(s)), secret
 }
