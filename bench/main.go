@@ -74,6 +74,7 @@ func main() {
 		fmt.Fprintf(tw, "%s\t  the same, CPU per request (this process: server and clients; %d cores)\t%s\t%s\t\t\t\n", name, runtime.NumCPU(), r.purserCPU.Round(time.Microsecond), r.baselineCPU.Round(time.Microsecond))
 		c := runCreate(ctx, db, *duration)
 		fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t>= 50%%\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+		fmt.Fprintf(tw, "%s\t  the same, CPU per user (this process: server and client)\t%s\t%s\t%.0f%%\t\t\n", name, c.purserCPU.Round(time.Microsecond), c.baselineCPU.Round(time.Microsecond), 100*float64(c.baselineCPU)/float64(c.purserCPU))
 		fmt.Fprintf(os.Stderr, "%s: provisioning %d requests...\n", name, *provisions)
 		p := runProvision(ctx, db, newQueue, *provisions, filepath.Join(dir, name+"-sim"), name == "postgres")
 		fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
