@@ -66,7 +66,7 @@ type ClusterService interface {
 	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
 	// FindClusters returns a page of clusters, without their credentials,
 	// and how many match q in all.
-	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	FindClusters(ctx context.Context, q Query) ([]*Cluster, PageInfo, error)
 	// CreateCluster registers a cluster and checks it (an unreachable
 	// cluster is registered all the same, and shown unreachable); ECONFLICT
 	// when the name is taken, EINVALID for a bad name or kubeconfig.
@@ -95,7 +95,7 @@ type ClusterStore interface {
 	// FindClusterByName is ClusterService.FindClusterByName.
 	FindClusterByName(ctx context.Context, name string) (*Cluster, error)
 	// FindClusters is ClusterService.FindClusters.
-	FindClusters(ctx context.Context, q Query) ([]*Cluster, int, error)
+	FindClusters(ctx context.Context, q Query) ([]*Cluster, PageInfo, error)
 	// DeleteCluster is ClusterService.DeleteCluster.
 	DeleteCluster(ctx context.Context, name string) error
 	// CheckNewCluster authorizes and validates a cluster about to be

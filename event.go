@@ -30,5 +30,5 @@ type EventService interface {
 	// FindEvents returns a page of events, and how many match q in all:
 	// every event for devops and admins (events:read); for others, what
 	// they did and what happened to their own requests.
-	FindEvents(ctx context.Context, q Query) ([]*Event, int, error)
+	FindEvents(ctx context.Context, q Query) ([]*Event, PageInfo, error)
 }

@@ -40,7 +40,7 @@ type ExtensionService interface {
 	FindExtensionByID(ctx context.Context, id string) (*Extension, error)
 	// FindExtensions returns a page of extension requests, and how many
 	// match q in all: the caller's own, or every one with requests:read.
-	FindExtensions(ctx context.Context, q Query) ([]*Extension, int, error)
+	FindExtensions(ctx context.Context, q Query) ([]*Extension, PageInfo, error)
 	// CreateExtension asks, for the requester of e.ProvisionRequest only
 	// (an admin may name them in e.RequestedBy), for e.ExtendBy more hours,
 	// and tells the reviewers. ECONFLICT when

@@ -136,7 +136,7 @@ var NotificationFields = Fields{
 type NotificationService interface {
 	// FindNotifications returns a page of the caller's own notifications
 	// (only the unread ones when unreadOnly), and how many match in all.
-	FindNotifications(ctx context.Context, q Query, unreadOnly bool) ([]*Notification, int, error)
+	FindNotifications(ctx context.Context, q Query, unreadOnly bool) ([]*Notification, PageInfo, error)
 	// MarkRead marks one of the caller's notifications read; marking a
 	// read one again is not an error. ENOTFOUND when the caller has no
 	// such notification (another user's included).

@@ -48,6 +48,26 @@ type Query struct {
 	Sort       []Sort
 	Page       int // from 1
 	MaxResults int
+	// After is the cursor a previous page returned as PageInfo.Next: the
+	// page starts after the item it marks (Page must then be 1). Paging by
+	// cursor costs the same at any depth; paging by number reads and skips
+	// every row before the page.
+	After string
+	// SkipTotal leaves PageInfo.Total uncounted (-1).
+	SkipTotal bool
+}
+
+// PageInfo is where a page of a collection stands.
+type PageInfo struct {
+	// Total is the number of items matching the query's filter, -1 when
+	// not counted (Query.SkipTotal).
+	Total int
+	// More reports whether items follow this page.
+	More bool
+	// Next is the cursor of the following page, for Query.After; empty on
+	// the last page, and when the sort is on a field that may be empty
+	// (such a list pages by number).
+	Next string
 }
 
 // Paging defaults and limits. MaxPage keeps the offset of the last page

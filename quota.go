@@ -259,7 +259,7 @@ type QuotaService interface {
 	// FindQuotas returns a page of quotas, and how many match q in all:
 	// every quota for devops and admins, the caller's own and its roles'
 	// otherwise.
-	FindQuotas(ctx context.Context, q Query) ([]*Quota, int, error)
+	FindQuotas(ctx context.Context, q Query) ([]*Quota, PageInfo, error)
 	// CreateQuota validates and creates q, filling its id and times
 	// (devops and admins); ECONFLICT when its user or role already has a
 	// PERMANENT quota.

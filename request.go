@@ -157,7 +157,7 @@ type RequestService interface {
 	FindRequestByID(ctx context.Context, id string) (*Request, error)
 	// FindRequests returns a page of requests, and how many match q in
 	// all: the caller's own, or every request with requests:read.
-	FindRequests(ctx context.Context, q Query) ([]*Request, int, error)
+	FindRequests(ctx context.Context, q Query) ([]*Request, PageInfo, error)
 	// CreateRequest submits a request in status REQUESTED and enqueues its
 	// analysis. The parameters are checked against the template (EINVALID),
 	// the footprint estimated, and the request refused (ECONFLICT) when it

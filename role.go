@@ -54,7 +54,7 @@ type RoleService interface {
 	// FindRoleByName returns the role, or ENOTFOUND.
 	FindRoleByName(ctx context.Context, name string) (*Role, error)
 	// FindRoles returns a page of roles, and how many match q in all.
-	FindRoles(ctx context.Context, q Query) ([]*Role, int, error)
+	FindRoles(ctx context.Context, q Query) ([]*Role, PageInfo, error)
 	// CreateRole creates a role. Creating a built-in role again is not an
 	// error: it returns the existing role and created == false. ECONFLICT
 	// when another role has the name.

@@ -320,7 +320,7 @@ type TemplateService interface {
 	FindTemplateByID(ctx context.Context, id string) (*Template, error)
 	// FindTemplates returns a page of the catalog, and how many match q in
 	// all.
-	FindTemplates(ctx context.Context, q Query) ([]*Template, int, error)
+	FindTemplates(ctx context.Context, q Query) ([]*Template, PageInfo, error)
 	// CreateTemplate validates t, lets its driver prepare it (fetching its
 	// files once) and adds it as revision 1; ECONFLICT when the id is
 	// taken, EINVALID for a bad template or an unknown driver.

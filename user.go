@@ -79,7 +79,7 @@ type UserService interface {
 	FindUserByID(ctx context.Context, id string) (*User, error)
 	// FindUsers returns a page of users, and how many match q in all
 	// (admins and devops only).
-	FindUsers(ctx context.Context, q Query) ([]*User, int, error)
+	FindUsers(ctx context.Context, q Query) ([]*User, PageInfo, error)
 	// CreateUser validates and creates u, filling its id and times
 	// (admins only); ECONFLICT when the username is taken, EINVALID when
 	// a role does not exist.

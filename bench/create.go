@@ -15,12 +15,13 @@ import (
 
 // runCreate creates users one after another for d through the API, then
 // for d with bare INSERTs (user and role row in one transaction), and
-// returns both rates.
+// returns both rates and the CPU time the process spent on each create.
 func runCreate(ctx context.Context, db *sqldb.DB, d time.Duration) result {
 	full, token := newAPI(ctx, db)
 	defer full.Close()
 	hc := &http.Client{Timeout: 10 * time.Second}
 	n := 0
+	cpu0 := cpuTime()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		body := fmt.Sprintf(`{"username":"api%07d","email":"api%d@example.com","roles":["dev"]}`, n, n)
@@ -36,8 +37,10 @@ func runCreate(ctx context.Context, db *sqldb.DB, d time.Duration) result {
 		n++
 	}
 	p := float64(n) / d.Seconds()
+	pcpu := (cpuTime() - cpu0) / time.Duration(max(n, 1))
 
 	n = 0
+	cpu0 = cpuTime()
 	deadline = time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		err := db.WithTx(ctx, func(tx sqldb.Tx) error {
@@ -54,5 +57,5 @@ func runCreate(ctx context.Context, db *sqldb.DB, d time.Duration) result {
 		}
 		n++
 	}
-	return result{purser: p, baseline: float64(n) / d.Seconds()}
+	return result{purser: p, baseline: float64(n) / d.Seconds(), purserCPU: pcpu, baselineCPU: (cpuTime() - cpu0) / time.Duration(max(n, 1))}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,7 +69,7 @@ func baselineList(db *sqldb.DB) http.Handler {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		rows, err := db.Read.Query(ctx, "SELECT u.id, u.username, u.name, u.email, u.is_active FROM users u WHERE u.is_active = ? AND u.username >= ? ORDER BY u.username DESC, u.id LIMIT 50 OFFSET ?",
+		rows, err := db.Read.Query(ctx, "SELECT u.id, u.username, u.name, u.email, u.is_active FROM users u WHERE u.is_active = ? AND u.username >= ? ORDER BY u.username DESC LIMIT 50 OFFSET ?",
 			true, "user02000", (page-1)*50)
 		if err != nil {
 			http.Error(w, err.Error(), 500)
@@ -107,6 +110,13 @@ func baselineList(db *sqldb.DB) http.Handler {
 	})
 }
 
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func repeat(s string, n int) string {
 	out := ""
 	for range n {
@@ -115,10 +125,12 @@ func repeat(s string, n int) string {
 	return out
 }
 
-// load sends GETs from clients goroutines for d and returns requests per second.
-func load(base, token string, d time.Duration, clients int) float64 {
+// load sends GETs from clients goroutines for d and returns requests per
+// second, and the CPU time the process (server and clients) spent on each.
+func load(base, token string, d time.Duration, clients int) (float64, time.Duration) {
 	var done atomic.Int64
 	var failed atomic.Int64
+	cpu0 := cpuTime()
 	deadline := time.Now().Add(d)
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -153,7 +165,7 @@ func load(base, token string, d time.Duration, clients int) float64 {
 	if f := failed.Load(); f > 0 {
 		log.Fatalf("%d requests failed", f)
 	}
-	return float64(done.Load()) / d.Seconds()
+	return float64(done.Load()) / d.Seconds(), (cpuTime() - cpu0) / time.Duration(max(done.Load(), 1))
 }
 
 func runList(ctx context.Context, db *sqldb.DB, d time.Duration, clients int) result {
@@ -166,12 +178,16 @@ func runList(ctx context.Context, db *sqldb.DB, d time.Duration, clients int) re
 	load(bare.URL+"/api/v1/users", "", d/5, clients)
 	load(full.URL+"/api/v1/users", token, d/5, clients)
 	const rounds = 4
-	var b, p float64
+	var r result
 	for range rounds {
-		b += load(bare.URL+"/api/v1/users", "", d/rounds, clients)
-		p += load(full.URL+"/api/v1/users", token, d/rounds, clients)
+		b, bcpu := load(bare.URL+"/api/v1/users", "", d/rounds, clients)
+		p, pcpu := load(full.URL+"/api/v1/users", token, d/rounds, clients)
+		r.baseline += b / rounds
+		r.purser += p / rounds
+		r.baselineCPU += bcpu / rounds
+		r.purserCPU += pcpu / rounds
 	}
-	return result{purser: p / rounds, baseline: b / rounds}
+	return r
 }
 
 // scratchSchema makes a schema of its own on the server at base.
@@ -195,4 +211,105 @@ func scratchSchema(ctx context.Context, base string) (string, func(), error) {
 		_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
 		conn.Close(ctx)
 	}, nil
+}
+
+// seedRequests inserts n provision requests by one user from one template,
+// one microsecond apart, in batches.
+func seedRequests(ctx context.Context, db *sqldb.DB, n int) error {
+	uid, tid := purser.NewID(), purser.NewID()
+	now := time.Now().UnixMicro()
+	err := db.WithTx(ctx, func(tx sqldb.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO users (id, username, created_at, updated_at) VALUES (?, ?, ?, ?)", uid, fmt.Sprintf("requester-%d", now), now, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO templates (id, name, driver, resource_type, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			tid, "bench", "sim", "KUBERNETES", "{}", now, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	statuses := []string{"DEPLOYED", "REQUESTED", "EXPIRED", "DEPLOYED"}
+	const batch = 1000
+	for i := 0; i < n; i += batch {
+		err := db.WithTx(ctx, func(tx sqldb.Tx) error {
+			for j := i; j < i+batch && j < n; j++ {
+				at := now - int64(n) + int64(j)
+				if _, err := tx.Exec(ctx, `INSERT INTO requests (id, description, expires_by, requested_by, resource_type, resource_template,
+					resource_parameters, request_type, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					purser.NewID(), fmt.Sprintf("request %d", j), at+86_400_000_000, uid, "KUBERNETES", tid, `{"size":"small"}`, "CREATE", statuses[j%len(statuses)], at, at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// depthResult is the median time of one GET of the request list at a
+// depth, and the CPU time the process spent on one.
+type depthResult struct {
+	page                 int
+	offset, cursor       time.Duration
+	offsetCPU, cursorCPU time.Duration
+}
+
+// runListDepth times GET /provisionRequests (25 per page, newest first)
+// at each page, by number (page=) and by cursor (after=, the cursor of the
+// row before the page, as the previous page's _links.next carries it).
+func runListDepth(ctx context.Context, db *sqldb.DB, pages []int, samples int) []depthResult {
+	srv, token := newAPI(ctx, db)
+	defer srv.Close()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	get := func(u string) time.Duration {
+		req, _ := http.NewRequest("GET", srv.URL+u, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		start := time.Now()
+		resp, err := hc.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			log.Fatalf("GET %s: %v %v", u, err, resp)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start)
+	}
+	median := func(u string) (time.Duration, time.Duration) {
+		get(u) // warm
+		ds := make([]time.Duration, samples)
+		cpu0 := cpuTime()
+		for i := range ds {
+			ds[i] = get(u)
+		}
+		cpu := (cpuTime() - cpu0) / time.Duration(samples)
+		slices.Sort(ds)
+		return ds[len(ds)/2], cpu
+	}
+	var out []depthResult
+	for _, p := range pages {
+		r := depthResult{page: p}
+		r.offset, r.offsetCPU = median("/api/v1/provisionRequests?page=" + strconv.Itoa(p))
+		if p == 1 {
+			r.cursor, r.cursorCPU = median("/api/v1/provisionRequests?total=false")
+		} else {
+			r.cursor, r.cursorCPU = median("/api/v1/provisionRequests?after=" + cursorAt(ctx, db, (p-1)*25-1))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// cursorAt is the cursor of the request at offset in the default order
+// (newest first): what _links.next of the page ending with it carries.
+func cursorAt(ctx context.Context, db *sqldb.DB, offset int) string {
+	var at int64
+	var id string
+	if err := db.Read.QueryRow(ctx, "SELECT created_at, id FROM requests ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET ?", offset).Scan(&at, &id); err != nil {
+		log.Fatal(err)
+	}
+	b, _ := json.Marshal([]any{at, id})
+	return base64.RawURLEncoding.EncodeToString(b)
 }

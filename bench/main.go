@@ -12,7 +12,10 @@
 //	    API to DEPLOYED, against River's own rate for as many no-op jobs
 //	    with the same settings.
 //
-// -run picks some of them (list, create, provision); bench/README.md
+//	(d) the request list at page 1, 200 and the last of -requests (100 000
+//	    by default), by number and by cursor.
+//
+// -run picks some of them (list, create, provision, depth); bench/README.md
 // states the targets and the last figures.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
@@ -27,6 +30,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
@@ -48,8 +52,9 @@ func main() {
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
 	provisions := flag.Int("provisions", 500, "requests approved at once for approval -> DEPLOYED")
 	environments := flag.Int("environments", 10000, "sim environments approved through the API to DEPLOYED (and River no-op jobs for its baseline)")
-	only := flag.String("run", "list,create,provision", "the benchmarks to run, comma-separated")
+	only := flag.String("run", "list,create,provision,depth", "the benchmarks to run, comma-separated")
 	clients := flag.Int("clients", 8, "concurrent clients")
+	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -67,10 +72,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision":
+		case "list", "create", "provision", "depth":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth)", b)
 		}
 	}
 
@@ -88,11 +93,13 @@ func main() {
 				log.Fatal(err)
 			}
 			r := runList(ctx, db, *duration, *clients)
-			fmt.Fprintf(tw, "%s\tlist 50 of %d users (req/s)\t%.0f\t%.0f\t%.0f%%\t>= 70%%\t\n", name, *users, r.purser, r.baseline, 100*r.purser/r.baseline)
+			fmt.Fprintf(tw, "%s\tlist 50 of %d users, %d clients (req/s)\t%.0f\t%.0f\t%.0f%%\t> 1500/s\t\n", name, *users, *clients, r.purser, r.baseline, 100*r.purser/r.baseline)
+			fmt.Fprintf(tw, "%s\t  the same, CPU per request (this process: server and clients; %d cores)\t%s\t%s\t\t\t\n", name, runtime.NumCPU(), r.purserCPU.Round(time.Microsecond), r.baselineCPU.Round(time.Microsecond))
 		}
 		if selected["create"] {
 			c := runCreate(ctx, db, *duration)
-			fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+			fmt.Fprintf(tw, "%s\tcreate user (per s)\t%.0f\t%.0f\t%.0f%%\t>= 50%%\t\n", name, c.purser, c.baseline, 100*c.purser/c.baseline)
+			fmt.Fprintf(tw, "%s\t  the same, CPU per user (this process: server and client)\t%s\t%s\t%.0f%%\t\t\n", name, c.purserCPU.Round(time.Microsecond), c.baselineCPU.Round(time.Microsecond), 100*float64(c.baselineCPU)/float64(c.purserCPU))
 		}
 		if selected["provision"] {
 			fmt.Fprintf(os.Stderr, "%s: provisioning...\n", name)
@@ -104,6 +111,20 @@ func main() {
 				p.pickP50.Round(100*time.Microsecond), p.pickP99.Round(100*time.Microsecond))
 			fmt.Fprintf(tw, "%s\t%d environments via the API to DEPLOYED\t%.1f s\t\t\t< 40 s\t\n", name, p.envs, p.envElapsed.Seconds())
 			fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
+		}
+		if selected["depth"] && *requests > 0 {
+			fmt.Fprintf(os.Stderr, "%s: seeding %d requests...\n", name, *requests)
+			if err := seedRequests(ctx, db, *requests); err != nil {
+				log.Fatal(err)
+			}
+			for _, d := range runListDepth(ctx, db, []int{1, 200, *requests / 25}, 25) {
+				by := "page= / after="
+				if d.page == 1 {
+					by = "page= / total=false"
+				}
+				fmt.Fprintf(tw, "%s\trequest list page %d of %d, by %s: median (CPU)\t%s (%s) / %s (%s)\t\t\t<= 2x page 1\t\n", name, d.page, *requests, by,
+					d.offset.Round(10*time.Microsecond), d.offsetCPU.Round(10*time.Microsecond), d.cursor.Round(10*time.Microsecond), d.cursorCPU.Round(10*time.Microsecond))
+			}
 		}
 	}
 
@@ -132,7 +153,10 @@ func main() {
 	tw.Flush()
 }
 
-type result struct{ purser, baseline float64 }
+type result struct {
+	purser, baseline       float64
+	purserCPU, baselineCPU time.Duration // per operation, for -cpu figures
+}
 
 // newAPI returns a test server for the full stack and an admin token.
 func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
@@ -145,7 +169,8 @@ func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db)}
+	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
+		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db)}
 	hs := &httpserver.Server{Tokens: s.Tokens, Aliases: map[string]string{api.AliasPath: api.BasePath}}
 	return httptest.NewServer(hs.Handler(s)), secret
 }

@@ -199,11 +199,13 @@ type Meta struct {
 	Links   map[string]Link `json:"_links"`
 }
 
-// ListMeta is a page's position.
+// ListMeta is a page's position. Page is 0 on a page read by cursor
+// (ListOptions.After); Total is nil when not counted (ListOptions.NoTotal,
+// and cursor pages unless ListOptions.Total asks).
 type ListMeta struct {
-	Page       int `json:"page"`
-	MaxResults int `json:"max_results"`
-	Total      int `json:"total"`
+	Page       int  `json:"page,omitempty" doc:"The page's number; absent on a page read by cursor (after=)."`
+	MaxResults int  `json:"max_results"`
+	Total      *int `json:"total,omitempty" doc:"How many items match where; absent when not counted (total=false, and pages read by cursor unless total=true)."`
 }
 
 // List is one page of a collection.
@@ -214,12 +216,33 @@ type List[T any] struct {
 }
 
 // ListOptions selects a page: Where is a JSON filter, Sort "-field,field".
+// After, the cursor of the previous page (List.NextCursor), reads the
+// page after it at the same cost at any depth; give Page or After, not
+// both. Total "true" or "false" asks for or skips the count of matching
+// items; by default numbered pages count and cursor pages do not.
 type ListOptions struct {
 	Where      string
 	Sort       string
 	Page       int
 	MaxResults int
 	Embedded   string
+	After      string
+	Total      string
+}
+
+// NextCursor returns the cursor of the page after l (the after parameter
+// of its next link), or "" when l is the last page or its next link is
+// numbered.
+func (l List[T]) NextCursor() string {
+	next, ok := l.Links["next"]
+	if !ok {
+		return ""
+	}
+	u, err := url.Parse(next.Href)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("after")
 }
 
 func (o ListOptions) encode() string {
@@ -238,6 +261,12 @@ func (o ListOptions) encode() string {
 	}
 	if o.Embedded != "" {
 		q.Set("embedded", o.Embedded)
+	}
+	if o.After != "" {
+		q.Set("after", o.After)
+	}
+	if o.Total != "" {
+		q.Set("total", o.Total)
 	}
 	if len(q) == 0 {
 		return ""

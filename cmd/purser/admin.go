@@ -81,7 +81,7 @@ func issueToken(ctx context.Context, cfg Config, username string) (string, error
 	if err != nil {
 		return "", err
 	}
-	if n == 0 {
+	if n.Total == 0 {
 		return "", purser.Errorf(purser.ENOTFOUND, "no user %q in this database", username)
 	}
 	_, secret, err := sqldb.NewTokenService(db).CreateToken(sys, users[0].ID, "purser admin token "+time.Now().UTC().Format(time.DateTime), nil)

@@ -33,7 +33,7 @@ func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n > 0 {
+		if n.Total > 0 {
 			continue
 		}
 		u := &purser.User{Username: d.username, Name: d.name, Email: d.username + "@example.com", Roles: []string{d.role}, IsActive: true}
@@ -90,7 +90,7 @@ func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
+	if n.Total == 0 {
 		envs, cores, mem, cost := 3.0, 16.0, 64.0, 500.0
 		if err := quotas.CreateQuota(sys, &purser.Quota{Role: purser.RoleDev, QuotaType: purser.QuotaPermanent,
 			Limits: purser.Limits{Environments: &envs, Cores: &cores, Memory: &mem, MonthlyCost: &cost}, Description: "demo: per developer"}); err != nil {

@@ -134,7 +134,7 @@ func testEndToEnd(t *testing.T, env ...string) {
 	}
 	code, out, _ := cli(t, "users", "list", "-o", "json", "--where", `{"roles":"dev"}`)
 	var l client.List[client.User]
-	if code != 0 || json.Unmarshal([]byte(out), &l) != nil || l.Meta.Total != 1 || l.Items[0].Username != "bbb" {
+	if code != 0 || json.Unmarshal([]byte(out), &l) != nil || l.Meta.Total == nil || *l.Meta.Total != 1 || l.Items[0].Username != "bbb" {
 		t.Fatalf("users list -o json: %d %q", code, out)
 	}
 	if code, out, _ := cli(t, "users", "list", "-o", "yaml"); code != 0 || !strings.Contains(out, "username: bbb") {

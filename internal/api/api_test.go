@@ -199,7 +199,7 @@ func testBadInput(t *testing.T, open store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return n.Total
 	}
 	before := count()
 	devID := e.users["dev"].ID
@@ -362,8 +362,35 @@ func testListEnvelope(t *testing.T, open store) {
 			t.Fatalf("no %s link: %v", rel, links)
 		}
 	}
-	if !strings.Contains(links["next"].(map[string]any)["href"].(string), "page=3") {
-		t.Fatalf("next link %v", links["next"])
+	// next carries the cursor of page 3; following it reads page 3, with
+	// no number and no total (not asked for), and a link back to the first.
+	next := links["next"].(map[string]any)["href"].(string)
+	if !strings.Contains(next, "after=") || strings.Contains(next, "page=") {
+		t.Fatalf("next link %v", next)
+	}
+	r = e.do("admin", "GET", next, nil)
+	if r.Status != 200 {
+		t.Fatalf("%s: %d %s", next, r.Status, r.Body)
+	}
+	body = r.json(t)
+	meta, items, links = body["_meta"].(map[string]any), body["_items"].([]any), body["_links"].(map[string]any)
+	if meta["page"] != nil || meta["total"] != nil || len(items) != 2 || items[0].(map[string]any)["username"] != "page5" {
+		t.Fatalf("page after page 2: meta %v, %d items, first %v", meta, len(items), items[0])
+	}
+	if links["next"] != nil || links["first"] == nil {
+		t.Fatalf("links of the last page: %v", links)
+	}
+	r = e.do("admin", "GET", next+"&total=true", nil)
+	if r.Status != 200 || r.json(t)["_meta"].(map[string]any)["total"] != float64(8) {
+		t.Fatalf("total=true on a cursor page: %d %s", r.Status, r.Body)
+	}
+	r = e.do("admin", "GET", `/v1/users?total=false`, nil)
+	if r.Status != 200 || r.json(t)["_meta"].(map[string]any)["total"] != nil {
+		t.Fatalf("total=false: %d %s", r.Status, r.Body)
+	}
+	r = e.do("admin", "GET", `/v1/users?after=bogus`, nil)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "after") {
+		t.Fatalf("a bogus cursor: %d %s", r.Status, r.Body)
 	}
 }
 

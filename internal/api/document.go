@@ -27,10 +27,28 @@ type ListParams struct {
 	Page       int    `query:"page" minimum:"1" maximum:"1000000" default:"1" doc:"Page number, from 1 to 1000000."`
 	MaxResults int    `query:"max_results" minimum:"1" maximum:"200" default:"25" doc:"Items per page."`
 	Embedded   string `query:"embedded" doc:"JSON object naming relations to embed under _embedded. Example: {\"roles\":1}"`
+	After      string `query:"after" doc:"Cursor of the page to read, as the previous page's _links.next carries it. A page read by cursor costs the same at any depth, where page= reads and skips every item before the page; give page or after, not both. Lists sorted on a field that may be empty page by number only."`
+	Total      string `query:"total" enum:"true,false" doc:"Whether _meta.total counts the items matching where. By default numbered pages count (a count is kept for up to 5 s, and until the next write on this server, so that it costs no more than the page) and pages read by cursor do not."`
 }
 
 func (p ListParams) query(fields purser.Fields) (purser.Query, error) {
-	return purser.ParseQuery(p.Where, p.Sort, p.Page, p.MaxResults, fields)
+	q, err := purser.ParseQuery(p.Where, p.Sort, p.Page, p.MaxResults, fields)
+	q.After = p.After
+	q.SkipTotal = p.Total == "false" || (p.After != "" && p.Total != "true")
+	return q, err
+}
+
+// listMetaOf is the _meta of the page q selected.
+func listMetaOf(q purser.Query, info purser.PageInfo) listMeta {
+	m := listMeta{Page: q.Page, MaxResults: q.MaxResults}
+	if q.After != "" {
+		m.Page = 0
+	}
+	if info.Total >= 0 {
+		total := info.Total
+		m.Total = &total
+	}
+	return m
 }
 
 // embedded parses the embedded parameter against the relations a
@@ -65,13 +83,12 @@ func parseEmbedded(raw string, allowed ...string) (map[string]bool, error) {
 	return out, nil
 }
 
-// pageLinks returns a collection's links, keeping the caller's filter and sort.
-func pageLinks(name string, p ListParams, total int) map[string]link {
-	last := (total + p.MaxResults - 1) / p.MaxResults
-	if last < 1 {
-		last = 1
-	}
-	href := func(page int) string {
+// pageLinks returns a collection's links, keeping the caller's filter and
+// sort. next carries the cursor of the following page wherever the sort
+// allows one; prev and last are numbered, and given on numbered pages
+// only (last when the total was counted).
+func pageLinks(name string, p ListParams, info purser.PageInfo) map[string]link {
+	href := func(page int, after string) string {
 		q := url.Values{}
 		if p.Where != "" {
 			q.Set("where", p.Where)
@@ -82,23 +99,43 @@ func pageLinks(name string, p ListParams, total int) map[string]link {
 		if p.Embedded != "" {
 			q.Set("embedded", p.Embedded)
 		}
+		if p.Total != "" {
+			q.Set("total", p.Total)
+		}
 		q.Set("max_results", strconv.Itoa(p.MaxResults))
-		q.Set("page", strconv.Itoa(page))
+		if after != "" {
+			q.Set("after", after)
+		} else {
+			q.Set("page", strconv.Itoa(page))
+		}
 		return BasePath + "/" + name + "?" + q.Encode()
 	}
 	links := map[string]link{
-		"self":   {Href: href(p.Page), Title: name},
+		"self":   {Href: href(p.Page, p.After), Title: name},
 		"parent": {Href: BasePath, Title: "home"},
-		"last":   {Href: href(last), Title: "last page"},
+	}
+	switch {
+	case info.Next != "":
+		links["next"] = link{Href: href(0, info.Next), Title: "next page"}
+	case info.More && p.After == "":
+		links["next"] = link{Href: href(p.Page+1, ""), Title: "next page"}
+	}
+	if p.After != "" {
+		links["first"] = link{Href: href(1, ""), Title: "first page"}
+		return links
 	}
 	if p.Page > 1 {
-		links["prev"] = link{Href: href(p.Page - 1), Title: "previous page"}
+		links["prev"] = link{Href: href(p.Page-1, ""), Title: "previous page"}
 	}
-	if p.Page < last {
-		links["next"] = link{Href: href(p.Page + 1), Title: "next page"}
+	if info.Total >= 0 {
+		last := max((info.Total+p.MaxResults-1)/p.MaxResults, 1)
+		links["last"] = link{Href: href(last, ""), Title: "last page"}
 	}
 	return links
 }
 
 // etagOf quotes an entity tag for the ETag header.
 func etagOf(tag string) string { return `"` + tag + `"` }
+
+// counted is the total of a list that is never paged.
+func counted(n int) *int { return &n }

@@ -25,9 +25,9 @@ func (s *Server) listEvents(ctx context.Context, in *ListParams) (*struct{ Body 
 
 // events lists events with actor filters resolved and actors named.
 func (s *Server) events(ctx context.Context, in *ListParams) (*struct{ Body collection[eventDoc] }, error) {
-	find := func(ctx context.Context, q purser.Query) ([]*purser.Event, int, error) {
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Event, purser.PageInfo, error) {
 		if err := s.resolveWhere(ctx, &q, []string{"actor", "acting_for"}, nil); err != nil {
-			return nil, 0, err
+			return nil, purser.PageInfo{}, err
 		}
 		return s.Events.FindEvents(ctx, q)
 	}

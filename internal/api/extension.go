@@ -99,9 +99,9 @@ func (s *Server) actOnExtension(act string) func(ctx context.Context, in *struct
 
 // listExtensions serves GET /api/v1/extensionRequests: List extension requests.
 func (s *Server) listExtensions(ctx context.Context, in *ListParams) (*struct{ Body collection[extensionDoc] }, error) {
-	find := func(ctx context.Context, q purser.Query) ([]*purser.Extension, int, error) {
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Extension, purser.PageInfo, error) {
 		if err := s.resolveWhere(ctx, &q, []string{"requested_by"}, nil); err != nil {
-			return nil, 0, err
+			return nil, purser.PageInfo{}, err
 		}
 		return s.Extensions.FindExtensions(ctx, q)
 	}

@@ -46,7 +46,7 @@ func (s *Server) getRequestLogs(ctx context.Context, in *struct {
 			}
 			hc.SetHeader("Content-Type", "application/json")
 			_ = json.NewEncoder(hc.BodyWriter()).Encode(collection[logLineDoc]{Items: items,
-				Meta:  listMeta{Page: 1, MaxResults: purser.MaxLogPage, Total: len(items)},
+				Meta:  listMeta{Page: 1, MaxResults: purser.MaxLogPage, Total: counted(len(items))},
 				Links: map[string]link{"self": {Href: BasePath + "/provisionRequests/" + in.ID + "/logs"}}})
 		}}, nil
 	}

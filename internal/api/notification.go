@@ -46,7 +46,7 @@ func (s *Server) listNotifications(ctx context.Context, in *struct {
 	Unread bool `query:"unread" doc:"Only unread notifications."`
 }) (*struct{ Body collection[notificationDoc] }, error) {
 	return listOf(ctx, s, &in.ListParams, "notifications", purser.NotificationFields,
-		func(ctx context.Context, q purser.Query) ([]*purser.Notification, int, error) {
+		func(ctx context.Context, q purser.Query) ([]*purser.Notification, purser.PageInfo, error) {
 			return s.Notifications.FindNotifications(ctx, q, in.Unread)
 		}, newNotificationDoc)
 }

@@ -119,9 +119,9 @@ func (s *Server) registerQuotas() {
 
 // listQuotas serves GET /api/v1/quotas: List quotas (yours; all for devops and admins).
 func (s *Server) listQuotas(ctx context.Context, in *ListParams) (*struct{ Body collection[quotaDoc] }, error) {
-	find := func(ctx context.Context, q purser.Query) ([]*purser.Quota, int, error) {
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Quota, purser.PageInfo, error) {
 		if err := s.resolveWhere(ctx, &q, []string{"user"}, nil); err != nil {
-			return nil, 0, err
+			return nil, purser.PageInfo{}, err
 		}
 		return s.Quotas.FindQuotas(ctx, q)
 	}

@@ -177,9 +177,9 @@ func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Cont
 
 // listRequests serves GET /api/v1/provisionRequests: List provision requests (your own; all for devops and admins).
 func (s *Server) listRequests(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
-	find := func(ctx context.Context, q purser.Query) ([]*purser.Request, int, error) {
+	find := func(ctx context.Context, q purser.Query) ([]*purser.Request, purser.PageInfo, error) {
 		if err := s.resolveWhere(ctx, &q, requestUserRefs, requestTemplateRefs); err != nil {
-			return nil, 0, err
+			return nil, purser.PageInfo{}, err
 		}
 		return s.Requests.FindRequests(ctx, q)
 	}

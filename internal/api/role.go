@@ -58,7 +58,7 @@ func (s *Server) listRoles(ctx context.Context, in *ListParams) (*struct{ Body c
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	roles, total, err := s.Roles.FindRoles(ctx, q)
+	roles, info, err := s.Roles.FindRoles(ctx, q)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -67,8 +67,8 @@ func (s *Server) listRoles(ctx context.Context, in *ListParams) (*struct{ Body c
 	for i, r := range roles {
 		out.Body.Items[i] = newRoleDoc(r)
 	}
-	out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
-	out.Body.Links = pageLinks("roles", *in, total)
+	out.Body.Meta = listMetaOf(q, info)
+	out.Body.Links = pageLinks("roles", *in, info)
 	return out, nil
 }
 

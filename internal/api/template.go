@@ -211,7 +211,7 @@ func (s *Server) listTemplateRevisions(ctx context.Context, in *struct {
 	for i, t := range ts {
 		out.Body.Items[i] = newRevisionDoc(t)
 	}
-	out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: len(ts)}
+	out.Body.Meta = listMeta{Page: 1, MaxResults: len(ts), Total: counted(len(ts))}
 	out.Body.Links = map[string]link{"self": {Href: BasePath + "/templates/" + id + "/revisions", Title: "templateRevisions"},
 		"template": {Href: BasePath + "/templates/" + id, Title: "template"}}
 	return out, nil
@@ -287,7 +287,7 @@ func (s *Server) updateTemplate(ctx context.Context, in *struct {
 // listOf runs a list operation: parse the query against the fields, find,
 // convert, and wrap in the collection envelope.
 func listOf[T any, D any](ctx context.Context, s *Server, in *ListParams, name string, fields purser.Fields,
-	find func(context.Context, purser.Query) ([]*T, int, error), conv func(*T) D) (*struct{ Body collection[D] }, error) {
+	find func(context.Context, purser.Query) ([]*T, purser.PageInfo, error), conv func(*T) D) (*struct{ Body collection[D] }, error) {
 	q, err := in.query(fields)
 	if err == nil {
 		_, err = in.embedded()
@@ -295,7 +295,7 @@ func listOf[T any, D any](ctx context.Context, s *Server, in *ListParams, name s
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	items, total, err := find(ctx, q)
+	items, info, err := find(ctx, q)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -304,7 +304,7 @@ func listOf[T any, D any](ctx context.Context, s *Server, in *ListParams, name s
 	for i, it := range items {
 		out.Body.Items[i] = conv(it)
 	}
-	out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
-	out.Body.Links = pageLinks(name, *in, total)
+	out.Body.Meta = listMetaOf(q, info)
+	out.Body.Links = pageLinks(name, *in, info)
 	return out, nil
 }

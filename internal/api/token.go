@@ -98,7 +98,7 @@ func (s *Server) listTokens(ctx context.Context, in *struct {
 	if err := s.nameTokens(ctx, out.Body.Items); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: len(toks)}
+	out.Body.Meta = listMeta{Page: 1, MaxResults: len(toks), Total: counted(len(toks))}
 	out.Body.Links = map[string]link{"self": {Href: BasePath + "/tokens", Title: "tokens"}, "parent": {Href: BasePath, Title: "home"}}
 	return out, nil
 }

@@ -75,7 +75,7 @@ func (s *Server) listUsers(ctx context.Context, in *ListParams) (*struct{ Body c
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	users, total, err := s.Users.FindUsers(ctx, q)
+	users, info, err := s.Users.FindUsers(ctx, q)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -99,8 +99,8 @@ func (s *Server) listUsers(ctx context.Context, in *ListParams) (*struct{ Body c
 			out.Body.Items[i].Embedded = map[string]any{"roles": rs}
 		}
 	}
-	out.Body.Meta = listMeta{Page: q.Page, MaxResults: q.MaxResults, Total: total}
-	out.Body.Links = pageLinks("users", *in, total)
+	out.Body.Meta = listMetaOf(q, info)
+	out.Body.Links = pageLinks("users", *in, info)
 	return out, nil
 }
 

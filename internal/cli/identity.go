@@ -87,8 +87,8 @@ func listFlags(cmd *cobra.Command, o *client.ListOptions, where, sortBy string) 
 }
 
 func pageFooter(w io.Writer, m client.ListMeta, shown int) {
-	if m.Total > shown {
-		fmt.Fprintf(w, "\n(page %d: %d of %d; --page %d for more)\n", m.Page, shown, m.Total, m.Page+1)
+	if m.Total != nil && *m.Total > shown {
+		fmt.Fprintf(w, "\n(page %d: %d of %d; --page %d for more)\n", m.Page, shown, *m.Total, m.Page+1)
 	}
 }
 

@@ -128,7 +128,7 @@ func mapString(m map[string]any) string {
 
 func requestView(w io.Writer, r *client.Request) {
 	kv(w, "ID", r.ID)
-	kv(w, "TEMPLATE", fmt.Sprintf("%s (revision %d)", r.ResourceTemplate, r.TemplateRevision))
+	kv(w, "TEMPLATE", fmt.Sprintf("%s (revision %d)", nameOr(r.TemplateName, r.ResourceTemplate), r.TemplateRevision))
 	kv(w, "STATUS", r.Status)
 	kv(w, "TYPE", dash(r.RequestType))
 	kv(w, "REQUESTED BY", nameOr(r.RequestedByName, r.RequestedBy))

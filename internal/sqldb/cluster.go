@@ -16,7 +16,9 @@ func NewClusterService(db *DB) *ClusterService { return &ClusterService{db: db} 
 
 var _ purser.ClusterStore = (*ClusterService)(nil)
 
-var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "name", "kind": "kind", "_created": "created_at"}}
+var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "name", "kind": "kind", "_created": "created_at"},
+	fields: purser.ClusterFields,
+}
 
 const clusterSelect = "name, kind, description, server, credentials, reachable, k8s_version, last_error, checked_at, version, created_at, updated_at"
 
@@ -86,13 +88,13 @@ func (s *ClusterService) FindClusterByName(ctx context.Context, name string) (*p
 }
 
 // FindClusters lists clusters, without credentials.
-func (s *ClusterService) FindClusters(ctx context.Context, q purser.Query) ([]*purser.Cluster, int, error) {
+func (s *ClusterService) FindClusters(ctx context.Context, q purser.Query) ([]*purser.Cluster, purser.PageInfo, error) {
 	if err := purser.Authorize(ctx, purser.ActionClusterRead, ""); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where, err := clusterColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if len(q.Sort) == 0 {
 		q.Sort = []purser.Sort{{Field: "name"}}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	sq "github.com/Masterminds/squirrel"
@@ -127,7 +128,19 @@ type DB struct {
 	// user empties it on this replica; other replicas see the change within
 	// AuthCacheTTL.
 	auth *otter.Cache[string, *authEntry]
+
+	// counts caches the totals of lists by their filter for CountCacheTTL,
+	// so that a total costs no more than its page however deep the list is
+	// paged. Keys carry the number of write transactions this replica had
+	// committed when the count ran: a write here makes every cached total
+	// stale at once; other replicas' writes show within CountCacheTTL.
+	counts *otter.Cache[string, int]
+	writes atomic.Uint64
 }
+
+// CountCacheTTL bounds how long a list's total may miss another replica's
+// writes.
+const CountCacheTTL = 5 * time.Second
 
 // AuthCacheTTL bounds how long a replica may honour a token after another
 // replica revoked it or deactivated its user.
@@ -147,7 +160,11 @@ func New(e Engine, logger *slog.Logger) *DB {
 		MaximumSize:      10_000,
 		ExpiryCalculator: otter.ExpiryWriting[string, *authEntry](AuthCacheTTL),
 	})
-	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, MaxAttempts: 5}
+	counts := otter.Must(&otter.Options[string, int]{
+		MaximumSize:      10_000,
+		ExpiryCalculator: otter.ExpiryWriting[string, int](CountCacheTTL),
+	})
+	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, counts: counts, MaxAttempts: 5}
 }
 
 // insertJob inserts a job in tx, in its queue, with the configured number
@@ -189,7 +206,12 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	// Counted before the commit as well as after: a count that runs while
+	// the commit lands is filed under the older number.
+	db.writes.Add(1)
+	err = tx.Commit(ctx)
+	db.writes.Add(1)
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

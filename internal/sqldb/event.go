@@ -16,7 +16,9 @@ func NewEventService(db *DB) *EventService { return &EventService{db: db} }
 var eventColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "actor": "actor", "action": "action",
 	"target_type": "target_type", "target_id": "target_id",
-}}
+},
+	fields: purser.EventFields,
+}
 
 type eventRow struct {
 	purser.Event
@@ -44,14 +46,14 @@ func (e *eventRow) domain() *purser.Event {
 
 // FindEvents lists events: admins and devops see all, others what they did
 // and what happened to their own requests.
-func (s *EventService) FindEvents(ctx context.Context, q purser.Query) ([]*purser.Event, int, error) {
+func (s *EventService) FindEvents(ctx context.Context, q purser.Query) ([]*purser.Event, purser.PageInfo, error) {
 	where, err := eventColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	scope, err := purser.ActorFromContext(ctx).ListScope(purser.ActionEventsRead)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if !scope.All {
 		where = append(where, sqExpr("(actor = ? OR (target_type = 'provisionRequest' AND target_id IN (SELECT id FROM requests WHERE requested_by = ?)))", scope.User, scope.User))

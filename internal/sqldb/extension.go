@@ -23,7 +23,9 @@ var _ purser.ExtensionService = (*ExtensionService)(nil)
 var extensionColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "_updated": "updated_at", "status": "status",
 	"provision_request": "provision_request", "requested_by": "requested_by",
-}}
+},
+	fields: purser.ExtensionFields,
+}
 
 const extensionSelect = "id, provision_request, reason, extend_by, requested_by, reviewed_by, review_comment, status, version, created_at, updated_at"
 
@@ -67,13 +69,13 @@ func (s *ExtensionService) FindExtensionByID(ctx context.Context, id string) (*p
 }
 
 // FindExtensions lists extension requests: one's own, or all for reviewers.
-func (s *ExtensionService) FindExtensions(ctx context.Context, q purser.Query) ([]*purser.Extension, int, error) {
+func (s *ExtensionService) FindExtensions(ctx context.Context, q purser.Query) ([]*purser.Extension, purser.PageInfo, error) {
 	where, err := extensionColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if where, err = ownUnlessReviewer(ctx, where); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	return list(ctx, s.db, listSpec[extensionRow, purser.Extension]{
 		from: "extensions", selectCols: extensionSelect, where: where,

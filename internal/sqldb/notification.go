@@ -111,7 +111,9 @@ func NewNotificationService(db *DB) *NotificationService { return &NotificationS
 
 var notificationColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "event": "event", "channel": "channel", "status": "status",
-}}
+},
+	fields: purser.NotificationFields,
+}
 
 const notificationSelect = "id, user_id, event, title, description, link, channel, status, attempts, last_error, read_at, created_at, updated_at"
 
@@ -143,14 +145,14 @@ func callerID(ctx context.Context) (string, error) {
 
 // FindNotifications lists the caller's notifications: the inbox, and (with
 // where channel) the deliveries on other channels with their status.
-func (s *NotificationService) FindNotifications(ctx context.Context, q purser.Query, unreadOnly bool) ([]*purser.Notification, int, error) {
+func (s *NotificationService) FindNotifications(ctx context.Context, q purser.Query, unreadOnly bool) ([]*purser.Notification, purser.PageInfo, error) {
 	uid, err := callerID(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where, err := notificationColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where = append(where, sqExpr("user_id = ?", uid))
 	hasChannel := false

@@ -20,7 +20,9 @@ var _ purser.QuotaService = (*QuotaService)(nil)
 var quotaColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "_updated": "updated_at", "user": "user_id", "role": "role",
 	"quota_type": "quota_type", "valid_until": "valid_until",
-}}
+},
+	fields: purser.QuotaFields, nullable: []string{"user", "role", "valid_until"},
+}
 
 const quotaSelect = "id, user_id, role, quota_type, valid_from, valid_until, max_environments, max_cores, max_memory, max_monthly_cost, description, version, created_at, updated_at"
 
@@ -75,15 +77,15 @@ func (s *QuotaService) FindQuotaByID(ctx context.Context, id string) (*purser.Qu
 }
 
 // FindQuotas lists quotas: all for devops and admins, one's own otherwise.
-func (s *QuotaService) FindQuotas(ctx context.Context, q purser.Query) ([]*purser.Quota, int, error) {
+func (s *QuotaService) FindQuotas(ctx context.Context, q purser.Query) ([]*purser.Quota, purser.PageInfo, error) {
 	where, err := quotaColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if err := purser.Authorize(ctx, purser.ActionQuotaRead, ""); err != nil {
 		a := purser.ActorFromContext(ctx)
 		if a == nil || a.User == nil {
-			return nil, 0, err
+			return nil, purser.PageInfo{}, err
 		}
 		roles := make([]any, len(a.User.Roles))
 		for i, r := range a.User.Roles {

@@ -23,7 +23,9 @@ var requestColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "_updated": "updated_at", "status": "status",
 	"requested_by": "requested_by", "reviewed_by": "reviewed_by", "resource_template": "resource_template",
 	"resource_type": "resource_type", "request_type": "request_type", "expires_by": "expires_by",
-}}
+},
+	fields: purser.RequestFields, nullable: []string{"reviewed_by"},
+}
 
 const requestSelect = `id, description, expires_by, requested_by, reviewed_by, review_comment, resource_type, resource_template,
 	resource_parameters, request_type, status, cores, memory, cost_per_hour, estimated_cost, extended, outputs IS NOT NULL,
@@ -76,13 +78,13 @@ func (s *RequestService) FindRequestByID(ctx context.Context, id string) (*purse
 }
 
 // FindRequests lists requests: one's own, or all for reviewers.
-func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*purser.Request, int, error) {
+func (s *RequestService) FindRequests(ctx context.Context, q purser.Query) ([]*purser.Request, purser.PageInfo, error) {
 	where, err := requestColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if where, err = ownUnlessReviewer(ctx, where); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	return list(ctx, s.db, listSpec[requestRow, purser.Request]{
 		from: "requests", selectCols: requestSelect, where: where,

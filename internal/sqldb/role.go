@@ -18,7 +18,9 @@ var _ purser.RoleService = (*RoleService)(nil)
 var roleColumns = columns{plain: map[string]string{
 	"_id": "role", "role": "role", "description": "description", "is_active": "is_active",
 	"built_in": "built_in", "_created": "created_at", "_updated": "updated_at",
-}}
+},
+	fields: purser.RoleFields,
+}
 
 const roleSelect = "role, description, is_active, built_in, created_at, updated_at"
 
@@ -52,13 +54,13 @@ func (s *RoleService) FindRoleByName(ctx context.Context, name string) (*purser.
 }
 
 // FindRoles lists roles.
-func (s *RoleService) FindRoles(ctx context.Context, q purser.Query) ([]*purser.Role, int, error) {
+func (s *RoleService) FindRoles(ctx context.Context, q purser.Query) ([]*purser.Role, purser.PageInfo, error) {
 	if err := purser.Authorize(ctx, purser.ActionRoleRead, ""); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where, err := roleColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if len(q.Sort) == 0 {
 		q.Sort = []purser.Sort{{Field: "role"}}

@@ -35,7 +35,9 @@ type templateSpec struct {
 var templateColumns = columns{plain: map[string]string{
 	"_id": "id", "_created": "created_at", "_updated": "updated_at", "name": "name",
 	"driver": "driver", "resource_type": "resource_type", "is_active": "is_active",
-}}
+},
+	fields: purser.TemplateFields,
+}
 
 const templateSelect = "id, name, description, driver, resource_type, spec, is_active, version, created_at, updated_at, revision"
 
@@ -181,13 +183,13 @@ func templateAudit(t *purser.Template) map[string]any {
 }
 
 // FindTemplates lists the catalog.
-func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, int, error) {
+func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, purser.PageInfo, error) {
 	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where, err := templateColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	if len(q.Sort) == 0 {
 		q.Sort = []purser.Sort{{Field: "_id"}}

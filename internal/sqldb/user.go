@@ -38,6 +38,7 @@ var userColumns = columns{
 			return sq.Expr(exists, c.Value)
 		},
 	},
+	fields: purser.UserFields, unique: []string{"username"},
 }
 
 const userSelect = "u.id, u.username, u.name, u.email, u.is_active, u.version, u.created_at, u.updated_at"
@@ -112,13 +113,13 @@ func loadRoles(ctx context.Context, q Querier, users []*userRow) error {
 }
 
 // FindUsers lists users (admins and devops only).
-func (s *UserService) FindUsers(ctx context.Context, q purser.Query) ([]*purser.User, int, error) {
+func (s *UserService) FindUsers(ctx context.Context, q purser.Query) ([]*purser.User, purser.PageInfo, error) {
 	if err := purser.Authorize(ctx, purser.ActionUserRead, ""); err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	where, err := userColumns.where(q.Where)
 	if err != nil {
-		return nil, 0, err
+		return nil, purser.PageInfo{}, err
 	}
 	return list(ctx, s.db, listSpec[userRow, purser.User]{
 		from: "users u", selectCols: userSelect, where: where,
@@ -137,8 +138,9 @@ func (s *UserService) CreateUser(ctx context.Context, u *purser.User) error {
 		return err
 	}
 	// Report every fault at once: the fields' own rules and unknown roles.
-	if err := mergeInvalid(u.Validate(), checkRoles(ctx, s.db.Read, u.Roles)); err != nil {
-		return err
+	// Valid fields leave the roles to the transaction's own check.
+	if err := u.Validate(); err != nil {
+		return mergeInvalid(err, checkRoles(ctx, s.db.Read, u.Roles))
 	}
 	now := s.db.now()
 	u.ID, u.Created, u.Updated, u.Version = purser.NewID(), now, now, 1

@@ -29,7 +29,7 @@ func testJobs(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return n.Total
 	}
 	insert := func(tx sqldb.Tx, username string) error {
 		now := time.Now().UnixMicro()

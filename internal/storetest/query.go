@@ -43,7 +43,8 @@ func testQuery(t *testing.T, open Opener) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, total, err := us.FindUsers(ctx, q)
+			got, info, err := us.FindUsers(ctx, q)
+			total := info.Total
 			if err != nil {
 				t.Fatal(err)
 			}

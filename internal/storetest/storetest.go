@@ -36,6 +36,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("JobLogs", func(t *testing.T) { t.Parallel(); testJobLogs(t, open) })
 	t.Run("Leases", func(t *testing.T) { t.Parallel(); testLeases(t, open) })
 	t.Run("AuditNames", func(t *testing.T) { t.Parallel(); testAuditNames(t, open) })
+	t.Run("CursorPages", func(t *testing.T) { t.Parallel(); testCursorPages(t, open) })
+	t.Run("ListPlans", func(t *testing.T) { t.Parallel(); testListPlans(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

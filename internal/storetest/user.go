@@ -46,8 +46,8 @@ func testUsers(t *testing.T, open Opener) {
 			t.Fatalf("fields = %+v, want roles[1]", fe)
 		}
 		_, n, _ := us.FindUsers(ctx, purser.Query{Page: 1, MaxResults: 10})
-		if n != 1 {
-			t.Fatalf("%d users after a refused create, want 1", n)
+		if n.Total != 1 {
+			t.Fatalf("%d users after a refused create, want 1", n.Total)
 		}
 	})
 	t.Run("UpdateWithETag", func(t *testing.T) {
@@ -112,8 +112,8 @@ func testRoles(t *testing.T, open Opener) {
 	ctx, _ := admin(t, db)
 	rs := sqldb.NewRoleService(db)
 	roles, n, err := rs.FindRoles(ctx, purser.Query{Page: 1, MaxResults: 10})
-	if err != nil || n != 3 {
-		t.Fatalf("built-in roles: %d, %v", n, err)
+	if err != nil || n.Total != 3 {
+		t.Fatalf("built-in roles: %d, %v", n.Total, err)
 	}
 	if got := []string{roles[0].Role, roles[1].Role, roles[2].Role}; !cmp.Equal(got, []string{"admin", "dev", "devops"}) {
 		t.Fatalf("roles = %v", got)
