@@ -50,7 +50,9 @@ type Error struct {
 	Errors []FieldError `json:"errors"`
 }
 
-// Error returns the problem as one line.
+// Error returns the problem: its status and detail, then one line per
+// field error with the field's path (without the "body." the API prefixes
+// it with) and the rule it breaks.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s", e.Status, e.Title)
@@ -58,7 +60,7 @@ func (e *Error) Error() string {
 		b.WriteString(": " + e.Detail)
 	}
 	for _, f := range e.Errors {
-		fmt.Fprintf(&b, "; %s: %s", f.Location, f.Message)
+		fmt.Fprintf(&b, "\n  %s: %s", strings.TrimPrefix(f.Location, "body."), f.Message)
 	}
 	return b.String()
 }
