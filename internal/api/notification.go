@@ -59,22 +59,17 @@ func (s *Server) readNotification(ctx context.Context, in *struct {
 }
 
 // readAllNotifications serves POST /api/v1/notifications/read-all: Mark every notification read.
-func (s *Server) readAllNotifications(ctx context.Context, _ *struct{}) (*struct {
-	Body struct {
-		Marked int `json:"marked"`
-	}
-}, error) {
+func (s *Server) readAllNotifications(ctx context.Context, _ *struct{}) (*struct{ Body marked }, error) {
 	n, err := s.Notifications.MarkAllRead(ctx)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := &struct {
-		Body struct {
-			Marked int `json:"marked"`
-		}
-	}{}
-	out.Body.Marked = n
-	return out, nil
+	return &struct{ Body marked }{marked{Marked: n}}, nil
+}
+
+// marked is how many notifications a call marked read.
+type marked struct {
+	Marked int `json:"marked"`
 }
 
 // getPreferences serves GET /api/v1/me/preferences: Your notification channels.
