@@ -123,6 +123,22 @@ func testQuotaPatch(t *testing.T, open store) {
 	e.want(e.do("devops", "PATCH", "/v1/quotas/6b0000000000000000000000", `{"description":"x"}`, "Content-Type", merge), 404)
 }
 
+func TestPreferencesPatch(t *testing.T) { eachStore(t, testPreferencesPatch) }
+
+func testPreferencesPatch(t *testing.T, open store) {
+	e := newEnv(t, open)
+	merge := "application/merge-patch+json"
+	e.want(e.do("dev", "PUT", "/v1/me/preferences", map[string]any{"channels": []string{"inbox"}}), 200)
+	got := e.want(e.do("dev", "PATCH", "/v1/me/preferences", `{"webhook_url":"https://hooks.example.com/x","webhook_secret":"s3cret-value"}`, "Content-Type", merge), 200)
+	if got["webhook_url"] != "https://hooks.example.com/x" || len(got["channels"].([]any)) != 1 {
+		t.Fatalf("patched preferences %v", got)
+	}
+	e.want(e.do("dev", "PATCH", "/v1/me/preferences", `{"channels":["carrier-pigeon"]}`, "Content-Type", merge), 422)
+	if got := e.want(e.do("dev", "GET", "/v1/me/preferences", nil), 200); got["channels"].([]any)[0] != "inbox" {
+		t.Fatalf("a refused patch changed the preferences: %v", got)
+	}
+}
+
 // TestRequestEmbedded: a request embeds its requester, reviewer and
 // template on demand, in a list and alone.
 func TestRequestEmbedded(t *testing.T) { eachStore(t, testRequestEmbedded) }
@@ -241,7 +257,7 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 	sort.Strings(got)
 	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "Event", "EventList", "ExpirySweep",
 		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "Footprint", "FootprintExpressions", "Health", "HealthCheck",
-		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences",
+		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
 		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "SeedReview",
 		"SeedReviewResult", "Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",

@@ -91,6 +91,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[tokenDoc]():         "Token",
 	reflect.TypeFor[newTokenDocument](): "NewToken",
 	reflect.TypeFor[preferencesDoc]():   "Preferences",
+	reflect.TypeFor[preferencesPatch](): "PreferencesPatch",
 	reflect.TypeFor[marked]():           "MarkedRead",
 	reflect.TypeFor[health]():           "Health",
 	reflect.TypeFor[checkResult]():      "HealthCheck",
