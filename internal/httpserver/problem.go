@@ -3,6 +3,7 @@ package httpserver
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -36,13 +37,17 @@ func problemRoutes(mux *http.ServeMux) http.Handler {
 		// 405, or a redirect to the cleaned path), keeping its headers.
 		rec := &headerRecorder{header: http.Header{}}
 		h.ServeHTTP(rec, r)
+		path, _, _ := strings.Cut(r.RequestURI, "?") // as sent: /v1/... stays /v1/...
+		if path == "" {
+			path = r.URL.Path
+		}
 		switch rec.status {
 		case http.StatusNotFound:
-			writeProblem(w, http.StatusNotFound, "no route "+Clip(r.URL.Path)+"; the API's index is at /api/v1 and its reference at /docs")
+			writeProblem(w, http.StatusNotFound, "no route "+Clip(path)+"; the API's index is at /api/v1 and its reference at /docs")
 		case http.StatusMethodNotAllowed:
 			allow := rec.header.Get("Allow")
 			w.Header().Set("Allow", allow)
-			writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+Clip(r.URL.Path)+"; allowed: "+allow)
+			writeProblem(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+Clip(path)+"; allowed: "+allow)
 		default:
 			mux.ServeHTTP(w, r)
 		}
