@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -214,6 +215,26 @@ func CheckQuota(l Limits, used, pending Usage, f Footprint) []QuotaCheck {
 	}
 }
 
+// Num writes a quantity for a person: rounded to two decimals, without
+// trailing zeros (4.9 × 730 hours is 3577, not 3576.9999999999995).
+func Num(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+}
+
+// Hours writes a span for a person in hours, with days when it is at least
+// two: "720 hours (30 days)", "36 hours", "0.5 hours".
+func Hours(d time.Duration) string {
+	h := d.Hours()
+	s := Num(h) + " hours"
+	if h == 1 {
+		s = "1 hour"
+	}
+	if h >= 48 {
+		s += " (" + Num(h/24) + " days)"
+	}
+	return s
+}
+
 // QuotaError returns ECONFLICT naming every dimension that does not fit,
 // or nil when all fit.
 func QuotaError(checks []QuotaCheck) error {
@@ -223,7 +244,7 @@ func QuotaError(checks []QuotaCheck) error {
 		if c.Fits() {
 			continue
 		}
-		msg := fmt.Sprintf("limit %g, used %g, pending %g, asked %g", *c.Limit, c.Used, c.Pending, c.Asked)
+		msg := fmt.Sprintf("limit %s, used %s, pending %s, asked %s", Num(*c.Limit), Num(c.Used), Num(c.Pending), Num(c.Asked))
 		fe = append(fe, FieldError{Field: "quota." + c.Dimension, Rule: "quota", Message: msg})
 		parts = append(parts, c.Dimension+" ("+msg+")")
 	}

@@ -41,7 +41,7 @@ func NewRequest(in RequestInput, t *Template, owner *User, ev Evaluator, now tim
 	case in.TTL != 0:
 		if in.TTL < 0 || in.TTL > t.TTLMax {
 			fe = append(fe, FieldError{Field: "ttl_hours", Rule: "max_ttl",
-				Message: fmt.Sprintf("must be positive and at most %g (template %s's maximum TTL)", t.TTLMax.Hours(), t.ID)})
+				Message: fmt.Sprintf("must be positive and at most %s, template %s's maximum TTL", Hours(t.TTLMax), t.ID)})
 		}
 		expires = now.Add(in.TTL)
 	default:
@@ -49,7 +49,7 @@ func NewRequest(in RequestInput, t *Template, owner *User, ev Evaluator, now tim
 	}
 	if in.TTL == 0 && expires.Sub(now) > t.TTLMax+time.Minute {
 		fe = append(fe, FieldError{Field: "expires_by", Rule: "max_ttl",
-			Message: fmt.Sprintf("must be within %s of now (template %s's maximum TTL)", t.TTLMax, t.ID)})
+			Message: fmt.Sprintf("must be at most %s from now, template %s's maximum TTL", Hours(t.TTLMax), t.ID)})
 	}
 	rt := in.ResourceType
 	if rt == "" {

@@ -55,6 +55,7 @@ type Request struct {
 	HasOutputs         bool           `json:"has_outputs" doc:"Outputs (endpoint, credentials) are at _links.outputs, for the requester and admins."`
 	LastError          string         `json:"last_error,omitempty"`
 	Quota              *QuotaFit      `json:"quota,omitempty" doc:"Whether it fits the requester's quota (on a single request)."`
+	Embedded           map[string]any `json:"_embedded,omitempty" doc:"Related documents asked for with embedded: requested_by, reviewed_by (users), resource_template (the template)."`
 }
 
 // RequestCreate is the body of a new provision request.

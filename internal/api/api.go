@@ -74,10 +74,12 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token (pst_...), from `purser tokens create` or the server's first start."},
 	}
 	cfg.Servers = []*huma.Server{{URL: "/"}}
+	cfg.Tags = tags // the reference lists them in this order
 	cfg.Transformers = append(cfg.Transformers, clipEchoes)
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.routeMiddleware)
 
+	s.registerIndex()
 	s.registerUsers()
 	s.registerRoles()
 	s.registerTokens()
@@ -102,6 +104,23 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /docs", httpserver.Named("GET /docs", http.HandlerFunc(serveDocsIndex)))
 	mux.Handle("GET /docs/", httpserver.Named("GET /docs/", docsAssets()))
 	mux.Handle("GET /{$}", httpserver.Named("GET /", http.HandlerFunc(s.home)))
+}
+
+// tags order the reference (/docs) as a newcomer meets the API: who you
+// are, the catalog, requests and their reviews, then the operators' pages.
+var tags = []*huma.Tag{
+	{Name: "index", Description: "Where to start: the collections and their links."},
+	{Name: "users", Description: "People, and who you are (GET /me)."},
+	{Name: "roles", Description: "admin, devops, dev and the roles you add."},
+	{Name: "tokens", Description: "API tokens: how scripts and the CLI authenticate."},
+	{Name: "templates", Description: "The catalog of environments one may ask for."},
+	{Name: "provisionRequests", Description: "Ask for an environment, review, follow, retry and purge it."},
+	{Name: "extensionRequests", Description: "Ask for more time, and review such asks."},
+	{Name: "quotas", Description: "Limits per user or role, and what each user holds."},
+	{Name: "notifications", Description: "Your inbox and your channels."},
+	{Name: "events", Description: "The audit log."},
+	{Name: "clusters", Description: "The Kubernetes clusters environments land on."},
+	{Name: "operations", Description: "Health, readiness, metrics, expiry and this reference."},
 }
 
 // routeMiddleware labels huma operations' routes.

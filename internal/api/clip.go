@@ -27,7 +27,8 @@ func clipQuoted(msg string) string {
 	})
 }
 
-// clipEchoes is a huma transformer: no problem document repeats more than
+// clipEchoes is a huma transformer: it tidies every problem document (see
+// tidyProblem), and no problem document repeats more than
 // httpserver.MaxEcho characters of a submitted value, whether in a message, a field's
 // location (a submitted key) or the value huma quotes back.
 func clipEchoes(_ huma.Context, _ string, v any) (any, error) {
@@ -35,6 +36,7 @@ func clipEchoes(_ huma.Context, _ string, v any) (any, error) {
 	if !ok {
 		return v, nil
 	}
+	tidyProblem(em)
 	em.Detail = clipQuoted(em.Detail)
 	for _, d := range em.Errors {
 		if d == nil {

@@ -15,6 +15,7 @@ func newClusterDoc(c *purser.Cluster) clusterDoc {
 }
 
 type clusterOutput struct {
+	ETag string `header:"ETag"`
 	Body clusterDoc
 }
 
@@ -24,7 +25,7 @@ func (s *Server) registerClusters() {
 	create.Description = "Give a kubeconfig, or a server, CA and token. Credentials are encrypted at rest and never returned. The cluster is checked at once; an unreachable one is registered and shown unreachable."
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, s.createCluster)
-	huma.Register(s.api, op(http.MethodGet, "/clusters/{name}", "get-cluster", "clusters", "Get a cluster", http.StatusNotFound), s.getCluster)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/clusters/{name}", "get-cluster", "clusters", "Get a cluster", http.StatusNotFound)), s.getCluster)
 	huma.Register(s.api, op(http.MethodPost, "/clusters/{name}/check", "check-cluster", "clusters", "Check a cluster's reachability and version now", http.StatusNotFound, http.StatusServiceUnavailable), s.checkCluster)
 	del := op(http.MethodDelete, "/clusters/{name}", "delete-cluster", "clusters", "Remove a cluster that hosts no environment", http.StatusNotFound, http.StatusConflict)
 	del.DefaultStatus = http.StatusNoContent
@@ -45,7 +46,7 @@ func (s *Server) createCluster(ctx context.Context, in *struct {
 	if err := s.Clusters.CreateCluster(ctx, c); err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &clusterOutput{newClusterDoc(c)}, nil
+	return clusterOut(c), nil
 }
 
 // getCluster serves GET /api/v1/clusters/{name}: Get a cluster.
@@ -56,7 +57,7 @@ func (s *Server) getCluster(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &clusterOutput{newClusterDoc(c)}, nil
+	return clusterOut(c), nil
 }
 
 // checkCluster serves POST /api/v1/clusters/{name}/check: Check a cluster's reachability and version now.
@@ -67,7 +68,7 @@ func (s *Server) checkCluster(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return &clusterOutput{newClusterDoc(c)}, nil
+	return clusterOut(c), nil
 }
 
 // deleteCluster serves DELETE /api/v1/clusters/{name}: Remove a cluster that hosts no environment.
@@ -75,4 +76,9 @@ func (s *Server) deleteCluster(ctx context.Context, in *struct {
 	Name string `path:"name"`
 }) (*struct{}, error) {
 	return nil, s.problemOrNil(ctx, s.Clusters.DeleteCluster(ctx, in.Name))
+}
+
+func clusterOut(c *purser.Cluster) *clusterOutput {
+	d := newClusterDoc(c)
+	return &clusterOutput{ETag: etagOf(d.ETag), Body: d}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/purserhq/purser"
 )
 
@@ -132,6 +134,19 @@ func pageLinks(name string, p ListParams, info purser.PageInfo) map[string]link 
 		links["last"] = link{Href: href(last, ""), Title: "last page"}
 	}
 	return links
+}
+
+// cacheable documents, on a single-document GET, the conditional request
+// internal/httpserver answers for every answer with an ETag: If-None-Match
+// naming the document's current _etag gets 304 and no body.
+func cacheable(o huma.Operation) huma.Operation {
+	o.Parameters = append(o.Parameters, &huma.Param{Name: "If-None-Match", In: "header", Schema: &huma.Schema{Type: "string"},
+		Description: "The _etag (quoted, as in the ETag header) you hold; 304 Not Modified if the document still has it."})
+	if o.Responses == nil {
+		o.Responses = map[string]*huma.Response{}
+	}
+	o.Responses["304"] = &huma.Response{Description: "Not Modified: the document still has the ETag in If-None-Match."}
+	return o
 }
 
 // etagOf quotes an entity tag for the ETag header.

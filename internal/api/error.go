@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -38,7 +41,9 @@ func StatusOf(code string) int {
 const internalDetail = httpserver.InternalDetail
 
 // problem turns err into an RFC 9457 problem document. Internal errors are
-// logged with the request's id and answered with no detail.
+// logged with the request's id and answered with no detail. Each broken
+// field is one entry of errors, with its path and rule; the detail then
+// summarises instead of repeating them (see tidyProblem).
 func (s *Server) problem(ctx context.Context, err error) error {
 	code := purser.ErrorCode(err)
 	if code == purser.EINTERNAL {
@@ -56,4 +61,54 @@ func (s *Server) problem(ctx context.Context, err error) error {
 		details = append(details, &huma.ErrorDetail{Message: f.Message + " (rule: " + f.Rule + ")", Location: where + f.Field})
 	}
 	return huma.NewError(StatusOf(code), pe.Message, details...)
+}
+
+// requiredProperty is huma's message for a missing field, which it places
+// on the object rather than the field.
+var requiredProperty = regexp.MustCompile(`^expected required property (\S+) to be present$`)
+
+// tidyProblem makes every problem with a per-field list say each thing
+// once: each entry names its field in location (huma's own "expected
+// required property x" moves to x, without echoing the whole body), and the
+// detail is a summary rather than a copy of an entry ("ttl_hours: must be
+// ..." beside the entry for ttl_hours) or a bare "validation failed".
+func tidyProblem(em *huma.ErrorModel) {
+	if len(em.Errors) == 0 {
+		return
+	}
+	repeated := em.Detail == "validation failed"
+	var msgs []string
+	for _, d := range em.Errors {
+		if d == nil {
+			continue
+		}
+		if m := requiredProperty.FindStringSubmatch(d.Message); m != nil {
+			d.Location, d.Message, d.Value = d.Location+"."+m[1], "is required (rule: required)", nil
+		}
+		field := d.Location[strings.IndexByte(d.Location, '.')+1:]
+		msg, _, _ := strings.Cut(d.Message, " (rule: ")
+		repeated = repeated || em.Detail == field+": "+msg
+		msgs = append(msgs, msg)
+	}
+	// "the request does not fit the quota: cores (limit ...)": the entries
+	// have the numbers; the detail keeps the sentence.
+	if before, after, ok := strings.Cut(em.Detail, ": "); ok && !repeated && len(msgs) > 0 && strings.Contains(after, msgs[0]) {
+		em.Detail = before
+	}
+	if !repeated {
+		return
+	}
+	if l := em.Errors[0].Location; len(em.Errors) == 1 && (l == "body" || l == "query") {
+		em.Detail = "malformed request " + l // not JSON, or not the JSON expected: no field to name
+		return
+	}
+	n, what := len(em.Errors), "field"
+	if strings.HasPrefix(em.Errors[0].Location, "query") {
+		what = "query parameter"
+	}
+	if n == 1 {
+		em.Detail = "1 invalid " + what
+	} else {
+		em.Detail = strconv.Itoa(n) + " invalid " + what + "s"
+	}
 }

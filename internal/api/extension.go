@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,6 +39,14 @@ func (flexHours) Schema(r huma.Registry) *huma.Schema {
 	return &huma.Schema{OneOf: []*huma.Schema{{Type: "integer"}, {Type: "string", Pattern: "^[0-9]+$"}}, Description: "Hours, 1 to the template's maximum (at most 720)."}
 }
 
+// extensionBody asks to extend an environment.
+type extensionBody struct {
+	ProvisionRequest string    `json:"provision_request"`
+	Reason           string    `json:"reason" minLength:"1" maxLength:"1000"`
+	ExtendBy         flexHours `json:"extend_by"`
+	RequestedBy      string    `json:"requested_by,omitempty"`
+}
+
 type extensionOutput struct {
 	ETag string `header:"ETag"`
 	Body extensionDoc
@@ -50,7 +59,7 @@ func (s *Server) registerExtensions() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, s.createExtension)
 
-	huma.Register(s.api, op(http.MethodGet, "/extensionRequests/{id}", "get-extension", "extensionRequests", "Get an extension request", http.StatusNotFound), s.getExtension)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/extensionRequests/{id}", "get-extension", "extensionRequests", "Get an extension request", http.StatusNotFound)), s.getExtension)
 
 	for _, act := range []string{"approve", "reject", "revoke"} {
 		o := op(http.MethodPost, "/extensionRequests/{id}/"+act, act+"-extension", "extensionRequests",
@@ -61,7 +70,7 @@ func (s *Server) registerExtensions() {
 
 	seed := op(http.MethodPost, "/approveExtensionRequest", "review-extension-seed", "extensionRequests", "The seed's extension review call",
 		http.StatusNotFound, http.StatusConflict)
-	seed.Description = "Body {_id: the extension request's id, reviewed_by, status: APPROVED|REJECTED}; answers {_id, status, provision_request}."
+	seed.Description = "Body {_id, reviewed_by, status: APPROVED|REJECTED}, where _id is the extension request's id or, as the seed documents it, the provision request's id (its extension request waiting for review is meant); answers {_id: the extension request's id, status, provision_request}."
 	huma.Register(s.api, seed, s.reviewExtensionSeed)
 }
 
@@ -141,14 +150,7 @@ func (s *Server) extensionOut(ctx context.Context, e *purser.Extension) (*extens
 }
 
 // createExtension serves POST /api/v1/extensionRequests: Ask to extend an environment (once).
-func (s *Server) createExtension(ctx context.Context, in *struct {
-	Body struct {
-		ProvisionRequest string    `json:"provision_request"`
-		Reason           string    `json:"reason" minLength:"1" maxLength:"1000"`
-		ExtendBy         flexHours `json:"extend_by"`
-		RequestedBy      string    `json:"requested_by,omitempty"`
-	}
-}) (*extensionOutput, error) {
+func (s *Server) createExtension(ctx context.Context, in *struct{ Body extensionBody }) (*extensionOutput, error) {
 	by, err := s.userID(ctx, "requested_by", in.Body.RequestedBy, inField)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -177,9 +179,42 @@ func (s *Server) reviewExtensionSeed(ctx context.Context, in *struct{ Body seedR
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	e, err := s.Extensions.ReviewExtension(ctx, in.Body.ID, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: by, Comment: in.Body.Comment})
+	id, err := s.extensionToReview(ctx, in.Body.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	e, err := s.Extensions.ReviewExtension(ctx, id, in.Body.Status == "APPROVED", purser.Review{ReviewedBy: by, Comment: in.Body.Comment})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
 	return &struct{ Body seedReviewAnswer }{seedReviewAnswer{ID: e.ID, Status: e.Status, ProvisionRequest: e.ProvisionRequest}}, nil
+}
+
+// extensionToReview resolves the seed's _id: an extension request's id, or
+// (as the seed's README documents it) the id of the provision request
+// whose extension request waits for review.
+func (s *Server) extensionToReview(ctx context.Context, id string) (string, error) {
+	_, err := s.Extensions.FindExtensionByID(ctx, id)
+	if purser.ErrorCode(err) != purser.ENOTFOUND {
+		return id, err
+	}
+	if _, err := s.Requests.FindRequestByID(ctx, id); err != nil {
+		if purser.ErrorCode(err) == purser.ENOTFOUND {
+			return "", purser.Errorf(purser.ENOTFOUND, "no extension request or provision request has the id %s", id)
+		}
+		return "", err
+	}
+	where, _ := json.Marshal(map[string]string{"provision_request": id, "status": purser.ExtensionRequested})
+	q, err := purser.ParseQuery(string(where), "-_created", 1, 1, purser.ExtensionFields)
+	if err != nil {
+		return "", err
+	}
+	waiting, _, err := s.Extensions.FindExtensions(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	if len(waiting) == 0 {
+		return "", purser.Errorf(purser.ENOTFOUND, "provision request %s has no extension request waiting for review", id)
+	}
+	return waiting[0].ID, nil
 }

@@ -198,7 +198,7 @@ func (e *env) do(role, method, path string, body any, headers ...string) respons
 // routeOf finds the documented path a request path matches.
 func routeOf(s *api.Server, path string) string {
 	path, _, _ = strings.Cut(path, "?")
-	if strings.HasPrefix(path, api.AliasPath+"/") {
+	if path == api.AliasPath || strings.HasPrefix(path, api.AliasPath+"/") {
 		path = "/api" + path
 	}
 	var routes []string

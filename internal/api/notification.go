@@ -38,6 +38,8 @@ func (s *Server) registerNotifications() {
 	huma.Register(s.api, op(http.MethodGet, "/me/preferences", "get-preferences", "notifications", "Your notification channels"), s.getPreferences)
 
 	huma.Register(s.api, op(http.MethodPut, "/me/preferences", "set-preferences", "notifications", "Choose your notification channels"), s.setPreferences)
+
+	huma.Register(s.api, op(http.MethodPatch, "/me/preferences", "update-preferences", "notifications", "Change some of your notification settings (JSON merge patch)"), s.updatePreferences)
 }
 
 // listNotifications serves GET /api/v1/notifications: Your inbox (where channel shows other channels' deliveries).
@@ -59,22 +61,17 @@ func (s *Server) readNotification(ctx context.Context, in *struct {
 }
 
 // readAllNotifications serves POST /api/v1/notifications/read-all: Mark every notification read.
-func (s *Server) readAllNotifications(ctx context.Context, _ *struct{}) (*struct {
-	Body struct {
-		Marked int `json:"marked"`
-	}
-}, error) {
+func (s *Server) readAllNotifications(ctx context.Context, _ *struct{}) (*struct{ Body marked }, error) {
 	n, err := s.Notifications.MarkAllRead(ctx)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := &struct {
-		Body struct {
-			Marked int `json:"marked"`
-		}
-	}{}
-	out.Body.Marked = n
-	return out, nil
+	return &struct{ Body marked }{marked{Marked: n}}, nil
+}
+
+// marked is how many notifications a call marked read.
+type marked struct {
+	Marked int `json:"marked"`
 }
 
 // getPreferences serves GET /api/v1/me/preferences: Your notification channels.
@@ -93,6 +90,38 @@ func (s *Server) setPreferences(ctx context.Context, in *struct{ Body preference
 		return nil, s.problem(ctx, err)
 	}
 	return &struct{ Body preferencesDoc }{in.Body}, nil
+}
+
+// preferencesPatch is a JSON merge patch of preferences: the fields given
+// replace the current ones.
+type preferencesPatch struct {
+	Channels      []string `json:"channels,omitempty" doc:"Any of inbox, email, slack, webhook."`
+	SlackWebhook  *string  `json:"slack_webhook,omitempty"`
+	WebhookURL    *string  `json:"webhook_url,omitempty"`
+	WebhookSecret *string  `json:"webhook_secret,omitempty"`
+}
+
+// updatePreferences serves PATCH /api/v1/me/preferences: Change some of your notification settings.
+func (s *Server) updatePreferences(ctx context.Context, in *struct {
+	Body preferencesPatch `contentType:"application/merge-patch+json"`
+}) (*struct{ Body preferencesDoc }, error) {
+	p, err := s.Notifications.FindPreferences(ctx, "")
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	b := in.Body
+	if b.Channels != nil {
+		p.Channels = b.Channels
+	}
+	for _, f := range []struct{ src, dst *string }{{b.SlackWebhook, &p.SlackWebhook}, {b.WebhookURL, &p.WebhookURL}, {b.WebhookSecret, &p.WebhookSecret}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if err := s.Notifications.UpdatePreferences(ctx, p); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct{ Body preferencesDoc }{preferencesDoc{p.Channels, p.SlackWebhook, p.WebhookURL, p.WebhookSecret}}, nil
 }
 
 // problemOrNil translates err when there is one.

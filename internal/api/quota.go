@@ -77,6 +77,47 @@ func (s *Server) quotaBodyDomain(ctx context.Context, b quotaBody) (*purser.Quot
 	return b.domain(s.now())
 }
 
+// quotaPatch is a JSON merge patch of a quota: the fields given replace
+// the quota's, the others stay.
+type quotaPatch struct {
+	ValidFrom   timeValue           `json:"valid_from,omitempty" doc:"TEMPORARY only."`
+	ValidUntil  timeValue           `json:"valid_until,omitempty" doc:"TEMPORARY only."`
+	Limits      map[string]*float64 `json:"limits,omitempty" doc:"Limits to change, by name (environments, cores, memory, monthly_cost); null lifts one."`
+	Description *string             `json:"description,omitempty" maxLength:"500"`
+}
+
+// apply merges p into q.
+func (p quotaPatch) apply(q *purser.Quota) error {
+	var err error
+	if p.ValidFrom != "" {
+		if q.ValidFrom, err = p.ValidFrom.parse("valid_from"); err != nil {
+			return err
+		}
+	}
+	if p.ValidUntil != "" {
+		if q.ValidUntil, err = p.ValidUntil.parse("valid_until"); err != nil {
+			return err
+		}
+	}
+	if p.Description != nil {
+		q.Description = *p.Description
+	}
+	var fe []purser.FieldError
+	for name, v := range p.Limits {
+		dst := map[string]**float64{"environments": &q.Limits.Environments, "cores": &q.Limits.Cores,
+			"memory": &q.Limits.Memory, "monthly_cost": &q.Limits.MonthlyCost}[name]
+		if dst == nil {
+			fe = append(fe, purser.FieldError{Field: "limits." + name, Rule: "known", Message: "is not a limit: environments, cores, memory or monthly_cost"})
+			continue
+		}
+		*dst = v
+	}
+	if len(fe) > 0 {
+		return purser.Invalid(fe...)
+	}
+	return nil
+}
+
 type quotaOutput struct {
 	ETag string `header:"ETag"`
 	Body quotaDoc
@@ -107,10 +148,14 @@ func (s *Server) registerQuotas() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, s.createQuota)
 
-	huma.Register(s.api, op(http.MethodGet, "/quotas/{id}", "get-quota", "quotas", "Get a quota", http.StatusNotFound), s.getQuota)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/quotas/{id}", "get-quota", "quotas", "Get a quota", http.StatusNotFound)), s.getQuota)
 
 	huma.Register(s.api, op(http.MethodPut, "/quotas/{id}", "replace-quota", "quotas", "Replace a quota's limits and window (devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed), s.replaceQuota)
+
+	patch := op(http.MethodPatch, "/quotas/{id}", "update-quota", "quotas", "Change some of a quota's limits and window (JSON merge patch; devops, admins)",
+		http.StatusNotFound, http.StatusPreconditionFailed)
+	huma.Register(s.api, patch, s.updateQuota)
 
 	del := op(http.MethodDelete, "/quotas/{id}", "delete-quota", "quotas", "Delete a quota (devops, admins)", http.StatusNotFound)
 	del.DefaultStatus = http.StatusNoContent
@@ -224,6 +269,32 @@ func (s *Server) replaceQuota(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	return s.quotaOut(ctx, q)
+}
+
+// updateQuota serves PATCH /api/v1/quotas/{id}: Change some of a quota's
+// limits and window. Without If-Match, the change applies to the quota as
+// read here: a concurrent change answers 412 rather than being overwritten.
+func (s *Server) updateQuota(ctx context.Context, in *struct {
+	ID      string     `path:"id"`
+	IfMatch string     `header:"If-Match" doc:"The _etag you read; 412 if the quota changed since."`
+	Body    quotaPatch `contentType:"application/merge-patch+json"`
+}) (*quotaOutput, error) {
+	q, err := s.Quotas.FindQuotaByID(ctx, in.ID)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	ifMatch := in.IfMatch
+	if ifMatch == "" {
+		ifMatch = etagOf(q.ETag())
+	}
+	if err := in.Body.apply(q); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	if q, err = s.Quotas.UpdateQuota(ctx, in.ID, q, ifMatch); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := s.newQuotaDoc(q)
+	return &quotaOutput{ETag: etagOf(d.ETag), Body: d}, nil
 }
 
 // deleteQuota serves DELETE /api/v1/quotas/{id}: Delete a quota (devops, admins).

@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -116,7 +120,7 @@ func (s *Server) registerRequests() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, s.createRequest)
 
-	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound), s.getRequest)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/provisionRequests/{id}", "get-request", "provisionRequests", "Get a provision request, with whether it fits the quota", http.StatusNotFound, http.StatusBadRequest)), s.getRequest)
 
 	huma.Register(s.api, op(http.MethodGet, "/provisionRequests/{id}/outputs", "get-request-outputs", "provisionRequests", "The environment's outputs: endpoint, credentials (the requester and admins)", http.StatusNotFound), s.getRequestOutputs)
 
@@ -177,18 +181,30 @@ func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Cont
 
 // listRequests serves GET /api/v1/provisionRequests: List provision requests (your own; all for devops and admins).
 func (s *Server) listRequests(ctx context.Context, in *ListParams) (*struct{ Body collection[requestDoc] }, error) {
+	emb, err := in.embedded(requestEmbeddable...)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	plain := *in
+	plain.Embedded = "" // checked above; listOf embeds nothing itself
 	find := func(ctx context.Context, q purser.Query) ([]*purser.Request, purser.PageInfo, error) {
 		if err := s.resolveWhere(ctx, &q, requestUserRefs, requestTemplateRefs); err != nil {
 			return nil, purser.PageInfo{}, err
 		}
 		return s.Requests.FindRequests(ctx, q)
 	}
-	out, err := listOf(ctx, s, in, "provisionRequests", purser.RequestFields, find, newRequestDoc)
+	out, err := listOf(ctx, s, &plain, "provisionRequests", purser.RequestFields, find, newRequestDoc)
 	if err == nil {
 		err = s.nameRequests(ctx, out.Body.Items)
 	}
 	if err != nil {
 		return nil, s.problem(ctx, err)
+	}
+	if len(emb) > 0 {
+		keepEmbedded(out.Body.Links, in.Embedded)
+		if err := s.embedRequests(ctx, emb, out.Body.Items); err != nil {
+			return nil, s.problem(ctx, err)
+		}
 	}
 	return out, nil
 }
@@ -230,13 +246,36 @@ func (s *Server) createRequest(ctx context.Context, in *struct{ Body requestBody
 
 // getRequest serves GET /api/v1/provisionRequests/{id}: Get a provision request, with whether it fits the quota.
 func (s *Server) getRequest(ctx context.Context, in *struct {
-	ID string `path:"id"`
+	ID       string `path:"id"`
+	Embedded string `query:"embedded" doc:"JSON object naming relations to embed under _embedded: requested_by, reviewed_by, resource_template. Example: {\"requested_by\":1}"`
 }) (*requestOutput, error) {
+	emb, err := parseEmbedded(in.Embedded, requestEmbeddable...)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	r, err := s.Requests.FindRequestByID(ctx, in.ID)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	return s.requestOut(ctx, r, true)
+	out, err := s.requestOut(ctx, r, true)
+	if err != nil || len(emb) == 0 {
+		return out, err
+	}
+	docs := []requestDoc{out.Body}
+	if err := s.embedRequests(ctx, emb, docs); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out.Body = docs[0]
+	// The request's own ETag would let a 304 hide a change to what is
+	// embedded: the answer's tag is the request's and the embedded
+	// documents' together, and weak (the same content, not the same bytes).
+	tags := out.Body.ETag
+	for _, k := range slices.Sorted(maps.Keys(out.Body.Embedded)) {
+		b, _ := json.Marshal(out.Body.Embedded[k])
+		tags += "," + k + ":" + fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	out.ETag = fmt.Sprintf(`W/"%x"`, sha256.Sum256([]byte(tags)))
+	return out, nil
 }
 
 // getRequestOutputs serves GET /api/v1/provisionRequests/{id}/outputs: The environment's outputs: endpoint, credentials (the requester and admins).
@@ -313,20 +352,15 @@ func (s *Server) reviewRequestSeed(ctx context.Context, in *struct{ Body seedRev
 }
 
 // runExpiry serves POST /api/v1/admin/expire: Run expiry and reminders now (admins); the workers also do it every minute.
-func (s *Server) runExpiry(ctx context.Context, _ *struct{}) (*struct {
-	Body struct {
-		Expired int `json:"expired"`
-	}
-}, error) {
+func (s *Server) runExpiry(ctx context.Context, _ *struct{}) (*struct{ Body expirySweep }, error) {
 	n, err := s.Requests.ExpireDue(ctx)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := &struct {
-		Body struct {
-			Expired int `json:"expired"`
-		}
-	}{}
-	out.Body.Expired = n
-	return out, nil
+	return &struct{ Body expirySweep }{expirySweep{Expired: n}}, nil
+}
+
+// expirySweep is what a run of expiry did.
+type expirySweep struct {
+	Expired int `json:"expired" doc:"How many environments expired."`
 }

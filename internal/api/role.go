@@ -46,7 +46,7 @@ func (s *Server) registerRoles() {
 	create.Responses = map[string]*huma.Response{"200": {Description: "The role is built in and already exists."}}
 	huma.Register(s.api, create, s.createRole)
 
-	huma.Register(s.api, op(http.MethodGet, "/roles/{role}", "get-role", "roles", "Get a role", http.StatusNotFound), s.getRole)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/roles/{role}", "get-role", "roles", "Get a role", http.StatusNotFound)), s.getRole)
 }
 
 // listRoles serves GET /api/v1/roles: List roles.

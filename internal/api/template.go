@@ -41,6 +41,7 @@ type templateDoc struct {
 	Type              string         `json:"type,omitempty"`
 	IsActive          bool           `json:"is_active"`
 	Revision          int            `json:"revision" doc:"The template's revision: 1 at creation, one more at each change. Requests pin the revision they were made with."`
+	Warnings          []string       `json:"warnings,omitempty" doc:"What the server did differently from what the body may have meant (on the answer to a create), e.g. a type Purser does not run, made simulated."`
 }
 
 func newTemplateDoc(t *purser.Template) templateDoc {
@@ -136,12 +137,12 @@ func (s *Server) registerTemplates() {
 	create.DefaultStatus = http.StatusCreated
 	huma.Register(s.api, create, s.createTemplate)
 
-	huma.Register(s.api, op(http.MethodGet, "/templates/{id}", "get-template", "templates", "Get a template", http.StatusNotFound), s.getTemplate)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/templates/{id}", "get-template", "templates", "Get a template", http.StatusNotFound)), s.getTemplate)
 
 	revs := op(http.MethodGet, "/templates/{id}/revisions", "list-template-revisions", "templates", "A template's revisions, oldest first", http.StatusNotFound)
 	huma.Register(s.api, revs, s.listTemplateRevisions)
 
-	huma.Register(s.api, op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound), s.getTemplateRevision)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/templates/{id}/revisions/{n}", "get-template-revision", "templates", "A template as it was at one revision", http.StatusNotFound)), s.getTemplateRevision)
 
 	patch := op(http.MethodPatch, "/templates/{id}", "update-template", "templates", "Change a template (JSON merge patch; devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
@@ -175,6 +176,7 @@ func (s *Server) createTemplate(ctx context.Context, in *struct{ Body templateBo
 		return nil, s.problem(ctx, err)
 	}
 	d := newTemplateDoc(t)
+	d.Warnings = templateWarnings(b, t)
 	return &templateOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}, nil
 }
 
@@ -307,4 +309,32 @@ func listOf[T any, D any](ctx context.Context, s *Server, in *ListParams, name s
 	out.Body.Meta = listMetaOf(q, info)
 	out.Body.Links = pageLinks(name, *in, info)
 	return out, nil
+}
+
+// templateWarnings says what a new template does that its body may not
+// have meant. The provisioning-assistant seed adds a template with type
+// EKSCTL and the URL of an eksctl file; Purser does not run eksctl on it:
+// a DevOps user's submission never runs as code on the server (DESIGN.md,
+// Security model), and a fetched file is data. Refusing the seed's call
+// would break the seed's documented flow, so the template is kept, on the
+// default driver, and the answer says so.
+func templateWarnings(b templateBody, t *purser.Template) []string {
+	var w []string
+	if t.Driver == "sim" && (b.Type != "" || b.URL != "") {
+		kind := "a template file"
+		if b.Type != "" {
+			kind = "type " + b.Type
+		}
+		w = append(w, fmt.Sprintf("%s is kept as data: Purser does not run tools named by a template's type or fetch its url, "+
+			"since nothing a DevOps user submits runs on the server; this template uses the sim driver and creates nothing real "+
+			"(an admin configures exec or kubernetes drivers for real environments)", kind))
+	}
+	untyped := len(t.Params) > 0
+	for _, p := range t.Params {
+		untyped = untyped && p.Type == purser.ParamString && p.Pattern == "" && p.Options == nil
+	}
+	if untyped {
+		w = append(w, "every parameter is a string: declare types, e.g. {\"name\": \"volume_size\", \"type\": \"integer\", \"min\": 1}, to have values checked")
+	}
+	return w
 }

@@ -35,7 +35,7 @@ func (s *Server) userOut(u *purser.User) *userOutput {
 }
 
 func (s *Server) registerUsers() {
-	huma.Register(s.api, op(http.MethodGet, "/me", "get-me", "users", "Who am I: the caller's user"), s.getMe)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/me", "get-me", "users", "Who am I: the caller's user")), s.getMe)
 
 	huma.Register(s.api, op(http.MethodGet, "/users", "list-users", "users", "List users", http.StatusBadRequest), s.listUsers)
 

@@ -42,34 +42,68 @@ type (
 	reviewBody  = client.Review
 )
 
-// schemaNames are the OpenAPI schema names of the client's types: the names
-// the API's own types had before the two shared them, so that the document
-// did not change.
+// schemaNames name every schema of the OpenAPI document deliberately: a
+// noun for each document and body, so that generated clients read well and
+// no name collides with the names generators give operations' own types
+// (oapi-codegen calls run-expiry's answer RunExpiryResponse and create-user's
+// body CreateUserJSONRequestBody). A type missing here fails
+// TestSchemaNamesAreDeliberate.
 var schemaNames = map[reflect.Type]string{
-	reflect.TypeFor[client.User]():       "UserDoc",
-	reflect.TypeFor[client.UserCreate](): "UserBody",
+	reflect.TypeFor[client.User]():       "User",
+	reflect.TypeFor[client.UserCreate](): "UserCreate",
 	reflect.TypeFor[client.UserPatch]():  "UserPatch",
-	reflect.TypeFor[client.Role]():       "RoleDoc",
+	reflect.TypeFor[kubeconfigDoc]():     "Kubeconfig",
+	reflect.TypeFor[client.Role]():       "Role",
+	reflect.TypeFor[client.Link]():       "Link",
+	reflect.TypeFor[client.ListMeta]():   "ListMeta",
 
-	reflect.TypeFor[client.Footprint]():    "FootprintNums",
-	reflect.TypeFor[client.QuotaCheck]():   "QuotaCheckDoc",
-	reflect.TypeFor[client.QuotaFit]():     "QuotaFitDoc",
-	reflect.TypeFor[client.Request]():      "RequestDoc",
-	reflect.TypeFor[client.Extension]():    "ExtensionDoc",
-	reflect.TypeFor[client.Notification](): "NotificationDoc",
-	reflect.TypeFor[client.Event]():        "EventDoc",
-	reflect.TypeFor[client.LogLine]():      "LogLineDoc",
-	reflect.TypeFor[client.Cluster]():      "ClusterDoc",
+	reflect.TypeFor[client.Footprint]():    "Footprint",
+	reflect.TypeFor[client.QuotaCheck]():   "QuotaCheck",
+	reflect.TypeFor[client.QuotaFit]():     "QuotaFit",
+	reflect.TypeFor[client.Request]():      "ProvisionRequest",
+	reflect.TypeFor[client.Extension]():    "ExtensionRequest",
+	reflect.TypeFor[client.Notification](): "Notification",
+	reflect.TypeFor[client.Event]():        "Event",
+	reflect.TypeFor[client.LogLine]():      "LogLine",
+	reflect.TypeFor[client.Cluster]():      "Cluster",
 
-	// These bodies were anonymous structs, named after their operation.
-	reflect.TypeFor[client.RoleCreate]():    "Create-roleRequest",
-	reflect.TypeFor[client.TokenCreate]():   "Create-tokenRequest",
-	reflect.TypeFor[client.ClusterCreate](): "Create-clusterRequest",
-	reflect.TypeFor[client.Review]():        "ReviewBody",
+	reflect.TypeFor[client.RoleCreate]():    "RoleCreate",
+	reflect.TypeFor[client.TokenCreate]():   "TokenCreate",
+	reflect.TypeFor[client.ClusterCreate](): "ClusterCreate",
+	reflect.TypeFor[client.Review]():        "Review",
+
+	reflect.TypeFor[templateDoc]():      "Template",
+	reflect.TypeFor[templateBody]():     "TemplateCreate",
+	reflect.TypeFor[templatePatch]():    "TemplatePatch",
+	reflect.TypeFor[footprintDoc]():     "FootprintExpressions",
+	reflect.TypeFor[approvalDoc]():      "ApprovalPolicy",
+	reflect.TypeFor[paramSpec]():        "Param",
+	reflect.TypeFor[requestBody]():      "ProvisionRequestCreate",
+	reflect.TypeFor[extensionBody]():    "ExtensionRequestCreate",
+	reflect.TypeFor[seedReview]():       "SeedReview",
+	reflect.TypeFor[seedReviewAnswer](): "SeedReviewResult",
+	reflect.TypeFor[expirySweep]():      "ExpirySweep",
+	reflect.TypeFor[quotaDoc]():         "Quota",
+	reflect.TypeFor[quotaBody]():        "QuotaCreate",
+	reflect.TypeFor[quotaPatch]():       "QuotaPatch",
+	reflect.TypeFor[limitsDoc]():        "QuotaLimits",
+	reflect.TypeFor[usageDoc]():         "QuotaUsage",
+	reflect.TypeFor[usageNums]():        "Usage",
+	reflect.TypeFor[tokenDoc]():         "Token",
+	reflect.TypeFor[newTokenDocument](): "NewToken",
+	reflect.TypeFor[preferencesDoc]():   "Preferences",
+	reflect.TypeFor[preferencesPatch](): "PreferencesPatch",
+	reflect.TypeFor[marked]():           "MarkedRead",
+	reflect.TypeFor[health]():           "Health",
+	reflect.TypeFor[checkResult]():      "HealthCheck",
+	reflect.TypeFor[apiIndex]():         "APIIndex",
+	reflect.TypeFor[huma.ErrorModel]():  "Problem",
+	reflect.TypeFor[huma.ErrorDetail](): "ProblemField",
 }
 
-// schemaName names schemas as huma does, but by schemaNames for the
-// client's types, and a client.List[T] as Collection and T's name.
+// schemaName names schemas by schemaNames, a client.List[T] as T's name
+// and List, and any other type as huma does (which TestSchemaNamesAreDeliberate
+// refuses).
 func schemaName(t reflect.Type, hint string) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -79,7 +113,7 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == reflect.TypeFor[client.Meta]().PkgPath() && strings.HasPrefix(t.Name(), "List[") {
 		if items, ok := t.FieldByName("Items"); ok {
-			return "Collection" + schemaName(items.Type.Elem(), hint)
+			return schemaName(items.Type.Elem(), hint) + "List"
 		}
 	}
 	return huma.DefaultSchemaNamer(t, hint)

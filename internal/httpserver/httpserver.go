@@ -54,7 +54,9 @@ type Server struct {
 
 // Handler returns the whole HTTP handler: the mounts and /metrics on one
 // mux, behind the middleware chain, outermost first: request id, log and
-// metrics; panic recovery; authentication; the alias; the NUL check.
+// metrics; panic recovery; authentication; the alias; the NUL check; 304
+// for a GET whose If-None-Match names the answer's ETag. Paths and methods
+// the mounts do not serve are answered with problem documents.
 func (s *Server) Handler(mounts ...Mount) http.Handler {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -71,7 +73,7 @@ func (s *Server) Handler(mounts ...Mount) http.Handler {
 		m.Register(mux)
 	}
 	mux.Handle("GET /metrics", Named("GET /metrics", s.metricsHandler()))
-	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(s.alias(refuseNUL(mux)))))
+	return s.requestMiddleware(s.recoverMiddleware(s.authMiddleware(s.alias(refuseNUL(notModified(problemRoutes(mux)))))))
 }
 
 // now is the server's clock.

@@ -83,3 +83,52 @@ func TestChain(t *testing.T) {
 		}
 	})
 }
+
+// tagged answers /api/v1/doc with a document tagged "v1".
+type tagged struct{}
+
+func (tagged) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/v1/doc", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"_etag":"v1"}`)
+	})
+}
+
+func TestRoutesAndConditionalGET(t *testing.T) {
+	t.Parallel()
+	hs := &httpserver.Server{Tokens: tokens{}, Aliases: map[string]string{"/v1": "/api/v1"}}
+	srv := httptest.NewServer(hs.Handler(tagged{}))
+	t.Cleanup(srv.Close)
+	send := func(method, path string, headers ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := send("GET", "/v1/nothing")
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, "no route /v1/nothing") {
+		t.Fatalf("unknown path: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = send("POST", "/api/v1/doc")
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" || !strings.Contains(body, `"status":405`) {
+		t.Fatalf("wrong method: %d Allow=%q %s", resp.StatusCode, resp.Header.Get("Allow"), body)
+	}
+	for _, tt := range []struct {
+		inm  string
+		want int
+	}{{`"v1"`, 304}, {`W/"v1"`, 304}, {`"v0", "v1"`, 304}, {`*`, 304}, {`"v0"`, 200}, {"", 200}} {
+		resp, body = send("GET", "/v1/doc", "If-None-Match", tt.inm)
+		if resp.StatusCode != tt.want || (tt.want == 304 && body != "") || (tt.want == 200 && body == "") {
+			t.Fatalf("If-None-Match %s: %d %q, want %d", tt.inm, resp.StatusCode, body, tt.want)
+		}
+	}
+}
