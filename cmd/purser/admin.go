@@ -42,8 +42,8 @@ func newAdminCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(stdout, "A new API token for %s, shown only now:\n\n    %s\n\nLog the CLI in with:\n\n    purser login --server %s --token %s\n",
-				username, secret, serverURL(cfg), secret)
+			_, err = fmt.Fprintf(stdout, "A new API token for %s, shown only now:\n\n    %s\n\nLog the CLI in with:\n\n    %s login --server %s --token %s\n",
+				username, secret, selfCommand(), serverURL(cfg), secret)
 			return err
 		},
 	}
