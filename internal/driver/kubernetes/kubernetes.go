@@ -5,6 +5,11 @@
 // from the TokenRequest API that expires with the environment, delivered
 // as a kubeconfig. Objects are written with server-side apply under the
 // field manager "purser", so provisioning twice converges.
+//
+// It talks to clusters through client-go's dynamic client with plain
+// objects rather than its typed clientset: the typed clients register every
+// API group's types and apply configurations, which made up about a third
+// of the binary, for six kinds of object.
 package kubernetes
 
 import (
@@ -16,14 +21,11 @@ import (
 	"strings"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
-	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -126,11 +128,11 @@ func Probe(ctx context.Context, c *purser.Cluster) (string, error) {
 		return "", err
 	}
 	c.Server = cfg.Host
-	cs, err := k8s.NewForConfig(cfg)
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return "", err
 	}
-	body, err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	body, err := get(ctx, hc, strings.TrimSuffix(cfg.Host, "/")+"/version")
 	if err != nil {
 		return "", fmt.Errorf("cluster %s at %s does not answer: %w", c.Name, cfg.Host, err)
 	}
@@ -172,7 +174,41 @@ func Namespace(env purser.Environment) string {
 	return dnsLabel(name, 63)
 }
 
-func (d *Driver) cluster(ctx context.Context, env purser.Environment) (*purser.Cluster, *k8s.Clientset, *rest.Config, error) {
+// The resources the driver writes and reads.
+var (
+	namespaces          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	resourceQuotas      = schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}
+	limitRanges         = schema.GroupVersionResource{Version: "v1", Resource: "limitranges"}
+	serviceAccounts     = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	roleBindings        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
+	clusterRoleBindings = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+)
+
+// object is a Kubernetes object of apiVersion and kind named name in
+// namespace ns ("" for a cluster-scoped one), labelled, with the fields
+// in fields beside its metadata.
+func object(apiVersion, kind, ns, name string, labels map[string]string, fields map[string]any) *unstructured.Unstructured {
+	meta := map[string]any{"name": name, "labels": stringMap(labels)}
+	if ns != "" {
+		meta["namespace"] = ns
+	}
+	o := map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": meta}
+	for k, v := range fields {
+		o[k] = v
+	}
+	return &unstructured.Unstructured{Object: o}
+}
+
+// stringMap is m as the map[string]any unstructured objects hold.
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (d *Driver) cluster(ctx context.Context, env purser.Environment) (*purser.Cluster, dynamic.Interface, *rest.Config, error) {
 	name, _ := env.Params["cluster"].(string)
 	if name == "" {
 		name, _ = env.Config["cluster"].(string)
@@ -191,8 +227,8 @@ func (d *Driver) cluster(ctx context.Context, env purser.Environment) (*purser.C
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cs, err := k8s.NewForConfig(cfg)
-	return c, cs, cfg, err
+	dc, err := dynamic.NewForConfig(cfg)
+	return c, dc, cfg, err
 }
 
 func (d *Driver) logf(env purser.Environment, format string, args ...any) {
@@ -204,7 +240,7 @@ func (d *Driver) logf(env purser.Environment, format string, args ...any) {
 // Provision makes (or converges) the namespace and its objects and
 // returns a kubeconfig for the environment's service account.
 func (d *Driver) Provision(ctx context.Context, env purser.Environment) (map[string]string, error) {
-	c, cs, cfg, err := d.cluster(ctx, env)
+	c, dc, cfg, err := d.cluster(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -213,64 +249,78 @@ func (d *Driver) Provision(ctx context.Context, env purser.Environment) (map[str
 		LabelExpires: strconv.FormatInt(env.ExpiresBy.Unix(), 10)}
 	apply := metav1.ApplyOptions{FieldManager: fieldManager, Force: true}
 	d.logf(env, "applying namespace %s on cluster %s (%s)", ns, c.Name, cfg.Host)
-	if _, err := cs.CoreV1().Namespaces().Apply(ctx, corev1ac.Namespace(ns).WithLabels(labels).
-		WithAnnotations(map[string]string{"purser.dev/expires-by": env.ExpiresBy.UTC().Format(time.RFC3339)}), apply); err != nil {
+	nsObj := object("v1", "Namespace", "", ns, labels, nil)
+	nsObj.SetAnnotations(map[string]string{"purser.dev/expires-by": env.ExpiresBy.UTC().Format(time.RFC3339)})
+	if _, err := dc.Resource(namespaces).Apply(ctx, ns, nsObj, apply); err != nil {
 		return nil, fmt.Errorf("namespace %s: %w", ns, err)
 	}
-	if _, err := cs.CoreV1().ResourceQuotas(ns).Apply(ctx, corev1ac.ResourceQuota("purser-quota", ns).WithLabels(labels).
-		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(quota(env))), apply); err != nil {
+	if _, err := dc.Resource(resourceQuotas).Namespace(ns).Apply(ctx, "purser-quota",
+		object("v1", "ResourceQuota", ns, "purser-quota", labels, map[string]any{"spec": map[string]any{"hard": quota(env)}}), apply); err != nil {
 		return nil, fmt.Errorf("resource quota: %w", err)
 	}
-	limits := corev1ac.LimitRangeItem().WithType(corev1.LimitTypeContainer).
-		WithDefault(corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("512Mi")}).
-		WithDefaultRequest(corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")})
-	if _, err := cs.CoreV1().LimitRanges(ns).Apply(ctx, corev1ac.LimitRange("purser-limits", ns).WithLabels(labels).
-		WithSpec(corev1ac.LimitRangeSpec().WithLimits(limits)), apply); err != nil {
+	limits := map[string]any{"type": "Container",
+		"default":        map[string]any{"cpu": "500m", "memory": "512Mi"},
+		"defaultRequest": map[string]any{"cpu": "100m", "memory": "128Mi"}}
+	if _, err := dc.Resource(limitRanges).Namespace(ns).Apply(ctx, "purser-limits",
+		object("v1", "LimitRange", ns, "purser-limits", labels, map[string]any{"spec": map[string]any{"limits": []any{limits}}}), apply); err != nil {
 		return nil, fmt.Errorf("limit range: %w", err)
 	}
-	if _, err := cs.CoreV1().ServiceAccounts(ns).Apply(ctx, corev1ac.ServiceAccount(serviceAccount, ns).WithLabels(labels), apply); err != nil {
+	if _, err := dc.Resource(serviceAccounts).Namespace(ns).Apply(ctx, serviceAccount,
+		object("v1", "ServiceAccount", ns, serviceAccount, labels, nil), apply); err != nil {
 		return nil, fmt.Errorf("service account: %w", err)
 	}
 	role, _ := env.Config["cluster_role"].(string)
 	if role == "" {
 		role = "edit"
 	}
-	if _, err := cs.RbacV1().RoleBindings(ns).Apply(ctx, rbacv1ac.RoleBinding(serviceAccount, ns).WithLabels(labels).
-		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup("rbac.authorization.k8s.io").WithKind("ClusterRole").WithName(role)).
-		WithSubjects(rbacv1ac.Subject().WithKind("ServiceAccount").WithName(serviceAccount).WithNamespace(ns)), apply); err != nil {
+	binding := map[string]any{
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": serviceAccount, "namespace": ns}},
+	}
+	if _, err := dc.Resource(roleBindings).Namespace(ns).Apply(ctx, serviceAccount,
+		object("rbac.authorization.k8s.io/v1", "RoleBinding", ns, serviceAccount, labels, binding), apply); err != nil {
 		return nil, fmt.Errorf("role binding: %w", err)
 	}
 	ttl := time.Until(env.ExpiresBy)
 	if ttl < minTokenTTL {
 		ttl = minTokenTTL
 	}
-	secs := int64(ttl.Seconds())
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, serviceAccount,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs}}, metav1.CreateOptions{})
+	req := object("authentication.k8s.io/v1", "TokenRequest", ns, serviceAccount, nil,
+		map[string]any{"spec": map[string]any{"expirationSeconds": int64(ttl.Seconds())}})
+	tr, err := dc.Resource(serviceAccounts).Namespace(ns).Create(ctx, req, metav1.CreateOptions{}, "token")
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
 	}
-	kc, err := kubeconfig(cfg, c.Name, ns, tr.Status.Token)
+	token, _, _ := unstructured.NestedString(tr.Object, "status", "token")
+	expiresAt, _, _ := unstructured.NestedString(tr.Object, "status", "expirationTimestamp")
+	if token == "" {
+		return nil, errors.New("token request: the cluster answered without a token")
+	}
+	if t, err := time.Parse(time.RFC3339, expiresAt); err == nil {
+		expiresAt = t.UTC().Format(time.RFC3339)
+	}
+	kc, err := kubeconfig(cfg, c.Name, ns, token)
 	if err != nil {
 		return nil, err
 	}
-	d.logf(env, "namespace %s ready; token valid until %s", ns, tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339))
+	d.logf(env, "namespace %s ready; token valid until %s", ns, expiresAt)
 	return map[string]string{
 		"kubeconfig": kc, "namespace": ns, "cluster": c.Name, "server": cfg.Host,
-		"token_expires_at": tr.Status.ExpirationTimestamp.UTC().Format(time.RFC3339),
+		"token_expires_at": expiresAt,
 	}, nil
 }
 
-// quota turns the footprint into the namespace's hard limits.
-func quota(env purser.Environment) corev1.ResourceList {
-	hard := corev1.ResourceList{}
+// quota turns the footprint into the namespace's hard limits, as
+// Kubernetes quantities: cores in millicores, memory in MiB.
+func quota(env purser.Environment) map[string]any {
+	hard := map[string]any{}
 	if c := env.Footprint.Cores; c > 0 {
-		hard[corev1.ResourceLimitsCPU] = *resource.NewMilliQuantity(int64(c*1000), resource.DecimalSI)
-		hard[corev1.ResourceRequestsCPU] = *resource.NewMilliQuantity(int64(c*1000), resource.DecimalSI)
+		cpu := fmt.Sprintf("%dm", int64(c*1000))
+		hard["limits.cpu"], hard["requests.cpu"] = cpu, cpu
 	}
 	if m := env.Footprint.Memory; m > 0 {
-		q := resource.MustParse(fmt.Sprintf("%dMi", int64(m*1024)))
-		hard[corev1.ResourceLimitsMemory], hard[corev1.ResourceRequestsMemory] = q, q
+		mem := fmt.Sprintf("%dMi", int64(m*1024))
+		hard["limits.memory"], hard["requests.memory"] = mem, mem
 	}
 	pods := int64(20)
 	switch p := env.Params["pods"].(type) {
@@ -279,7 +329,7 @@ func quota(env purser.Environment) corev1.ResourceList {
 	case float64:
 		pods = int64(p)
 	}
-	hard[corev1.ResourcePods] = *resource.NewQuantity(pods, resource.DecimalSI)
+	hard["pods"] = strconv.FormatInt(pods, 10)
 	return hard
 }
 
@@ -299,13 +349,13 @@ func kubeconfig(cfg *rest.Config, cluster, ns, token string) (string, error) {
 // Destroy deletes the namespace, waits until it is gone, then fails if
 // anything labelled with the request is left.
 func (d *Driver) Destroy(ctx context.Context, env purser.Environment) error {
-	_, cs, _, err := d.cluster(ctx, env)
+	_, dc, _, err := d.cluster(ctx, env)
 	if err != nil {
 		return err
 	}
 	ns := Namespace(env)
 	d.logf(env, "deleting namespace %s", ns)
-	err = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	err = dc.Resource(namespaces).Delete(ctx, ns, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete namespace %s: %w", ns, err)
 	}
@@ -318,7 +368,7 @@ func (d *Driver) Destroy(ctx context.Context, env purser.Environment) error {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		_, err := cs.CoreV1().Namespaces().Get(wctx, ns, metav1.GetOptions{})
+		_, err := dc.Resource(namespaces).Get(wctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			break
 		}
@@ -330,18 +380,13 @@ func (d *Driver) Destroy(ctx context.Context, env purser.Environment) error {
 	}
 	sel := metav1.ListOptions{LabelSelector: LabelRequest + "=" + env.RequestID}
 	var left []string
-	if l, err := cs.CoreV1().Namespaces().List(ctx, sel); err != nil {
-		return err
-	} else {
-		for _, n := range l.Items {
-			left = append(left, "namespace/"+n.Name)
+	for _, r := range []schema.GroupVersionResource{namespaces, clusterRoleBindings} {
+		l, err := dc.Resource(r).List(ctx, sel)
+		if err != nil {
+			return err
 		}
-	}
-	if l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, sel); err != nil {
-		return err
-	} else {
-		for _, b := range l.Items {
-			left = append(left, "clusterrolebinding/"+b.Name)
+		for _, o := range l.Items {
+			left = append(left, strings.TrimSuffix(r.Resource, "s")+"/"+o.GetName())
 		}
 	}
 	if len(left) > 0 {
