@@ -255,7 +255,7 @@ func TestExecExampleOnTheDefaultDataDir(t *testing.T) {
 		<-time.After(50 * time.Millisecond) // polling the API, as a user would
 	}
 	out := must(devTok.Token, "request", "get", bad)
-	want := "last error: /bin/sh failed (exit status 1); last output:\ncreating bucket taken in " + buckets + "\nmkdir: "
+	want := "LAST ERROR:      /bin/sh failed (exit status 1); last output:\ncreating bucket taken in " + buckets + "\nmkdir: "
 	if !strings.Contains(out, want) || !strings.Contains(out, "File exists") || strings.Contains(out, "set -eu") {
 		t.Fatalf("request get does not show the script's last lines:\n%s\nwant %q", out, want)
 	}

@@ -135,7 +135,7 @@ func requestView(w io.Writer, r *client.Request) {
 	kv(w, "DESCRIPTION", dash(r.Description))
 	kv(w, "PARAMETERS", dash(paramString(r.ResourceParameters)))
 	if r.ReviewedBy != "" || r.ReviewComment != "" {
-		kv(w, "REVIEWED BY", dash(r.ReviewedBy))
+		kv(w, "REVIEWED BY", dash(nameOr(r.ReviewedByName, r.ReviewedBy)))
 		kv(w, "REVIEW COMMENT", dash(r.ReviewComment))
 	}
 	kv(w, "CREATED", when(r.Created)+" ("+since(&r.Created)+")")
