@@ -132,11 +132,12 @@ func printDemo(w io.Writer, self, url string, tokens map[string]string) {
 	steps := []string{
 		self + " login --server " + url + " --token " + demoToken(tokens, "bbb"),
 		self + " templates list",
-		self + " request create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
-		self + " request create --template dev-namespace --wait      # small: approved automatically",
+		self + " requests create --template basic-eks-cluster --param cluster_name=demo --param desired_capacity=2",
+		self + " requests create --template dev-namespace --wait      # small: approved automatically",
+		self + " requests list",
 		self + " login --server " + url + " --token " + demoToken(tokens, "jjj"),
-		self + " request list --where '{\"status\":\"REQUESTED\"}'",
-		self + " request approve <id>",
+		self + " requests list --status REQUESTED      # or --where '{\"status\":\"REQUESTED\"}'",
+		self + " requests approve <id>",
 		self + " quotas usage",
 	}
 	fmt.Fprintf(w, "    %s\n\n", strings.Join(steps, "\n    "))

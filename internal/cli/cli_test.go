@@ -45,3 +45,23 @@ func TestOneLine(t *testing.T) {
 		t.Fatalf("OneLine = %q", got)
 	}
 }
+
+// TestOutputsTableKeepsMultiLineValuesOut: a kubeconfig in the outputs
+// table would print as one escaped string; the row says how to get it.
+func TestOutputsTableKeepsMultiLineValuesOut(t *testing.T) {
+	var b strings.Builder
+	tw := newTable(&b)
+	outputsTable(tw, "r1", map[string]string{"endpoint": "https://x", "kubeconfig": "apiVersion: v1\nkind: Config\nclusters: []\n", "cert": "a\nb"})
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"https://x", "(3 lines: purser requests kubeconfig r1 > kubeconfig.yaml)", "(2 lines: purser requests get r1 -o json)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("outputs table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "apiVersion") {
+		t.Errorf("outputs table prints the kubeconfig:\n%s", out)
+	}
+}

@@ -412,7 +412,7 @@ func newRequestCmd(cli *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return cli.render(out, func(w io.Writer) { outputsTable(w, out) })
+				return cli.render(out, func(w io.Writer) { outputsTable(w, args[0], out) })
 			}
 			r, err := c.GetRequest(cmd.Context(), args[0])
 			if err != nil {
@@ -611,7 +611,10 @@ func newExtensionsCmd(cli *env) *cobra.Command {
 	return cmd
 }
 
-func outputsTable(w io.Writer, out map[string]string) {
+// outputsTable prints outputs one a row; a value of several lines (a
+// kubeconfig, a certificate) would break the table, so its row says how
+// many lines it has and how to get it whole.
+func outputsTable(w io.Writer, id string, out map[string]string) {
 	keys := make([]string, 0, len(out))
 	for k := range out {
 		keys = append(keys, k)
@@ -620,9 +623,12 @@ func outputsTable(w io.Writer, out map[string]string) {
 	row(w, "OUTPUT", "VALUE")
 	for _, k := range keys {
 		v := out[k]
-		if strings.Contains(v, "\n") {
-			b, _ := json.Marshal(v)
-			v = string(b)
+		if n := strings.Count(strings.TrimRight(v, "\n"), "\n") + 1; n > 1 {
+			get := "purser requests get " + id + " -o json"
+			if k == "kubeconfig" {
+				get = "purser requests kubeconfig " + id + " > kubeconfig.yaml"
+			}
+			v = fmt.Sprintf("(%d lines: %s)", n, get)
 		}
 		row(w, k, v)
 	}

@@ -223,7 +223,7 @@ func waitDeployed(cmd *cobra.Command, cli *env, c *client.Client, id string, tim
 	}
 	fmt.Fprintf(cli.stdout, "Environment %s is DEPLOYED until %s.\n\n", r.ID, when(r.ExpiresBy))
 	tw := newTable(cli.stdout)
-	outputsTable(tw, out)
+	outputsTable(tw, id, out)
 	return tw.Flush()
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/purserhq/purser/internal/logging"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -70,7 +71,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		pool.Close()
 		return nil, err
 	}
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logging.River(logger)})
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("river insert client: %w", err)
@@ -120,7 +121,7 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	m, err := rivermigrate.New(riverpgxv5.New(s.Pool), &rivermigrate.Config{Logger: logger})
+	m, err := rivermigrate.New(riverpgxv5.New(s.Pool), &rivermigrate.Config{Logger: logging.River(logger)})
 	if err != nil {
 		return fmt.Errorf("river migrations: %w", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/purserhq/purser/internal/logging"
 	"github.com/purserhq/purser/internal/sqldb"
 )
 
@@ -107,7 +108,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		}
 		return nil, err
 	}
-	inserter, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: logger})
+	inserter, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: logging.River(logger)})
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("river insert client: %w", err)
@@ -145,7 +146,7 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	m, err := rivermigrate.New(riversqlite.New(s.write), &rivermigrate.Config{Logger: logger})
+	m, err := rivermigrate.New(riversqlite.New(s.write), &rivermigrate.Config{Logger: logging.River(logger)})
 	if err != nil {
 		return fmt.Errorf("river migrations: %w", err)
 	}

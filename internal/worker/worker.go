@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/logging"
 	"github.com/purserhq/purser/internal/notify"
 )
 
@@ -121,7 +122,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	return &river.Config{
-		Logger: RiverLogger(d.Logger.With("component", "queue")),
+		Logger: logging.River(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{
 			purser.QueueProvision: {MaxWorkers: o.MaxWorkers},
 			purser.QueueNotify:    {MaxWorkers: o.NotifyWorkers},

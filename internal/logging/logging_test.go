@@ -1,4 +1,4 @@
-package worker
+package logging
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestRiverLoggerKeepsWarningsAtInfo(t *testing.T) {
+func TestRiverKeepsWarningsAtInfo(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name  string
@@ -22,7 +22,7 @@ func TestRiverLoggerKeepsWarningsAtInfo(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
 			base := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
-			l := RiverLogger(base.With("component", "queue"))
+			l := River(base.With("component", "queue"))
 			l.Info("River client started")
 			l.Warn("job failed", "attempt", 1)
 			base.Info("purser started") // Purser's own lines stay at the server's level

@@ -1,15 +1,17 @@
-package worker
+// Package logging holds what Purser's packages share about logs: River's
+// own messages kept out of a server's info log.
+package logging
 
 import (
 	"context"
 	"log/slog"
 )
 
-// RiverLogger returns l for River's own client: its warnings and errors
-// pass, its info messages (client started, producers, leadership,
-// maintenance) are dropped, so that a server logging at info shows
+// River returns l for River's clients and migrator: their warnings and
+// errors pass, their info messages (client started, producers,
+// leadership, maintenance, "no migrations to apply") are dropped, so that a server logging at info shows
 // Purser's own lines. A level below info (debug) keeps them all.
-func RiverLogger(l *slog.Logger) *slog.Logger {
+func River(l *slog.Logger) *slog.Logger {
 	return slog.New(floorHandler{h: l.Handler(), min: slog.LevelWarn})
 }
 
