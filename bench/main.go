@@ -52,7 +52,7 @@ func main() {
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
 	provisions := flag.Int("provisions", 500, "requests approved at once for approval -> DEPLOYED")
 	environments := flag.Int("environments", 10000, "sim environments approved through the API to DEPLOYED (and River no-op jobs for its baseline)")
-	only := flag.String("run", "list,create,provision,depth", "the benchmarks to run, comma-separated")
+	only := flag.String("run", "list,create,provision,depth,size", "the benchmarks to run, comma-separated")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -72,10 +72,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision", "depth":
+		case "list", "create", "provision", "depth", "size":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size)", b)
 		}
 	}
 
@@ -126,6 +126,20 @@ func main() {
 					d.offset.Round(10*time.Microsecond), d.offsetCPU.Round(10*time.Microsecond), d.cursor.Round(10*time.Microsecond), d.cursorCPU.Round(10*time.Microsecond))
 			}
 		}
+	}
+
+	if selected["size"] {
+		fmt.Fprintf(os.Stderr, "size: building the binary, then %d environments through a server process...\n", *environments)
+		z := runSize(ctx, dir, *environments, *clients)
+		if z.buildErr != nil {
+			log.Fatal(z.buildErr)
+		}
+		fmt.Fprintf(tw, "-\tbinary, stripped (go build -ldflags '-s -w')\t%.1f MB\t\t\t< 45 MB\t\n", float64(z.binary)/1e6)
+		if z.loadErr != nil {
+			log.Fatal(z.loadErr)
+		}
+		fmt.Fprintf(tw, "sqlite\tserver RSS, idle\t%s\t\t\t< 35 MiB\t\n", mib(z.idleRSS))
+		fmt.Fprintf(tw, "sqlite\tserver RSS with %d environments DEPLOYED (peak)\t%s (%s)\t\t\t-\t\n", z.envs, mib(z.loadRSS), mib(z.peakRSS))
 	}
 
 	ls, err := sqlite.Open(ctx, filepath.Join(dir, "bench.db"), nil)
