@@ -52,7 +52,10 @@ func TestStackfileValidate(t *testing.T) {
 		{"ErrELBType", func(s *Stackfile) { s.Services[0].ELB.Type = "internal" }, "services[0].web.elb.type", "enum"},
 		{"ErrDependsOnUnknown", func(s *Stackfile) { s.Services[0].DependsOn = []string{"db"} }, "services[0].web.depends_on[0]", "depends_on"},
 		{"ErrDependsOnSelf", func(s *Stackfile) { s.Services[0].DependsOn = []string{"web"} }, "services[0].web.depends_on[0]", "depends_on"},
-		{"ErrDependsOnCycle", func(s *Stackfile) { s.Services[1].DependsOn = []string{"worker"}; s.Services[2].DependsOn = []string{"web"} },
+		{"ErrDependsOnCycle", func(s *Stackfile) {
+			s.Services[1].DependsOn = []string{"worker"}
+			s.Services[2].DependsOn = []string{"web"}
+		},
 			"services[0].web.depends_on", "cycle"},
 		{"ErrImageMissing", func(s *Stackfile) { s.Services[2].Image = " " }, "services[2].worker.image", "required"},
 		{"ErrVolume", func(s *Stackfile) { s.Services[2].Volumes = []string{"data:/srv:/data", "data:/srv"} }, "services[2].worker.volumes[1]", "volume"},
