@@ -75,8 +75,8 @@ type VPC struct {
 
 // PublicPrivate is a pair of id lists, for public and private placement.
 type PublicPrivate struct {
-	Public  []string `json:"public"`
-	Private []string `json:"private"`
+	Public  []string `json:"public,omitempty"`
+	Private []string `json:"private,omitempty"`
 }
 
 // Logging is a container's log configuration: a driver (awslogs, gelf,

@@ -175,8 +175,9 @@ func sortedEnv(env []EnvVar) []EnvVar {
 	return out
 }
 
+// cloneStrings copies s; an empty list becomes nil, its canonical form.
 func cloneStrings(s []string) []string {
-	if s == nil {
+	if len(s) == 0 {
 		return nil
 	}
 	return slices.Clone(s)

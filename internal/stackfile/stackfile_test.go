@@ -179,6 +179,21 @@ func TestParseUnknownKeyListsKnownOnes(t *testing.T) {
 	}
 }
 
+func TestParseMessages(t *testing.T) {
+	for _, tt := range []struct{ text, want string }{
+		{"defaults: {memory: 99999999999}\nservices: []\n", "defaults.memory: must be at most 1048576"},
+		{base + "  - web: {image: x, desired_count: -2}\n", "services[0].web.desired_count: must be at least 0"},
+		{base + "  - web: {image: x, ports: [80]}\n", "services[0].web.ports[0]: must be a string, not a number"},
+		{base + "  - web: {image: x, ports: ['80/tcp']}\n", `services[0].web.ports[0]: "80/tcp" must be HOST:CONTAINER, two port numbers`},
+		{base + "  - web: {image: x, type: cron}\n", "services[0].web.type: must be one of: service, task"},
+	} {
+		_, err := stackfile.Parse([]byte(tt.text))
+		if got := purser.ErrorMessage(err); got != tt.want {
+			t.Errorf("message %q, want %q", got, tt.want)
+		}
+	}
+}
+
 func TestParseTooLarge(t *testing.T) {
 	_, err := stackfile.Parse(make([]byte, stackfile.MaxSize+1))
 	if purser.ErrorCode(err) != purser.ETOOLARGE {

@@ -90,6 +90,12 @@ func (cs *compiledSchema) fields(tree any, e *jsonschema.ValidationError) []purs
 			want[i] = fmt.Sprint(w)
 		}
 		return []purser.FieldError{{Field: path, Rule: "enum", Message: "must be one of: " + strings.Join(want, ", ")}}
+	case *kind.Minimum:
+		return []purser.FieldError{{Field: path, Rule: "minimum", Message: "must be at least " + k.Want.RatString()}}
+	case *kind.Maximum:
+		return []purser.FieldError{{Field: path, Rule: "maximum", Message: "must be at most " + k.Want.RatString()}}
+	case *kind.MinLength:
+		return []purser.FieldError{{Field: path, Rule: "min_length", Message: "must not be empty"}}
 	case *kind.Pattern:
 		return []purser.FieldError{{Field: path, Rule: "pattern", Message: patternMessage(path, k)}}
 	}
