@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/stackfile"
 )
@@ -212,7 +213,8 @@ func TestSchema(t *testing.T) {
 }
 
 // FuzzParse: no text makes the parser panic, and a stackfile it accepts
-// obeys the domain's rules and survives normalising and reparsing.
+// obeys the domain's rules and survives normalising, writing as YAML and
+// reparsing.
 func FuzzParse(f *testing.F) {
 	f.Add(string(seed(f)))
 	f.Add(base + "  - web: {image: x, ports: ['80:80'], depends_on: [web]}\n")
@@ -238,6 +240,13 @@ func FuzzParse(f *testing.F) {
 		}
 		if d := cmp.Diff(n, back.Normalize()); d != "" {
 			t.Fatalf("reparsed normalised form differs:\n%s", d)
+		}
+		y, err := stackfile.MarshalYAML(sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := stackfile.Parse(y); err != nil || !cmp.Equal(sf, back, cmpopts.EquateEmpty()) {
+			t.Fatalf("the YAML of an accepted stackfile reads back as %v, %v:\n%s", back, err, y)
 		}
 	})
 }
