@@ -16,6 +16,8 @@ package purser
 //     value written ${NAME} stays a reference to the cluster secret NAME:
 //     nothing here resolves it (SecretRefs lists them, for the store to
 //     check they exist).
+//   - UpdateService and RemoveService are the seed's per-service changes
+//     (a tag and a count, 0 included; a removal), made on a copy.
 //   - Every accepted stackfile is an immutable, numbered StackRevision with
 //     a status; StackHistory's decisions (Propose, Rollback, Unblock,
 //     Prune) return the Change they imply, for the store to commit.
