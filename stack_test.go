@@ -57,6 +57,8 @@ func TestStackfileValidate(t *testing.T) {
 			s.Services[2].DependsOn = []string{"web"}
 		},
 			"services[0].web.depends_on", "cycle"},
+		{"ErrNamespace", func(s *Stackfile) { s.ServiceDiscovery.Namespace = "." }, "service_discovery.namespace", "format"},
+		{"ErrNamespaceOneLabel", func(s *Stackfile) { s.ServiceDiscovery.Namespace = "local" }, "service_discovery.namespace", "format"},
 		{"ErrImageMissing", func(s *Stackfile) { s.Services[2].Image = " " }, "services[2].worker.image", "required"},
 		{"ErrVolume", func(s *Stackfile) { s.Services[2].Volumes = []string{"data:/srv:/data", "data:/srv"} }, "services[2].worker.volumes[1]", "volume"},
 		{"ErrPlacement", func(s *Stackfile) { s.Services[2].PlacementStrategy = "spread" }, "services[2].worker.placement_strategy", "enum"},

@@ -41,7 +41,7 @@ func (s *Stackfile) Validate() error {
 	if s.Logging != nil && len(s.Logging.Options) > 0 && s.Logging.LogDriver == "" {
 		add("logging.options", "requires", "needs logging.log_driver")
 	}
-	if s.ServiceDiscovery != nil && !strings.Contains(s.ServiceDiscovery.Namespace, ".") && s.ServiceDiscovery.Namespace != "" {
+	if s.ServiceDiscovery != nil && !isDomain(s.ServiceDiscovery.Namespace) {
 		add("service_discovery.namespace", "format", "must be a domain such as example.sd")
 	}
 	if s.Defaults.Memory < 0 {
@@ -160,6 +160,17 @@ func validateEnv(path string, env []EnvVar, add func(field, rule, format string,
 			add(f+"."+e.Name, "secret_ref", "a secret is referred to by the whole value, ${NAME}, NAME an identifier")
 		}
 	}
+}
+
+// isDomain reports whether d is two or more DNS labels joined by dots.
+func isDomain(d string) bool {
+	labels := strings.Split(d, ".")
+	for _, l := range labels {
+		if !dns1123RE.MatchString(l) {
+			return false
+		}
+	}
+	return len(labels) >= 2
 }
 
 // ParsePort reads "HOST:CONTAINER", each a port in 1..65535 with any
