@@ -19,8 +19,9 @@ package purser
 //   - UpdateService and RemoveService are the seed's per-service changes
 //     (a tag and a count, 0 included; a removal), made on a copy.
 //   - Every accepted stackfile is an immutable, numbered StackRevision with
-//     a status; StackHistory's decisions (Propose, Rollback, Unblock,
-//     Prune) return the Change they imply, for the store to commit.
+//     a status; StackHistory's decisions (Propose, Rollback,
+//     RollBackFailed, Unblock, Prune) return the Change they imply, for the
+//     store to commit.
 //   - PlanStack compares a normalised stackfile with what the target runs
 //     (ActualService) and says per service: create, update (field by
 //     field), delete or unchanged, and why. The reconciler applies exactly

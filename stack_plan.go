@@ -76,7 +76,8 @@ func (p Plan) NoOp() bool { return p.Count(PlanUnchanged) == len(p.Services) }
 // runs and returns the plan that makes the target match. Services are
 // matched by name, ignoring case (as the seed's scheduler did); a service
 // the target runs that desired does not name is deleted: actual must list
-// only the services Purser manages on the target.
+// only the services Purser manages on the target (those an earlier
+// revision declared), and others only when pruning was asked for.
 func PlanStack(desired *Stackfile, actual []ActualService) Plan {
 	byName := make(map[string]*ActualService, len(actual))
 	for i := range actual {

@@ -168,6 +168,38 @@ func (h StackHistory) Rollback(to int, author string, now time.Time) (*StackRevi
 	return next, c, nil
 }
 
+// RollBackFailed is the reconciler's automatic rollback (on by default):
+// the current revision, failed, becomes rolled_back, and a new revision
+// equal to the newest applied one before it is proposed; the rolled-back
+// revision is not re-applied unless someone rolls back to it. ECONFLICT
+// when the current revision has not failed or none was applied before it.
+func (h StackHistory) RollBackFailed(now time.Time) (*StackRevision, Change, error) {
+	cur := h.Current()
+	if cur == nil || cur.Status != RevisionFailed {
+		return nil, Change{}, Errorf(ECONFLICT, "the current revision of %s has not failed", h.Cluster)
+	}
+	var good *StackRevision
+	for _, r := range h.Revisions {
+		if r.Status == RevisionApplied && r.Number < cur.Number && (good == nil || r.Number > good.Number) {
+			good = r
+		}
+	}
+	if good == nil {
+		return nil, Change{}, Errorf(ECONFLICT, "revision %d failed and no revision of %s was applied before it", cur.Number, h.Cluster)
+	}
+	_ = cur.Move(RevisionRolledBack)
+	next := &StackRevision{Author: "purser", Message: fmt.Sprintf("automatic rollback: revision %d failed", cur.Number),
+		Source: good.Source, Stackfile: good.Stackfile, Normalized: good.Normalized, RollbackOf: good.Number}
+	c, err := h.Propose(next, now)
+	if err != nil {
+		return nil, Change{}, err
+	}
+	c.Rows = append([]Row{cur}, c.Rows...)
+	c.Events = append(c.Events, AuditEvent{Action: "stack.auto_rollback", TargetType: "cluster", TargetID: h.Cluster,
+		Before: map[string]any{"revision": cur.Number}, After: map[string]any{"revision": next.Number, "restores": good.Number}})
+	return next, c, nil
+}
+
 // Unblock lets revision n be applied again (by a rollback to it); it
 // becomes superseded.
 func (h StackHistory) Unblock(n int) (Change, error) {

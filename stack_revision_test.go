@@ -167,6 +167,37 @@ func TestStackHistoryRollback(t *testing.T) {
 	})
 }
 
+func TestStackHistoryRollBackFailed(t *testing.T) {
+	h := history(RevisionApplied, RevisionApplied, RevisionFailed, RevisionFailed)
+	next, c, err := h.RollBackFailed(revNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Number != 5 || next.RollbackOf != 2 || next.Normalized != h.Revisions[1].Normalized || next.Status != RevisionPending {
+		t.Fatalf("new revision %+v: want 5, equal to 2 (the newest applied), pending", next)
+	}
+	if got := statuses(h); !slices.Equal(got, []RevisionStatus{RevisionApplied, RevisionApplied, RevisionFailed, RevisionRolledBack}) {
+		t.Fatalf("statuses %v", got)
+	}
+	if len(c.Rows) != 2 || c.Events[len(c.Events)-1].Action != "stack.auto_rollback" {
+		t.Fatalf("change %+v", c)
+	}
+	for _, tt := range []struct {
+		name string
+		h    StackHistory
+	}{
+		{"ErrNotFailed", history(RevisionApplied, RevisionApplied)},
+		{"ErrNothingAppliedBefore", history(RevisionFailed, RevisionFailed)},
+		{"ErrEmpty", history()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := tt.h.RollBackFailed(revNow); ErrorCode(err) != ECONFLICT {
+				t.Fatalf("err %v", err)
+			}
+		})
+	}
+}
+
 func TestStackHistoryPrune(t *testing.T) {
 	rep := func(st RevisionStatus, n int) []RevisionStatus { return slices.Repeat([]RevisionStatus{st}, n) }
 	for _, tt := range []struct {
