@@ -2,6 +2,7 @@ package stackfile_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -249,4 +250,28 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("the YAML of an accepted stackfile reads back as %v, %v:\n%s", back, err, y)
 		}
 	})
+}
+
+// BenchmarkParse1000 reads, checks and normalises a 1 000-service
+// stackfile, as a PUT of the config does.
+func BenchmarkParse1000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("logging: {log_driver: awslogs, options: {awslogs-group: /ecs/big}}\ndefaults:\n  memory: 512\n  environment:\n    - A: 1\nservices:\n")
+	for i := range 1000 {
+		fmt.Fprintf(&sb, "  - svc-%04d:\n      image: r/svc-%04d:v1\n      ports: [\"8080:8080\"]\n      environment:\n        - SECRET: ${SECRET}\n", i, i)
+		if i%10 != 0 {
+			fmt.Fprintf(&sb, "      depends_on: [svc-%04d]\n", i-1)
+		}
+		sb.WriteString("      elb: {type: private, ports: {public: 80, container: 8080}}\n")
+	}
+	text := []byte(sb.String())
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sf, err := stackfile.Parse(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sf.Normalize()
+	}
 }
