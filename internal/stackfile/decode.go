@@ -35,19 +35,22 @@ func decodeYAML(data []byte) (any, error) {
 		return nil, syntaxError("is empty")
 	}
 	d := &yamlDecoder{}
-	return d.value(doc.Content[0], 0)
+	return d.value(doc.Content[0], 0, "", false)
 }
 
 type yamlDecoder struct{ nodes int }
 
-func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
+// value decodes n, found under key. In text mode (environment values and
+// logging options) scalars stay the text written, so that VERSION: 1.10
+// is "1.10" and MODE: 0755 is "0755", not the numbers YAML reads.
+func (d *yamlDecoder) value(n *yaml.Node, depth int, key string, text bool) (any, error) {
 	d.nodes++
 	if d.nodes > maxNodes || depth > maxDepth {
 		return nil, syntaxError("is too large or too deeply nested (aliases count as copies)")
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		return d.value(n.Alias, depth+1)
+		return d.value(n.Alias, depth+1, key, text)
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -58,7 +61,8 @@ func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, syntaxError("line %d: the key %q appears twice in the same map", k.Line, k.Value)
 			}
-			x, err := d.value(v, depth+1)
+			childText := text || (k.Value == "environment" && v.Kind == yaml.SequenceNode) || (k.Value == "options" && key == "logging")
+			x, err := d.value(v, depth+1, k.Value, childText)
 			if err != nil {
 				return nil, err
 			}
@@ -68,7 +72,7 @@ func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			x, err := d.value(c, depth+1)
+			x, err := d.value(c, depth+1, key, text)
 			if err != nil {
 				return nil, err
 			}
@@ -76,6 +80,9 @@ func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
 		}
 		return s, nil
 	case yaml.ScalarNode:
+		if text && n.ShortTag() != "!!null" {
+			return n.Value, nil
+		}
 		return scalar(n)
 	}
 	return nil, syntaxError("line %d: unsupported YAML node", n.Line)

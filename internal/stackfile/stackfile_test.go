@@ -181,6 +181,34 @@ func TestParseUnknownKeyListsKnownOnes(t *testing.T) {
 	}
 }
 
+func TestParseKeepsTextOfValues(t *testing.T) {
+	sf, err := stackfile.Parse([]byte(`logging: {log_driver: gelf, options: {max: 010, on: yes}}
+defaults:
+  environment:
+    - VERSION: 1.10
+    - MODE: 0755
+    - PORT: 80
+    - DEBUG: true
+    - BIG: 123456789012345678901234567890
+services:
+  - web: {image: x, environment: [{N: 1e3}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []purser.EnvVar{{Name: "VERSION", Value: "1.10"}, {Name: "MODE", Value: "0755"}, {Name: "PORT", Value: "80"},
+		{Name: "DEBUG", Value: "true"}, {Name: "BIG", Value: "123456789012345678901234567890"}}
+	if d := cmp.Diff(want, sf.Defaults.Environment); d != "" {
+		t.Errorf("environment as written (-want +got):\n%s", d)
+	}
+	if v := sf.Services[0].Environment[0].Value; v != "1e3" {
+		t.Errorf("service value %q, want 1e3", v)
+	}
+	if d := cmp.Diff(map[string]string{"max": "010", "on": "yes"}, sf.Logging.Options); d != "" {
+		t.Errorf("options as written (-want +got):\n%s", d)
+	}
+}
+
 func TestParseMessages(t *testing.T) {
 	for _, tt := range []struct{ text, want string }{
 		{"defaults: {memory: 99999999999}\nservices: []\n", "defaults.memory: must be at most 1048576"},
