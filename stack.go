@@ -25,7 +25,9 @@ package purser
 //   - PlanStack compares a normalised stackfile with what the target runs
 //     (ActualService) and says per service: create, update (field by
 //     field), delete or unchanged, and why. The reconciler applies exactly
-//     a plan. DiffStacks and UnifiedDiff compare two revisions.
+//     a plan. ServiceStatuses says per service whether it is in sync,
+//     progressing, drifted or failed. DiffStacks and UnifiedDiff compare
+//     two revisions.
 //
 // Everything here is pure: no I/O, no clock, no secrets.
 
