@@ -32,6 +32,7 @@ var rules = []rule{
 	{"internal/logging", nil, "shared log handling knows nothing of Purser"},
 	{"internal/outbound", nil, "the outbound policy is a dialer: it knows nothing of Purser, so any adapter can call out through it"},
 	{"internal/footprint", []string{"."}, "the evaluator implements a domain interface"},
+	{"internal/stackfile", []string{"."}, "the parser turns YAML or JSON into the domain's stackfile and checks it by the schema and the domain's rules; it knows no store or HTTP"},
 	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
