@@ -336,4 +336,24 @@ type TemplateService interface {
 	// FindTemplateRevisions returns every revision of a template, oldest
 	// first; ENOTFOUND when there is no such template.
 	FindTemplateRevisions(ctx context.Context, id string) ([]*Template, error)
+	// DeleteTemplate removes a template and its revisions when no
+	// provision request was ever made from it (ECONFLICT otherwise: it is
+	// deactivated instead); ENOTFOUND when there is none.
+	DeleteTemplate(ctx context.Context, id string) error
+}
+
+// DeletedTemplate is the Row of a template's removal, with its revisions.
+type DeletedTemplate struct{ ID string }
+
+// Delete decides removing t, given the provision requests ever made from
+// it (any status; requests pin a revision, which must stay readable):
+// refused (ECONFLICT) while there is one, since a template with a history
+// is deactivated instead.
+func (t *Template) Delete(requests []string) (Change, error) {
+	if n := len(requests); n > 0 {
+		return Change{}, Errorf(ECONFLICT, "template %s has %d provision request(s) (%s) that pin its revisions; deactivate it instead: PATCH is_active=false",
+			t.ID, n, examples(requests))
+	}
+	return Change{Rows: []Row{DeletedTemplate{t.ID}}, Events: []AuditEvent{{Action: "template.delete", TargetType: "template", TargetID: t.ID,
+		Before: map[string]any{"_id": t.ID, "name": t.Name, "driver": t.Driver, "revision": t.Revision, "is_active": t.IsActive}}}}, nil
 }

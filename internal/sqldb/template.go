@@ -344,3 +344,39 @@ func checkETag(ifMatch string, m purser.Meta, what string) error {
 	}
 	return purser.Errorf(purser.EPRECONDITION, "%s changed since you read it (ETag %s); read it again", what, m.ETag())
 }
+
+// DeleteTemplate removes a template no request was ever made from, with
+// its revisions (devops and admins; exec templates need templates:exec).
+func (s *TemplateService) DeleteTemplate(ctx context.Context, id string) error {
+	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		t, err := s.find(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeWrite(ctx, t, nil); err != nil {
+			return err
+		}
+		requests, err := column(ctx, tx, "SELECT id FROM requests WHERE resource_template = ? ORDER BY created_at, id", id)
+		if err != nil {
+			return err
+		}
+		c, err := t.Delete(requests)
+		if err != nil {
+			return err
+		}
+		return s.db.commit(ctx, tx, c)
+	})
+}
+
+// deleteTemplate removes a template and its revisions.
+func (db *DB) deleteTemplate(ctx context.Context, tx Tx, id string) error {
+	for _, q := range []string{"DELETE FROM template_revisions WHERE template_id = ?", "DELETE FROM templates WHERE id = ?"} {
+		if _, err := tx.Exec(ctx, q, id); err != nil {
+			return fmt.Errorf("delete template %s: %w", id, err)
+		}
+	}
+	return nil
+}
