@@ -117,6 +117,11 @@ func (s *RoleService) UpdateRole(ctx context.Context, name string, upd purser.Ro
 	}
 	var out *purser.Role
 	err := s.db.WithTx(ctx, func(tx Tx) error {
+		// Lock the row first (PostgreSQL), so that of two concurrent
+		// changes the second reads the first's result and its If-Match.
+		if _, err := tx.Exec(ctx, "UPDATE roles SET updated_at = updated_at WHERE role = ?", name); err != nil {
+			return fmt.Errorf("lock role: %w", err)
+		}
 		r, err := s.find(ctx, tx, name)
 		if err != nil {
 			return err
@@ -197,9 +202,13 @@ func (db *DB) saveRole(ctx context.Context, tx Tx, r *purser.Role) error {
 	return nil
 }
 
-// deleteRole removes a role the decision found unused.
+// deleteRole removes a role the decision found unused. A user given it
+// or a quota naming it meanwhile makes the foreign keys refuse.
 func (db *DB) deleteRole(ctx context.Context, tx Tx, name string) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM roles WHERE role = ?", name); err != nil {
+		if db.ForeignKeyViolation != nil && db.ForeignKeyViolation(err) {
+			return &purser.Error{Code: purser.ECONFLICT, Message: "role " + name + " was given to a user or named by a quota meanwhile; try again", Err: err}
+		}
 		return fmt.Errorf("delete role: %w", err)
 	}
 	return nil

@@ -375,6 +375,9 @@ func (s *TemplateService) DeleteTemplate(ctx context.Context, id string) error {
 func (db *DB) deleteTemplate(ctx context.Context, tx Tx, id string) error {
 	for _, q := range []string{"DELETE FROM template_revisions WHERE template_id = ?", "DELETE FROM templates WHERE id = ?"} {
 		if _, err := tx.Exec(ctx, q, id); err != nil {
+			if db.ForeignKeyViolation != nil && db.ForeignKeyViolation(err) {
+				return &purser.Error{Code: purser.ECONFLICT, Message: "a provision request was made from template " + id + " meanwhile; deactivate it instead: PATCH is_active=false", Err: err}
+			}
 			return fmt.Errorf("delete template %s: %w", id, err)
 		}
 	}
