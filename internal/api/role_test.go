@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/purserhq/purser"
@@ -49,6 +51,27 @@ func testRoleUpdateAndDelete(t *testing.T, open store) {
 		x := ev[0].(map[string]any)
 		if b, a := x["before"].(map[string]any), x["after"].(map[string]any); b["is_active"] != true || a["is_active"] != false || a["description"] != "quality" {
 			t.Fatalf("role.update event: %v", x)
+		}
+	})
+
+	t.Run("ConcurrentIfMatch", func(t *testing.T) {
+		e.want(e.do("admin", "POST", "/v1/roles", map[string]any{"role": "raced"}), 201)
+		etag := e.do("admin", "GET", "/v1/roles/raced", nil).Header.Get("ETag")
+		statuses := make(chan int, 5)
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Go(func() {
+				statuses <- patch("admin", "/v1/roles/raced", fmt.Sprintf(`{"description":"writer %d"}`, i), "If-Match", etag).Status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		n := map[int]int{}
+		for s := range statuses {
+			n[s]++
+		}
+		if n[200] != 1 || n[412] != 4 {
+			t.Fatalf("five changes under one If-Match answered %v, want one 200 and four 412", n)
 		}
 	})
 
