@@ -41,6 +41,12 @@ func testRoleUpdateAndDelete(t *testing.T, open store) {
 		if e.want(r, 409); !strings.Contains(string(r.Body), "is_active") || !strings.Contains(string(r.Body), "built in") {
 			t.Fatalf("deactivating a built-in role: %s", r.Body)
 		}
+		for _, field := range []string{"built_in", "role"} {
+			r := patch("admin", "/v1/roles/dev", `{"`+field+`":"x"}`)
+			if e.want(r, 422); !strings.Contains(string(r.Body), field) {
+				t.Fatalf("patching %s: %s", field, r.Body)
+			}
+		}
 		if got := e.want(patch("admin", "/v1/roles/dev", `{"description":"developers"}`), 200); got["description"] != "developers" || got["is_active"] != true {
 			t.Fatalf("a built-in role's description: %v", got)
 		}
