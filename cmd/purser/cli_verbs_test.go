@@ -43,6 +43,10 @@ func TestCLIRoleTemplateClusterVerbs(t *testing.T) {
 		must("roles", "create", "ops")
 		must("users", "create", "olga", "--role", "ops")
 		exit(5, "olga", "roles", "delete", "ops")
+		if code, out, errOut := cli(t, "__complete", "--server", url, "--token", admin, "roles", "delete", ""); code != 0 ||
+			!strings.Contains(out, "qa\t") || !strings.Contains(out, "ops") || strings.Contains(out, "dev") {
+			t.Fatalf("roles delete completes %d %q %s: want the roles not built in", code, out, errOut)
+		}
 		if out := must("roles", "delete", "qa"); !strings.Contains(out, "Role qa deleted.") {
 			t.Fatalf("roles delete:\n%s", out)
 		}

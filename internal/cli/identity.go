@@ -245,7 +245,7 @@ func newRolesCmd(cli *env) *cobra.Command {
 	}
 	create.Flags().StringVar(&desc, "description", "", "what the role is for")
 	del := &cobra.Command{
-		Use: "delete ROLE", Short: "Delete a role that is not built in (admins)", Args: cobra.ExactArgs(1),
+		Use: "delete ROLE", Short: "Delete a role that is not built in and that nothing uses (admins)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(roleNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -262,6 +262,7 @@ func newRolesCmd(cli *env) *cobra.Command {
 	var uactive bool
 	update := &cobra.Command{
 		Use: "update ROLE [--description TEXT] [--active=false]", Short: "Change a role's description or activity (admins)", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: cli.completeFrom(roleNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
