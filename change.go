@@ -22,7 +22,8 @@ type Change struct {
 }
 
 // Row is a document a Change writes: *Request, SubmittedRequest,
-// RequestOutputs, Approval or *Extension. The store has a table for each.
+// RequestOutputs, Approval, *Extension, *Role, *Cluster, or the removal
+// of one (DeletedRole, DeletedTemplate). The store has a table for each.
 type Row interface {
 	// isRow marks the types a Change may write; no other package can
 	// add one.
@@ -34,6 +35,10 @@ func (SubmittedRequest) isRow() {}
 func (RequestOutputs) isRow()   {}
 func (Approval) isRow()         {}
 func (*Extension) isRow()       {}
+func (*Role) isRow()            {}
+func (DeletedRole) isRow()      {}
+func (DeletedTemplate) isRow()  {}
+func (*Cluster) isRow()         {}
 
 // ReviewerMessage is a message to every reviewer but one (the requester,
 // who must not be asked to review its own request).

@@ -77,6 +77,11 @@ type ClusterService interface {
 	// DeleteCluster removes a cluster that hosts no environment: ECONFLICT
 	// while one lives on it, ENOTFOUND when there is no such cluster.
 	DeleteCluster(ctx context.Context, name string) error
+	// UpdateCluster applies upd when ifMatch is "" or the cluster's ETag
+	// (EPRECONDITION otherwise); new credentials are checked as at
+	// registration, sealed, and the cluster checked again. ENOTFOUND when
+	// there is no such cluster.
+	UpdateCluster(ctx context.Context, name string, upd ClusterUpdate, ifMatch string) (*Cluster, error)
 }
 
 // RecordCheck records the outcome of probing c at now: reachable with its
@@ -110,6 +115,13 @@ type ClusterStore interface {
 	// RecordClusterCheck stores the check recorded on c and returns c
 	// without its credentials.
 	RecordClusterCheck(ctx context.Context, c *Cluster) (*Cluster, error)
+	// ClusterToUpdate authorizes, reads (with credentials) and validates
+	// what the cluster becomes with upd, before anything is probed.
+	ClusterToUpdate(ctx context.Context, name string, upd ClusterUpdate, ifMatch string) (before, after *Cluster, err error)
+	// SaveCluster writes after, the update of before (CommitUpdate),
+	// unless the cluster changed meanwhile (EPRECONDITION), and returns it
+	// without credentials.
+	SaveCluster(ctx context.Context, before, after *Cluster) (*Cluster, error)
 }
 
 // RequestCluster is the cluster a kubernetes-namespace request's
@@ -129,4 +141,80 @@ func CheckClusterUnused(name string, requests []string) error {
 		return nil
 	}
 	return Errorf(ECONFLICT, "cluster %s still hosts %d environment(s) (e.g. provision request %s); purge them first", name, len(requests), requests[0])
+}
+
+// ClusterUpdate is a partial update of a cluster: nil fields stay. New
+// credentials (a kubeconfig, or a token with its server and CA) replace
+// the old ones whole.
+type ClusterUpdate struct {
+	Description *string
+	Kubeconfig  *string
+	Server      *string
+	CA          *string
+	Token       *string
+}
+
+// NewCredentials reports whether upd replaces the cluster's credentials.
+func (upd ClusterUpdate) NewCredentials() bool {
+	return upd.Kubeconfig != nil || upd.Token != nil || upd.Server != nil || upd.CA != nil
+}
+
+// doc is the cluster as audit events keep it: never its credentials.
+func (c *Cluster) doc() map[string]any {
+	return map[string]any{"name": c.Name, "kind": c.Kind, "description": c.Description, "server": c.Server,
+		"credentials": map[bool]string{true: "kubeconfig", false: "token"}[c.Kubeconfig != ""]}
+}
+
+// Update returns what c (read with its credentials) becomes with upd,
+// validated, for the caller to check its credentials and probe it before
+// Commit; nothing is decided yet.
+func (c *Cluster) Update(upd ClusterUpdate) (*Cluster, error) {
+	after := *c
+	if upd.Description != nil {
+		after.Description = *upd.Description
+	}
+	if len(after.Description) > 500 {
+		return nil, Invalid(FieldError{"description", "max_length", "must be at most 500 characters"})
+	}
+	if upd.NewCredentials() {
+		var fe []FieldError
+		if upd.Kubeconfig != nil && (upd.Token != nil || upd.CA != nil || upd.Server != nil) {
+			fe = append(fe, FieldError{"kubeconfig", "one_of", "give a kubeconfig, or a server and a token, not both"})
+		}
+		if upd.Kubeconfig == nil && upd.Token == nil {
+			fe = append(fe, FieldError{"token", "required", "new credentials need a kubeconfig, or a token (with its server and CA)"})
+		}
+		if len(fe) > 0 {
+			return nil, Invalid(fe...)
+		}
+		after.Kubeconfig, after.Token, after.CA = "", "", ""
+		// The last check was of the old credentials.
+		after.Reachable, after.Version, after.LastError, after.CheckedAt = false, "", "", nil
+		if upd.Kubeconfig != nil {
+			after.Kubeconfig, after.Server = *upd.Kubeconfig, ""
+		} else {
+			after.Token = *upd.Token
+			if upd.Server != nil {
+				after.Server = *upd.Server
+			}
+			if upd.CA != nil {
+				after.CA = *upd.CA
+			}
+		}
+	}
+	if err := after.Validate(); err != nil {
+		return nil, err
+	}
+	return &after, nil
+}
+
+// CommitUpdate decides writing after, the update of before, at now: the
+// cluster (a Row, its credentials sealed by the store) and an audit event
+// that says whether the credentials changed, never what they are.
+func (c *Cluster) CommitUpdate(after *Cluster, now time.Time) Change {
+	after.Updated = now
+	a := after.doc()
+	a["credentials_changed"] = c.Kubeconfig != after.Kubeconfig || c.Token != after.Token || c.CA != after.CA
+	return Change{Rows: []Row{after}, Events: []AuditEvent{{Action: "cluster.update", TargetType: "cluster", TargetID: after.Name,
+		Before: c.doc(), After: a}}}
 }

@@ -336,4 +336,63 @@ type TemplateService interface {
 	// FindTemplateRevisions returns every revision of a template, oldest
 	// first; ENOTFOUND when there is no such template.
 	FindTemplateRevisions(ctx context.Context, id string) ([]*Template, error)
+	// DeleteTemplate removes a template and its revisions when no
+	// provision request was ever made from it (ECONFLICT otherwise: it is
+	// deactivated instead); ENOTFOUND when there is none.
+	DeleteTemplate(ctx context.Context, id string) error
+}
+
+// DeletedTemplate is the Row of a template's removal, with its revisions.
+type DeletedTemplate struct{ ID string }
+
+// Delete decides removing t, given the provision requests ever made from
+// it (any status; requests pin a revision, which must stay readable):
+// refused (ECONFLICT) while there is one, since a template with a history
+// is deactivated instead.
+func (t *Template) Delete(requests []string) (Change, error) {
+	if n := len(requests); n > 0 {
+		return Change{}, Errorf(ECONFLICT, "template %s has %d provision request(s) (%s) that pin its revisions; deactivate it instead: PATCH is_active=false",
+			t.ID, n, examples(requests))
+	}
+	// The event keeps the whole template: its revisions go with it.
+	return Change{Rows: []Row{DeletedTemplate{t.ID}}, Events: []AuditEvent{{Action: "template.delete", TargetType: "template", TargetID: t.ID,
+		Before: t.AuditDoc()}}}, nil
+}
+
+// AuditDoc is the whole template as the audit log keeps it, under the
+// API's names (the store's spec keeps Go's).
+func (t *Template) AuditDoc() map[string]any {
+	params := make([]map[string]any, len(t.Params))
+	for i, p := range t.Params {
+		m := map[string]any{"name": p.Name, "type": p.Type, "required": p.Required}
+		for k, v := range map[string]any{"description": p.Description, "pattern": p.Pattern} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+		if p.Default != nil {
+			m["default"] = p.Default
+		}
+		if p.Min != nil {
+			m["min"] = *p.Min
+		}
+		if p.Max != nil {
+			m["max"] = *p.Max
+		}
+		if len(p.Options) > 0 {
+			m["options"] = p.Options
+		}
+		if p.Secret {
+			m["secret"] = true
+		}
+		params[i] = m
+	}
+	a := t.Approval
+	spec := map[string]any{"params": params,
+		"footprint":         map[string]any{"cores": t.Footprint.Cores, "memory": t.Footprint.Memory, "cost_per_hour": t.Footprint.CostPerHour},
+		"ttl_default_hours": t.TTLDefault.Hours(), "ttl_max_hours": t.TTLMax.Hours(), "extension_max_hours": t.ExtensionMax.Hours(),
+		"approval": map[string]any{"mode": a.Mode, "approvers": a.Approvers, "auto_max": a.AutoMax.Doc()},
+		"config":   t.Config, "url": t.URL, "type": t.Type}
+	return map[string]any{"_id": t.ID, "revision": t.Revision, "name": t.Name, "description": t.Description, "driver": t.Driver,
+		"resource_type": t.ResourceType, "is_active": t.IsActive, "spec": spec}
 }

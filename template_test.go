@@ -191,3 +191,20 @@ func TestTemplateDefaults(t *testing.T) {
 		t.Fatalf("a template's own values must stand: %+v", long)
 	}
 }
+
+func TestTemplateDelete(t *testing.T) {
+	tp := validTemplate()
+	c, err := tp.Delete(nil)
+	if err != nil || len(c.Rows) != 1 || c.Rows[0] != Row(DeletedTemplate{"t"}) || len(c.Events) != 1 || c.Events[0].Action != "template.delete" {
+		t.Fatalf("an unused template: change %+v, error %v", c, err)
+	}
+	c, err = tp.Delete([]string{"r1", "r2"})
+	if ErrorCode(err) != ECONFLICT || len(c.Rows) != 0 {
+		t.Fatalf("a used template: change %+v, error %v", c, err)
+	}
+	for _, s := range []string{"2 provision request(s)", "r1, r2", "is_active=false"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%q does not say %q", err, s)
+		}
+	}
+}

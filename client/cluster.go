@@ -53,3 +53,21 @@ func (c *Client) CheckCluster(ctx context.Context, name string) (*Cluster, error
 func (c *Client) DeleteCluster(ctx context.Context, name string) error {
 	return c.Do(ctx, http.MethodDelete, APIPath+"/clusters/"+url.PathEscape(name), nil, nil)
 }
+
+// ClusterPatch changes a cluster; nil fields are left alone. New
+// credentials (a kubeconfig, or a token with its server and CA) replace
+// the old ones whole, are checked as at registration, and the cluster is
+// checked again.
+type ClusterPatch struct {
+	Description *string `json:"description,omitempty" maxLength:"500"`
+	Kubeconfig  *string `json:"kubeconfig,omitempty" doc:"A kubeconfig of inline data only, as at registration."`
+	Server      *string `json:"server,omitempty" doc:"With token."`
+	CA          *string `json:"ca,omitempty" doc:"PEM; with token."`
+	Token       *string `json:"token,omitempty"`
+}
+
+// UpdateCluster changes a cluster, if its _etag is still etag (when given).
+func (c *Client) UpdateCluster(ctx context.Context, name string, p ClusterPatch, etag string) (*Cluster, error) {
+	var out Cluster
+	return &out, c.Do(ctx, http.MethodPatch, APIPath+"/clusters/"+url.PathEscape(name), p, &out, IfMatch(etag))
+}

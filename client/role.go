@@ -37,3 +37,15 @@ func (c *Client) CreateRole(ctx context.Context, role, description string) (*Rol
 func (c *Client) DeleteRole(ctx context.Context, role string) error {
 	return c.Do(ctx, http.MethodDelete, APIPath+"/roles/"+url.PathEscape(role), nil, nil)
 }
+
+// RolePatch changes a role; nil fields are left alone.
+type RolePatch struct {
+	Description *string `json:"description,omitempty" maxLength:"200"`
+	IsActive    *bool   `json:"is_active,omitempty" doc:"A built-in role stays active (409)."`
+}
+
+// UpdateRole changes a role, if its _etag is still etag (when given).
+func (c *Client) UpdateRole(ctx context.Context, role string, p RolePatch, etag string) (*Role, error) {
+	var r Role
+	return &r, c.Do(ctx, http.MethodPatch, APIPath+"/roles/"+url.PathEscape(role), p, &r, IfMatch(etag))
+}

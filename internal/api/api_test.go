@@ -129,6 +129,24 @@ func testAuthorization(t *testing.T, open store) {
 	n := 0
 	uniq := func() string { n++; return fmt.Sprintf("new%d", n) }
 	devID, adminID, devopsID := e.users["dev"].ID, e.users["admin"].ID, e.users["devops"].ID
+	sys := purser.SystemContext(context.Background())
+	newRole := func() string {
+		r := &purser.Role{Role: uniq()}
+		if _, err := sqldb.NewRoleService(e.db).CreateRole(sys, r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Role
+	}
+	newTemplate := func(driver string) string {
+		tp := &purser.Template{Meta: purser.Meta{ID: uniq()}, Name: "x", Driver: driver}
+		if err := sqldb.NewTemplateService(e.db).CreateTemplate(sys, tp); err != nil {
+			t.Fatal(err)
+		}
+		return tp.ID
+	}
+	if err := sqldb.NewClusterService(e.db).CreateCluster(sys, &purser.Cluster{Name: "authz", Server: "https://127.0.0.1:1", Token: "t"}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		route func() (method, path string)
@@ -146,6 +164,8 @@ func testAuthorization(t *testing.T, open store) {
 		{"ListRoles", fixed("GET", "/api/v1/roles"), nil, m(200, 200, 200, 401)},
 		{"CreateRole", fixed("POST", "/api/v1/roles"), func() any { return map[string]any{"role": uniq()} }, m(201, 403, 403, 401)},
 		{"GetRole", fixed("GET", "/api/v1/roles/dev"), nil, m(200, 200, 200, 401)},
+		{"PatchRole", func() (string, string) { return "PATCH", "/api/v1/roles/" + newRole() }, func() any { return map[string]any{"description": "x"} }, m(200, 403, 403, 401)},
+		{"DeleteRole", func() (string, string) { return "DELETE", "/api/v1/roles/" + newRole() }, nil, m(204, 403, 403, 401)},
 		{"CreateOwnToken", fixed("POST", "/api/v1/tokens"), func() any { return map[string]any{"name": "ci"} }, m(201, 201, 201, 401)},
 		{"CreateTokenForOther", fixed("POST", "/api/v1/tokens"), func() any { return map[string]any{"name": "ci", "user": devopsID} }, map[string]int{"admin": 201, "devops": 201, "dev": 403, "": 401}},
 		{"ListOwnTokens", fixed("GET", "/api/v1/tokens"), nil, m(200, 200, 200, 401)},
@@ -153,6 +173,9 @@ func testAuthorization(t *testing.T, open store) {
 		{"RevokeOthersToken", func() (string, string) { return "DELETE", "/api/v1/tokens/" + otherTok() }, nil, map[string]int{"admin": 204, "devops": 204, "dev": 403, "": 401}},
 		{"CreateSimTemplate", fixed("POST", "/api/v1/templates"), func() any { return map[string]any{"_id": uniq(), "name": "x", "driver": "sim"} }, m(201, 201, 403, 401)},
 		{"CreateExecTemplate", fixed("POST", "/api/v1/templates"), func() any { return map[string]any{"_id": uniq(), "name": "x", "driver": "exec"} }, m(201, 403, 403, 401)},
+		{"DeleteSimTemplate", func() (string, string) { return "DELETE", "/api/v1/templates/" + newTemplate("sim") }, nil, m(204, 204, 403, 401)},
+		{"DeleteExecTemplate", func() (string, string) { return "DELETE", "/api/v1/templates/" + newTemplate("exec") }, nil, m(204, 403, 403, 401)},
+		{"PatchCluster", fixed("PATCH", "/api/v1/clusters/authz"), func() any { return map[string]any{"description": uniq()} }, m(200, 200, 403, 401)},
 		{"Healthz", fixed("GET", "/healthz"), nil, m(200, 200, 200, 200)},
 		{"Readyz", fixed("GET", "/readyz"), nil, m(200, 200, 200, 200)},
 	}

@@ -30,6 +30,25 @@ func (s *Server) registerClusters() {
 	del := op(http.MethodDelete, "/clusters/{name}", "delete-cluster", "clusters", "Remove a cluster that hosts no environment", http.StatusNotFound, http.StatusConflict)
 	del.DefaultStatus = http.StatusNoContent
 	huma.Register(s.api, del, s.deleteCluster)
+	patch := op(http.MethodPatch, "/clusters/{name}", "update-cluster", "clusters", "Change a cluster's description or credentials (JSON merge patch; devops, admins)",
+		http.StatusNotFound, http.StatusPreconditionFailed)
+	patch.Description = "New credentials (a kubeconfig, or a server, CA and token) replace the old ones whole: they are checked as at registration (422), encrypted at rest and never returned, and the cluster is checked again."
+	huma.Register(s.api, patch, s.updateCluster)
+}
+
+// updateCluster serves PATCH /api/v1/clusters/{name}: Change a cluster's description or credentials.
+func (s *Server) updateCluster(ctx context.Context, in *struct {
+	Name    string       `path:"name"`
+	IfMatch string       `header:"If-Match" doc:"The _etag you read; 412 if the cluster changed since."`
+	Body    clusterPatch `contentType:"application/merge-patch+json"`
+}) (*clusterOutput, error) {
+	b := in.Body
+	c, err := s.Clusters.UpdateCluster(ctx, in.Name, purser.ClusterUpdate{Description: b.Description, Kubeconfig: b.Kubeconfig,
+		Server: b.Server, CA: b.CA, Token: b.Token}, in.IfMatch)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return clusterOut(c), nil
 }
 
 // listClusters serves GET /api/v1/clusters: List registered clusters (devops, admins).

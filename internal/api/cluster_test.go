@@ -85,3 +85,56 @@ users:
 		t.Fatalf("the exec plugin ran: %v", err)
 	}
 }
+
+// TestClusterUpdate: devops change a cluster's description and
+// credentials under If-Match; new credentials are checked as at
+// registration, sealed, never returned nor audited, and the cluster is
+// checked again.
+func TestClusterUpdate(t *testing.T) { eachStore(t, testClusterUpdate) }
+
+func testClusterUpdate(t *testing.T, open store) {
+	e := newEnv(t, open)
+	e.want(e.do("devops", "POST", "/v1/clusters", map[string]any{"name": "c1", "server": "https://127.0.0.1:1", "token": "old-secret-token"}), 201)
+	patch := func(role, path string, body any, headers ...string) response {
+		return e.do(role, "PATCH", path, body, append([]string{"Content-Type", "application/merge-patch+json"}, headers...)...)
+	}
+	etag := e.do("devops", "GET", "/v1/clusters/c1", nil).Header.Get("ETag")
+	e.want(patch("dev", "/v1/clusters/c1", map[string]any{"description": "x"}), 403)
+	e.want(patch("devops", "/v1/clusters/nope", map[string]any{"description": "x"}), 404)
+	r := patch("devops", "/v1/clusters/c1", map[string]any{"description": "staging"}, "If-Match", etag)
+	if got := e.want(r, 200); got["description"] != "staging" || got["server"] != "https://127.0.0.1:1" || r.Header.Get("ETag") == etag {
+		t.Fatalf("patched cluster: %v (ETag %q)", got, r.Header.Get("ETag"))
+	}
+	e.want(patch("devops", "/v1/clusters/c1", map[string]any{"description": "y"}, "If-Match", etag), 412)
+
+	r = patch("devops", "/v1/clusters/c1", map[string]any{"kubeconfig": "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {exec: {command: /bin/sh}}}]\n"})
+	if e.want(r, 422); !strings.Contains(string(r.Body), "kubeconfig.users[0].user.exec") {
+		t.Fatalf("a kubeconfig with a plugin: %s", r.Body)
+	}
+	r = patch("devops", "/v1/clusters/c1", map[string]any{"kubeconfig": "apiVersion: v1\nkind: Config\n", "token": "t"})
+	if e.want(r, 422); !strings.Contains(string(r.Body), "kubeconfig") {
+		t.Fatalf("a kubeconfig and a token: %s", r.Body)
+	}
+
+	r = patch("devops", "/v1/clusters/c1", map[string]any{"server": "https://127.0.0.1:2", "token": "new-secret-token"})
+	got := e.want(r, 200)
+	if got["server"] != "https://127.0.0.1:2" || got["reachable"] != false || got["checked_at"] == nil || strings.Contains(string(r.Body), "secret-token") {
+		t.Fatalf("new credentials: %s", r.Body)
+	}
+	var sealed string
+	if err := e.db.Read.QueryRow(context.Background(), "SELECT credentials FROM clusters WHERE name = 'c1'").Scan(&sealed); err != nil || strings.Contains(sealed, "secret-token") {
+		t.Fatalf("credentials are not sealed at rest: %q %v", sealed, err)
+	}
+	c, err := e.db.ClusterCredentials(context.Background(), "c1")
+	if err != nil || c.Token != "new-secret-token" || c.Description != "staging" {
+		t.Fatalf("stored credentials: %+v %v", c, err)
+	}
+	r = e.do("devops", "GET", "/v1/events"+where(`{"action":"cluster.update"}`), nil)
+	ev := e.want(r, 200)["_items"].([]any)
+	if len(ev) != 2 || strings.Contains(string(r.Body), "secret-token") {
+		t.Fatalf("cluster.update events: %s", r.Body)
+	}
+	if a := ev[0].(map[string]any)["after"].(map[string]any); a["credentials_changed"] != true || a["server"] != "https://127.0.0.1:2" {
+		t.Fatalf("the last cluster.update event: %v", ev[0])
+	}
+}

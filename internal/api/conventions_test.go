@@ -269,11 +269,11 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 		got = append(got, name)
 	}
 	sort.Strings(got)
-	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "Event", "EventList", "ExpirySweep",
+	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "Event", "EventList", "ExpirySweep",
 		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "Footprint", "FootprintExpressions", "Health", "HealthCheck", "Kubeconfig",
 		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
-		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "SeedReview",
+		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview",
 		"SeedReviewResult", "Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
 		"User", "UserCreate", "UserList", "UserPatch"}
 	if !slices.Equal(got, want) {

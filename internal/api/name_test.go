@@ -22,7 +22,6 @@ func TestNamesEverywhere(t *testing.T) { eachStore(t, testNamesEverywhere) }
 func testNamesEverywhere(t *testing.T, open store) {
 	e := newEnv(t, open)
 	dev, devops := e.users["dev"].ID, e.users["devops"].ID
-	where := func(w string) string { return "?where=" + url.QueryEscape(w) }
 	refused := func(r response, status int, words ...string) {
 		t.Helper()
 		if r.Status != status {

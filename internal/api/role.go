@@ -10,7 +10,7 @@ import (
 )
 
 func newRoleDoc(r *purser.Role) roleDoc {
-	etag := purser.Meta{ID: "role-" + r.Role, Updated: r.Updated}.ETag()
+	etag := r.ETag()
 	return roleDoc{
 		Meta: newMeta(r.Role, r.Created, r.Updated, etag, "roles", "role"),
 		Role: r.Role, Description: r.Description, IsActive: r.IsActive, BuiltIn: r.BuiltIn,
@@ -47,6 +47,37 @@ func (s *Server) registerRoles() {
 	huma.Register(s.api, create, s.createRole)
 
 	huma.Register(s.api, cacheable(op(http.MethodGet, "/roles/{role}", "get-role", "roles", "Get a role", http.StatusNotFound)), s.getRole)
+
+	patch := op(http.MethodPatch, "/roles/{role}", "update-role", "roles", "Change a role's description or activity (JSON merge patch; admins)",
+		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed)
+	patch.Description = "A built-in role (admin, devops, dev) stays active: deactivating one answers 409 naming is_active."
+	huma.Register(s.api, patch, s.updateRole)
+
+	del := op(http.MethodDelete, "/roles/{role}", "delete-role", "roles", "Delete a role nothing uses (admins)", http.StatusNotFound, http.StatusConflict)
+	del.Description = "Refused with 409 for a built-in role, and for a role still held by a user, named by a quota or granted a permission by the server's configuration; the problem says which."
+	del.DefaultStatus = http.StatusNoContent
+	huma.Register(s.api, del, s.deleteRole)
+}
+
+// updateRole serves PATCH /api/v1/roles/{role}: Change a role's description or activity.
+func (s *Server) updateRole(ctx context.Context, in *struct {
+	Role    string    `path:"role"`
+	IfMatch string    `header:"If-Match" doc:"The _etag you read; 412 if the role changed since."`
+	Body    rolePatch `contentType:"application/merge-patch+json"`
+}) (*roleOutput, error) {
+	r, err := s.Roles.UpdateRole(ctx, in.Role, purser.RoleUpdate{Description: in.Body.Description, IsActive: in.Body.IsActive}, in.IfMatch)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := newRoleDoc(r)
+	return &roleOutput{Status: http.StatusOK, ETag: etagOf(d.ETag), Body: d}, nil
+}
+
+// deleteRole serves DELETE /api/v1/roles/{role}: Delete a role nothing uses.
+func (s *Server) deleteRole(ctx context.Context, in *struct {
+	Role string `path:"role"`
+}) (*struct{}, error) {
+	return nil, s.problemOrNil(ctx, s.Roles.DeleteRole(ctx, in.Role))
 }
 
 // listRoles serves GET /api/v1/roles: List roles.

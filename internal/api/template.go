@@ -147,6 +147,23 @@ func (s *Server) registerTemplates() {
 	patch := op(http.MethodPatch, "/templates/{id}", "update-template", "templates", "Change a template (JSON merge patch; devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
 	huma.Register(s.api, patch, s.updateTemplate)
+
+	del := op(http.MethodDelete, "/templates/{id}", "delete-template", "templates", "Delete a template never used (devops, admins)",
+		http.StatusNotFound, http.StatusConflict)
+	del.Description = "A template from which any provision request was made answers 409: requests pin its revisions. Deactivate it instead (PATCH is_active false). An exec template needs templates:exec."
+	del.DefaultStatus = http.StatusNoContent
+	huma.Register(s.api, del, s.deleteTemplate)
+}
+
+// deleteTemplate serves DELETE /api/v1/templates/{id}: Delete a template never used.
+func (s *Server) deleteTemplate(ctx context.Context, in *struct {
+	ID string `path:"id" doc:"The template's _id or name."`
+}) (*struct{}, error) {
+	id, err := s.templateID(ctx, "id", in.ID, inPath)
+	if err == nil {
+		err = s.Templates.DeleteTemplate(ctx, id)
+	}
+	return nil, s.problemOrNil(ctx, err)
 }
 
 // listTemplates serves GET /api/v1/templates: List the catalog.

@@ -136,3 +136,39 @@ func testSecretParametersMasked(t *testing.T, open store) {
 		}
 	}
 }
+
+// TestTemplateDelete: a template no request was made from is deleted with
+// its revisions; one with any request history is refused (requests pin
+// its revisions) and told to deactivate instead; an exec template needs
+// templates:exec.
+func TestTemplateDelete(t *testing.T) { eachStore(t, testTemplateDelete) }
+
+func testTemplateDelete(t *testing.T, open store) {
+	e := newEnv(t, open)
+	e.want(e.do("devops", "POST", "/v1/templates", map[string]any{"_id": "unused", "name": "Unused"}), 201)
+	e.want(e.do("devops", "PATCH", "/v1/templates/unused", map[string]any{"description": "revision 2"}), 200)
+	e.want(e.do("dev", "DELETE", "/v1/templates/unused", nil), 403)
+	e.want(e.do("devops", "DELETE", "/v1/templates/unused", nil), 204)
+	e.want(e.do("devops", "GET", "/v1/templates/unused", nil), 404)
+	e.want(e.do("devops", "GET", "/v1/templates/unused/revisions", nil), 404)
+	e.want(e.do("devops", "DELETE", "/v1/templates/unused", nil), 404)
+	ev := e.want(e.do("admin", "GET", "/v1/events"+where(`{"action":"template.delete"}`), nil), 200)["_items"].([]any)
+	if len(ev) != 1 || ev[0].(map[string]any)["before"].(map[string]any)["revision"] != 2.0 {
+		t.Fatalf("template.delete events: %v", ev)
+	}
+
+	e.want(e.do("devops", "POST", "/v1/templates", seedTemplate), 201)
+	id := e.want(e.do("dev", "POST", "/v1/provisionRequests", map[string]any{"resource_template": seedTemplate["_id"], "resource_parameters": seedParams}), 201)["_id"].(string)
+	e.want(e.do("devops", "POST", "/v1/provisionRequests/"+id+"/reject", map[string]any{"comment": "no"}), 200)
+	r := e.do("devops", "DELETE", "/v1/templates/basic-eks-cluster", nil)
+	if e.want(r, 409); !strings.Contains(string(r.Body), id) || !strings.Contains(string(r.Body), "is_active=false") {
+		t.Fatalf("deleting a used template: %s", r.Body)
+	}
+	e.want(e.do("dev", "GET", "/v1/provisionRequests/"+id, nil), 200)
+
+	e.want(e.do("admin", "POST", "/v1/templates", map[string]any{"_id": "script", "name": "Script", "driver": "exec"}), 201)
+	if r := e.do("devops", "DELETE", "/v1/templates/script", nil); r.Status != 403 || !strings.Contains(string(r.Body), "templates:exec") {
+		t.Fatalf("devops deleting an exec template: %d %s", r.Status, r.Body)
+	}
+	e.want(e.do("admin", "DELETE", "/v1/templates/script", nil), 204)
+}

@@ -36,10 +36,12 @@ type (
 	logLineDoc      = client.LogLine
 	clusterDoc      = client.Cluster
 
-	roleBody    = client.RoleCreate
-	tokenBody   = client.TokenCreate
-	clusterBody = client.ClusterCreate
-	reviewBody  = client.Review
+	roleBody     = client.RoleCreate
+	rolePatch    = client.RolePatch
+	tokenBody    = client.TokenCreate
+	clusterBody  = client.ClusterCreate
+	clusterPatch = client.ClusterPatch
+	reviewBody   = client.Review
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -68,6 +70,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[client.Cluster]():      "Cluster",
 
 	reflect.TypeFor[client.RoleCreate]():    "RoleCreate",
+	reflect.TypeFor[client.RolePatch]():     "RolePatch",
+	reflect.TypeFor[client.ClusterPatch]():  "ClusterPatch",
 	reflect.TypeFor[client.TokenCreate]():   "TokenCreate",
 	reflect.TypeFor[client.ClusterCreate](): "ClusterCreate",
 	reflect.TypeFor[client.Review]():        "Review",

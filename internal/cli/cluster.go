@@ -90,8 +90,61 @@ func newClustersCmd(cli *env) *cobra.Command {
 			fmt.Fprintf(cli.stdout, "Cluster %s removed.\n", args[0])
 			return nil
 		}}
-	cmd.AddCommand(add, list, get, remove)
+	cmd.AddCommand(add, list, get, newClusterUpdateCmd(cli, table), remove)
 	return cmd
+}
+
+// newClusterUpdateCmd changes a cluster's description or credentials.
+func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cobra.Command {
+	var desc, kubeconfig, server, token, caFile, etag string
+	update := &cobra.Command{Use: "update NAME [--description TEXT] [--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE]]",
+		Short: "Change a cluster's description or credentials; new credentials are checked, and the cluster too", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			var p client.ClusterPatch
+			f := cmd.Flags()
+			for _, x := range []struct {
+				flag string
+				src  *string
+				dst  **string
+			}{{"description", &desc, &p.Description}, {"api-server", &server, &p.Server}, {"bearer-token", &token, &p.Token}} {
+				if f.Changed(x.flag) {
+					*x.dst = x.src
+				}
+			}
+			for _, x := range []struct {
+				file string
+				dst  **string
+			}{{kubeconfig, &p.Kubeconfig}, {caFile, &p.CA}} {
+				if x.file != "" {
+					b, err := os.ReadFile(x.file)
+					if err != nil {
+						return err
+					}
+					s := string(b)
+					*x.dst = &s
+				}
+			}
+			if p == (client.ClusterPatch{}) {
+				return UsageError{fmt.Errorf("nothing to change: give --description, --kubeconfig, or --api-server and --bearer-token")}
+			}
+			cl, err := c.UpdateCluster(cmd.Context(), args[0], p, etag)
+			if err != nil {
+				return unsupported(err, "change clusters", "remove it and add it again")
+			}
+			return cli.render(cl, func(w io.Writer) { table(w, []client.Cluster{*cl}) })
+		}}
+	f := update.Flags()
+	f.StringVar(&desc, "description", "", "what it is")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "a new kubeconfig file, with inline credentials only: no exec, auth-provider or file paths")
+	f.StringVar(&server, "api-server", "", "the cluster's API server URL (with --bearer-token)")
+	f.StringVar(&token, "bearer-token", "", "a new bearer token for the cluster")
+	f.StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file; with --bearer-token)")
+	f.StringVar(&etag, "if-match", "", "only if the cluster's _etag is still this")
+	return update
 }
 
 func newKubeconfigCmd(cli *env) *cobra.Command {

@@ -103,3 +103,17 @@ func userIDs(ctx context.Context, c *client.Client, _ string) ([]cobra.Completio
 	}
 	return out, nil
 }
+
+// roleNames are the roles that are not built in (the ones that may be
+// changed or deleted), described by their description.
+func roleNames(ctx context.Context, c *client.Client, _ string) ([]cobra.Completion, error) {
+	l, err := c.ListRoles(ctx, client.ListOptions{Where: `{"built_in":false}`, MaxResults: 200})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cobra.Completion, 0, len(l.Items))
+	for _, r := range l.Items {
+		out = append(out, cobra.CompletionWithDesc(r.Role, r.Description))
+	}
+	return out, nil
+}

@@ -245,7 +245,7 @@ func newRolesCmd(cli *env) *cobra.Command {
 	}
 	create.Flags().StringVar(&desc, "description", "", "what the role is for")
 	del := &cobra.Command{
-		Use: "delete ROLE", Short: "Delete a role that is not built in (admins)", Args: cobra.ExactArgs(1),
+		Use: "delete ROLE", Short: "Delete a role that is not built in and that nothing uses (admins)", Args: cobra.ExactArgs(1), ValidArgsFunction: cli.completeFrom(roleNames),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -258,7 +258,40 @@ func newRolesCmd(cli *env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, create, del)
+	var udesc, uetag string
+	var uactive bool
+	update := &cobra.Command{
+		Use: "update ROLE [--description TEXT] [--active=false]", Short: "Change a role's description or activity (admins)", Args: cobra.ExactArgs(1),
+		ValidArgsFunction: cli.completeFrom(roleNames),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			var p client.RolePatch
+			if cmd.Flags().Changed("description") {
+				p.Description = &udesc
+			}
+			if cmd.Flags().Changed("active") {
+				p.IsActive = &uactive
+			}
+			if p == (client.RolePatch{}) {
+				return UsageError{fmt.Errorf("nothing to change: give --description or --active")}
+			}
+			r, err := c.UpdateRole(cmd.Context(), args[0], p, uetag)
+			if err != nil {
+				return unsupported(err, "change roles", "")
+			}
+			return cli.render(r, func(w io.Writer) {
+				row(w, "ROLE", "DESCRIPTION", "BUILT-IN", "ACTIVE")
+				row(w, r.Role, dash(r.Description), yesNo(r.BuiltIn), yesNo(r.IsActive))
+			})
+		},
+	}
+	update.Flags().StringVar(&udesc, "description", "", "what the role is for")
+	update.Flags().BoolVar(&uactive, "active", true, "whether it may be given to users")
+	update.Flags().StringVar(&uetag, "if-match", "", "only if the role's _etag is still this")
+	cmd.AddCommand(list, create, update, del)
 	return cmd
 }
 

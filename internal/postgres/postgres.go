@@ -82,6 +82,10 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		Read:            querier{pool},
 		Begin:           s.begin,
 		UniqueViolation: uniqueViolation,
+		ForeignKeyViolation: func(err error) bool {
+			var pe *pgconn.PgError
+			return errors.As(err, &pe) && pe.Code == "23503"
+		},
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			_, err := s.client.Load().InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
 			return err

@@ -217,3 +217,62 @@ func clusterOf(params, spec string) string {
 	_ = json.Unmarshal([]byte(spec), &sp)
 	return purser.RequestCluster(p, sp.Config)
 }
+
+// ClusterToUpdate returns a cluster with its credentials (before) and
+// what it becomes with upd (after), authorized and validated, new
+// credentials checked as at registration; nothing is written.
+func (s *ClusterService) ClusterToUpdate(ctx context.Context, name string, upd purser.ClusterUpdate, ifMatch string) (before, after *purser.Cluster, err error) {
+	if err := purser.Authorize(ctx, purser.ActionClusterWrite, ""); err != nil {
+		return nil, nil, err
+	}
+	if before, err = s.db.ClusterCredentials(ctx, name); err != nil {
+		return nil, nil, err
+	}
+	if err := checkETag(ifMatch, before.Meta, "cluster "+name); err != nil {
+		return nil, nil, err
+	}
+	if after, err = before.Update(upd); err != nil {
+		return nil, nil, err
+	}
+	if upd.NewCredentials() {
+		switch {
+		case s.db.ValidateCluster != nil:
+			err = s.db.ValidateCluster(after)
+		case after.Kubeconfig != "":
+			err = purser.Errorf(purser.EUNAVAILABLE, "this server cannot check kubeconfigs; give a server and a token")
+		}
+	}
+	return before, after, err
+}
+
+// SaveCluster writes after, the update of before, unless the cluster
+// changed since before was read, and returns it without credentials.
+func (s *ClusterService) SaveCluster(ctx context.Context, before, after *purser.Cluster) (*purser.Cluster, error) {
+	if err := purser.Authorize(ctx, purser.ActionClusterWrite, ""); err != nil {
+		return nil, err
+	}
+	err := s.db.WithTx(ctx, func(tx Tx) error { return s.db.commit(ctx, tx, before.CommitUpdate(after, s.db.now())) })
+	if err != nil {
+		return nil, err
+	}
+	out := *after
+	out.Kubeconfig, out.CA, out.Token = "", "", ""
+	return &out, nil
+}
+
+// saveCluster writes a cluster, its credentials sealed, checking its version.
+func (db *DB) saveCluster(ctx context.Context, tx Tx, c *purser.Cluster) error {
+	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token})
+	n, err := tx.Exec(ctx, `UPDATE clusters SET description = ?, server = ?, credentials = ?, reachable = ?, k8s_version = ?, last_error = ?,
+		checked_at = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
+		c.Description, c.Server, db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt),
+		micros(c.Updated), c.Name, c.Meta.Version)
+	if err != nil {
+		return fmt.Errorf("update cluster: %w", err)
+	}
+	if n == 0 {
+		return purser.Errorf(purser.EPRECONDITION, "cluster %s changed while updating; read it again", c.Name)
+	}
+	c.Meta.Version++
+	return nil
+}

@@ -31,6 +31,14 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			err = db.insertApproval(ctx, tx, v)
 		case purser.RequestOutputs:
 			err = db.saveOutputs(ctx, tx, v)
+		case *purser.Role:
+			err = db.saveRole(ctx, tx, v)
+		case purser.DeletedRole:
+			err = db.deleteRole(ctx, tx, v.Role)
+		case purser.DeletedTemplate:
+			err = db.deleteTemplate(ctx, tx, v.ID)
+		case *purser.Cluster:
+			err = db.saveCluster(ctx, tx, v)
 		default:
 			err = fmt.Errorf("commit: no table for %T", row)
 		}

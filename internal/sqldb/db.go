@@ -80,6 +80,9 @@ type Engine struct {
 	Begin func(ctx context.Context) (Tx, error)
 	// UniqueViolation reports whether err is a unique-constraint violation.
 	UniqueViolation func(err error) bool
+	// ForeignKeyViolation reports whether err is a foreign-key violation
+	// (a row still referred to, or referring to one that is gone).
+	ForeignKeyViolation func(err error) bool
 	// InsertJob inserts a River job in the transaction tx.
 	InsertJob func(ctx context.Context, tx Tx, args river.JobArgs, opts *river.InsertOpts) error
 	// Ping checks the database.

@@ -3,6 +3,8 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/purserhq/purser"
 )
@@ -106,4 +108,108 @@ func (s *RoleService) CreateRole(ctx context.Context, r *purser.Role) (bool, err
 		return s.db.audit(ctx, tx, "role.create", "role", r.Role, nil, map[string]any{"description": r.Description}, "")
 	})
 	return created, err
+}
+
+// UpdateRole changes a role's description or activity (admins only).
+func (s *RoleService) UpdateRole(ctx context.Context, name string, upd purser.RoleUpdate, ifMatch string) (*purser.Role, error) {
+	if err := purser.Authorize(ctx, purser.ActionRoleWrite, ""); err != nil {
+		return nil, err
+	}
+	var out *purser.Role
+	err := s.db.WithTx(ctx, func(tx Tx) error {
+		// Lock the row first (PostgreSQL), so that of two concurrent
+		// changes the second reads the first's result and its If-Match.
+		if _, err := tx.Exec(ctx, "UPDATE roles SET updated_at = updated_at WHERE role = ?", name); err != nil {
+			return fmt.Errorf("lock role: %w", err)
+		}
+		r, err := s.find(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if ifMatch != "" && ifMatch != "*" && strings.Trim(ifMatch, `"`) != r.ETag() {
+			return purser.Errorf(purser.EPRECONDITION, "role %s changed since you read it (ETag %s); read it again", name, r.ETag())
+		}
+		after, c, err := r.Update(upd, s.db.now())
+		if err != nil {
+			return err
+		}
+		out = after
+		return s.db.commit(ctx, tx, c)
+	})
+	return out, err
+}
+
+// DeleteRole removes a role nothing uses (admins only).
+func (s *RoleService) DeleteRole(ctx context.Context, name string) error {
+	if err := purser.Authorize(ctx, purser.ActionRoleWrite, ""); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		r, err := s.find(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		var use purser.RoleUse
+		if use.Users, err = column(ctx, tx, "SELECT u.username FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role = ? ORDER BY u.username", name); err != nil {
+			return err
+		}
+		if use.Quotas, err = column(ctx, tx, "SELECT id FROM quotas WHERE role = ? ORDER BY id", name); err != nil {
+			return err
+		}
+		if slices.Contains(s.db.ExecTemplateRoles, name) {
+			use.Permissions = append(use.Permissions, string(purser.ActionTemplateExec))
+		}
+		c, err := r.Delete(use)
+		if err != nil {
+			return err
+		}
+		return s.db.commit(ctx, tx, c)
+	})
+}
+
+func (s *RoleService) find(ctx context.Context, q Querier, name string) (*purser.Role, error) {
+	r, err := scanRole(q.QueryRow(ctx, "SELECT "+roleSelect+" FROM roles WHERE role = ?", name))
+	if err != nil {
+		return nil, s.db.translate(err, "role "+name)
+	}
+	return r.domain(), nil
+}
+
+// column returns the first column of every row the query answers.
+func column(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// saveRole writes a role's description and activity.
+func (db *DB) saveRole(ctx context.Context, tx Tx, r *purser.Role) error {
+	if _, err := tx.Exec(ctx, "UPDATE roles SET description = ?, is_active = ?, updated_at = ? WHERE role = ?",
+		r.Description, r.IsActive, micros(r.Updated), r.Role); err != nil {
+		return fmt.Errorf("update role: %w", err)
+	}
+	return nil
+}
+
+// deleteRole removes a role the decision found unused. A user given it
+// or a quota naming it meanwhile makes the foreign keys refuse.
+func (db *DB) deleteRole(ctx context.Context, tx Tx, name string) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM roles WHERE role = ?", name); err != nil {
+		if db.ForeignKeyViolation != nil && db.ForeignKeyViolation(err) {
+			return &purser.Error{Code: purser.ECONFLICT, Message: "role " + name + " was given to a user or named by a quota meanwhile; try again", Err: err}
+		}
+		return fmt.Errorf("delete role: %w", err)
+	}
+	return nil
 }

@@ -144,44 +144,6 @@ func (s *TemplateService) insertRevision(ctx context.Context, tx Tx, t *purser.T
 	return nil
 }
 
-// templateAudit is the whole template as the audit log keeps it, under
-// the API's names (the stored spec keeps Go's).
-func templateAudit(t *purser.Template) map[string]any {
-	params := make([]map[string]any, len(t.Params))
-	for i, p := range t.Params {
-		m := map[string]any{"name": p.Name, "type": p.Type, "required": p.Required}
-		for k, v := range map[string]any{"description": p.Description, "pattern": p.Pattern} {
-			if v != "" {
-				m[k] = v
-			}
-		}
-		if p.Default != nil {
-			m["default"] = p.Default
-		}
-		if p.Min != nil {
-			m["min"] = *p.Min
-		}
-		if p.Max != nil {
-			m["max"] = *p.Max
-		}
-		if len(p.Options) > 0 {
-			m["options"] = p.Options
-		}
-		if p.Secret {
-			m["secret"] = true
-		}
-		params[i] = m
-	}
-	a := t.Approval
-	spec := map[string]any{"params": params,
-		"footprint":         map[string]any{"cores": t.Footprint.Cores, "memory": t.Footprint.Memory, "cost_per_hour": t.Footprint.CostPerHour},
-		"ttl_default_hours": t.TTLDefault.Hours(), "ttl_max_hours": t.TTLMax.Hours(), "extension_max_hours": t.ExtensionMax.Hours(),
-		"approval": map[string]any{"mode": a.Mode, "approvers": a.Approvers, "auto_max": a.AutoMax.Doc()},
-		"config":   t.Config, "url": t.URL, "type": t.Type}
-	return map[string]any{"_id": t.ID, "revision": t.Revision, "name": t.Name, "description": t.Description, "driver": t.Driver,
-		"resource_type": t.ResourceType, "is_active": t.IsActive, "spec": spec}
-}
-
 // FindTemplates lists the catalog.
 func (s *TemplateService) FindTemplates(ctx context.Context, q purser.Query) ([]*purser.Template, purser.PageInfo, error) {
 	if err := purser.Authorize(ctx, purser.ActionTemplateRead, ""); err != nil {
@@ -268,7 +230,7 @@ func (s *TemplateService) CreateTemplate(ctx context.Context, t *purser.Template
 		if err := s.insertRevision(ctx, tx, t); err != nil {
 			return err
 		}
-		return s.db.audit(ctx, tx, "template.create", "template", t.ID, nil, templateAudit(t), "")
+		return s.db.audit(ctx, tx, "template.create", "template", t.ID, nil, t.AuditDoc(), "")
 	})
 }
 
@@ -333,7 +295,7 @@ func (s *TemplateService) SaveTemplate(ctx context.Context, t *purser.Template) 
 		if err := s.insertRevision(ctx, tx, t); err != nil {
 			return err
 		}
-		return s.db.audit(ctx, tx, "template.update", "template", t.ID, templateAudit(cur), templateAudit(t), "")
+		return s.db.audit(ctx, tx, "template.update", "template", t.ID, cur.AuditDoc(), t.AuditDoc(), "")
 	})
 }
 
@@ -343,4 +305,43 @@ func checkETag(ifMatch string, m purser.Meta, what string) error {
 		return nil
 	}
 	return purser.Errorf(purser.EPRECONDITION, "%s changed since you read it (ETag %s); read it again", what, m.ETag())
+}
+
+// DeleteTemplate removes a template no request was ever made from, with
+// its revisions (devops and admins; exec templates need templates:exec).
+func (s *TemplateService) DeleteTemplate(ctx context.Context, id string) error {
+	if err := purser.Authorize(ctx, purser.ActionTemplateWrite, ""); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		t, err := s.find(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeWrite(ctx, t, nil); err != nil {
+			return err
+		}
+		requests, err := column(ctx, tx, "SELECT id FROM requests WHERE resource_template = ? ORDER BY created_at, id", id)
+		if err != nil {
+			return err
+		}
+		c, err := t.Delete(requests)
+		if err != nil {
+			return err
+		}
+		return s.db.commit(ctx, tx, c)
+	})
+}
+
+// deleteTemplate removes a template and its revisions.
+func (db *DB) deleteTemplate(ctx context.Context, tx Tx, id string) error {
+	for _, q := range []string{"DELETE FROM template_revisions WHERE template_id = ?", "DELETE FROM templates WHERE id = ?"} {
+		if _, err := tx.Exec(ctx, q, id); err != nil {
+			if db.ForeignKeyViolation != nil && db.ForeignKeyViolation(err) {
+				return &purser.Error{Code: purser.ECONFLICT, Message: "a provision request was made from template " + id + " meanwhile; deactivate it instead: PATCH is_active=false", Err: err}
+			}
+			return fmt.Errorf("delete template %s: %w", id, err)
+		}
+	}
+	return nil
 }

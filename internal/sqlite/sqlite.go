@@ -119,6 +119,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		Read:            querier{r: read, stmts: newStmtCache(read)},
 		Begin:           s.begin,
 		UniqueViolation: uniqueViolation,
+		ForeignKeyViolation: func(err error) bool {
+			var se *sqlite.Error
+			return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+		},
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			_, err := s.client.Load().InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
 			return err

@@ -13,6 +13,38 @@ func testTemplates(t *testing.T, open Opener) {
 	t.Run("ExecNeedsTemplatesExec", func(t *testing.T) { t.Parallel(); testExecTemplates(t, open) })
 	t.Run("RequestsKeepTheirRevision", func(t *testing.T) { t.Parallel(); testTemplateRevisions(t, open) })
 	t.Run("SecretParametersSealed", func(t *testing.T) { t.Parallel(); testSecretParameters(t, open) })
+	t.Run("DeletedWithRevisions", func(t *testing.T) { t.Parallel(); testTemplateDelete(t, open) })
+}
+
+// testTemplateDelete: a template never used goes with its revisions, so
+// that one of the same id starts again at revision 1.
+func testTemplateDelete(t *testing.T, open Opener) {
+	db := Equip(t, open(t))
+	ctx, _ := admin(t, db)
+	tpls := sqldb.NewTemplateService(db)
+	mk := func() *purser.Template {
+		return &purser.Template{Meta: purser.Meta{ID: "t1"}, Name: "T1", Driver: "sim", IsActive: true}
+	}
+	if err := tpls.CreateTemplate(ctx, mk()); err != nil {
+		t.Fatal(err)
+	}
+	desc := "second"
+	if _, err := tpls.UpdateTemplate(ctx, "t1", purser.TemplateUpdate{Description: &desc}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := tpls.DeleteTemplate(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tpls.FindTemplateRevision(ctx, "t1", 2)
+	wantCode(t, err, purser.ENOTFOUND)
+	wantCode(t, tpls.DeleteTemplate(ctx, "t1"), purser.ENOTFOUND)
+	again := mk()
+	if err := tpls.CreateTemplate(ctx, again); err != nil || again.Revision != 1 {
+		t.Fatalf("the same id again: revision %d, %v", again.Revision, err)
+	}
+	if revs, err := tpls.FindTemplateRevisions(ctx, "t1"); err != nil || len(revs) != 1 {
+		t.Fatalf("revisions after creating it again: %d, %v", len(revs), err)
+	}
 }
 
 // testExecTemplates: exec templates are templates:exec, admins' by default

@@ -140,5 +140,29 @@ func testRoles(t *testing.T, open Opener) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := rs.FindRoleByName(ctx, "nope")
 		wantCode(t, err, purser.ENOTFOUND)
+		_, err = rs.UpdateRole(ctx, "nope", purser.RoleUpdate{}, "")
+		wantCode(t, err, purser.ENOTFOUND)
+		wantCode(t, rs.DeleteRole(ctx, "nope"), purser.ENOTFOUND)
+	})
+	t.Run("UpdateThenDelete", func(t *testing.T) {
+		if _, err := rs.CreateRole(ctx, &purser.Role{Role: "temp"}); err != nil {
+			t.Fatal(err)
+		}
+		off, desc := false, "short-lived"
+		r, err := rs.UpdateRole(ctx, "temp", purser.RoleUpdate{Description: &desc, IsActive: &off}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := rs.FindRoleByName(ctx, "temp")
+		if err != nil || got.Description != desc || got.IsActive || got.ETag() != r.ETag() {
+			t.Fatalf("read back %+v (ETag %s, answered %s), %v", got, got.ETag(), r.ETag(), err)
+		}
+		_, err = rs.UpdateRole(ctx, "temp", purser.RoleUpdate{Description: &desc}, `"stale"`)
+		wantCode(t, err, purser.EPRECONDITION)
+		if err := rs.DeleteRole(ctx, "temp"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = rs.FindRoleByName(ctx, "temp")
+		wantCode(t, err, purser.ENOTFOUND)
 	})
 }

@@ -55,3 +55,16 @@ func (s *Clusters) probe(ctx context.Context, c *purser.Cluster) {
 	v, err := s.Probe(pctx, c)
 	c.RecordCheck(v, err, s.NowFunc().UTC().Truncate(time.Microsecond))
 }
+
+// UpdateCluster has the store validate the change, probes the cluster
+// again when its credentials change, then has the store save it.
+func (s *Clusters) UpdateCluster(ctx context.Context, name string, upd purser.ClusterUpdate, ifMatch string) (*purser.Cluster, error) {
+	before, after, err := s.ClusterToUpdate(ctx, name, upd, ifMatch)
+	if err != nil {
+		return nil, err
+	}
+	if upd.NewCredentials() && s.Probe != nil {
+		s.probe(ctx, after)
+	}
+	return s.SaveCluster(ctx, before, after)
+}
