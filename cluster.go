@@ -6,8 +6,17 @@ import (
 	"time"
 )
 
-// Cluster kinds.
-const ClusterKubernetes = "kubernetes"
+// Cluster kinds. A sim cluster is built in: it needs no credentials, is
+// always reachable, and its services run only in Purser's database (the
+// sim target of stacks), for demos and tests.
+const (
+	ClusterKubernetes = "kubernetes"
+	ClusterSim        = "sim"
+)
+
+// SimulatedVersion is the version a sim cluster's check records, so that
+// every listing shows it is simulated.
+const SimulatedVersion = "simulated"
 
 // Cluster is a registered target. Its credentials (a kubeconfig, or a
 // server, CA and token) are sealed at rest and never returned.
@@ -36,8 +45,18 @@ func (c *Cluster) Validate() error {
 	if !clusterNameRE.MatchString(c.Name) {
 		fe = append(fe, FieldError{"name", "pattern", "must be a DNS label: lower-case letters, digits and '-', at most 63"})
 	}
-	if c.Kind != ClusterKubernetes {
-		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes"})
+	switch c.Kind {
+	case ClusterSim:
+		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" {
+			fe = append(fe, FieldError{"kubeconfig", "absent", "a sim cluster takes no credentials: give no kubeconfig, server, CA or token"})
+		}
+		if len(fe) > 0 {
+			return Invalid(fe...)
+		}
+		return nil
+	case ClusterKubernetes:
+	default:
+		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes or sim"})
 	}
 	if (c.Kubeconfig == "") == (c.Token == "") {
 		fe = append(fe, FieldError{"kubeconfig", "one_of", "give a kubeconfig, or a server and a token"})
@@ -78,6 +97,9 @@ type ClusterService interface {
 	// while one lives on it, ENOTFOUND when there is no such cluster.
 	DeleteCluster(ctx context.Context, name string) error
 }
+
+// Simulated reports whether c is a sim cluster, which nothing probes.
+func (c *Cluster) Simulated() bool { return c.Kind == ClusterSim }
 
 // RecordCheck records the outcome of probing c at now: reachable with its
 // version, or unreachable and why (the first 500 bytes).

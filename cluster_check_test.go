@@ -34,3 +34,30 @@ func TestRequestCluster(t *testing.T) {
 		t.Errorf("in use: %v", err)
 	}
 }
+
+func TestClusterValidateKinds(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		c     Cluster
+		field string // the first field refused, "" for none
+	}{
+		{"Sim", Cluster{Name: "demo", Kind: ClusterSim}, ""},
+		{"SimWithToken", Cluster{Name: "demo", Kind: ClusterSim, Server: "https://k.test", Token: "t"}, "kubeconfig"},
+		{"SimWithKubeconfig", Cluster{Name: "demo", Kind: ClusterSim, Kubeconfig: "apiVersion: v1"}, "kubeconfig"},
+		{"Kubernetes", Cluster{Name: "k", Kind: ClusterKubernetes, Server: "https://k.test", Token: "t"}, ""},
+		{"KubernetesWithoutCredentials", Cluster{Name: "k", Kind: ClusterKubernetes}, "kubeconfig"},
+		{"UnknownKind", Cluster{Name: "k", Kind: "nomad", Server: "https://k.test", Token: "t"}, "kind"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.c.Validate()
+			var got string
+			if e, ok := err.(*Error); ok && len(e.Fields) > 0 {
+				got = e.Fields[0].Field
+			}
+			if got != tt.field || (err == nil) != (tt.field == "") {
+				t.Fatalf("Validate() = %v, want a fault on %q", err, tt.field)
+			}
+		})
+	}
+}
