@@ -22,7 +22,7 @@ type Change struct {
 }
 
 // Row is a document a Change writes: *Request, SubmittedRequest,
-// RequestOutputs, Approval or *Extension. The store has a table for each.
+// RequestOutputs, Approval, *Extension or *StackRevision. The store has a table for each.
 type Row interface {
 	// isRow marks the types a Change may write; no other package can
 	// add one.

@@ -31,6 +31,8 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			err = db.insertApproval(ctx, tx, v)
 		case purser.RequestOutputs:
 			err = db.saveOutputs(ctx, tx, v)
+		case *purser.StackRevision:
+			err = db.saveStackRevision(ctx, tx, v)
 		default:
 			err = fmt.Errorf("commit: no table for %T", row)
 		}
