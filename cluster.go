@@ -8,10 +8,14 @@ import (
 
 // Cluster kinds. A sim cluster is built in: it needs no credentials, is
 // always reachable, and its services run only in Purser's database (the
-// sim target of stacks), for demos and tests.
+// sim target of stacks), for demos and tests. An ecs cluster is an Amazon
+// ECS cluster, reached with an access key or by assuming a role; the
+// domain and the store accept it, the API does not offer it yet (no
+// driver reaches it).
 const (
 	ClusterKubernetes = "kubernetes"
 	ClusterSim        = "sim"
+	ClusterECS        = "ecs"
 )
 
 // SimulatedVersion is the version a sim cluster's check records, so that
@@ -30,6 +34,14 @@ type Cluster struct {
 	Kubeconfig string
 	CA         string
 	Token      string
+	// ECS: where the cluster is (Endpoint overrides the region's, for
+	// an emulator), and either an access key or a role to assume.
+	Region          string
+	ECSCluster      string
+	Endpoint        string
+	AccessKeyID     string
+	SecretAccessKey string
+	RoleARN         string
 	// Status, from the last check.
 	Reachable bool
 	Version   string
@@ -47,16 +59,18 @@ func (c *Cluster) Validate() error {
 	}
 	switch c.Kind {
 	case ClusterSim:
-		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" {
+		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" || c.hasECSFields() {
 			fe = append(fe, FieldError{"kubeconfig", "absent", "a sim cluster takes no credentials: give no kubeconfig, server, CA or token"})
 		}
-		if len(fe) > 0 {
-			return Invalid(fe...)
-		}
-		return nil
+		return invalidOrNil(fe)
+	case ClusterECS:
+		return invalidOrNil(append(fe, c.validateECS()...))
 	case ClusterKubernetes:
+		if c.hasECSFields() {
+			fe = append(fe, FieldError{"region", "absent", "only an ecs cluster has a region, ECS cluster, endpoint, access key or role"})
+		}
 	default:
-		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes or sim"})
+		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes, sim or ecs"})
 	}
 	if (c.Kubeconfig == "") == (c.Token == "") {
 		fe = append(fe, FieldError{"kubeconfig", "one_of", "give a kubeconfig, or a server and a token"})

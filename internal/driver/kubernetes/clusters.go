@@ -49,14 +49,21 @@ func (s *Clusters) CheckCluster(ctx context.Context, name string) (*purser.Clust
 	return s.RecordClusterCheck(ctx, c)
 }
 
-// probe checks c, or for a sim cluster records it reachable and simulated.
+// probe checks a kubernetes cluster; it records a sim cluster reachable
+// and simulated, and any other kind unchecked.
 func (s *Clusters) probe(ctx context.Context, c *purser.Cluster) {
-	if c.Simulated() {
-		c.RecordCheck(purser.SimulatedVersion, nil, s.NowFunc().UTC().Truncate(time.Microsecond))
+	now := s.NowFunc().UTC().Truncate(time.Microsecond)
+	switch c.Kind {
+	case purser.ClusterSim:
+		c.RecordCheck(purser.SimulatedVersion, nil, now)
+		return
+	case purser.ClusterKubernetes:
+	default:
+		c.RecordCheck("", purser.Errorf(purser.ENOTIMPLEMENTED, "no driver checks %s clusters yet", c.Kind), now)
 		return
 	}
 	pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
 	v, err := s.Probe(pctx, c)
-	c.RecordCheck(v, err, s.NowFunc().UTC().Truncate(time.Microsecond))
+	c.RecordCheck(v, err, now)
 }
