@@ -30,9 +30,17 @@ type stackEnv struct {
 	reconciler               context.Context
 }
 
+// stackKey is the sealing key of the stack tests' stores, so that they
+// can rotate it.
+var stackKey = []byte("fedcba9876543210fedcba9876543210")
+
 func newStackEnv(t *testing.T, open Opener) *stackEnv {
 	t.Helper()
 	db := Equip(t, open(t))
+	var err error
+	if db.Sealer, err = sqldb.NewSealer(stackKey); err != nil {
+		t.Fatal(err)
+	}
 	e := &stackEnv{db: db, stacks: sqldb.NewStackService(db), reconciler: purser.SystemContext(context.Background())}
 	e.adminCtx, _ = admin(t, db)
 	e.opsCtx, _ = as(t, db, "ops", purser.RoleDevOps)
@@ -303,6 +311,21 @@ func testStackSecrets(t *testing.T, open Opener) {
 	}
 	if _, err := e.stacks.ResolveSecrets(e.reconciler, "sim1", []string{"NOPE"}); purser.ErrorCode(err) != purser.ENOTFOUND || !strings.Contains(err.Error(), "NOPE") {
 		t.Fatalf("resolve a missing secret: %v", err)
+	}
+	// Rotating the server's key: Reseal rewrites the secrets, which open
+	// with the new key alone afterwards.
+	newKey := []byte("0123456789abcdef0123456789abcdef")
+	if e.db.Sealer, err = sqldb.NewSealer(newKey, stackKey); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.db.Reseal(context.Background()); err != nil || n < 3 {
+		t.Fatalf("reseal rewrote %d values (%v)", n, err)
+	}
+	if e.db.Sealer, err = sqldb.NewSealer(newKey); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.stacks.ResolveSecrets(e.reconciler, "sim1", []string{"API_KEY"}); err != nil || got["API_KEY"] != value+"-2" {
+		t.Fatalf("after rotating the key, the reconciler resolves %v (%v)", got, err)
 	}
 	if err := e.stacks.DeleteSecret(e.opsCtx, "sim1", "DB_PASSWORD"); purser.ErrorCode(err) != purser.ECONFLICT {
 		t.Fatalf("delete a secret the current revision uses: %v", err)
