@@ -365,10 +365,23 @@ func testStackActual(t *testing.T, open Opener) {
 	if actual, err := e.stacks.ActualServices(e.devCtx, "sim1"); err != nil || len(actual) != 0 {
 		t.Fatalf("after removing web: %+v (%v)", actual, err)
 	}
+	a := purser.ActualService{Spec: r.Normalized.Services[0], RunningCount: 1}
+	if err := e.stacks.SetActualService(e.reconciler, "sim1", "web", &a); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.stacks.ActualServices(e.devCtx, "nowhere"); purser.ErrorCode(err) != purser.ENOTFOUND {
 		t.Fatalf("actual services of no cluster: %v", err)
 	}
+	if err := e.stacks.SetSecret(e.opsCtx, "sim1", "KEPT", "v"); err != nil {
+		t.Fatal(err)
+	}
 	if err := sqldb.NewClusterService(e.db).DeleteCluster(e.opsCtx, "sim1"); err != nil {
 		t.Fatalf("remove a cluster with a stack: %v", err)
+	}
+	var left int
+	err = e.db.Read.QueryRow(context.Background(), `SELECT (SELECT COUNT(*) FROM stack_revisions) + (SELECT COUNT(*) FROM cluster_secrets)
+		+ (SELECT COUNT(*) FROM stack_services_actual)`).Scan(&left)
+	if err != nil || left != 0 {
+		t.Fatalf("%d rows of the removed cluster's stack left (%v)", left, err)
 	}
 }
