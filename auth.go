@@ -68,6 +68,9 @@ const (
 	ActionPreferencesWrite Action = "preferences:write" // change others' notification preferences
 	ActionClusterRead      Action = "clusters:read"     // read clusters
 	ActionClusterWrite     Action = "clusters:write"    // register, change, delete clusters
+	ActionStackRead        Action = "stacks:read"       // read clusters' stacks, revisions, services and secret names
+	ActionStackWrite       Action = "stacks:write"      // propose, roll back, unblock revisions; set and delete cluster secrets
+	ActionStackApply       Action = "stacks:apply"      // the reconciler's: mark revisions, record actual services, resolve secrets
 )
 
 // Rules grants each action to roles. An actor acting on its own documents
@@ -97,6 +100,9 @@ var Rules = map[Action][]string{
 	ActionPreferencesWrite: {RoleAdmin},
 	ActionClusterRead:      {RoleAdmin, RoleDevOps},
 	ActionClusterWrite:     {RoleAdmin, RoleDevOps},
+	ActionStackRead:        {RoleAdmin, RoleDevOps, RoleDev},
+	ActionStackWrite:       {RoleAdmin, RoleDevOps},
+	ActionStackApply:       {}, // Purser's reconciler only: no role reads secret values
 }
 
 // Can reports whether the actor may perform the action. System actors may

@@ -67,6 +67,9 @@ func TestAuthorization(t *testing.T) {
 		{"preferences.write", owned(ActionPreferencesWrite), "yy y- y- --"},
 		{"clusters.read", plain(ActionClusterRead), "yy yy -- --"},
 		{"clusters.write", plain(ActionClusterWrite), "yy yy -- --"},
+		{"stacks.read", plain(ActionStackRead), "yy yy yy --"},
+		{"stacks.write", plain(ActionStackWrite), "yy yy -- --"},
+		{"stacks.apply", plain(ActionStackApply), "-- -- -- --"},
 	}
 	actors := []struct {
 		name  string
@@ -103,7 +106,7 @@ func TestAuthorization(t *testing.T) {
 	}
 	t.Run("EveryActionInTheTable", func(t *testing.T) {
 		t.Parallel()
-		if len(Rules) != 23 {
+		if len(Rules) != 26 {
 			t.Fatalf("Rules has %d actions: give the new one a row above", len(Rules))
 		}
 	})

@@ -22,8 +22,9 @@ type Change struct {
 }
 
 // Row is a document a Change writes: *Request, SubmittedRequest,
-// RequestOutputs, Approval, *Extension, *Role, *Cluster, or the removal
-// of one (DeletedRole, DeletedTemplate). The store has a table for each.
+// RequestOutputs, Approval, *Extension, *Role, *Cluster, *StackRevision,
+// or the removal of one (DeletedRole, DeletedTemplate). The store has a
+// table for each.
 type Row interface {
 	// isRow marks the types a Change may write; no other package can
 	// add one.

@@ -6,8 +6,21 @@ import (
 	"time"
 )
 
-// Cluster kinds.
-const ClusterKubernetes = "kubernetes"
+// Cluster kinds. A sim cluster is built in: it needs no credentials, is
+// always reachable, and its services run only in Purser's database (the
+// sim target of stacks), for demos and tests. An ecs cluster is an Amazon
+// ECS cluster, reached with an access key or by assuming a role; the
+// domain and the store accept it, the API does not offer it yet (no
+// driver reaches it).
+const (
+	ClusterKubernetes = "kubernetes"
+	ClusterSim        = "sim"
+	ClusterECS        = "ecs"
+)
+
+// SimulatedVersion is the version a sim cluster's check records, so that
+// every listing shows it is simulated.
+const SimulatedVersion = "simulated"
 
 // Cluster is a registered target. Its credentials (a kubeconfig, or a
 // server, CA and token) are sealed at rest and never returned.
@@ -21,6 +34,14 @@ type Cluster struct {
 	Kubeconfig string
 	CA         string
 	Token      string
+	// ECS: where the cluster is (Endpoint overrides the region's, for
+	// an emulator), and either an access key or a role to assume.
+	Region          string
+	ECSCluster      string
+	Endpoint        string
+	AccessKeyID     string
+	SecretAccessKey string
+	RoleARN         string
 	// Status, from the last check.
 	Reachable bool
 	Version   string
@@ -36,8 +57,20 @@ func (c *Cluster) Validate() error {
 	if !clusterNameRE.MatchString(c.Name) {
 		fe = append(fe, FieldError{"name", "pattern", "must be a DNS label: lower-case letters, digits and '-', at most 63"})
 	}
-	if c.Kind != ClusterKubernetes {
-		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes"})
+	switch c.Kind {
+	case ClusterSim:
+		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" || c.hasECSFields() {
+			fe = append(fe, FieldError{"kubeconfig", "absent", "a sim cluster takes no credentials: give no kubeconfig, server, CA or token"})
+		}
+		return invalidOrNil(fe)
+	case ClusterECS:
+		return invalidOrNil(append(fe, c.validateECS()...))
+	case ClusterKubernetes:
+		if c.hasECSFields() {
+			fe = append(fe, FieldError{"region", "absent", "only an ecs cluster has a region, ECS cluster, endpoint, access key or role"})
+		}
+	default:
+		fe = append(fe, FieldError{"kind", "enum", "must be kubernetes, sim or ecs"})
 	}
 	if (c.Kubeconfig == "") == (c.Token == "") {
 		fe = append(fe, FieldError{"kubeconfig", "one_of", "give a kubeconfig, or a server and a token"})
@@ -83,6 +116,9 @@ type ClusterService interface {
 	// there is no such cluster.
 	UpdateCluster(ctx context.Context, name string, upd ClusterUpdate, ifMatch string) (*Cluster, error)
 }
+
+// Simulated reports whether c is a sim cluster, which nothing probes.
+func (c *Cluster) Simulated() bool { return c.Kind == ClusterSim }
 
 // RecordCheck records the outcome of probing c at now: reachable with its
 // version, or unreachable and why (the first 500 bytes).

@@ -11,7 +11,7 @@ import (
 type Cluster struct {
 	Meta
 	Name        string     `json:"name"`
-	Kind        string     `json:"kind" enum:"kubernetes"`
+	Kind        string     `json:"kind" enum:"kubernetes,sim"`
 	Description string     `json:"description,omitempty"`
 	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
 	Reachable   bool       `json:"reachable"`
@@ -20,10 +20,11 @@ type Cluster struct {
 	CheckedAt   *time.Time `json:"checked_at,omitempty"`
 }
 
-// ClusterCreate registers a cluster: a kubeconfig, or server, CA and token.
+// ClusterCreate registers a cluster: a kubeconfig, or server, CA and token;
+// for kind sim, nothing.
 type ClusterCreate struct {
 	Name        string `json:"name" doc:"A DNS label."`
-	Kind        string `json:"kind,omitempty" enum:"kubernetes" doc:"Default kubernetes."`
+	Kind        string `json:"kind,omitempty" enum:"kubernetes,sim" doc:"Default kubernetes. A sim cluster is built in: give no credentials; it is always reachable and its version reads simulated."`
 	Description string `json:"description,omitempty" maxLength:"500"`
 	Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
 	Server      string `json:"server,omitempty"`

@@ -20,7 +20,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 	}
 	var in client.ClusterCreate
 	var kubeconfig, caFile string
-	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE])", Short: "Register a cluster", Args: cobra.ExactArgs(1),
+	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | --kind sim)", Short: "Register a cluster", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -52,6 +52,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 	add.Flags().StringVar(&in.Token, "bearer-token", "", "a bearer token for the cluster")
 	add.Flags().StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file)")
 	add.Flags().StringVar(&in.Description, "description", "", "what it is")
+	add.Flags().StringVar(&in.Kind, "kind", "", "kubernetes (the default) or sim: a built-in simulated cluster, without credentials")
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -26,6 +26,7 @@ type clusterCreds struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	CA         string `json:"ca,omitempty"`
 	Token      string `json:"token,omitempty"`
+	clusterECS
 }
 
 type clusterRow struct {
@@ -62,6 +63,7 @@ func (db *DB) withCredentials(r *clusterRow) (*purser.Cluster, error) {
 		return nil, err
 	}
 	c.Kubeconfig, c.CA, c.Token = cr.Kubeconfig, cr.CA, cr.Token
+	cr.clusterECS.open(c)
 	return c, nil
 }
 
@@ -118,6 +120,11 @@ func (s *ClusterService) CheckNewCluster(ctx context.Context, c *purser.Cluster)
 		return err
 	}
 	switch {
+	case c.Simulated():
+		return nil
+	case c.Kind == purser.ClusterECS:
+		c.Server = c.ECSServer()
+		return nil
 	case s.db.ValidateCluster != nil:
 		return s.db.ValidateCluster(c)
 	case c.Kubeconfig != "":
@@ -132,7 +139,7 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	if err := s.CheckNewCluster(ctx, c); err != nil {
 		return err
 	}
-	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token})
+	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token, sealECS(c)})
 	now := s.db.now()
 	c.ID, c.Created, c.Updated, c.Meta.Version = c.Name, now, now, 1
 	return s.db.WithTx(ctx, func(tx Tx) error {
@@ -167,6 +174,7 @@ func (s *ClusterService) RecordClusterCheck(ctx context.Context, c *purser.Clust
 		return err
 	})
 	c.Kubeconfig, c.CA, c.Token = "", "", ""
+	clusterECS{}.open(c)
 	return c, err
 }
 
@@ -262,7 +270,7 @@ func (s *ClusterService) SaveCluster(ctx context.Context, before, after *purser.
 
 // saveCluster writes a cluster, its credentials sealed, checking its version.
 func (db *DB) saveCluster(ctx context.Context, tx Tx, c *purser.Cluster) error {
-	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token})
+	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token, sealECS(c)})
 	n, err := tx.Exec(ctx, `UPDATE clusters SET description = ?, server = ?, credentials = ?, reachable = ?, k8s_version = ?, last_error = ?,
 		checked_at = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
 		c.Description, c.Server, db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt),

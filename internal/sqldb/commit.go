@@ -39,6 +39,8 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			err = db.deleteTemplate(ctx, tx, v.ID)
 		case *purser.Cluster:
 			err = db.saveCluster(ctx, tx, v)
+		case *purser.StackRevision:
+			err = db.saveStackRevision(ctx, tx, v)
 		default:
 			err = fmt.Errorf("commit: no table for %T", row)
 		}

@@ -78,12 +78,14 @@ func (s *Sealer) Open(sealed string) (string, error) {
 }
 
 // sealedColumns are every column holding sealed values: table, key, column.
+// A key may be an expression naming one row (a cluster name holds no '/').
 var sealedColumns = [][3]string{
 	{"requests", "id", "outputs"},
 	{"requests", "id", "secret_parameters"},
 	{"preferences", "user_id", "slack_webhook"},
 	{"preferences", "user_id", "webhook_secret"},
 	{"clusters", "name", "credentials"},
+	{"cluster_secrets", "cluster || '/' || name", "value"},
 }
 
 // Reseal rewrites every sealed value under the current key and returns how

@@ -38,6 +38,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("AuditNames", func(t *testing.T) { t.Parallel(); testAuditNames(t, open) })
 	t.Run("CursorPages", func(t *testing.T) { t.Parallel(); testCursorPages(t, open) })
 	t.Run("ListPlans", func(t *testing.T) { t.Parallel(); testListPlans(t, open) })
+	t.Run("Stacks", func(t *testing.T) { t.Parallel(); testStacks(t, open) })
+	t.Run("ClusterKinds", func(t *testing.T) { t.Parallel(); testClusterKinds(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server
