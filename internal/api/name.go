@@ -194,6 +194,24 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// nameUsers fills in the username of each document's user, in one
+// lookup: user returns a document's user id and where its username goes.
+func nameUsers[T any](ctx context.Context, s *Server, docs []T, user func(*T) (string, *string)) error {
+	ids := make([]string, len(docs))
+	for i := range docs {
+		ids[i], _ = user(&docs[i])
+	}
+	names, err := s.usernames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range docs {
+		id, name := user(&docs[i])
+		*name = names[id]
+	}
+	return nil
+}
+
 // usernames returns the username of each user id (ids that name no user,
 // such as "system", are absent). Without a name service it is empty.
 func (s *Server) usernames(ctx context.Context, ids []string) (map[string]string, error) {

@@ -182,18 +182,7 @@ func (s *Server) listQuotas(ctx context.Context, in *ListParams) (*struct{ Body 
 
 // nameQuotas names the user of each user's quota.
 func (s *Server) nameQuotas(ctx context.Context, docs []quotaDoc) error {
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.User
-	}
-	names, err := s.usernames(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for i := range docs {
-		docs[i].Username = names[docs[i].User]
-	}
-	return nil
+	return nameUsers(ctx, s, docs, func(d *quotaDoc) (string, *string) { return d.User, &d.Username })
 }
 
 // quotaOut is a quota's answer, its user named.

@@ -115,16 +115,5 @@ func (s *Server) revokeToken(ctx context.Context, in *struct {
 
 // nameTokens names each token's user.
 func (s *Server) nameTokens(ctx context.Context, docs []tokenDoc) error {
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.User
-	}
-	names, err := s.usernames(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for i := range docs {
-		docs[i].Username = names[docs[i].User]
-	}
-	return nil
+	return nameUsers(ctx, s, docs, func(d *tokenDoc) (string, *string) { return d.User, &d.Username })
 }

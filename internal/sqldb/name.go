@@ -38,12 +38,7 @@ func (s *NameService) ResolveUsers(ctx context.Context, refs []string) (map[stri
 	if len(refs) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, 2*len(refs))
-	for _, r := range refs {
-		args = append(args, r)
-	}
-	args = append(args, args...)
-	in := sq.Placeholders(len(refs))
+	args, in := twiceIn(refs)
 	rows, err := s.db.Read.Query(ctx, "SELECT id, username, is_active FROM users WHERE id IN ("+in+") OR username IN ("+in+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("resolve users: %w", err)
@@ -87,12 +82,7 @@ func (s *NameService) ResolveTemplates(ctx context.Context, refs []string) (map[
 	if len(refs) == 0 {
 		return out, nil
 	}
-	args := make([]any, 0, 2*len(refs))
-	for _, r := range refs {
-		args = append(args, r)
-	}
-	args = append(args, args...)
-	in := sq.Placeholders(len(refs))
+	args, in := twiceIn(refs)
 	rows, err := s.db.Read.Query(ctx, "SELECT id, name, is_active FROM templates WHERE id IN ("+in+") OR name IN ("+in+
 		") ORDER BY is_active DESC, created_at, id", args...)
 	if err != nil {
@@ -132,4 +122,14 @@ func distinct(ss []string) []string {
 		}
 	}
 	return out
+}
+
+// twiceIn is refs as the arguments of a query that looks them up in two
+// columns ("id IN (in) OR name IN (in)"), and the placeholders of one IN.
+func twiceIn(refs []string) ([]any, string) {
+	args := make([]any, 0, 2*len(refs))
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	return append(args, args...), sq.Placeholders(len(refs))
 }
