@@ -179,7 +179,7 @@ func (c *env) client() (*client.Client, error) {
 	server := firstNonEmpty(c.server, os.Getenv("PURSER_SERVER"), l.Server)
 	token := firstNonEmpty(c.token, os.Getenv("PURSER_TOKEN"), l.Token)
 	if server == "" {
-		return nil, errors.New("no server: run `purser login --server URL --token TOKEN`, or pass --server")
+		return nil, notLoggedIn{errors.New("no server: run `purser login --server URL --token TOKEN`, or pass --server")}
 	}
 	if server, err = serverURL(server); err != nil {
 		return nil, err

@@ -49,6 +49,10 @@ func (e WaitGaveUp) Error() string {
 // reason the server would: it exits as a validation error.
 type invalid struct{ error }
 
+// notLoggedIn is a command that needs a server before any login named one:
+// the same exit code as the server's 401.
+type notLoggedIn struct{ error }
+
 func (e invalid) Unwrap() error { return e.error }
 
 // ExitCode is the exit code for err, returned by a command.
@@ -60,7 +64,10 @@ func ExitCode(err error) int {
 	var wg WaitGaveUp
 	var ce *client.Error
 	var iv invalid
+	var nl notLoggedIn
 	switch {
+	case errors.As(err, &nl):
+		return ExitForbidden
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &iv):

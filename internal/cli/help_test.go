@@ -178,3 +178,17 @@ func TestServerFieldsAreRetoldAsFlags(t *testing.T) {
 		t.Fatalf("Go durations in messages: %q", got)
 	}
 }
+
+// TestNoLoginIsForbidden: a command run before any login says how to log
+// in and exits as a 401 would.
+func TestNoLoginIsForbidden(t *testing.T) {
+	t.Setenv("PURSER_CLI_CONFIG", t.TempDir()+"/cli.yaml")
+	t.Setenv("PURSER_SERVER", "")
+	t.Setenv("PURSER_TOKEN", "")
+	root := NewRootCmd(strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	root.SetArgs([]string{"requests", "list"})
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "purser login") || ExitCode(err) != ExitForbidden {
+		t.Fatalf("no login: %v, exit %d; want a hint to log in and exit %d", err, ExitCode(err), ExitForbidden)
+	}
+}
