@@ -52,7 +52,7 @@ func main() {
 	users := flag.Int("users", 10000, "users to seed for the list benchmark")
 	provisions := flag.Int("provisions", 500, "requests approved at once for approval -> DEPLOYED")
 	environments := flag.Int("environments", 10000, "sim environments approved through the API to DEPLOYED (and River no-op jobs for its baseline)")
-	only := flag.String("run", "list,create,provision,depth,size", "the benchmarks to run, comma-separated")
+	only := flag.String("run", "list,create,provision,depth,size,stack", "the benchmarks to run, comma-separated")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -72,10 +72,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision", "depth", "size":
+		case "list", "create", "provision", "depth", "size", "stack":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack)", b)
 		}
 	}
 
@@ -128,6 +128,13 @@ func main() {
 		}
 	}
 
+	if selected["stack"] {
+		z := runStack(1000, 21)
+		fmt.Fprintf(tw, "-\tstack of %d services: parse, check, normalise (vs bare YAML decode)\t%s\t%s\t%.0f%%\t-\t\n", z.n,
+			z.read.Round(100*time.Microsecond), z.bareDecode.Round(100*time.Microsecond), 100*float64(z.bareDecode)/float64(z.read))
+		fmt.Fprintf(tw, "-\tstack of %d services: plan (%d updates, %d unchanged)\t%s\t\t\t< 100 ms\t\n", z.n, z.updates, z.unchanged,
+			z.plan.Round(100*time.Microsecond))
+	}
 	if selected["size"] {
 		fmt.Fprintf(os.Stderr, "size: building the binary, then %d environments through a server process...\n", *environments)
 		z := runSize(ctx, dir, *environments, *clients)
