@@ -172,8 +172,10 @@ func (s *Server) getStackConfig(ctx context.Context, in *struct {
 	return out, nil
 }
 
+// wantsYAML reports whether Accept names YAML before JSON (or without it).
 func wantsYAML(accept string) bool {
-	return strings.Contains(accept, "yaml") && !strings.Contains(accept, "json")
+	y, j := strings.Index(accept, "yaml"), strings.Index(accept, "json")
+	return y >= 0 && (j < 0 || y < j)
 }
 
 // currentRevision returns the cluster's newest revision, or ENOTFOUND.
@@ -196,6 +198,11 @@ func (s *Server) putStackConfig(ctx context.Context, in *struct {
 	ContentType string `header:"Content-Type"`
 	RawBody     []byte
 }) (*stackRevisionOutput, error) {
+	// The store authorizes; asking first tells someone who may not
+	// propose so before listing the body's faults.
+	if err := purser.Authorize(ctx, purser.ActionStackWrite, ""); err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	ifMatch, err := parseIfMatch(in.IfMatch)
 	if err != nil {
 		return nil, err
@@ -327,6 +334,11 @@ func (s *Server) planStack(ctx context.Context, in *struct {
 	ContentType string `header:"Content-Type"`
 	RawBody     []byte
 }) (*struct{ Body stackPlanDoc }, error) {
+	// Reading what runs first: 401, 403 and 404 come before the body's faults.
+	actual, err := s.Stacks.ActualServices(ctx, in.Cluster)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	doc := stackPlanDoc{Cluster: in.Cluster}
 	var desired *purser.Stackfile
 	if len(bytes.TrimSpace(in.RawBody)) == 0 {
@@ -341,10 +353,6 @@ func (s *Server) planStack(ctx context.Context, in *struct {
 			return nil, s.problem(ctx, err)
 		}
 		desired = sf.Normalize()
-	}
-	actual, err := s.Stacks.ActualServices(ctx, in.Cluster)
-	if err != nil {
-		return nil, s.problem(ctx, err)
 	}
 	p := purser.PlanStack(desired, actual)
 	doc.Services, doc.NoOp = p.Services, p.NoOp()

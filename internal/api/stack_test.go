@@ -33,6 +33,10 @@ func testStacksAPI(t *testing.T, open store) {
 
 	// A developer reads but does not propose.
 	e.want(e.do("dev", "PUT", "/v1/clusters/staging/config", seed, yamlBody...), 403)
+	e.want(e.do("dev", "PUT", "/v1/clusters/staging/config", "services: 3", yamlBody...), 403)
+	e.want(e.do("", "PUT", "/v1/clusters/staging/config", seed, yamlBody...), 401)
+	e.want(e.do("", "GET", "/v1/clusters/staging/config", nil), 401)
+	e.want(e.do("dev", "POST", "/v1/clusters/nope/plan", "services: 3", yamlBody...), 404)
 
 	// The seed's stackfile, verbatim, as YAML.
 	r = e.do("devops", "PUT", "/v1/clusters/staging/config?message=first", seed, yamlBody...)
@@ -48,7 +52,7 @@ func testStacksAPI(t *testing.T, open store) {
 		!strings.Contains(string(r.Body), "routing-service:") || strings.Contains(string(r.Body), "_revision") {
 		t.Fatalf("config as YAML: %v %s", r.Header, r.Body)
 	}
-	r = e.do("dev", "GET", "/v1/clusters/staging/config", nil)
+	r = e.do("dev", "GET", "/v1/clusters/staging/config", nil, "Accept", "application/json, application/yaml;q=0.5")
 	cfg := e.want(r, 200)
 	if r.Header.Get("ETag") != `"1"` || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		t.Fatalf("config as JSON: %v", r.Header)
@@ -79,6 +83,11 @@ func testStacksAPI(t *testing.T, open store) {
 	}
 	e.want(e.do("devops", "PUT", "/v1/clusters/staging/config", `{"services": "none"}`), 422)
 	e.want(e.do("devops", "PUT", "/v1/clusters/staging/config", "services: [", yamlBody...), 422)
+	secret := strings.Replace(string(seed), "- SERVER_PORT: 8080", "- DB_PASSWORD: ${DB_PASSWORD}", 1)
+	r = e.do("devops", "PUT", "/v1/clusters/staging/config", secret, yamlBody...)
+	if e.want(r, 422); !strings.Contains(string(r.Body), "${DB_PASSWORD}") {
+		t.Fatalf("a missing secret: %s", r.Body)
+	}
 	list := e.want(e.do("dev", "GET", "/v1/clusters/staging/revisions", nil), 200)
 	if items := list["_items"].([]any); len(items) != 1 {
 		t.Fatalf("a refused stackfile was stored: %v", list)
