@@ -64,6 +64,7 @@ type stackRevisionOutput struct {
 type rawOutput struct {
 	ContentType string `header:"Content-Type"`
 	ETag        string `header:"ETag"`
+	Vary        string `header:"Vary"`
 	Body        []byte
 }
 
@@ -147,7 +148,7 @@ func (s *Server) getStackConfig(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	out := &rawOutput{ETag: etagOf(strconv.Itoa(cur.Number))}
+	out := &rawOutput{ETag: etagOf(strconv.Itoa(cur.Number)), Vary: "Accept"}
 	if wantsYAML(in.Accept) {
 		b, err := stackfile.MarshalYAML(cur.Stackfile)
 		if err != nil {

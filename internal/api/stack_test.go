@@ -48,7 +48,7 @@ func testStacksAPI(t *testing.T, open store) {
 
 	// GET config as YAML and as JSON.
 	r = e.do("dev", "GET", "/v1/clusters/staging/config", nil, "Accept", "application/yaml")
-	if e.want(r, 200); r.Header.Get("ETag") != `"1"` || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/yaml") ||
+	if e.want(r, 200); r.Header.Get("ETag") != `"1"` || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/yaml") || r.Header.Get("Vary") != "Accept" ||
 		!strings.Contains(string(r.Body), "routing-service:") || strings.Contains(string(r.Body), "_revision") {
 		t.Fatalf("config as YAML: %v %s", r.Header, r.Body)
 	}
