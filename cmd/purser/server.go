@@ -302,6 +302,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Logs:          sqldb.NewLogService(st.db),
 		Names:         sqldb.NewNameService(st.db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
+		Stacks:        sqldb.NewStackService(st.db),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},

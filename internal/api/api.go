@@ -38,6 +38,8 @@ type Server struct {
 	Events        purser.EventService
 	Logs          purser.LogService
 	Clusters      purser.ClusterService
+	// Stacks keeps clusters' stacks; nil: no stack routes.
+	Stacks purser.StackStore
 	// Names lets routes take usernames and template names beside ids, and
 	// documents show names beside ids; nil: ids only.
 	Names purser.NameService
@@ -95,6 +97,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Clusters != nil {
 		s.registerClusters()
 	}
+	if s.Stacks != nil {
+		s.registerStacks()
+	}
 
 	s.registerHealth()
 	mux.Handle("GET /api-docs", httpserver.Named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -120,6 +125,7 @@ var tags = []*huma.Tag{
 	{Name: "notifications", Description: "Your inbox and your channels."},
 	{Name: "events", Description: "The audit log."},
 	{Name: "clusters", Description: "The Kubernetes clusters environments land on."},
+	{Name: "stacks", Description: "A cluster's services, declared in a stackfile: revisions, diffs, plans and rollbacks."},
 	{Name: "operations", Description: "Health, readiness, metrics, expiry and this reference."},
 }
 

@@ -270,11 +270,12 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "Event", "EventList", "ExpirySweep",
-		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "Footprint", "FootprintExpressions", "Health", "HealthCheck", "Kubeconfig",
+		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "FieldChange", "Footprint", "FootprintExpressions", "Health", "HealthCheck", "Kubeconfig",
 		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
 		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview",
-		"SeedReviewResult", "Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
+		"SeedReviewResult", "ServicePlan", "StackDiff", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
+		"Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
 		"User", "UserCreate", "UserList", "UserPatch"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("schema names:\n got %q\nwant %q", got, want)

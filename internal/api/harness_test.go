@@ -107,6 +107,7 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
 		Names:         sqldb.NewNameService(db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe, NowFunc: db.NowFunc},
+		Stacks:        sqldb.NewStackService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}

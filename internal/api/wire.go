@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
 )
 
@@ -102,7 +103,14 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[checkResult]():      "HealthCheck",
 	reflect.TypeFor[apiIndex]():         "APIIndex",
 	reflect.TypeFor[huma.ErrorModel]():  "Problem",
-	reflect.TypeFor[huma.ErrorDetail](): "ProblemField",
+
+	reflect.TypeFor[stackRevisionDoc]():   "StackRevision",
+	reflect.TypeFor[stackRollbackBody]():  "StackRollback",
+	reflect.TypeFor[stackPlanDoc]():       "StackPlan",
+	reflect.TypeFor[stackDiffDoc]():       "StackDiff",
+	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
+	reflect.TypeFor[purser.FieldChange](): "FieldChange",
+	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",
 }
 
 // schemaName names schemas by schemaNames, a client.List[T] as T's name

@@ -1,0 +1,409 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/stackfile"
+)
+
+// stackRevisionDoc is one numbered revision of a cluster's stack.
+type stackRevisionDoc struct {
+	Meta
+	Cluster    string `json:"cluster"`
+	Number     int    `json:"number" doc:"1, 2, ...; the highest is the current revision."`
+	Status     string `json:"status" enum:"pending,applying,applied,failed,superseded,rolled_back,blocked"`
+	Author     string `json:"author"`
+	Message    string `json:"message,omitempty"`
+	RollbackOf int    `json:"rollback_of,omitempty" doc:"The revision this one restores."`
+	BlockedBy  int    `json:"blocked_by,omitempty" doc:"The revision whose rollback blocked this one: it is never applied until unblocked."`
+	// Stackfile is the stackfile as given, parsed (the schema is
+	// /api/v1/schemas/stackfile.json).
+	Stackfile map[string]any `json:"stackfile,omitempty" doc:"The stackfile as given; its schema is /api/v1/schemas/stackfile.json."`
+}
+
+// stackRollbackBody asks for a revision equal to an earlier one.
+type stackRollbackBody struct {
+	Revision int `json:"revision" minimum:"1" doc:"The revision to restore."`
+}
+
+// stackPlanDoc is what a reconcile would do to a cluster's services.
+type stackPlanDoc struct {
+	Cluster  string               `json:"cluster"`
+	Revision int                  `json:"revision,omitempty" doc:"The revision planned; absent when the request gave a stackfile."`
+	NoOp     bool                 `json:"no_op" doc:"Whether the plan changes nothing."`
+	Services []purser.ServicePlan `json:"services" doc:"The desired services in dependency order, then the deletions."`
+}
+
+// stackDiffDoc is what changed between two revisions.
+type stackDiffDoc struct {
+	Cluster  string               `json:"cluster"`
+	From     int                  `json:"from"`
+	To       int                  `json:"to"`
+	Sections []purser.FieldChange `json:"sections" doc:"The top-level sections that changed (normalised)."`
+	Services []purser.ServicePlan `json:"services" doc:"The services added, changed or removed (normalised)."`
+	Unified  string               `json:"unified" doc:"The stackfiles as given, as YAML, in unified diff form."`
+}
+
+type stackRevisionOutput struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     stackRevisionDoc
+}
+
+// rawOutput is a document the handler encodes itself.
+type rawOutput struct {
+	ContentType string `header:"Content-Type"`
+	ETag        string `header:"ETag"`
+	Vary        string `header:"Vary"`
+	Body        []byte
+}
+
+const yamlType = "application/yaml"
+
+func (s *Server) registerStacks() {
+	schema := op(http.MethodGet, "/schemas/stackfile.json", "get-stackfile-schema", "stacks", "The stackfile's JSON Schema (2020-12)")
+	schema.Security = nil
+	schema.Responses = map[string]*huma.Response{"200": {Description: "The schema.", Content: map[string]*huma.MediaType{"application/schema+json": {}}}}
+	huma.Register(s.api, schema, s.stackfileSchema)
+
+	get := op(http.MethodGet, "/clusters/{cluster}/config", "get-stack-config", "stacks", "Get the current revision's stackfile", http.StatusNotFound)
+	get.Description = "The stackfile as given, as JSON with a `_revision` object, or as YAML with `Accept: application/yaml`. " +
+		"The ETag is the revision's number: send it as If-Match to PUT safely. 404 while the cluster has no stack."
+	get.Responses = map[string]*huma.Response{"200": {Description: "The stackfile.", Content: map[string]*huma.MediaType{
+		"application/json": {Schema: &huma.Schema{Type: "object", Description: "A stackfile (/api/v1/schemas/stackfile.json) and _revision."}},
+		yamlType:           {Schema: &huma.Schema{Type: "string"}}}}}
+	huma.Register(s.api, cacheable(get), s.getStackConfig)
+
+	put := op(http.MethodPut, "/clusters/{cluster}/config", "put-stack-config", "stacks", "Propose a stackfile as the cluster's next revision (devops, admins)",
+		http.StatusNotFound, http.StatusPreconditionFailed)
+	put.Description = "The body is a stackfile, JSON or (with `Content-Type: application/yaml`) YAML, checked against /api/v1/schemas/stackfile.json " +
+		"and the stack's rules: 422 names each faulty path (services[1].user-service.ports[0]). The answer is 202 with the new revision, pending: " +
+		"nothing applies revisions yet, so it stays pending until a reconciler exists. A `_revision` object (as GET answers) is ignored."
+	put.DefaultStatus = http.StatusAccepted
+	put.RequestBody = stackfileBody()
+	huma.Register(s.api, put, s.putStackConfig)
+	documentStackfileBody(put.RequestBody, true)
+
+	huma.Register(s.api, op(http.MethodGet, "/clusters/{cluster}/revisions", "list-stack-revisions", "stacks", "List a cluster's revisions, newest first",
+		http.StatusNotFound, http.StatusBadRequest), s.listStackRevisions)
+	huma.Register(s.api, cacheable(op(http.MethodGet, "/clusters/{cluster}/revisions/{number}", "get-stack-revision", "stacks", "Get a revision",
+		http.StatusNotFound)), s.getStackRevision)
+	huma.Register(s.api, op(http.MethodGet, "/clusters/{cluster}/diff", "diff-stack-revisions", "stacks", "Compare two revisions",
+		http.StatusNotFound), s.diffStack)
+
+	plan := op(http.MethodPost, "/clusters/{cluster}/plan", "plan-stack", "stacks", "What a reconcile would do to the cluster's services",
+		http.StatusNotFound)
+	plan.Description = "With a stackfile body (JSON, or YAML with `Content-Type: application/yaml`), plans it; with none, plans the current revision. " +
+		"Nothing is stored or applied."
+	plan.RequestBody = stackfileBody()
+	huma.Register(s.api, plan, s.planStack)
+	documentStackfileBody(plan.RequestBody, false)
+
+	rb := op(http.MethodPost, "/clusters/{cluster}/rollback", "rollback-stack", "stacks", "Propose a revision equal to an earlier one (devops, admins)",
+		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed)
+	rb.Description = "The new revision is pending (nothing applies revisions yet); the revision it replaces is blocked until unblocked."
+	rb.DefaultStatus = http.StatusAccepted
+	huma.Register(s.api, rb, s.rollbackStack)
+}
+
+// stackfileBody is the request body of the routes taking a stackfile,
+// JSON or YAML, which the handler reads raw: huma, given a schema, would
+// decode JSON itself and refuse YAML (documentStackfileBody adds the
+// schemas once the route is registered).
+func stackfileBody() *huma.RequestBody {
+	return &huma.RequestBody{Content: map[string]*huma.MediaType{"application/json": {}, yamlType: {}}}
+}
+
+// documentStackfileBody describes a registered route's stackfile body.
+// huma marks a raw body required; the plan's is optional.
+func documentStackfileBody(rb *huma.RequestBody, required bool) {
+	delete(rb.Content, "application/octet-stream")
+	rb.Required = required
+	rb.Description = "A stackfile, as JSON or YAML; its schema is /api/v1/schemas/stackfile.json."
+	rb.Content["application/json"].Schema = &huma.Schema{Type: "object", Description: "A stackfile (/api/v1/schemas/stackfile.json)."}
+	rb.Content[yamlType].Schema = &huma.Schema{Type: "string", Description: "A stackfile in YAML."}
+}
+
+// stackfileSchema serves GET /api/v1/schemas/stackfile.json.
+func (s *Server) stackfileSchema(ctx context.Context, _ *struct{}) (*rawOutput, error) {
+	return &rawOutput{ContentType: "application/schema+json", Body: stackfile.Schema()}, nil
+}
+
+// getStackConfig serves GET /api/v1/clusters/{cluster}/config.
+func (s *Server) getStackConfig(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	Accept  string `header:"Accept" doc:"application/yaml for YAML; JSON otherwise."`
+}) (*rawOutput, error) {
+	cur, err := s.currentRevision(ctx, in.Cluster)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := &rawOutput{ETag: etagOf(strconv.Itoa(cur.Number)), Vary: "Accept"}
+	if wantsYAML(in.Accept) {
+		b, err := stackfile.MarshalYAML(cur.Stackfile)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		out.ContentType, out.Body = yamlType, b
+		return out, nil
+	}
+	sf, err := json.Marshal(cur.Stackfile)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	rev, err := json.Marshal(newStackRevisionDoc(cur, false))
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	sf = bytes.TrimSuffix(bytes.TrimSpace(sf), []byte("}"))
+	if len(bytes.TrimSpace(sf)) > 1 {
+		sf = append(sf, ',')
+	}
+	out.ContentType, out.Body = "application/json", append(append(append(sf, `"_revision":`...), rev...), '}')
+	return out, nil
+}
+
+// wantsYAML reports whether Accept names YAML before JSON (or without it).
+func wantsYAML(accept string) bool {
+	y, j := strings.Index(accept, "yaml"), strings.Index(accept, "json")
+	return y >= 0 && (j < 0 || y < j)
+}
+
+// currentRevision returns the cluster's newest revision, or ENOTFOUND.
+func (s *Server) currentRevision(ctx context.Context, cluster string) (*purser.StackRevision, error) {
+	revs, _, err := s.Stacks.StackRevisions(ctx, cluster, purser.Query{Page: 1, MaxResults: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, purser.Errorf(purser.ENOTFOUND, "cluster %s has no stack yet: PUT a stackfile to /api/v1/clusters/%s/config", cluster, cluster)
+	}
+	return revs[0], nil
+}
+
+// putStackConfig serves PUT /api/v1/clusters/{cluster}/config.
+func (s *Server) putStackConfig(ctx context.Context, in *struct {
+	Cluster     string `path:"cluster"`
+	IfMatch     string `header:"If-Match" doc:"The ETag (revision number) you read; 412 if another revision landed since. \"0\": only if the cluster has no stack yet."`
+	Message     string `query:"message" maxLength:"1000" doc:"Why, kept with the revision."`
+	ContentType string `header:"Content-Type"`
+	RawBody     []byte
+}) (*stackRevisionOutput, error) {
+	// The store authorizes; asking first tells someone who may not
+	// propose so before listing the body's faults.
+	if err := purser.Authorize(ctx, purser.ActionStackWrite, ""); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	ifMatch, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	source, sf, err := readStackfile(in.RawBody, in.ContentType)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	rev, err := s.Stacks.ProposeRevision(ctx, in.Cluster, purser.StackProposal{Message: in.Message, Source: source, Stackfile: sf, IfMatch: ifMatch})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return revisionOut(rev), nil
+}
+
+// readStackfile parses a request's stackfile: YAML when the content type
+// says so, JSON otherwise. A JSON body's top-level _revision (as GET
+// config answers) is dropped.
+func readStackfile(body []byte, contentType string) (string, *purser.Stackfile, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", nil, purser.Invalid(purser.FieldError{Field: "stackfile", Rule: "required", Message: "is required: send a stackfile as JSON, or YAML with Content-Type: application/yaml"})
+	}
+	isYAML := strings.Contains(contentType, "yaml")
+	if !isYAML {
+		if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return "", nil, purser.Invalid(purser.FieldError{Field: "stackfile", Rule: "type", Message: "must be a JSON object (send YAML with Content-Type: application/yaml)"})
+		}
+		var top map[string]json.RawMessage
+		if json.Unmarshal(body, &top) == nil {
+			if _, ok := top["_revision"]; ok {
+				delete(top, "_revision")
+				body, _ = json.Marshal(top)
+			}
+		}
+	}
+	sf, err := stackfile.Parse(body)
+	if err != nil {
+		return "", nil, err
+	}
+	return string(body), sf, nil
+}
+
+// parseIfMatch reads an If-Match naming a revision number ("3", quoted or
+// not); empty or * checks nothing.
+func parseIfMatch(h string) (*int, error) {
+	h = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(h), "W/"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(strings.Trim(h, `"`))
+	if err != nil || n < 0 {
+		return nil, huma.Error400BadRequest(fmt.Sprintf("If-Match must be a revision number, as the ETag of GET config (\"3\"), not %s", h))
+	}
+	return &n, nil
+}
+
+// listStackRevisions serves GET /api/v1/clusters/{cluster}/revisions.
+func (s *Server) listStackRevisions(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	ListParams
+}) (*struct{ Body collection[stackRevisionDoc] }, error) {
+	return listOf(ctx, s, &in.ListParams, "clusters/"+url.PathEscape(in.Cluster)+"/revisions", purser.StackRevisionFields,
+		func(ctx context.Context, q purser.Query) ([]*purser.StackRevision, purser.PageInfo, error) {
+			return s.Stacks.StackRevisions(ctx, in.Cluster, q)
+		}, func(r *purser.StackRevision) stackRevisionDoc { return newStackRevisionDoc(r, true) })
+}
+
+// getStackRevision serves GET /api/v1/clusters/{cluster}/revisions/{number}.
+func (s *Server) getStackRevision(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	Number  int    `path:"number" minimum:"1"`
+}) (*stackRevisionOutput, error) {
+	r, err := s.Stacks.StackRevision(ctx, in.Cluster, in.Number)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := revisionOut(r)
+	out.Location = ""
+	return out, nil
+}
+
+// diffStack serves GET /api/v1/clusters/{cluster}/diff.
+func (s *Server) diffStack(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	From    int    `query:"from" minimum:"0" doc:"A revision; by default the one before to."`
+	To      int    `query:"to" minimum:"0" doc:"A revision; by default the current one."`
+}) (*struct{ Body stackDiffDoc }, error) {
+	to := in.To
+	if to == 0 {
+		cur, err := s.currentRevision(ctx, in.Cluster)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		to = cur.Number
+	}
+	from := in.From
+	if from == 0 {
+		from = to - 1
+	}
+	if from < 1 {
+		return nil, s.problem(ctx, purser.Invalid(purser.FieldError{Field: "from", Rule: "minimum", Message: fmt.Sprintf("revision %d has no revision before it: name one with from", to)}))
+	}
+	a, err := s.Stacks.StackRevision(ctx, in.Cluster, from)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	b, err := s.Stacks.StackRevision(ctx, in.Cluster, to)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d := purser.DiffStacks(a.Normalized, b.Normalized)
+	text, err := stackfile.UnifiedDiff(a, b, false)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	doc := stackDiffDoc{Cluster: in.Cluster, From: from, To: to, Sections: d.Sections, Services: d.Services, Unified: text}
+	if doc.Sections == nil {
+		doc.Sections = []purser.FieldChange{}
+	}
+	if doc.Services == nil {
+		doc.Services = []purser.ServicePlan{}
+	}
+	return &struct{ Body stackDiffDoc }{doc}, nil
+}
+
+// planStack serves POST /api/v1/clusters/{cluster}/plan.
+func (s *Server) planStack(ctx context.Context, in *struct {
+	Cluster     string `path:"cluster"`
+	ContentType string `header:"Content-Type"`
+	RawBody     []byte
+}) (*struct{ Body stackPlanDoc }, error) {
+	// Reading what runs first: 401, 403 and 404 come before the body's faults.
+	actual, err := s.Stacks.ActualServices(ctx, in.Cluster)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	doc := stackPlanDoc{Cluster: in.Cluster}
+	var desired *purser.Stackfile
+	if len(bytes.TrimSpace(in.RawBody)) == 0 {
+		cur, err := s.currentRevision(ctx, in.Cluster)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		desired, doc.Revision = cur.Normalized, cur.Number
+	} else {
+		_, sf, err := readStackfile(in.RawBody, in.ContentType)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		desired = sf.Normalize()
+	}
+	p := purser.PlanStack(desired, actual)
+	doc.Services, doc.NoOp = p.Services, p.NoOp()
+	return &struct{ Body stackPlanDoc }{doc}, nil
+}
+
+// rollbackStack serves POST /api/v1/clusters/{cluster}/rollback.
+func (s *Server) rollbackStack(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	IfMatch string `header:"If-Match" doc:"The current revision's number; 412 if another revision landed since."`
+	Body    stackRollbackBody
+}) (*stackRevisionOutput, error) {
+	ifMatch, err := parseIfMatch(in.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Stacks.RollbackStack(ctx, in.Cluster, in.Body.Revision, ifMatch)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return revisionOut(r), nil
+}
+
+func revisionPath(cluster string, n int) string {
+	return BasePath + "/clusters/" + url.PathEscape(cluster) + "/revisions/" + strconv.Itoa(n)
+}
+
+// newStackRevisionDoc is r as a document; withStackfile includes the
+// stackfile.
+func newStackRevisionDoc(r *purser.StackRevision, withStackfile bool) stackRevisionDoc {
+	n := strconv.Itoa(r.Number)
+	d := stackRevisionDoc{
+		Meta: Meta{ID: n, Created: r.Created, Updated: r.Created, ETag: n, Links: map[string]link{
+			"self":       {Href: revisionPath(r.Cluster, r.Number), Title: "revision " + n},
+			"collection": {Href: BasePath + "/clusters/" + url.PathEscape(r.Cluster) + "/revisions", Title: "revisions"},
+			"config":     {Href: BasePath + "/clusters/" + url.PathEscape(r.Cluster) + "/config", Title: "current stackfile"},
+			"cluster":    {Href: BasePath + "/clusters/" + url.PathEscape(r.Cluster), Title: r.Cluster},
+		}},
+		Cluster: r.Cluster, Number: r.Number, Status: string(r.Status), Author: r.Author, Message: r.Message,
+		RollbackOf: r.RollbackOf, BlockedBy: r.BlockedBy,
+	}
+	if withStackfile && r.Stackfile != nil {
+		if b, err := json.Marshal(r.Stackfile); err == nil {
+			_ = json.Unmarshal(b, &d.Stackfile)
+		}
+	}
+	return d
+}
+
+func revisionOut(r *purser.StackRevision) *stackRevisionOutput {
+	d := newStackRevisionDoc(r, true)
+	return &stackRevisionOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}
+}
