@@ -255,9 +255,11 @@ func TestExecExampleOnTheDefaultDataDir(t *testing.T) {
 		<-time.After(50 * time.Millisecond) // polling the API, as a user would
 	}
 	out := must(devTok.Token, "request", "get", bad)
-	want := "LAST ERROR:      /bin/sh failed (exit status 1); last output:\ncreating bucket taken in " + buckets + "\nmkdir: "
-	if !strings.Contains(out, want) || !strings.Contains(out, "File exists") || strings.Contains(out, "set -eu") {
-		t.Fatalf("request get does not show the script's last lines:\n%s\nwant %q", out, want)
+	// The script's stdout and stderr lines may come in either order.
+	want := "LAST ERROR:      /bin/sh failed (exit status 1); last output:\n"
+	if !strings.Contains(out, want) || !strings.Contains(out, "\ncreating bucket taken in "+buckets+"\n") ||
+		!strings.Contains(out, "\nmkdir: cannot create directory '"+buckets+"/taken': File exists\n") || strings.Contains(out, "set -eu") {
+		t.Fatalf("request get does not show the script's last lines:\n%s\nwant %q, then its two lines", out, want)
 	}
 	if logs := must(devTok.Token, "request", "logs", bad); !strings.Contains(logs, "provision failed: /bin/sh failed (exit status 1); last output above") {
 		t.Fatalf("the job log's failure line:\n%s", logs)
