@@ -137,25 +137,46 @@ func IfMatch(etag string) RequestOption {
 // the server, e.g. /api/v1/users) and decodes a JSON answer into out (nil
 // to discard). It returns *Error for answers of 400 and above.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any, opts ...RequestOption) error {
-	var rd io.Reader
+	var raw []byte
+	contentType := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		raw, contentType = b, "application/json"
+		if method == http.MethodPatch {
+			contentType = "application/merge-patch+json"
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	data, err := c.DoRaw(ctx, method, path, contentType, raw, "application/json", opts...)
 	if err != nil {
 		return err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		if method == http.MethodPatch {
-			req.Header.Set("Content-Type", "application/merge-patch+json")
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("decode answer from %s %s: %w", method, path, err)
 		}
 	}
-	req.Header.Set("Accept", "application/json")
+	return nil
+}
+
+// DoRaw sends body as contentType (none when body is nil), asks for
+// accept, and returns the answer's body as it came: for documents that
+// are not JSON, such as a stackfile in YAML. Errors are as Do's.
+func (c *Client) DoRaw(ctx context.Context, method, path, contentType string, body []byte, accept string, opts ...RequestOption) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil && contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", c.UserAgent)
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
@@ -166,28 +187,23 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, opt
 	resp, err := c.HTTPClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return err
+			return nil, err
 		}
-		return &UnreachableError{URL: c.BaseURL, Err: err}
+		return nil, &UnreachableError{URL: c.BaseURL, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return &UnreachableError{URL: c.BaseURL, Err: fmt.Errorf("read answer: %w", err)}
+		return nil, &UnreachableError{URL: c.BaseURL, Err: fmt.Errorf("read answer: %w", err)}
 	}
 	if resp.StatusCode >= 400 {
 		e := &Error{}
 		if json.Unmarshal(data, e) != nil || e.Status == 0 {
 			e = &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode), Detail: strings.TrimSpace(string(data))}
 		}
-		return e
+		return nil, e
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decode answer from %s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return data, nil
 }
 
 // Link is a hypermedia link, as the seed's Eve API shaped them.

@@ -1,0 +1,113 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/purserhq/purser"
+)
+
+// StackRevision is one numbered, immutable version of a cluster's
+// stackfile.
+type StackRevision struct {
+	Meta
+	Cluster    string         `json:"cluster"`
+	Number     int            `json:"number"`
+	Status     string         `json:"status"`
+	Author     string         `json:"author"`
+	Message    string         `json:"message,omitempty"`
+	RollbackOf int            `json:"rollback_of,omitempty"`
+	BlockedBy  int            `json:"blocked_by,omitempty"`
+	Stackfile  map[string]any `json:"stackfile,omitempty"`
+}
+
+// StackPlan is what a reconcile would do to a cluster's services.
+type StackPlan struct {
+	Cluster  string               `json:"cluster"`
+	Revision int                  `json:"revision,omitempty"`
+	NoOp     bool                 `json:"no_op"`
+	Services []purser.ServicePlan `json:"services"`
+}
+
+// StackDiff is what changed between two revisions.
+type StackDiff struct {
+	Cluster  string               `json:"cluster"`
+	From     int                  `json:"from"`
+	To       int                  `json:"to"`
+	Sections []purser.FieldChange `json:"sections"`
+	Services []purser.ServicePlan `json:"services"`
+	Unified  string               `json:"unified"`
+}
+
+// StackfileType is how a stackfile's text is sent: YAML (JSON is YAML).
+const StackfileType = "application/yaml"
+
+func stackPath(cluster, rest string) string {
+	return APIPath + "/clusters/" + url.PathEscape(cluster) + rest
+}
+
+// StackConfig returns a cluster's current stackfile as YAML.
+func (c *Client) StackConfig(ctx context.Context, cluster string) ([]byte, error) {
+	return c.DoRaw(ctx, http.MethodGet, stackPath(cluster, "/config"), "", nil, StackfileType)
+}
+
+// ApplyStack makes stackfile (YAML or JSON text) the cluster's next
+// revision, with a message; ifMatch, when not empty, is the revision the
+// caller read (412 when another landed since).
+func (c *Client) ApplyStack(ctx context.Context, cluster string, stackfile []byte, message, ifMatch string) (*StackRevision, error) {
+	path := stackPath(cluster, "/config")
+	if message != "" {
+		path += "?message=" + url.QueryEscape(message)
+	}
+	data, err := c.DoRaw(ctx, http.MethodPut, path, StackfileType, stackfile, "application/json", IfMatch(ifMatch))
+	if err != nil {
+		return nil, err
+	}
+	var out StackRevision
+	return &out, json.Unmarshal(data, &out)
+}
+
+// PlanStack plans stackfile (the current revision when nil) against what
+// the cluster runs.
+func (c *Client) PlanStack(ctx context.Context, cluster string, stackfile []byte) (*StackPlan, error) {
+	data, err := c.DoRaw(ctx, http.MethodPost, stackPath(cluster, "/plan"), StackfileType, stackfile, "application/json")
+	if err != nil {
+		return nil, err
+	}
+	var out StackPlan
+	return &out, json.Unmarshal(data, &out)
+}
+
+// StackRevisions lists a cluster's revisions, newest first.
+func (c *Client) StackRevisions(ctx context.Context, cluster string, o ListOptions) (*List[StackRevision], error) {
+	var l List[StackRevision]
+	return &l, c.Do(ctx, http.MethodGet, stackPath(cluster, "/revisions")+o.encode(), nil, &l)
+}
+
+// DiffStack compares two revisions (0: the server's defaults, the current
+// one against the one before).
+func (c *Client) DiffStack(ctx context.Context, cluster string, from, to int) (*StackDiff, error) {
+	q := url.Values{}
+	if from > 0 {
+		q.Set("from", strconv.Itoa(from))
+	}
+	if to > 0 {
+		q.Set("to", strconv.Itoa(to))
+	}
+	path := stackPath(cluster, "/diff")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out StackDiff
+	return &out, c.Do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// RollbackStack makes a new revision equal to revision n; the one it
+// replaces is blocked until unblocked.
+func (c *Client) RollbackStack(ctx context.Context, cluster string, n int) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodPost, stackPath(cluster, "/rollback"), map[string]int{"revision": n}, &out)
+}

@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/purserhq/purser/client"
+)
+
+// newStacksCmd is `purser stacks`: each cluster's desired state, as a
+// stackfile, in numbered revisions.
+func newStacksCmd(cli *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "stacks", Aliases: []string{"stack"},
+		Short: "Clusters' desired state: stackfiles in numbered revisions, plans, diffs and rollbacks",
+		Long: "A cluster's stack is the desired state of its services, written as a stackfile (the format of the\n" +
+			"desired-state seed; its JSON Schema is served at /api/v1/schemas/stackfile.json). Every change is a\n" +
+			"new numbered revision. Nothing applies revisions to clusters yet: they stay pending."}
+
+	get := &cobra.Command{Use: "get CLUSTER", Short: "Print the cluster's current stackfile (YAML)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			b, err := c.StackConfig(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			_, err = cli.stdout.Write(b)
+			return err
+		}}
+
+	var file, message, ifMatch string
+	apply := &cobra.Command{Use: "apply CLUSTER -f FILE", Short: "Make a stackfile the cluster's next revision (devops, admins)",
+		Example: "  purser stacks apply staging -f stack.yaml --message 'add the email worker'\n  purser stacks get staging > s.yaml && $EDITOR s.yaml && purser stacks apply staging -f s.yaml --if-match 3",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			b, err := readFileOrStdin(cli, file)
+			if err != nil {
+				return err
+			}
+			r, err := c.ApplyStack(cmd.Context(), args[0], b, message, ifMatch)
+			if err != nil {
+				return err
+			}
+			return cli.render(r, func(w io.Writer) {
+				fmt.Fprintf(cli.stdout, "Revision %d of %s is %s (nothing applies revisions to clusters yet).\n\n", r.Number, r.Cluster, r.Status)
+				revisionTable(w, []client.StackRevision{*r})
+			})
+		}}
+	apply.Flags().StringVarP(&file, "file", "f", "", "the stackfile, YAML or JSON (- for standard input)")
+	apply.Flags().StringVar(&message, "message", "", "why, kept with the revision")
+	apply.Flags().StringVar(&ifMatch, "if-match", "", "the revision you read: refused if another landed since")
+	_ = apply.MarkFlagRequired("file")
+
+	var planFile string
+	plan := &cobra.Command{Use: "plan CLUSTER [-f FILE]", Short: "Show what applying a stackfile (default: the current revision) would change",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			var b []byte
+			if planFile != "" {
+				if b, err = readFileOrStdin(cli, planFile); err != nil {
+					return err
+				}
+			}
+			p, err := c.PlanStack(cmd.Context(), args[0], b)
+			if err != nil {
+				return err
+			}
+			return cli.render(p, func(w io.Writer) { planTable(w, p) })
+		}}
+	plan.Flags().StringVarP(&planFile, "file", "f", "", "a stackfile to plan, YAML or JSON (- for standard input)")
+
+	var from, to int
+	diff := &cobra.Command{Use: "diff CLUSTER [--from N] [--to M]", Short: "Show what changed between two revisions (default: the current one and the one before)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.DiffStack(cmd.Context(), args[0], from, to)
+			if err != nil {
+				return err
+			}
+			return cli.render(d, func(io.Writer) {
+				if d.Unified == "" {
+					fmt.Fprintf(cli.stdout, "Revisions %d and %d are the same.\n", d.From, d.To)
+					return
+				}
+				fmt.Fprint(cli.stdout, d.Unified)
+			})
+		}}
+	diff.Flags().IntVar(&from, "from", 0, "the older revision")
+	diff.Flags().IntVar(&to, "to", 0, "the newer revision")
+
+	var lo client.ListOptions
+	history := &cobra.Command{Use: "history CLUSTER", Short: "List the cluster's revisions, newest first", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.StackRevisions(cmd.Context(), args[0], lo)
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				revisionTable(w, l.Items)
+				pageFooter(w, l.Meta, len(l.Items))
+			})
+		}}
+	listFlags(history, &lo, `{"status":"blocked"}`, "-number")
+
+	rollback := &cobra.Command{Use: "rollback CLUSTER REVISION", Short: "Make a new revision equal to an earlier one; the one it replaces is blocked (devops, admins)",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				return UsageError{fmt.Errorf("REVISION must be a revision number (1, 2, ...), not %q", args[1])}
+			}
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.RollbackStack(cmd.Context(), args[0], n)
+			if err != nil {
+				return err
+			}
+			return cli.render(r, func(w io.Writer) {
+				fmt.Fprintf(cli.stdout, "Revision %d of %s restores revision %d.\n\n", r.Number, r.Cluster, r.RollbackOf)
+				revisionTable(w, []client.StackRevision{*r})
+			})
+		}}
+	cmd.AddCommand(get, apply, plan, diff, history, rollback)
+	return cmd
+}
+
+func revisionTable(w io.Writer, rs []client.StackRevision) {
+	row(w, "REVISION", "STATUS", "AUTHOR", "CREATED", "MESSAGE", "NOTE")
+	for _, r := range rs {
+		var note []string
+		if r.RollbackOf > 0 {
+			note = append(note, fmt.Sprintf("restores %d", r.RollbackOf))
+		}
+		if r.BlockedBy > 0 {
+			note = append(note, fmt.Sprintf("blocked by %d", r.BlockedBy))
+		}
+		row(w, strconv.Itoa(r.Number), r.Status, r.Author, when(r.Created), dash(r.Message), dash(strings.Join(note, "; ")))
+	}
+}
+
+func planTable(w io.Writer, p *client.StackPlan) {
+	row(w, "SERVICE", "ACTION", "CHANGES", "WHY")
+	for _, s := range p.Services {
+		var ch []string
+		for _, c := range s.Changes {
+			ch = append(ch, fmt.Sprintf("%s: %s -> %s", c.Field, dash(c.Old), dash(c.New)))
+		}
+		row(w, s.Service, string(s.Action), dash(strings.Join(ch, "; ")), dash(s.Reason))
+	}
+}
