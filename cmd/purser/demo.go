@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/stackfile"
 )
 
 // demoUsers are the people of the demo, from the seed README's set-up calls.
@@ -20,7 +22,8 @@ var demoUsers = []struct{ username, name, role string }{
 
 // seedDemo adds what the demo needs and is missing: users with tokens, the
 // seed's basic-eks-cluster template and a namespace template (both on the
-// simulated cloud), and a quota for developers. What exists already (from an
+// simulated cloud), a quota for developers, and a simulated cluster with
+// the desired-state seed's stack. What exists already (from an
 // earlier demo, or made by hand as the README shows) is reused as it is. It
 // returns the tokens it made: a demo user missing from it existed before,
 // and its token cannot be shown again.
@@ -97,7 +100,36 @@ func seedDemo(ctx context.Context, db *sqldb.DB) (map[string]string, error) {
 			return nil, err
 		}
 	}
+	if err := seedDemoStack(sys, db); err != nil {
+		return nil, err
+	}
 	return tokens, nil
+}
+
+// demoCluster is the simulated cluster the demo gives the seed's stack.
+const demoCluster = "demo-sim"
+
+// seedDemoStack registers demoCluster, kind sim, with the desired-state
+// seed's stackfile as its revision 1, unless a cluster of that name exists.
+func seedDemoStack(sys context.Context, db *sqldb.DB) error {
+	clusters := sqldb.NewClusterService(db)
+	if _, err := clusters.FindClusterByName(sys, demoCluster); err == nil {
+		return nil
+	} else if purser.ErrorCode(err) != purser.ENOTFOUND {
+		return err
+	}
+	c := &purser.Cluster{Name: demoCluster, Kind: purser.ClusterSim, Description: "demo: the desired-state seed's stack, on a simulated cluster"}
+	c.RecordCheck(purser.SimulatedVersion, nil, time.Now().UTC().Truncate(time.Microsecond))
+	if err := clusters.CreateCluster(sys, c); err != nil {
+		return fmt.Errorf("demo cluster: %w", err)
+	}
+	sf, err := stackfile.Parse(stackfile.SeedExample)
+	if err != nil {
+		return fmt.Errorf("demo stack: %w", err)
+	}
+	_, err = sqldb.NewStackService(db).ProposeRevision(sys, demoCluster, purser.StackProposal{
+		Message: "demo: the desired-state seed's stackfile", Source: string(stackfile.SeedExample), Stackfile: sf})
+	return err
 }
 
 // demoToken is a demo user's token as the banner shows it: the token made
@@ -139,6 +171,7 @@ func printDemo(w io.Writer, self, url string, tokens map[string]string) {
 		self + " requests list --status REQUESTED      # or --where '{\"status\":\"REQUESTED\"}'",
 		self + " requests approve <id>",
 		self + " quotas usage",
+		self + " stacks plan " + demoCluster + "      # the desired-state seed's stack, on a simulated cluster",
 	}
 	fmt.Fprintf(w, "    %s\n\n", strings.Join(steps, "\n    "))
 }
