@@ -1,10 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/sqldb"
 )
 
 func TestStackServicesAPI(t *testing.T) { eachStore(t, testStackServicesAPI) }
@@ -143,5 +147,38 @@ func testStackServicesAPI(t *testing.T, open store) {
 	}
 	if l := e.want(e.do("dev", "GET", "/v1/clusters/staging/revisions", nil), 200); len(l["_items"].([]any)) != 5 {
 		t.Fatalf("a refused removal was stored: %v", l)
+	}
+
+	// What the target runs: routing-service as revision 5 wants it,
+	// user-service on an older tag, and a worker the stack does not name.
+	sys := purser.SystemContext(context.Background())
+	stacks := sqldb.NewStackService(e.db)
+	five, err := stacks.StackRevision(sys, "staging", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routing := *five.Normalized.Service("routing-service")
+	user2 := *five.Normalized.Service("user-service")
+	user2.Image = "xxx.dkr.ecr.us-east-1.amazonaws.com/user-service:v1"
+	for name, a := range map[string]*purser.ActualService{
+		"routing-service": {Spec: routing, RunningCount: 1},
+		"user-service":    {Spec: user2, RunningCount: 1},
+		"legacy-worker":   {Spec: purser.StackService{Name: "legacy-worker", Image: "legacy:3"}, RunningCount: 2},
+	} {
+		if err := stacks.SetActualService(sys, "staging", name, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svcs = services()
+	if rs := svcs["routing-service"]; len(svcs) != 4 || rs["state"] != "in_sync" || rs["running"] != true || rs["running_count"] != 1.0 ||
+		rs["actual_tag"] != "latest" {
+		t.Fatalf("services running: %v", svcs)
+	}
+	if us := svcs["user-service"]; us["state"] != "progressing" || us["actual_tag"] != "v1" || us["desired_tag"] != "latest" {
+		t.Fatalf("user-service on an older tag: %v", us)
+	}
+	if lw := svcs["legacy-worker"]; lw["desired_image"] != nil || lw["actual_image"] != "legacy:3" || lw["running_count"] != 2.0 ||
+		lw["desired_count"] != 0.0 || lw["state"] != "progressing" {
+		t.Fatalf("a service only the target runs: %v", lw)
 	}
 }
