@@ -275,6 +275,7 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
 		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview",
 		"SeedReviewResult", "ServicePlan", "StackDiff", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
+		"StackService", "StackServiceList", "StackServiceUpdate",
 		"Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
 		"User", "UserCreate", "UserList", "UserPatch"}
 	if !slices.Equal(got, want) {

@@ -114,6 +114,7 @@ func (s *Server) registerStacks() {
 	rb.Description = "The new revision is pending (nothing applies revisions yet); the revision it replaces is blocked until unblocked."
 	rb.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, rb, s.rollbackStack)
+	s.registerStackServices()
 }
 
 // stackfileBody is the request body of the routes taking a stackfile,

@@ -108,6 +108,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[stackRollbackBody]():  "StackRollback",
 	reflect.TypeFor[stackPlanDoc]():       "StackPlan",
 	reflect.TypeFor[stackDiffDoc]():       "StackDiff",
+	reflect.TypeFor[stackServiceDoc]():    "StackService",
+	reflect.TypeFor[stackServiceBody]():   "StackServiceUpdate",
 	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
 	reflect.TypeFor[purser.FieldChange](): "FieldChange",
 	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",
