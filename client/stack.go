@@ -111,3 +111,43 @@ func (c *Client) RollbackStack(ctx context.Context, cluster string, n int) (*Sta
 	var out StackRevision
 	return &out, c.Do(ctx, http.MethodPost, stackPath(cluster, "/rollback"), map[string]int{"revision": n}, &out)
 }
+
+// StackService is one service: what the current revision wants, what the
+// target runs, and how the two compare.
+type StackService struct {
+	Name         string `json:"name"`
+	DesiredImage string `json:"desired_image,omitempty"`
+	DesiredTag   string `json:"desired_tag,omitempty"`
+	ActualImage  string `json:"actual_image,omitempty"`
+	ActualTag    string `json:"actual_tag,omitempty"`
+	DesiredCount int    `json:"desired_count"`
+	RunningCount int    `json:"running_count"`
+	Running      bool   `json:"running"`
+	State        string `json:"state"`
+	Revision     int    `json:"revision"`
+}
+
+// StackServiceUpdate changes one service's tag or count (nil: unchanged).
+type StackServiceUpdate struct {
+	ImageTag     *string `json:"image_tag,omitempty"`
+	DesiredCount *int    `json:"desired_count,omitempty"`
+}
+
+// StackServices lists a cluster's services, desired and actual.
+func (c *Client) StackServices(ctx context.Context, cluster string) (*List[StackService], error) {
+	var l List[StackService]
+	return &l, c.Do(ctx, http.MethodGet, stackPath(cluster, "/services"), nil, &l)
+}
+
+// UpdateStackService makes a new revision with one service's tag or count
+// changed.
+func (c *Client) UpdateStackService(ctx context.Context, cluster, service string, u StackServiceUpdate) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodPut, stackPath(cluster, "/services/"+url.PathEscape(service)), u, &out)
+}
+
+// RemoveStackService makes a new revision without the service.
+func (c *Client) RemoveStackService(ctx context.Context, cluster, service string) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodDelete, stackPath(cluster, "/services/"+url.PathEscape(service)), nil, &out)
+}

@@ -89,6 +89,31 @@ func testCLIStacks(t *testing.T, env ...string) {
 		t.Fatalf("stacks rollback staging two: exit %d, %s", code, errOut)
 	}
 
+	svc := must("stacks", "services", "staging")
+	for _, want := range []string{"routing-service", "progressing", "latest", "0/1"} {
+		if !strings.Contains(svc, want) {
+			t.Fatalf("stacks services lacks %q:\n%s", want, svc)
+		}
+	}
+	if out := must("stacks", "set-image", "staging", "user-service", "v7"); !strings.Contains(out, "Revision 4 of staging: set user-service image tag to v7.") {
+		t.Fatalf("stacks set-image:\n%s", out)
+	}
+	if out := must("stacks", "scale", "staging", "user-service", "0"); !strings.Contains(out, "Revision 5 of staging") {
+		t.Fatalf("stacks scale to 0:\n%s", out)
+	}
+	if out := must("stacks", "rm", "staging", "email-worker"); !strings.Contains(out, "Revision 6 of staging") {
+		t.Fatalf("stacks rm:\n%s", out)
+	}
+	if got := must("stacks", "get", "staging"); !strings.Contains(got, "user-service:v7") || !strings.Contains(got, "desired_count: 0") || strings.Contains(got, "email-worker") {
+		t.Fatalf("after set-image, scale 0 and rm:\n%s", got)
+	}
+	if code, _, errOut := run("stacks", "scale", "staging", "user-service", "-1"); code != 2 {
+		t.Fatalf("stacks scale -1: exit %d, %s; want 2", code, errOut)
+	}
+	if code, _, errOut := run("stacks", "rm", "staging", "nope"); code != 3 {
+		t.Fatalf("stacks rm of an unknown service: exit %d, %s; want 3", code, errOut)
+	}
+
 	must("users", "create", "dora", "--role", "dev")
 	dev := regexp.MustCompile(`pst_\S+`).FindString(must("tokens", "create", "dora's", "--user", "dora"))
 	if code, out, errOut := asUser(t, url, dev, "stacks", "get", "staging"); code != 0 || !strings.Contains(out, "routing-service:") {

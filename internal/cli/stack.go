@@ -144,7 +144,66 @@ func newStacksCmd(cli *env) *cobra.Command {
 				revisionTable(w, []client.StackRevision{*r})
 			})
 		}}
-	cmd.AddCommand(get, apply, plan, diff, history, rollback)
+	services := &cobra.Command{Use: "services CLUSTER", Short: "List the cluster's services: desired and actual image, tag and count, and state",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			l, err := c.StackServices(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return cli.render(l, func(w io.Writer) {
+				row(w, "SERVICE", "STATE", "DESIRED TAG", "ACTUAL TAG", "COUNT (RUNNING/DESIRED)", "IMAGE")
+				for _, sv := range l.Items {
+					row(w, sv.Name, sv.State, dash(sv.DesiredTag), dash(sv.ActualTag), fmt.Sprintf("%d/%d", sv.RunningCount, sv.DesiredCount),
+						dash(firstNonEmpty(sv.DesiredImage, sv.ActualImage)))
+				}
+			})
+		}}
+	// change makes a new revision with one service changed, and says so.
+	change := func(cmd *cobra.Command, cluster string, do func(c *client.Client) (*client.StackRevision, error)) error {
+		c, err := cli.client()
+		if err != nil {
+			return err
+		}
+		r, err := do(c)
+		if err != nil {
+			return err
+		}
+		return cli.render(r, func(w io.Writer) {
+			fmt.Fprintf(cli.stdout, "Revision %d of %s: %s.\n\n", r.Number, cluster, r.Message)
+			revisionTable(w, []client.StackRevision{*r})
+		})
+	}
+	setImage := &cobra.Command{Use: "set-image CLUSTER SERVICE TAG", Short: "Change a service's image tag: a new revision (devops, admins, the cluster's deployers)",
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return change(cmd, args[0], func(c *client.Client) (*client.StackRevision, error) {
+				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{ImageTag: &args[2]})
+			})
+		}}
+	scale := &cobra.Command{Use: "scale CLUSTER SERVICE COUNT", Short: "Change a service's desired count (0 is allowed): a new revision",
+		Args: cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[2])
+			if err != nil || n < 0 {
+				return UsageError{fmt.Errorf("COUNT must be a whole number, 0 or more, not %q", args[2])}
+			}
+			return change(cmd, args[0], func(c *client.Client) (*client.StackRevision, error) {
+				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{DesiredCount: &n})
+			})
+		}}
+	rm := &cobra.Command{Use: "rm CLUSTER SERVICE", Short: "Remove a service from the stack: a new revision (refused while another depends on it)",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return change(cmd, args[0], func(c *client.Client) (*client.StackRevision, error) {
+				return c.RemoveStackService(cmd.Context(), args[0], args[1])
+			})
+		}}
+	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm)
 	return cmd
 }
 
