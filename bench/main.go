@@ -87,6 +87,11 @@ func main() {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "store\tbenchmark\tpurser\tbaseline\tratio\ttarget\t")
 	run := func(name string, db *sqldb.DB, newQueue func(*river.Config) (queueClient, error)) {
+		if selected["stack"] {
+			r := runStackServices(ctx, db, 200, *duration, *clients)
+			fmt.Fprintf(tw, "%s\tGET services of a 200-service stack, %d clients (req/s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, *clients, r.purser, r.baseline, 100*r.purser/r.baseline)
+			fmt.Fprintf(tw, "%s\t  the same, CPU per request\t%s\t%s\t\t\t\n", name, r.purserCPU.Round(time.Microsecond), r.baselineCPU.Round(time.Microsecond))
+		}
 		if selected["list"] {
 			fmt.Fprintf(os.Stderr, "%s: seeding %d users...\n", name, *users)
 			if err := seed(ctx, db, *users); err != nil {
@@ -191,7 +196,7 @@ func newAPI(ctx context.Context, db *sqldb.DB) (*httptest.Server, string) {
 		log.Fatal(err)
 	}
 	s := &api.Server{Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
-		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db)}
+		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Stacks: sqldb.NewStackService(db)}
 	hs := &httpserver.Server{Tokens: s.Tokens, Aliases: map[string]string{api.AliasPath: api.BasePath}}
 	return httptest.NewServer(hs.Handler(s)), secret
 }

@@ -1,15 +1,24 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/stackfile"
 )
 
@@ -83,4 +92,132 @@ func runStack(n, rounds int) stackResult {
 	r.plan = median(func() { p = purser.PlanStack(desired, actual) })
 	r.updates, r.unchanged = p.Count(purser.PlanUpdate), p.Count(purser.PlanUnchanged)
 	return r
+}
+
+// runStackServices serves GET /clusters/{c}/services of a stack of n
+// services, all running, through the full stack against a bare handler
+// that reads the same rows (the current revision and the target's state)
+// and writes them as JSON, over HTTP from clients clients each.
+func runStackServices(ctx context.Context, db *sqldb.DB, n int, d time.Duration, clients int) result {
+	sys := purser.SystemContext(ctx)
+	if db.Sealer == nil { // cluster secrets are sealed, as the server seals them
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		s, err := sqldb.NewSealer(key)
+		if err != nil {
+			log.Fatal(err)
+		}
+		db.Sealer = s
+	}
+	cluster := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	c := &purser.Cluster{Name: cluster, Kind: purser.ClusterSim}
+	c.RecordCheck(purser.SimulatedVersion, nil, time.Now().UTC().Truncate(time.Microsecond))
+	if err := sqldb.NewClusterService(db).CreateCluster(sys, c); err != nil {
+		log.Fatal(err)
+	}
+	stacks := sqldb.NewStackService(db)
+	if err := stacks.SetSecret(sys, cluster, "SECRET", "bench-secret-value"); err != nil {
+		log.Fatal(err)
+	}
+	text := bigStackfile(n)
+	sf, err := stackfile.Parse(text)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := stacks.ProposeRevision(sys, cluster, purser.StackProposal{Source: string(text), Stackfile: sf}); err != nil {
+		log.Fatal(err)
+	}
+	for _, sv := range sf.Normalize().Services {
+		if err := stacks.SetActualService(sys, cluster, sv.Name, &purser.ActualService{Spec: sv, RunningCount: sv.Count()}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	full, token := newAPI(ctx, db)
+	defer full.Close()
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var normalized string
+		if err := db.Read.QueryRow(r.Context(), "SELECT normalized FROM stack_revisions WHERE cluster = ? ORDER BY number DESC LIMIT 1", cluster).Scan(&normalized); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		rows, err := db.Read.Query(r.Context(), "SELECT service, spec, running_count FROM stack_services_actual WHERE cluster = ? ORDER BY service", cluster)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer rows.Close()
+		type svc struct {
+			Service string          `json:"service"`
+			Spec    json.RawMessage `json:"spec"`
+			Running int             `json:"running_count"`
+		}
+		var out []svc
+		for rows.Next() {
+			var s svc
+			var spec string
+			if err := rows.Scan(&s.Service, &spec, &s.Running); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			s.Spec = json.RawMessage(spec)
+			out = append(out, s)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"desired": json.RawMessage(normalized), "actual": out})
+	}))
+	defer bare.Close()
+	path := "/api/v1/clusters/" + cluster + "/services"
+	getLoad(full.URL+path, token, d/5, clients) // warm both
+	getLoad(bare.URL, "", d/5, clients)
+	const rounds = 4
+	var r result
+	for range rounds {
+		b, bcpu := getLoad(bare.URL, "", d/rounds, clients)
+		p, pcpu := getLoad(full.URL+path, token, d/rounds, clients)
+		r.baseline += b / rounds
+		r.purser += p / rounds
+		r.baselineCPU += bcpu / rounds
+		r.purserCPU += pcpu / rounds
+	}
+	return r
+}
+
+// getLoad GETs u from clients goroutines for d and returns requests per
+// second and the process's CPU time per request.
+func getLoad(u, token string, d time.Duration, clients int) (float64, time.Duration) {
+	var done, failed atomic.Int64
+	cpu0 := cpuTime()
+	deadline := time.Now().Add(d)
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodGet, u, nil)
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := hc.Do(req)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+					if resp != nil {
+						resp.Body.Close()
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	tr.CloseIdleConnections()
+	if f := failed.Load(); f > 0 {
+		log.Fatalf("GET %s: %d requests failed", u, f)
+	}
+	return float64(done.Load()) / d.Seconds(), (cpuTime() - cpu0) / time.Duration(max(done.Load(), 1))
 }
