@@ -125,9 +125,19 @@ func repeat(s string, n int) string {
 	return out
 }
 
-// load sends GETs from clients goroutines for d and returns requests per
-// second, and the CPU time the process (server and clients) spent on each.
+// load sends GETs of the filtered users page from clients goroutines for
+// d, each client walking its own pages.
 func load(base, token string, d time.Duration, clients int) (float64, time.Duration) {
+	return getLoad(func(c, i int) string {
+		page := 1 + (c*31+i)%100
+		return base + "?where=" + url.QueryEscape(listWhere) + "&sort=-username&max_results=50&page=" + strconv.Itoa(page)
+	}, token, d, clients)
+}
+
+// getLoad sends GETs of next(client, i) from clients goroutines for d and
+// returns requests per second, and the CPU time the process (server and
+// clients) spent on each. Any answer but 200 ends the benchmark.
+func getLoad(next func(client, i int) string, token string, d time.Duration, clients int) (float64, time.Duration) {
 	var done atomic.Int64
 	var failed atomic.Int64
 	cpu0 := cpuTime()
@@ -140,9 +150,7 @@ func load(base, token string, d time.Duration, clients int) (float64, time.Durat
 		go func() {
 			defer wg.Done()
 			for i := 0; time.Now().Before(deadline); i++ {
-				page := 1 + (c*31+i)%100
-				u := base + "?where=" + url.QueryEscape(listWhere) + "&sort=-username&max_results=50&page=" + strconv.Itoa(page)
-				req, _ := http.NewRequest("GET", u, nil)
+				req, _ := http.NewRequest(http.MethodGet, next(c, i), nil)
 				if token != "" {
 					req.Header.Set("Authorization", "Bearer "+token)
 				}

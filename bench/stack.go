@@ -5,14 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -167,57 +164,19 @@ func runStackServices(ctx context.Context, db *sqldb.DB, n int, d time.Duration,
 	}))
 	defer bare.Close()
 	path := "/api/v1/clusters/" + cluster + "/services"
-	getLoad(full.URL+path, token, d/5, clients) // warm both
-	getLoad(bare.URL, "", d/5, clients)
+	fullURL := func(int, int) string { return full.URL + path }
+	bareURL := func(int, int) string { return bare.URL }
+	getLoad(fullURL, token, d/5, clients) // warm both
+	getLoad(bareURL, "", d/5, clients)
 	const rounds = 4
 	var r result
 	for range rounds {
-		b, bcpu := getLoad(bare.URL, "", d/rounds, clients)
-		p, pcpu := getLoad(full.URL+path, token, d/rounds, clients)
+		b, bcpu := getLoad(bareURL, "", d/rounds, clients)
+		p, pcpu := getLoad(fullURL, token, d/rounds, clients)
 		r.baseline += b / rounds
 		r.purser += p / rounds
 		r.baselineCPU += bcpu / rounds
 		r.purserCPU += pcpu / rounds
 	}
 	return r
-}
-
-// getLoad GETs u from clients goroutines for d and returns requests per
-// second and the process's CPU time per request.
-func getLoad(u, token string, d time.Duration, clients int) (float64, time.Duration) {
-	var done, failed atomic.Int64
-	cpu0 := cpuTime()
-	deadline := time.Now().Add(d)
-	tr := &http.Transport{MaxIdleConnsPerHost: clients}
-	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest(http.MethodGet, u, nil)
-				if token != "" {
-					req.Header.Set("Authorization", "Bearer "+token)
-				}
-				resp, err := hc.Do(req)
-				if err != nil || resp.StatusCode != http.StatusOK {
-					failed.Add(1)
-					if resp != nil {
-						resp.Body.Close()
-					}
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	tr.CloseIdleConnections()
-	if f := failed.Load(); f > 0 {
-		log.Fatalf("GET %s: %d requests failed", u, f)
-	}
-	return float64(done.Load()) / d.Seconds(), (cpuTime() - cpu0) / time.Duration(max(done.Load(), 1))
 }

@@ -19,8 +19,14 @@ var tokenRE = regexp.MustCompile(`pst_[A-Za-z0-9_-]+`)
 // 0 until stop is called; out is what it printed on stdout.
 func startMain(t *testing.T, dir string, args ...string) (url string, out *syncBuffer, stop func()) {
 	t.Helper()
+	return startMainOn(t, dir, "127.0.0.1:0", args...)
+}
+
+// startMainOn is startMain listening on addr.
+func startMainOn(t *testing.T, dir, addr string, args ...string) (url string, out *syncBuffer, stop func()) {
+	t.Helper()
 	t.Setenv("PURSER_DATA_DIR", dir)
-	t.Setenv("PURSER_LISTEN", "127.0.0.1:0")
+	t.Setenv("PURSER_LISTEN", addr)
 	t.Setenv("PURSER_LOG_LEVEL", "warn")
 	ready := make(chan string, 1)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -20,14 +20,7 @@ func testCLIStacks(t *testing.T, env ...string) {
 		t.Helper()
 		return asUser(t, url, admin, args...)
 	}
-	must := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := run(args...)
-		if code != 0 {
-			t.Fatalf("purser %s: exit %d: %s%s", strings.Join(args, " "), code, out, errOut)
-		}
-		return out
-	}
+	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
 	seed, err := os.ReadFile(filepath.Join("..", "..", "internal", "stackfile", "testdata", "seed.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,34 +15,11 @@ import (
 // The CLI's --wait, run through Main against a real server (issue 10,
 // item 7).
 
-// startOn runs `purser ARGS` on data directory dir listening on addr
-// until the returned stop is called; out is what it printed.
+// startOn is startMain listening on addr, so that a restart can keep the
+// address a waiting client uses.
 func startOn(t *testing.T, dir, addr string, args ...string) (out *syncBuffer, stop func()) {
 	t.Helper()
-	t.Setenv("PURSER_DATA_DIR", dir)
-	t.Setenv("PURSER_LISTEN", addr)
-	t.Setenv("PURSER_LOG_LEVEL", "warn")
-	ready := make(chan string, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
-	var errOut syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, nil, out, &errOut, hooks{OnListen: func(u, _ string) { ready <- u }}) }()
-	select {
-	case <-ready:
-	case code := <-done:
-		cancel()
-		t.Fatalf("%v exited %d: %s", args, code, errOut.String())
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			<-done
-		}
-	}
-	t.Cleanup(stop)
+	_, out, stop = startMainOn(t, dir, addr, args...)
 	return out, stop
 }
 
@@ -63,6 +40,16 @@ func demoTokens(t *testing.T, out string) map[string]string {
 func asUser(t *testing.T, url, token string, args ...string) (int, string, string) {
 	t.Helper()
 	return cli(t, append(args, "--server", url, "--token", token)...)
+}
+
+// mustAs is asUser for a command that must succeed: it returns its output.
+func mustAs(t *testing.T, url, token string, args ...string) string {
+	t.Helper()
+	code, out, errOut := asUser(t, url, token, args...)
+	if code != 0 {
+		t.Fatalf("purser %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
 }
 
 func writeTemplate(t *testing.T, doc string) string {
@@ -192,11 +179,12 @@ func TestWaitSurvivesRestart(t *testing.T) {
 // waitFor waits until b holds s.
 func waitFor(t *testing.T, b *syncBuffer, s string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for !strings.Contains(b.String(), s) {
-		if time.Now().After(deadline) {
+		select {
+		case <-b.written():
+		case <-deadline:
 			t.Fatalf("never saw %q:\n%s", s, b.String())
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

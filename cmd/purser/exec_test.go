@@ -42,17 +42,8 @@ func TestExecTemplateEndToEnd(t *testing.T) {
 	other, _ := admin.CreateUser(ctx, client.UserCreate{Username: "other", Roles: []string{"dev"}})
 	otherTok, _ := admin.CreateToken(ctx, client.TokenCreate{Name: "other", User: other.ID})
 
-	as := func(tok string, args ...string) (int, string, string) {
-		return cli(t, append(args, "--server", url, "--token", tok)...)
-	}
-	must := func(tok string, args ...string) string {
-		t.Helper()
-		code, out, errOut := as(tok, args...)
-		if code != 0 {
-			t.Fatalf("purser %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-		}
-		return out
-	}
+	as := func(tok string, args ...string) (int, string, string) { return asUser(t, url, tok, args...) }
+	must := func(tok string, args ...string) string { t.Helper(); return mustAs(t, url, tok, args...) }
 	must(token, "templates", "create", "-f", filepath.Join("..", "..", "examples", "templates", "local-bucket.yaml"))
 	out := must(devTok.Token, "request", "create", "--template", "local-bucket", "--param", "bucket=team-data")
 	id := regexp.MustCompile(`\b[0-9a-f]{24}\b`).FindString(out)
@@ -219,17 +210,8 @@ func TestExecExampleOnTheDefaultDataDir(t *testing.T) {
 	admin := client.New(url, token)
 	dev, _ := admin.CreateUser(ctx, client.UserCreate{Username: "dev", Roles: []string{"dev"}})
 	devTok, _ := admin.CreateToken(ctx, client.TokenCreate{Name: "dev", User: dev.ID})
-	as := func(tok string, args ...string) (int, string, string) {
-		return cli(t, append(args, "--server", url, "--token", tok)...)
-	}
-	must := func(tok string, args ...string) string {
-		t.Helper()
-		code, out, errOut := as(tok, args...)
-		if code != 0 {
-			t.Fatalf("purser %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
-		}
-		return out
-	}
+	as := func(tok string, args ...string) (int, string, string) { return asUser(t, url, tok, args...) }
+	must := func(tok string, args ...string) string { t.Helper(); return mustAs(t, url, tok, args...) }
 	must(token, "templates", "create", "-f", example)
 	ok := regexp.MustCompile(`\b[0-9a-f]{24}\b`).FindString(must(devTok.Token, "request", "create", "--template", "local-bucket", "--param", "bucket=team-data"))
 	bad := regexp.MustCompile(`\b[0-9a-f]{24}\b`).FindString(must(devTok.Token, "request", "create", "--template", "local-bucket", "--param", "bucket=taken"))

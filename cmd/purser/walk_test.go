@@ -159,17 +159,18 @@ func runPrinted(t *testing.T, dir string, env []string, lines []string) {
 
 // walkServer is ./bin/purser server running as a process, with what it printed.
 type walkServer struct {
-	cmd  *osexec.Cmd
-	mu   sync.Mutex
-	out  strings.Builder
-	done chan error
+	cmd   *osexec.Cmd
+	mu    sync.Mutex
+	out   strings.Builder
+	lines chan struct{} // a line was printed (at most one pending)
+	done  chan error
 }
 
 // startWalkServer starts the binary from dir and waits until it has
 // printed everything it prints at start (the demo's banner last).
 func startWalkServer(t *testing.T, dir string, env []string, args ...string) *walkServer {
 	t.Helper()
-	s := &walkServer{cmd: osexec.Command("./bin/purser", args...), done: make(chan error, 1)}
+	s := &walkServer{cmd: osexec.Command("./bin/purser", args...), lines: make(chan struct{}, 1), done: make(chan error, 1)}
 	s.cmd.Dir, s.cmd.Env = dir, env
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -186,6 +187,10 @@ func startWalkServer(t *testing.T, dir string, env []string, args ...string) *wa
 			s.mu.Lock()
 			s.out.WriteString(line)
 			s.mu.Unlock()
+			select {
+			case s.lines <- struct{}{}:
+			default:
+			}
 			if err != nil {
 				break
 			}
@@ -199,17 +204,15 @@ func startWalkServer(t *testing.T, dir string, env []string, args ...string) *wa
 	} else if _, err := os.Stat(filepath.Join(dir, "purser-data", "purser.db")); err == nil {
 		heading = "API reference:"
 	}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.After(time.Minute)
 	for !s.printed(heading) {
 		select {
+		case <-s.lines:
 		case err := <-s.done:
 			t.Fatalf("the server exited (%v):\n%s", err, s.output())
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-deadline:
 			t.Fatalf("the server printed no %q within a minute:\n%s", heading, s.output())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return s
 }

@@ -84,16 +84,11 @@ func (s *Server) actOnExtension(act string) func(ctx context.Context, in *struct
 		ID   string `path:"id"`
 		Body *reviewBody
 	}) (*extensionOutput, error) {
-		var rv purser.Review
-		if in.Body != nil {
-			by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			rv = purser.Review{ReviewedBy: by, Comment: in.Body.Comment}
+		rv, err := s.review(ctx, in.Body)
+		if err != nil {
+			return nil, s.problem(ctx, err)
 		}
 		var e *purser.Extension
-		var err error
 		if act == "revoke" {
 			e, err = s.Extensions.RevokeExtension(ctx, in.ID)
 		} else {

@@ -154,6 +154,19 @@ func (s *Server) registerRequests() {
 	huma.Register(s.api, sweep, s.runExpiry)
 }
 
+// review is a review body's review, its reviewer (a username or an _id)
+// resolved; no body is a review by the caller without a comment.
+func (s *Server) review(ctx context.Context, b *reviewBody) (purser.Review, error) {
+	if b == nil {
+		return purser.Review{}, nil
+	}
+	by, err := s.userID(ctx, "reviewed_by", b.ReviewedBy, inField)
+	if err != nil {
+		return purser.Review{}, err
+	}
+	return purser.Review{ReviewedBy: by, Comment: b.Comment}, nil
+}
+
 // actOnRequest returns the handler of POST /api/v1/provisionRequests/{id}/<action>.
 func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Context, in *struct {
 	ID   string `path:"id"`
@@ -163,13 +176,9 @@ func (s *Server) actOnRequest(action purser.RequestAction) func(ctx context.Cont
 		ID   string `path:"id"`
 		Body *reviewBody
 	}) (*requestOutput, error) {
-		var rv purser.Review
-		if in.Body != nil {
-			by, err := s.userID(ctx, "reviewed_by", in.Body.ReviewedBy, inField)
-			if err != nil {
-				return nil, s.problem(ctx, err)
-			}
-			rv = purser.Review{ReviewedBy: by, Comment: in.Body.Comment}
+		rv, err := s.review(ctx, in.Body)
+		if err != nil {
+			return nil, s.problem(ctx, err)
 		}
 		r, err := s.Requests.ActOnRequest(ctx, in.ID, action, rv)
 		if err != nil {

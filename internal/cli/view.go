@@ -11,8 +11,9 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-// Key/value views of single documents for table output; -o json and -o
-// yaml give the documents themselves.
+// Key/value views of single documents, and the tables of a request's
+// outputs and of audit events, for table output; -o json and -o yaml give
+// the documents themselves.
 
 func kv(w io.Writer, key, value string) { fmt.Fprintf(w, "%s:\t%s\n", key, value) }
 
@@ -166,4 +167,86 @@ func requestView(w io.Writer, r *client.Request) {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", q.Dimension, lim, num(q.Used), num(q.Pending), num(q.Asked), yesNo(q.Fits))
 		}
 	}
+}
+
+// outputsTable prints outputs one a row; a value of several lines (a
+// kubeconfig, a certificate) would break the table, so its row says how
+// many lines it has and how to get it whole.
+func outputsTable(w io.Writer, id string, out map[string]string) {
+	keys := make([]string, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	row(w, "OUTPUT", "VALUE")
+	for _, k := range keys {
+		v := out[k]
+		if n := strings.Count(strings.TrimRight(v, "\n"), "\n") + 1; n > 1 {
+			get := "purser requests get " + id + " -o json"
+			if k == "kubeconfig" {
+				get = "purser requests kubeconfig " + id + " > kubeconfig.yaml"
+			}
+			v = fmt.Sprintf("(%d lines: %s)", n, get)
+		}
+		row(w, k, v)
+	}
+}
+
+func eventTable(w io.Writer, events []client.Event) {
+	row(w, "WHEN", "ACTOR", "ACTION", "TARGET", "CHANGE")
+	for _, e := range events {
+		change := eventChange(e)
+		actor := nameOr(e.ActorName, e.Actor)
+		if e.ActingFor != "" {
+			actor += " for " + nameOr(e.ActingName, e.ActingFor)
+		}
+		row(w, e.Created.Local().Format("2006-01-02 15:04:05 MST"), actor, e.Action, e.TargetType+"/"+nameOr(e.TargetName, e.TargetID), change)
+	}
+}
+
+// eventChange says what an audit event changed: a status, an expiry
+// (extensions), approvals so far.
+func eventChange(e client.Event) string {
+	var parts []string
+	if b, a := e.Before["status"], e.After["status"]; a != nil && b != a {
+		parts = append(parts, fmt.Sprintf("%v -> %v", dashAny(b), a))
+	}
+	bs, _ := e.Before["expires_by"].(string)
+	as, _ := e.After["expires_by"].(string)
+	if as != "" && bs != "" && as != bs {
+		at, aerr := time.Parse(time.RFC3339Nano, as)
+		bt, berr := time.Parse(time.RFC3339Nano, bs)
+		switch {
+		case aerr != nil:
+		case berr != nil:
+			parts = append(parts, "expires "+when(at))
+		default:
+			d := at.Sub(bt)
+			sign := "+"
+			if d < 0 {
+				sign = "-"
+			}
+			parts = append(parts, fmt.Sprintf("expires %s -> %s (%s%s)", when(bt), when(at), sign, humanDuration(d)))
+		}
+	}
+	if n, ok := e.After["approvals"]; ok {
+		parts = append(parts, fmt.Sprintf("approvals %v of %v", valueString(n), valueString(e.After["needed"])))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nameOr is a person's or template's name, or its id when the server
+// sent no name.
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return id
+}
+
+func dashAny(v any) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprint(v)
 }
