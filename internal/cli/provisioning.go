@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +69,7 @@ func (cli *env) requestTable(w io.Writer, rs []client.Request) {
 			num(r.Footprint.Cores), num(r.Footprint.Memory), fmt.Sprintf("%.2f/h", r.Footprint.CostPerHour), fmt.Sprintf("%.2f", r.EstimatedCost)}
 		if cli.wide() {
 			cols = append(cols, when(r.Created), strconv.Itoa(r.TemplateRevision),
-				yesNo(r.Extended), dash(paramString(r.ResourceParameters)), dash(r.Description))
+				yesNo(r.Extended), dash(mapString(r.ResourceParameters)), dash(r.Description))
 		} else {
 			cols = append(cols, about(r))
 		}
@@ -78,39 +77,12 @@ func (cli *env) requestTable(w io.Writer, rs []client.Request) {
 	}
 }
 
-// paramString prints parameters as k=v, sorted.
-func paramString(p map[string]any) string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		v := p[k]
-		if f, ok := v.(float64); ok {
-			parts[i] = k + "=" + num(f)
-		} else {
-			parts[i] = fmt.Sprintf("%s=%v", k, v)
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
 // about tells requests apart in a table: the description, else the
 // parameters, cut to 40 characters.
 func about(r client.Request) string {
 	s := strings.Join(strings.Fields(r.Description), " ")
 	if s == "" {
-		keys := make([]string, 0, len(r.ResourceParameters))
-		for k := range r.ResourceParameters {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			keys[i] = fmt.Sprintf("%s=%v", k, r.ResourceParameters[k])
-		}
-		s = strings.Join(keys, " ")
+		s = mapString(r.ResourceParameters)
 	}
 	if rs := []rune(s); len(rs) > 40 {
 		s = string(rs[:39]) + "…"

@@ -134,7 +134,7 @@ func requestView(w io.Writer, r *client.Request) {
 	kv(w, "TYPE", dash(r.RequestType))
 	kv(w, "REQUESTED BY", nameOr(r.RequestedByName, r.RequestedBy))
 	kv(w, "DESCRIPTION", dash(r.Description))
-	kv(w, "PARAMETERS", dash(paramString(r.ResourceParameters)))
+	kv(w, "PARAMETERS", dash(mapString(r.ResourceParameters)))
 	if r.ReviewedBy != "" || r.ReviewComment != "" {
 		kv(w, "REVIEWED BY", dash(nameOr(r.ReviewedByName, r.ReviewedBy)))
 		kv(w, "REVIEW COMMENT", dash(r.ReviewComment))
