@@ -80,6 +80,8 @@ func JobQueue(kind string) string {
 		return QueueProvision
 	case NotifyArgs{}.Kind():
 		return QueueNotify
+	case StackReconcileArgs{}.Kind():
+		return QueueStacks
 	}
 	return QueueDefault
 }

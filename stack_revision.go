@@ -12,6 +12,7 @@ type RevisionStatus string
 // Revision statuses:
 //
 //	pending --> applying --> applied | failed
+//	applied | failed --> applying           (deployed again: POST deploy)
 //	pending | applying --> superseded       (a newer revision came first)
 //	failed --> rolled_back                  (the previous one was restored)
 //	any but blocked --> blocked             (a rollback replaced it)
@@ -47,6 +48,8 @@ type StackRevision struct {
 	RollbackOf int
 	// BlockedBy is the revision whose rollback blocked this one.
 	BlockedBy int
+	// Reason says why the revision failed, in words a user can act on.
+	Reason string
 }
 
 func (*StackRevision) isRow() {}
@@ -55,8 +58,8 @@ func (*StackRevision) isRow() {}
 var revisionMoves = map[RevisionStatus][]RevisionStatus{
 	RevisionPending:    {RevisionApplying, RevisionSuperseded, RevisionBlocked},
 	RevisionApplying:   {RevisionApplied, RevisionFailed, RevisionSuperseded, RevisionBlocked},
-	RevisionApplied:    {RevisionBlocked},
-	RevisionFailed:     {RevisionRolledBack, RevisionBlocked},
+	RevisionApplied:    {RevisionApplying, RevisionBlocked},
+	RevisionFailed:     {RevisionApplying, RevisionRolledBack, RevisionBlocked},
 	RevisionSuperseded: {RevisionBlocked},
 	RevisionRolledBack: {RevisionBlocked},
 	RevisionBlocked:    {RevisionSuperseded},
@@ -111,9 +114,10 @@ func (h StackHistory) Revision(n int) (*StackRevision, error) {
 
 // Propose makes next the cluster's new current revision, pending: it gets
 // the next number, and a previous revision still pending or applying is
-// superseded (the reconciler applies the newest only). next must hold a
-// validated stackfile and its normalised form.
-func (h StackHistory) Propose(next *StackRevision, now time.Time) (Change, error) {
+// superseded (the reconciler applies the newest only). Unless hold is set
+// (the seed's deploy: false), a reconcile of next is enqueued. next must
+// hold a validated stackfile and its normalised form.
+func (h StackHistory) Propose(next *StackRevision, hold bool, now time.Time) (Change, error) {
 	if next.Stackfile == nil || next.Normalized == nil {
 		return Change{}, Errorf(EINTERNAL, "revision without its stackfile")
 	}
@@ -129,7 +133,10 @@ func (h StackHistory) Propose(next *StackRevision, now time.Time) (Change, error
 	}
 	c.Rows = append(c.Rows, next)
 	c.Events = append(c.Events, AuditEvent{Action: "stack.revise", TargetType: "cluster", TargetID: h.Cluster,
-		After: map[string]any{"revision": next.Number, "message": next.Message}})
+		After: map[string]any{"revision": next.Number, "message": next.Message, "deploy": !hold}})
+	if !hold {
+		c.Jobs = append(c.Jobs, reconcileJob(next, now))
+	}
 	return c, nil
 }
 
@@ -158,7 +165,7 @@ func (h StackHistory) Rollback(to int, author string, now time.Time) (*StackRevi
 		}
 	}
 	cur.BlockedBy = cur.Number + 1
-	c, err := h.Propose(next, now)
+	c, err := h.Propose(next, false, now)
 	if err != nil {
 		return nil, Change{}, err
 	}
@@ -190,11 +197,14 @@ func (h StackHistory) RollBackFailed(now time.Time) (*StackRevision, Change, err
 	_ = cur.Move(RevisionRolledBack)
 	next := &StackRevision{Author: "purser", Message: fmt.Sprintf("automatic rollback: revision %d failed", cur.Number),
 		Source: good.Source, Stackfile: good.Stackfile, Normalized: good.Normalized, RollbackOf: good.Number}
-	c, err := h.Propose(next, now)
+	c, err := h.Propose(next, false, now)
 	if err != nil {
 		return nil, Change{}, err
 	}
 	c.Rows = append([]Row{cur}, c.Rows...)
+	if to := h.notifyWhom(cur); to != "" {
+		c.Messages = append(c.Messages, RollbackMessage(to, cur, next))
+	}
 	c.Events = append(c.Events, AuditEvent{Action: "stack.auto_rollback", TargetType: "cluster", TargetID: h.Cluster,
 		Before: map[string]any{"revision": cur.Number}, After: map[string]any{"revision": next.Number, "restores": good.Number}})
 	return next, c, nil

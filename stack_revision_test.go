@@ -56,7 +56,8 @@ func TestStackRevisionMove(t *testing.T) {
 	}{
 		{RevisionPending, RevisionApplying, true}, {RevisionApplying, RevisionApplied, true}, {RevisionApplying, RevisionFailed, true},
 		{RevisionFailed, RevisionRolledBack, true}, {RevisionBlocked, RevisionApplying, false}, {RevisionBlocked, RevisionPending, false},
-		{RevisionApplied, RevisionApplying, false}, {RevisionBlocked, RevisionSuperseded, true},
+		{RevisionApplied, RevisionApplying, true}, {RevisionFailed, RevisionApplying, true}, {RevisionRolledBack, RevisionApplying, false},
+		{RevisionSuperseded, RevisionApplying, false}, {RevisionBlocked, RevisionSuperseded, true},
 	} {
 		if ok := allowed[[2]RevisionStatus{tt.from, tt.to}]; ok != tt.ok {
 			t.Errorf("%s -> %s allowed %v, want %v", tt.from, tt.to, ok, tt.ok)
@@ -81,7 +82,7 @@ func TestStackHistoryPropose(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sf := validStack()
 			next := &StackRevision{Author: "ann", Message: "more web", Stackfile: sf, Normalized: sf.Normalize()}
-			c, err := tt.h.Propose(next, revNow)
+			c, err := tt.h.Propose(next, false, revNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +98,7 @@ func TestStackHistoryPropose(t *testing.T) {
 		})
 	}
 	t.Run("ErrNoStackfile", func(t *testing.T) {
-		if _, err := history().Propose(&StackRevision{}, revNow); err == nil {
+		if _, err := history().Propose(&StackRevision{}, false, revNow); err == nil {
 			t.Fatal("a revision without a stackfile was accepted")
 		}
 	})

@@ -22,6 +22,9 @@ type StackProposal struct {
 	// revision to have (0: no revision yet); EPRECONDITION when another
 	// change landed first.
 	IfMatch *int
+	// Hold keeps the revision pending instead of deploying it (the seed's
+	// deploy: false); POST deploy starts it later.
+	Hold bool
 }
 
 // ClusterSecret is a value a stackfile names ${NAME}. Its value is sealed
@@ -107,12 +110,19 @@ type StackStore interface {
 	RollbackStack(ctx context.Context, cluster string, n int, ifMatch *int) (*StackRevision, error)
 	// UnblockRevision lets blocked revision n be rolled back to again.
 	UnblockRevision(ctx context.Context, cluster string, n int) (*StackRevision, error)
+	// DeployStack applies the current revision again (StackHistory.Deploy).
+	DeployStack(ctx context.Context, cluster string) (*StackRevision, error)
+	// CurrentRevision returns the cluster's current revision, or ENOTFOUND.
+	CurrentRevision(ctx context.Context, cluster string) (*StackRevision, error)
 
 	// MarkRevision moves revision n to status (applying, applied, failed),
 	// as the reconciler goes; ECONFLICT when the status machine forbids it
 	// (a blocked revision never starts applying). Marking a revision
 	// applied prunes the history (StackHistory.Prune).
 	MarkRevision(ctx context.Context, cluster string, n int, status RevisionStatus) (*StackRevision, error)
+	// RecordRollout is MarkRevision with the failure's reason and the plan
+	// carried out (StackHistory.Mark).
+	RecordRollout(ctx context.Context, cluster string, m RolloutMark) (*StackRevision, error)
 	// RollBackFailed is StackHistory.RollBackFailed, for the reconciler.
 	RollBackFailed(ctx context.Context, cluster string) (*StackRevision, error)
 	// ActualServices returns what the sim target runs on the cluster, by

@@ -155,6 +155,9 @@ type SMTPConfig struct {
 type SimConfig struct {
 	Delay       time.Duration `koanf:"delay" yaml:"delay"`
 	FailureRate float64       `koanf:"failure_rate" yaml:"failure_rate"`
+	// RolloutTime is how long a sim cluster takes to roll out one service
+	// of a stack (default 2s; negative: at once).
+	RolloutTime time.Duration `koanf:"rollout_time" yaml:"rollout_time"`
 }
 
 // LogConfig sets logging.
@@ -172,7 +175,9 @@ type WorkersConfig struct {
 	NotifyMax int `koanf:"notify_max" yaml:"notify_max"`
 	// DefaultMax is how many other jobs (analyses, credential refreshes,
 	// maintenance) run at once.
-	DefaultMax  int           `koanf:"default_max" yaml:"default_max"`
+	DefaultMax int `koanf:"default_max" yaml:"default_max"`
+	// StacksMax is how many clusters' stacks roll out at once.
+	StacksMax   int           `koanf:"stacks_max" yaml:"stacks_max"`
 	MaxAttempts int           `koanf:"max_attempts" yaml:"max_attempts"`
 	JobTimeout  time.Duration `koanf:"job_timeout" yaml:"job_timeout"`
 	RescueAfter time.Duration `koanf:"rescue_after" yaml:"rescue_after"`
@@ -195,7 +200,7 @@ func DefaultConfig() Config {
 		DataDir:         "./purser-data",
 		ShutdownTimeout: 30 * time.Second,
 		Log:             LogConfig{Level: "info"},
-		Workers: WorkersConfig{Max: 10, NotifyMax: 5, DefaultMax: 5, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
+		Workers: WorkersConfig{Max: 10, NotifyMax: 5, DefaultMax: 5, StacksMax: 5, MaxAttempts: 5, JobTimeout: 10 * time.Minute, RescueAfter: 15 * time.Minute,
 			RetryBase: 10 * time.Second, ExpireEvery: time.Minute, HeartbeatEvery: 5 * time.Second},
 		SMTP: SMTPConfig{Port: 587, From: "purser@localhost", TLS: "starttls"},
 		Exec: ExecConfig{Concurrency: 2},
@@ -299,6 +304,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers.DefaultMax < 1 {
 		return fmt.Errorf("config: workers.default_max must be at least 1")
+	}
+	if c.Workers.StacksMax < 1 {
+		return fmt.Errorf("config: workers.stacks_max must be at least 1")
 	}
 	if c.Workers.MaxAttempts < 1 {
 		return fmt.Errorf("config: workers.max_attempts must be at least 1")

@@ -178,10 +178,12 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	}
 	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP), HTTPClient: policy.Client(30 * time.Second)}
 	w := cfg.Workers
+	stacks := sqldb.NewStackService(st.db)
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
-			Drivers: drivers, Sender: sender, Logger: logger},
-		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, MaxAttempts: w.MaxAttempts,
+			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks,
+			StackTargets: map[string]purser.StackTarget{purser.ClusterSim: &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime}}},
+		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	// The one River client of the process: the store inserts its jobs
 	// through it from now on (see NewQueue of either engine).

@@ -26,6 +26,7 @@ type stackRevisionDoc struct {
 	Message    string `json:"message,omitempty"`
 	RollbackOf int    `json:"rollback_of,omitempty" doc:"The revision this one restores."`
 	BlockedBy  int    `json:"blocked_by,omitempty" doc:"The revision whose rollback blocked this one: it is never applied until unblocked."`
+	Reason     string `json:"reason,omitempty" doc:"Why the revision failed: which service, and what the target said."`
 	// Stackfile is the stackfile as given, parsed (the schema is
 	// /api/v1/schemas/stackfile.json).
 	Stackfile map[string]any `json:"stackfile,omitempty" doc:"The stackfile as given; its schema is /api/v1/schemas/stackfile.json."`
@@ -87,8 +88,9 @@ func (s *Server) registerStacks() {
 	put := op(http.MethodPut, "/clusters/{cluster}/config", "put-stack-config", "stacks", "Propose a stackfile as the cluster's next revision (devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
 	put.Description = "The body is a stackfile, JSON or (with `Content-Type: application/yaml`) YAML, checked against /api/v1/schemas/stackfile.json " +
-		"and the stack's rules: 422 names each faulty path (services[1].user-service.ports[0]). The answer is 202 with the new revision, pending: " +
-		"nothing applies revisions yet, so it stays pending until a reconciler exists. A `_revision` object (as GET answers) is ignored."
+		"and the stack's rules: 422 names each faulty path (services[1].user-service.ports[0]). The answer is 202 with the new revision, pending, " +
+		"and its Location to follow: the reconciler applies it (applying, then applied or failed; a failed one is rolled back to the last " +
+		"applied revision). With `deploy=false` it stays pending until POST deploy. A `_revision` object (as GET answers) is ignored."
 	put.DefaultStatus = http.StatusAccepted
 	put.RequestBody = stackfileBody()
 	huma.Register(s.api, put, s.putStackConfig)
@@ -111,10 +113,27 @@ func (s *Server) registerStacks() {
 
 	rb := op(http.MethodPost, "/clusters/{cluster}/rollback", "rollback-stack", "stacks", "Propose a revision equal to an earlier one (devops, admins)",
 		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed)
-	rb.Description = "The new revision is pending (nothing applies revisions yet); the revision it replaces is blocked until unblocked."
+	rb.Description = "The new revision is pending, and the reconciler applies it; the revision it replaces is blocked until unblocked."
 	rb.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, rb, s.rollbackStack)
+	deploy := op(http.MethodPost, "/clusters/{cluster}/deploy", "deploy-stack", "stacks", "Apply the current revision again (devops, admins)",
+		http.StatusNotFound, http.StatusConflict)
+	deploy.Description = "Starts a revision held with deploy=false, re-applies an applied one (which corrects drift) or tries a failed one again. " +
+		"409 for a blocked or rolled-back current revision. The answer is 202 with the revision."
+	deploy.DefaultStatus = http.StatusAccepted
+	huma.Register(s.api, deploy, s.deployStack)
 	s.registerStackServices()
+}
+
+// deployStack serves POST /api/v1/clusters/{cluster}/deploy.
+func (s *Server) deployStack(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+}) (*stackRevisionOutput, error) {
+	r, err := s.Stacks.DeployStack(ctx, in.Cluster)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return revisionOut(r), nil
 }
 
 // stackfileBody is the request body of the routes taking a stackfile,
@@ -197,6 +216,7 @@ func (s *Server) putStackConfig(ctx context.Context, in *struct {
 	Cluster     string `path:"cluster"`
 	IfMatch     string `header:"If-Match" doc:"The ETag (revision number) you read; 412 if another revision landed since. \"0\": only if the cluster has no stack yet."`
 	Message     string `query:"message" maxLength:"1000" doc:"Why, kept with the revision."`
+	Deploy      string `query:"deploy" enum:"true,false" doc:"false keeps the revision pending, not deployed, until POST deploy (default true)."`
 	ContentType string `header:"Content-Type"`
 	RawBody     []byte
 }) (*stackRevisionOutput, error) {
@@ -213,7 +233,8 @@ func (s *Server) putStackConfig(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
-	rev, err := s.Stacks.ProposeRevision(ctx, in.Cluster, purser.StackProposal{Message: in.Message, Source: source, Stackfile: sf, IfMatch: ifMatch})
+	rev, err := s.Stacks.ProposeRevision(ctx, in.Cluster, purser.StackProposal{Message: in.Message, Source: source, Stackfile: sf, IfMatch: ifMatch,
+		Hold: in.Deploy == "false"})
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -394,7 +415,7 @@ func newStackRevisionDoc(r *purser.StackRevision, withStackfile bool) stackRevis
 			"cluster":    {Href: BasePath + "/clusters/" + url.PathEscape(r.Cluster), Title: r.Cluster},
 		}},
 		Cluster: r.Cluster, Number: r.Number, Status: string(r.Status), Author: r.Author, Message: r.Message,
-		RollbackOf: r.RollbackOf, BlockedBy: r.BlockedBy,
+		RollbackOf: r.RollbackOf, BlockedBy: r.BlockedBy, Reason: r.Reason,
 	}
 	if withStackfile && r.Stackfile != nil {
 		if b, err := json.Marshal(r.Stackfile); err == nil {

@@ -36,7 +36,7 @@ type stackServiceDoc struct {
 type stackServiceBody struct {
 	ImageTag     *string `json:"image_tag,omitempty" maxLength:"128" doc:"The new tag; only the tag part of the image changes (letters, digits, '_', '.' and '-')."`
 	DesiredCount *int    `json:"desired_count,omitempty" minimum:"0" doc:"The new count; 0 stops the service but keeps it in the stack."`
-	Deploy       bool    `json:"deploy,omitempty" doc:"Deploy the new revision: applied by the reconciler when it exists; today the revision stays pending."`
+	Deploy       *bool   `json:"deploy,omitempty" doc:"false keeps the new revision pending, not deployed, until POST deploy (default true)."`
 }
 
 func (s *Server) registerStackServices() {
@@ -47,8 +47,8 @@ func (s *Server) registerStackServices() {
 		"Set a service's image tag or count as the cluster's next revision (devops, admins)",
 		http.StatusNotFound, http.StatusPreconditionFailed)
 	put.Description = "A new revision, made from the current one with the service's image tag, desired count or both changed " +
-		"(at least one is required; a count of 0 is valid). The answer is 202 with the new revision, pending: `deploy` is accepted, " +
-		"and applied by the reconciler when it exists; today the revision stays pending."
+		"(at least one is required; a count of 0 is valid). The answer is 202 with the new revision, which the reconciler applies; " +
+		"with `deploy: false` it stays pending until POST deploy (the seed's chat users' flag)."
 	put.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, put, s.updateStackService)
 
@@ -56,7 +56,7 @@ func (s *Server) registerStackServices() {
 		"Remove a service as the cluster's next revision (devops, admins)",
 		http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed)
 	del.Description = "A new revision, the current one without the service; 409 names the services that depend on it. " +
-		"The answer is 202 with the new revision, pending until a reconciler applies it."
+		"The answer is 202 with the new revision; once the reconciler applies it, the service is gone from the target."
 	del.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, del, s.deleteStackService)
 }
@@ -116,7 +116,8 @@ func (s *Server) updateStackService(ctx context.Context, in *struct {
 		}
 		msg = "set " + in.Service + " " + strings.Join(what, " and ")
 	}
-	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
+	hold := b.Deploy != nil && !*b.Deploy
+	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, hold, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
 		return sf.UpdateService(in.Service, purser.ServiceUpdate{ImageTag: b.ImageTag, DesiredCount: b.DesiredCount})
 	})
 }
@@ -135,7 +136,7 @@ func (s *Server) deleteStackService(ctx context.Context, in *struct {
 	if msg == "" {
 		msg = "remove " + in.Service
 	}
-	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
+	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, false, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
 		out, err := sf.RemoveService(in.Service)
 		var pe *purser.Error
 		if errors.As(err, &pe) && pe.Code == purser.EINVALID {
@@ -159,7 +160,7 @@ func (s *Server) deleteStackService(ctx context.Context, in *struct {
 // change landing in between is never overwritten: with the caller's
 // If-Match that is a 412, without one the edit is made again on the newer
 // revision.
-func (s *Server) editStack(ctx context.Context, cluster, ifMatchHeader, msg string, edit func(*purser.Stackfile) (*purser.Stackfile, error)) (*stackRevisionOutput, error) {
+func (s *Server) editStack(ctx context.Context, cluster, ifMatchHeader, msg string, hold bool, edit func(*purser.Stackfile) (*purser.Stackfile, error)) (*stackRevisionOutput, error) {
 	ifMatch, err := parseIfMatch(ifMatchHeader)
 	if err != nil {
 		return nil, err
@@ -181,7 +182,7 @@ func (s *Server) editStack(ctx context.Context, cluster, ifMatchHeader, msg stri
 			return nil, s.problem(ctx, err)
 		}
 		read := cur.Number
-		rev, err := s.Stacks.ProposeRevision(ctx, cluster, purser.StackProposal{Message: msg, Source: string(source), Stackfile: sf, IfMatch: &read})
+		rev, err := s.Stacks.ProposeRevision(ctx, cluster, purser.StackProposal{Message: msg, Source: string(source), Stackfile: sf, IfMatch: &read, Hold: hold})
 		if purser.ErrorCode(err) == purser.EPRECONDITION && ifMatch == nil && attempt < 3 {
 			continue
 		}

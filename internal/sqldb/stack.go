@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	sq "github.com/Masterminds/squirrel"
 
@@ -22,7 +23,7 @@ var stackRevisionColumns = columns{plain: map[string]string{"number": "number", 
 	fields: purser.StackRevisionFields, unique: []string{"number"},
 }
 
-const stackRevisionSelect = "cluster, number, author, message, source, stackfile, normalized, status, rollback_of, blocked_by, created_at"
+const stackRevisionSelect = "cluster, number, author, message, source, stackfile, normalized, status, rollback_of, blocked_by, reason, created_at"
 
 type stackRevisionRow struct {
 	purser.StackRevision
@@ -33,7 +34,7 @@ type stackRevisionRow struct {
 func scanStackRevision(r Row) (*stackRevisionRow, error) {
 	var s stackRevisionRow
 	err := r.Scan(&s.Cluster, &s.Number, &s.Author, &s.Message, &s.Source, &s.stackfile, &s.normalized, &s.Status,
-		&s.RollbackOf, &s.BlockedBy, &s.created)
+		&s.RollbackOf, &s.BlockedBy, &s.Reason, &s.created)
 	return &s, err
 }
 
@@ -86,11 +87,11 @@ func (db *DB) stackHistory(ctx context.Context, q Querier, cluster string) (purs
 }
 
 // saveStackRevision writes a revision: a new one whole, an existing one's
-// status and blocker (nothing else of a revision ever changes).
+// status, blocker and reason (nothing else of a revision ever changes).
 func (db *DB) saveStackRevision(ctx context.Context, tx Tx, r *purser.StackRevision) error {
 	now := micros(db.now())
-	n, err := tx.Exec(ctx, "UPDATE stack_revisions SET status = ?, blocked_by = ?, updated_at = ? WHERE cluster = ? AND number = ?",
-		r.Status, r.BlockedBy, now, r.Cluster, r.Number)
+	n, err := tx.Exec(ctx, "UPDATE stack_revisions SET status = ?, blocked_by = ?, reason = ?, updated_at = ? WHERE cluster = ? AND number = ?",
+		r.Status, r.BlockedBy, r.Reason, now, r.Cluster, r.Number)
 	if err != nil {
 		return fmt.Errorf("save revision %d: %w", r.Number, err)
 	}
@@ -99,8 +100,8 @@ func (db *DB) saveStackRevision(ctx context.Context, tx Tx, r *purser.StackRevis
 	}
 	sf, _ := json.Marshal(r.Stackfile)
 	norm, _ := json.Marshal(r.Normalized)
-	_, err = tx.Exec(ctx, "INSERT INTO stack_revisions ("+stackRevisionSelect+", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		r.Cluster, r.Number, r.Author, r.Message, r.Source, string(sf), string(norm), r.Status, r.RollbackOf, r.BlockedBy, micros(r.Created), now)
+	_, err = tx.Exec(ctx, "INSERT INTO stack_revisions ("+stackRevisionSelect+", updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		r.Cluster, r.Number, r.Author, r.Message, r.Source, string(sf), string(norm), r.Status, r.RollbackOf, r.BlockedBy, r.Reason, micros(r.Created), now)
 	if err != nil && db.UniqueViolation(err) {
 		return purser.Errorf(purser.EPRECONDITION, "another change to the stack of %s landed first; reload and try again", r.Cluster)
 	}
@@ -163,7 +164,7 @@ func (s *StackService) ProposeRevision(ctx context.Context, cluster string, p pu
 		if err := purser.CheckSecretRefs(cluster, next.Normalized.SecretRefs(), have); err != nil {
 			return purser.Change{}, err
 		}
-		return h.Propose(next, s.db.now())
+		return h.Propose(next, p.Hold, s.db.now())
 	})
 	if err != nil {
 		return nil, err
@@ -199,49 +200,106 @@ func (s *StackService) UnblockRevision(ctx context.Context, cluster string, n in
 	return r, nil
 }
 
-// MarkRevision moves a revision along as the reconciler applies it, and
-// prunes the history once one is applied.
+// MarkRevision moves a revision along as the reconciler applies it
+// (RecordRollout without a reason or plan).
 func (s *StackService) MarkRevision(ctx context.Context, cluster string, n int, status purser.RevisionStatus) (*purser.StackRevision, error) {
-	switch status {
+	return s.RecordRollout(ctx, cluster, purser.RolloutMark{Revision: n, Status: status})
+}
+
+// RecordRollout records a rollout's progress (StackHistory.Mark), and
+// prunes the history once a revision is applied.
+func (s *StackService) RecordRollout(ctx context.Context, cluster string, m purser.RolloutMark) (*purser.StackRevision, error) {
+	switch m.Status {
 	case purser.RevisionApplying, purser.RevisionApplied, purser.RevisionFailed:
 	default:
 		return nil, purser.Invalid(purser.FieldError{Field: "status", Rule: "enum", Message: "must be applying, applied or failed"})
 	}
 	var r *purser.StackRevision
 	err := s.stackWrite(ctx, purser.ActionStackApply, cluster, func(tx Tx, h purser.StackHistory) (purser.Change, error) {
+		var c purser.Change
+		var pruned []int
 		var err error
-		if r, err = h.Revision(n); err != nil {
-			return purser.Change{}, err
-		}
-		if err := r.CheckApplicable(); err != nil {
-			return purser.Change{}, err
-		}
-		before := r.Status
-		if err := r.Move(status); err != nil {
-			return purser.Change{}, err
-		}
-		c := purser.Change{Rows: []purser.Row{r}, Events: []purser.AuditEvent{{Action: "stack.mark", TargetType: "cluster", TargetID: cluster,
-			Before: map[string]any{"revision": n, "status": before}, After: map[string]any{"revision": n, "status": status}}}}
-		if status != purser.RevisionApplied {
-			return c, nil
-		}
-		pruned := h.Prune(purser.DefaultRevisionsKept)
-		if len(pruned) == 0 {
-			return c, nil
+		if r, c, pruned, err = h.Mark(m); err != nil {
+			return c, err
 		}
 		for _, p := range pruned {
 			if _, err := tx.Exec(ctx, "DELETE FROM stack_revisions WHERE cluster = ? AND number = ?", cluster, p); err != nil {
 				return c, fmt.Errorf("prune revision %d: %w", p, err)
 			}
 		}
-		c.Events = append(c.Events, purser.AuditEvent{Action: "stack.prune", TargetType: "cluster", TargetID: cluster,
-			After: map[string]any{"revisions": pruned, "kept_applied": purser.DefaultRevisionsKept}})
 		return c, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// DeployStack asks to apply the current revision again (StackHistory.Deploy).
+func (s *StackService) DeployStack(ctx context.Context, cluster string) (*purser.StackRevision, error) {
+	var r *purser.StackRevision
+	err := s.stackWrite(ctx, purser.ActionStackWrite, cluster, func(_ Tx, h purser.StackHistory) (c purser.Change, err error) {
+		r, c, err = h.Deploy(s.db.now())
+		return c, err
+	})
+	return r, err
+}
+
+// CurrentRevision returns the cluster's current revision.
+func (s *StackService) CurrentRevision(ctx context.Context, cluster string) (*purser.StackRevision, error) {
+	if err := purser.Authorize(ctx, purser.ActionStackRead, ""); err != nil {
+		return nil, err
+	}
+	r, err := scanStackRevision(s.db.Read.QueryRow(ctx, "SELECT "+stackRevisionSelect+" FROM stack_revisions WHERE cluster = ? ORDER BY number DESC LIMIT 1", cluster))
+	if err != nil {
+		if err := s.db.clusterExists(ctx, s.db.Read, cluster); err != nil {
+			return nil, err
+		}
+		return nil, s.db.translate(err, "stackfile of cluster "+cluster)
+	}
+	return r.domain(), nil
+}
+
+// ClusterWithCredentials returns a cluster with its credentials, for the
+// reconciler's target (stacks:apply: Purser itself).
+func (s *StackService) ClusterWithCredentials(ctx context.Context, name string) (*purser.Cluster, error) {
+	if err := purser.Authorize(ctx, purser.ActionStackApply, ""); err != nil {
+		return nil, err
+	}
+	return s.db.ClusterCredentials(ctx, name)
+}
+
+// LockStack makes holder the cluster's only reconciler for ttl, or renews
+// its hold: a lease row that a crashed holder's successor takes over once
+// it lapses.
+func (s *StackService) LockStack(ctx context.Context, cluster, holder string, ttl time.Duration) (bool, error) {
+	if err := purser.Authorize(ctx, purser.ActionStackApply, ""); err != nil {
+		return false, err
+	}
+	now := s.db.now()
+	var n int64
+	err := s.db.WithTx(ctx, func(tx Tx) (err error) {
+		n, err = tx.Exec(ctx, `INSERT INTO stack_locks (cluster, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (cluster) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE stack_locks.holder = excluded.holder OR stack_locks.expires_at < ?`,
+		cluster, holder, micros(now.Add(ttl)), micros(now))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("lock stack of %s: %w", cluster, err)
+	}
+	return n == 1, nil
+}
+
+// UnlockStack ends holder's hold on the cluster's stack.
+func (s *StackService) UnlockStack(ctx context.Context, cluster, holder string) error {
+	if err := purser.Authorize(ctx, purser.ActionStackApply, ""); err != nil {
+		return err
+	}
+	return s.db.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM stack_locks WHERE cluster = ? AND holder = ?", cluster, holder)
+		return err
+	})
 }
 
 // RollBackFailed replaces a failed current revision by the newest applied

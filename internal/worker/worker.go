@@ -28,6 +28,8 @@ type Options struct {
 	// DefaultWorkers is how many other jobs (analyses, refreshes,
 	// maintenance) run at once; default 5.
 	DefaultWorkers int
+	// StackWorkers is how many clusters' stacks roll out at once; default 5.
+	StackWorkers int
 	// FetchCooldown is the least time between two fetches of a queue;
 	// default 5 ms. River's own default, 100 ms, caps each queue at
 	// MaxWorkers jobs per 100 ms whatever the machine could do.
@@ -58,6 +60,9 @@ func (o *Options) defaults() {
 	}
 	if o.DefaultWorkers == 0 {
 		o.DefaultWorkers = 5
+	}
+	if o.StackWorkers == 0 {
+		o.StackWorkers = 5
 	}
 	if o.FetchCooldown == 0 {
 		o.FetchCooldown = 5 * time.Millisecond
@@ -101,6 +106,10 @@ type Deps struct {
 	Drivers    map[string]purser.Driver
 	Sender     *notify.Sender
 	Logger     *slog.Logger
+	// Stacks and StackTargets reconcile clusters' stacks: the targets by
+	// cluster kind (sim; Kubernetes and ECS to come).
+	Stacks       purser.StackReconcileStore
+	StackTargets map[string]purser.StackTarget
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -121,12 +130,14 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &NotifyWorker{Deliveries: d.Deliveries, Sender: d.Sender})
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
+	river.AddWorker(workers, &StackReconcileWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
 	return &river.Config{
 		Logger: logging.River(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{
 			purser.QueueProvision: {MaxWorkers: o.MaxWorkers},
 			purser.QueueNotify:    {MaxWorkers: o.NotifyWorkers},
 			purser.QueueDefault:   {MaxWorkers: o.DefaultWorkers},
+			purser.QueueStacks:    {MaxWorkers: o.StackWorkers},
 		},
 		FetchCooldown:        o.FetchCooldown,
 		FetchPollInterval:    max(o.FetchPollInterval, o.FetchCooldown),
