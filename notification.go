@@ -108,7 +108,11 @@ func (p *Preferences) Validate(emailConfigured bool) error {
 // Message is what a transition asks to tell a user; the outbox turns it
 // into one Notification per channel the user has chosen.
 type Message struct {
-	User        string
+	User string // the user's ID
+	// Username names the user instead, where a decision knows only the
+	// name (a stack revision's author); the store resolves it, and drops
+	// the message when no such user remains.
+	Username    string
 	Event       string
 	Title       string
 	Description string

@@ -165,7 +165,7 @@ func (h StackHistory) notifyWhom(r *StackRevision) string {
 // rolloutMessage is the notification of a rollout's step.
 func rolloutMessage(to string, r *StackRevision, m RolloutMark) Message {
 	link := fmt.Sprintf("/api/v1/clusters/%s/revisions/%d", r.Cluster, r.Number)
-	msg := Message{User: to, Link: link}
+	msg := Message{Username: to, Link: link}
 	what := fmt.Sprintf("revision %d of %s", r.Number, r.Cluster)
 	if r.Message != "" {
 		what += " (" + r.Message + ")"
@@ -190,7 +190,7 @@ func rolloutMessage(to string, r *StackRevision, m RolloutMark) Message {
 // RollbackMessage tells the user that a failed revision was rolled back
 // to the newest applied one.
 func RollbackMessage(to string, failed, next *StackRevision) Message {
-	return Message{User: to, Event: EventDeployRolledBack,
+	return Message{Username: to, Event: EventDeployRolledBack,
 		Title: fmt.Sprintf("Rolled %s back to revision %d", failed.Cluster, next.RollbackOf),
 		Description: fmt.Sprintf("Revision %d of %s failed (%s); revision %d restores revision %d, the last that was applied. "+
 			"Revision %d is not applied again unless someone rolls back to it.", failed.Number, failed.Cluster, failed.Reason,

@@ -108,7 +108,7 @@ func TestStackHistoryMark(t *testing.T) {
 			if r.Status != tt.status || (tt.status == RevisionFailed) != (r.Reason != "") {
 				t.Fatalf("revision %s reason %q", r.Status, r.Reason)
 			}
-			if len(c.Messages) != 1 || c.Messages[0].User != "ann" || c.Messages[0].Event != tt.event {
+			if len(c.Messages) != 1 || c.Messages[0].Username != "ann" || c.Messages[0].Event != tt.event {
 				t.Fatalf("messages %+v", c.Messages)
 			}
 			if tt.mark.Reason != "" && !strings.Contains(c.Messages[0].Description, tt.mark.Reason) {
@@ -137,7 +137,7 @@ func TestStackHistoryMark(t *testing.T) {
 		h := history(RevisionApplied, RevisionRolledBack, RevisionApplying)
 		h.Revisions[1].Author, h.Revisions[2].Author = "bob", "purser"
 		_, c, _, err := h.Mark(RolloutMark{Revision: 3, Status: RevisionApplied})
-		if err != nil || len(c.Messages) != 1 || c.Messages[0].User != "bob" {
+		if err != nil || len(c.Messages) != 1 || c.Messages[0].Username != "bob" {
 			t.Fatalf("messages %+v err %v", c.Messages, err)
 		}
 	})

@@ -21,6 +21,7 @@ type StackRevision struct {
 	Message    string         `json:"message,omitempty"`
 	RollbackOf int            `json:"rollback_of,omitempty"`
 	BlockedBy  int            `json:"blocked_by,omitempty"`
+	Reason     string         `json:"reason,omitempty"`
 	Stackfile  map[string]any `json:"stackfile,omitempty"`
 }
 
@@ -54,15 +55,31 @@ func (c *Client) StackConfig(ctx context.Context, cluster string) ([]byte, error
 	return c.DoRaw(ctx, http.MethodGet, stackPath(cluster, "/config"), "", nil, StackfileType)
 }
 
+// ApplyOptions go with a stackfile applied.
+type ApplyOptions struct {
+	Message string // why, kept with the revision
+	// IfMatch, when not empty, is the revision the caller read (412 when
+	// another landed since).
+	IfMatch string
+	// Hold keeps the revision pending, not deployed, until DeployStack.
+	Hold bool
+}
+
 // ApplyStack makes stackfile (YAML or JSON text) the cluster's next
-// revision, with a message; ifMatch, when not empty, is the revision the
-// caller read (412 when another landed since).
-func (c *Client) ApplyStack(ctx context.Context, cluster string, stackfile []byte, message, ifMatch string) (*StackRevision, error) {
-	path := stackPath(cluster, "/config")
-	if message != "" {
-		path += "?message=" + url.QueryEscape(message)
+// revision, which the server deploys unless o.Hold.
+func (c *Client) ApplyStack(ctx context.Context, cluster string, stackfile []byte, o ApplyOptions) (*StackRevision, error) {
+	q := url.Values{}
+	if o.Message != "" {
+		q.Set("message", o.Message)
 	}
-	data, err := c.DoRaw(ctx, http.MethodPut, path, StackfileType, stackfile, "application/json", IfMatch(ifMatch))
+	if o.Hold {
+		q.Set("deploy", "false")
+	}
+	path := stackPath(cluster, "/config")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	data, err := c.DoRaw(ctx, http.MethodPut, path, StackfileType, stackfile, "application/json", IfMatch(o.IfMatch))
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +122,20 @@ func (c *Client) DiffStack(ctx context.Context, cluster string, from, to int) (*
 	return &out, c.Do(ctx, http.MethodGet, path, nil, &out)
 }
 
+// StackRevision returns revision n of the cluster's stack.
+func (c *Client) StackRevision(ctx context.Context, cluster string, n int) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodGet, stackPath(cluster, "/revisions/"+strconv.Itoa(n)), nil, &out)
+}
+
+// DeployStack applies the cluster's current revision again: a held one
+// starts, an applied one is re-applied (correcting drift), a failed one is
+// tried again.
+func (c *Client) DeployStack(ctx context.Context, cluster string) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodPost, stackPath(cluster, "/deploy"), nil, &out)
+}
+
 // RollbackStack makes a new revision equal to revision n; the one it
 // replaces is blocked until unblocked.
 func (c *Client) RollbackStack(ctx context.Context, cluster string, n int) (*StackRevision, error) {
@@ -131,6 +162,8 @@ type StackService struct {
 type StackServiceUpdate struct {
 	ImageTag     *string `json:"image_tag,omitempty"`
 	DesiredCount *int    `json:"desired_count,omitempty"`
+	// Deploy false keeps the new revision pending until DeployStack.
+	Deploy *bool `json:"deploy,omitempty"`
 }
 
 // StackServices lists a cluster's services, desired and actual.

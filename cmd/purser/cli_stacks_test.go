@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCLIStacks walks `purser stacks` against a real server on a sim
@@ -15,7 +17,7 @@ import (
 func TestCLIStacks(t *testing.T) { eachStore(t, testCLIStacks) }
 
 func testCLIStacks(t *testing.T, env ...string) {
-	url, admin := server(t, env...)
+	url, admin := server(t, append(env, "PURSER_SIM_ROLLOUT_TIME", "100ms")...)
 	run := func(args ...string) (int, string, string) {
 		t.Helper()
 		return asUser(t, url, admin, args...)
@@ -35,8 +37,17 @@ func testCLIStacks(t *testing.T, env ...string) {
 	}
 
 	must("clusters", "add", "staging", "--kind", "sim")
-	if out := must("stacks", "apply", "staging", "-f", write("seed.yaml", string(seed)), "--message", "the seed"); !strings.Contains(out, "Revision 1 of staging is pending") {
-		t.Fatalf("stacks apply:\n%s", out)
+	plan := must("stacks", "plan", "staging", "-f", write("seed.yaml", string(seed)))
+	for _, want := range []string{"routing-service  create", "user-service     create", "email-worker     create"} {
+		if !strings.Contains(plan, want) {
+			t.Fatalf("stacks plan lacks %q:\n%s", want, plan)
+		}
+	}
+	out := must("stacks", "apply", "staging", "-f", write("seed.yaml", string(seed)), "--message", "the seed", "--wait")
+	for _, want := range []string{"Revision 1 of staging is pending", "revision 1: applying", "user-service", "in_sync", "Revision 1 of staging is applied"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("stacks apply --wait lacks %q:\n%s", want, out)
+		}
 	}
 	got := must("stacks", "get", "staging")
 	for _, want := range []string{"routing-service:", "user-service:", "email-worker:", "80:80", "service_discovery:"} {
@@ -44,11 +55,17 @@ func testCLIStacks(t *testing.T, env ...string) {
 			t.Fatalf("stacks get lacks %q:\n%s", want, got)
 		}
 	}
-	plan := must("stacks", "plan", "staging")
-	for _, want := range []string{"routing-service  create", "user-service     create", "email-worker     create"} {
-		if !strings.Contains(plan, want) {
-			t.Fatalf("stacks plan lacks %q:\n%s", want, plan)
+	if plan := must("stacks", "plan", "staging"); strings.Contains(plan, "create") || !strings.Contains(plan, "unchanged") {
+		t.Fatalf("the plan of the applied revision is not a no-op:\n%s", plan)
+	}
+	svc := must("stacks", "services", "staging")
+	for _, want := range []string{"routing-service", "in_sync", "latest", "1/1"} {
+		if !strings.Contains(svc, want) {
+			t.Fatalf("stacks services lacks %q:\n%s", want, svc)
 		}
+	}
+	if strings.Contains(svc, "progressing") {
+		t.Fatalf("an applied stack still progresses:\n%s", svc)
 	}
 
 	changed := strings.Replace(got, "email-worker:xxx", "email-worker:v2", 1)
@@ -59,15 +76,29 @@ func testCLIStacks(t *testing.T, env ...string) {
 	if code != 5 || !strings.Contains(errOut, "412") {
 		t.Fatalf("a stale --if-match: exit %d, %s; want 5 and the 412", code, errOut)
 	}
-	must("stacks", "apply", "staging", "-f", write("v2.yaml", changed), "--if-match", "1", "--message", "email worker v2")
+	must("stacks", "apply", "staging", "-f", write("v2.yaml", changed), "--if-match", "1", "--message", "email worker v2", "--wait")
 	if diff := must("stacks", "diff", "staging"); !strings.Contains(diff, "-") || !strings.Contains(diff, "+") || !strings.Contains(diff, "email-worker:v2") {
 		t.Fatalf("stacks diff:\n%s", diff)
 	}
-	if out := must("stacks", "rollback", "staging", "1"); !strings.Contains(out, "Revision 3 of staging restores revision 1.") {
-		t.Fatalf("stacks rollback:\n%s", out)
+
+	// A tag that fails on sim: the revision fails, says why, and is
+	// rolled back to revision 2 by a revision Purser makes.
+	code, out, errOut = run("stacks", "set-image", "staging", "user-service", "fail-1", "--wait")
+	if code != 1 || !strings.Contains(errOut, "revision 3 of staging failed: service user-service: 0 of") ||
+		!strings.Contains(errOut, "revision 4 rolls it back to revision 2") {
+		t.Fatalf("a failing rollout: exit %d\n%s%s", code, out, errOut)
+	}
+	waitStatus(t, url, admin, "staging", 4, "applied")
+	if got := must("stacks", "get", "staging"); !strings.Contains(got, "email-worker:v2") || strings.Contains(got, "fail-1") {
+		t.Fatalf("the automatic rollback did not restore revision 2:\n%s", got)
+	}
+
+	if out := must("stacks", "rollback", "staging", "1", "--wait"); !strings.Contains(out, "Revision 5 of staging restores revision 1.") ||
+		!strings.Contains(out, "Revision 5 of staging is applied") {
+		t.Fatalf("stacks rollback --wait:\n%s", out)
 	}
 	hist := must("stacks", "history", "staging")
-	for _, want := range []string{"restores 1", "blocked by 3", "email worker v2", "the seed", "admin"} {
+	for _, want := range []string{"restores 1", "blocked by 5", "rolled_back", "0 of 1 tasks became healthy", "email worker v2", "the seed", "admin", "purser"} {
 		if !strings.Contains(hist, want) {
 			t.Fatalf("stacks history lacks %q:\n%s", want, hist)
 		}
@@ -82,23 +113,24 @@ func testCLIStacks(t *testing.T, env ...string) {
 		t.Fatalf("stacks rollback staging two: exit %d, %s", code, errOut)
 	}
 
-	svc := must("stacks", "services", "staging")
-	for _, want := range []string{"routing-service", "progressing", "latest", "0/1"} {
-		if !strings.Contains(svc, want) {
-			t.Fatalf("stacks services lacks %q:\n%s", want, svc)
-		}
+	if out := must("stacks", "set-image", "staging", "user-service", "v7", "--no-deploy"); !strings.Contains(out, "Revision 6 of staging is pending: deploy it with `purser stacks deploy staging`") &&
+		!strings.Contains(out, "Revision 6 of staging: set user-service image tag to v7.") {
+		t.Fatalf("stacks set-image --no-deploy:\n%s", out)
 	}
-	if out := must("stacks", "set-image", "staging", "user-service", "v7"); !strings.Contains(out, "Revision 4 of staging: set user-service image tag to v7.") {
-		t.Fatalf("stacks set-image:\n%s", out)
+	if st := revisionStatus(t, url, admin, "staging", 6); st != "pending" {
+		t.Fatalf("a held revision is %s", st)
 	}
-	if out := must("stacks", "scale", "staging", "user-service", "0"); !strings.Contains(out, "Revision 5 of staging") {
-		t.Fatalf("stacks scale to 0:\n%s", out)
+	if out := must("stacks", "deploy", "staging", "--wait"); !strings.Contains(out, "Revision 6 of staging is applied") {
+		t.Fatalf("stacks deploy --wait:\n%s", out)
 	}
-	if out := must("stacks", "rm", "staging", "email-worker"); !strings.Contains(out, "Revision 6 of staging") {
-		t.Fatalf("stacks rm:\n%s", out)
-	}
+	must("stacks", "scale", "staging", "user-service", "0", "--wait")
+	must("stacks", "rm", "staging", "email-worker", "--wait")
 	if got := must("stacks", "get", "staging"); !strings.Contains(got, "user-service:v7") || !strings.Contains(got, "desired_count: 0") || strings.Contains(got, "email-worker") {
 		t.Fatalf("after set-image, scale 0 and rm:\n%s", got)
+	}
+	svc = must("stacks", "services", "staging")
+	if strings.Contains(svc, "email-worker") || !regexp.MustCompile(`user-service\s+in_sync\s+v7\s+v7\s+0/0`).MatchString(svc) {
+		t.Fatalf("the target still runs what was removed, or user-service is not at 0:\n%s", svc)
 	}
 	if code, _, errOut := run("stacks", "scale", "staging", "user-service", "-1"); code != 2 {
 		t.Fatalf("stacks scale -1: exit %d, %s; want 2", code, errOut)
@@ -114,5 +146,42 @@ func testCLIStacks(t *testing.T, env ...string) {
 	}
 	if code, _, errOut := asUser(t, url, dev, "stacks", "rollback", "staging", "2"); code != 4 {
 		t.Fatalf("a developer rolls back: exit %d, %s; want 4", code, errOut)
+	}
+}
+
+// revisionStatus returns the status of revision n of cluster.
+func revisionStatus(t *testing.T, url, token, cluster string, n int) string {
+	t.Helper()
+	out := mustAs(t, url, token, "stacks", "history", cluster, "-o", "json")
+	var l struct {
+		Items []struct {
+			Number int    `json:"number"`
+			Status string `json:"status"`
+		} `json:"_items"`
+	}
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		t.Fatalf("stacks history -o json: %v\n%s", err, out)
+	}
+	for _, r := range l.Items {
+		if r.Number == n {
+			return r.Status
+		}
+	}
+	return ""
+}
+
+// waitStatus waits until revision n of cluster has status want.
+func waitStatus(t *testing.T, url, token, cluster string, n int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := revisionStatus(t, url, token, cluster, n)
+		if st == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revision %d of %s is %q after 30s, want %s", n, cluster, st, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

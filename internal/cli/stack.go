@@ -18,7 +18,9 @@ func newStacksCmd(cli *env) *cobra.Command {
 		Short: "Clusters' desired state: stackfiles in numbered revisions, plans, diffs and rollbacks",
 		Long: "A cluster's stack is the desired state of its services, written as a stackfile (the format of the\n" +
 			"desired-state seed; its JSON Schema is served at /api/v1/schemas/stackfile.json). Every change is a\n" +
-			"new numbered revision. Nothing applies revisions to clusters yet: they stay pending."}
+			"new numbered revision, which Purser deploys: it plans against what the cluster runs and rolls the\n" +
+			"services out one by one (--wait follows along). A revision that fails is rolled back to the last\n" +
+			"applied one, and blocked. Only sim clusters are deployed to today."}
 
 	get := &cobra.Command{Use: "get CLUSTER", Short: "Print the cluster's current stackfile (YAML)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,6 +37,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 		}}
 
 	var file, message, ifMatch string
+	var applyFlags rolloutFlags
 	apply := &cobra.Command{Use: "apply CLUSTER -f FILE", Short: "Make a stackfile the cluster's next revision (devops, admins)",
 		Example: "  purser stacks apply staging -f stack.yaml --message 'add the email worker'\n  purser stacks get staging > s.yaml && $EDITOR s.yaml && purser stacks apply staging -f s.yaml --if-match 3",
 		Args:    cobra.ExactArgs(1),
@@ -47,15 +50,13 @@ func newStacksCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.ApplyStack(cmd.Context(), args[0], b, message, ifMatch)
+			r, err := c.ApplyStack(cmd.Context(), args[0], b, client.ApplyOptions{Message: message, IfMatch: ifMatch, Hold: applyFlags.noDeploy})
 			if err != nil {
 				return err
 			}
-			return cli.render(r, func(w io.Writer) {
-				fmt.Fprintf(cli.stdout, "Revision %d of %s is %s (nothing applies revisions to clusters yet).\n\n", r.Number, r.Cluster, r.Status)
-				revisionTable(w, []client.StackRevision{*r})
-			})
+			return showRevision(cmd, cli, c, r, revisionHeadline(r, applyFlags.noDeploy), &applyFlags)
 		}}
+	applyFlags.add(apply, true)
 	apply.Flags().StringVarP(&file, "file", "f", "", "the stackfile, YAML or JSON (- for standard input)")
 	apply.Flags().StringVar(&message, "message", "", "why, kept with the revision")
 	apply.Flags().StringVar(&ifMatch, "if-match", "", "the revision you read: refused if another landed since")
@@ -124,6 +125,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 		}}
 	listFlags(history, &lo, `{"status":"blocked"}`, "-number")
 
+	var rollbackFlags rolloutFlags
 	rollback := &cobra.Command{Use: "rollback CLUSTER REVISION", Short: "Make a new revision equal to an earlier one; the one it replaces is blocked (devops, admins)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -139,11 +141,9 @@ func newStacksCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return cli.render(r, func(w io.Writer) {
-				fmt.Fprintf(cli.stdout, "Revision %d of %s restores revision %d.\n\n", r.Number, r.Cluster, r.RollbackOf)
-				revisionTable(w, []client.StackRevision{*r})
-			})
+			return showRevision(cmd, cli, c, r, fmt.Sprintf("Revision %d of %s restores revision %d.", r.Number, r.Cluster, r.RollbackOf), &rollbackFlags)
 		}}
+	rollbackFlags.add(rollback, false)
 	services := &cobra.Command{Use: "services CLUSTER", Short: "List the cluster's services: desired and actual image, tag and count, and state",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -164,6 +164,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 			})
 		}}
 	// change makes a new revision with one service changed, and says so.
+	var changeFlags rolloutFlags
 	change := func(cmd *cobra.Command, cluster string, do func(c *client.Client) (*client.StackRevision, error)) error {
 		c, err := cli.client()
 		if err != nil {
@@ -173,16 +174,20 @@ func newStacksCmd(cli *env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return cli.render(r, func(w io.Writer) {
-			fmt.Fprintf(cli.stdout, "Revision %d of %s: %s.\n\n", r.Number, cluster, r.Message)
-			revisionTable(w, []client.StackRevision{*r})
-		})
+		return showRevision(cmd, cli, c, r, fmt.Sprintf("Revision %d of %s: %s.", r.Number, cluster, r.Message), &changeFlags)
+	}
+	deployOpt := func() *bool {
+		if changeFlags.noDeploy {
+			f := false
+			return &f
+		}
+		return nil
 	}
 	setImage := &cobra.Command{Use: "set-image CLUSTER SERVICE TAG", Short: "Change a service's image tag: a new revision (devops, admins, the cluster's deployers)",
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return change(cmd, args[0], func(c *client.Client) (*client.StackRevision, error) {
-				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{ImageTag: &args[2]})
+				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{ImageTag: &args[2], Deploy: deployOpt()})
 			})
 		}}
 	scale := &cobra.Command{Use: "scale CLUSTER SERVICE COUNT", Short: "Change a service's desired count (0 is allowed): a new revision",
@@ -193,7 +198,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 				return UsageError{fmt.Errorf("COUNT must be a whole number, 0 or more, not %q", args[2])}
 			}
 			return change(cmd, args[0], func(c *client.Client) (*client.StackRevision, error) {
-				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{DesiredCount: &n})
+				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{DesiredCount: &n, Deploy: deployOpt()})
 			})
 		}}
 	rm := &cobra.Command{Use: "rm CLUSTER SERVICE", Short: "Remove a service from the stack: a new revision (refused while another depends on it)",
@@ -203,8 +208,34 @@ func newStacksCmd(cli *env) *cobra.Command {
 				return c.RemoveStackService(cmd.Context(), args[0], args[1])
 			})
 		}}
-	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm)
+	changeFlags.add(setImage, true)
+	changeFlags.add(scale, true)
+	changeFlags.add(rm, false)
+	var deployFlags rolloutFlags
+	deploy := &cobra.Command{Use: "deploy CLUSTER", Short: "Apply the current revision again: start a held one, correct drift, retry a failed one (devops, admins)",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.DeployStack(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return showRevision(cmd, cli, c, r, fmt.Sprintf("Deploying revision %d of %s.", r.Number, r.Cluster), &deployFlags)
+		}}
+	deployFlags.add(deploy, false)
+	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm, deploy)
 	return cmd
+}
+
+// revisionHeadline says what became of a revision just made.
+func revisionHeadline(r *client.StackRevision, held bool) string {
+	if held {
+		return fmt.Sprintf("Revision %d of %s is pending: deploy it with `purser stacks deploy %s`.", r.Number, r.Cluster, r.Cluster)
+	}
+	return fmt.Sprintf("Revision %d of %s is %s: Purser deploys it (follow with `purser stacks history %s`, or --wait).", r.Number, r.Cluster, r.Status, r.Cluster)
 }
 
 func revisionTable(w io.Writer, rs []client.StackRevision) {
@@ -216,6 +247,9 @@ func revisionTable(w io.Writer, rs []client.StackRevision) {
 		}
 		if r.BlockedBy > 0 {
 			note = append(note, fmt.Sprintf("blocked by %d", r.BlockedBy))
+		}
+		if r.Reason != "" {
+			note = append(note, r.Reason)
 		}
 		row(w, strconv.Itoa(r.Number), r.Status, r.Author, when(r.Created), dash(r.Message), dash(strings.Join(note, "; ")))
 	}

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/purserhq/purser"
@@ -36,6 +37,15 @@ func (db *DB) prefs(ctx context.Context, q Querier, userID string) (*purser.Pref
 func (db *DB) enqueue(ctx context.Context, tx Tx, msgs ...purser.Message) error {
 	now := micros(db.now())
 	for _, m := range msgs {
+		if m.User == "" && m.Username != "" {
+			err := tx.QueryRow(ctx, "SELECT id FROM users WHERE username = ?", m.Username).Scan(&m.User)
+			if errors.Is(err, ErrNoRows) {
+				continue // the author is gone
+			}
+			if err != nil {
+				return fmt.Errorf("notify %s: %w", m.Username, err)
+			}
+		}
 		p, err := db.prefs(ctx, tx, m.User)
 		if err != nil {
 			return err

@@ -282,7 +282,7 @@ func (s *StackService) LockStack(ctx context.Context, cluster, holder string, tt
 		n, err = tx.Exec(ctx, `INSERT INTO stack_locks (cluster, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (cluster) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE stack_locks.holder = excluded.holder OR stack_locks.expires_at < ?`,
-		cluster, holder, micros(now.Add(ttl)), micros(now))
+			cluster, holder, micros(now.Add(ttl)), micros(now))
 		return err
 	})
 	if err != nil {
