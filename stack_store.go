@@ -122,8 +122,9 @@ type StackStore interface {
 	// removes the service.
 	SetActualService(ctx context.Context, cluster, service string, actual *ActualService) error
 
-	// SetSecret creates or replaces a cluster secret.
-	SetSecret(ctx context.Context, cluster, name, value string) error
+	// SetSecret creates or replaces a cluster secret, and says whether it
+	// created it.
+	SetSecret(ctx context.Context, cluster, name, value string) (created bool, err error)
 	// DeleteSecret removes a cluster secret, or returns ENOTFOUND.
 	DeleteSecret(ctx context.Context, cluster, name string) error
 	// Secrets lists the cluster's secrets, without their values, by name.
