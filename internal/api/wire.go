@@ -27,22 +27,24 @@ type (
 	userPatch = client.UserPatch
 	roleDoc   = client.Role
 
-	footprintNums   = client.Footprint
-	quotaCheckDoc   = client.QuotaCheck
-	quotaFitDoc     = client.QuotaFit
-	requestDoc      = client.Request
-	extensionDoc    = client.Extension
-	notificationDoc = client.Notification
-	eventDoc        = client.Event
-	logLineDoc      = client.LogLine
-	clusterDoc      = client.Cluster
+	footprintNums    = client.Footprint
+	quotaCheckDoc    = client.QuotaCheck
+	quotaFitDoc      = client.QuotaFit
+	requestDoc       = client.Request
+	extensionDoc     = client.Extension
+	notificationDoc  = client.Notification
+	eventDoc         = client.Event
+	logLineDoc       = client.LogLine
+	clusterDoc       = client.Cluster
+	clusterSecretDoc = client.ClusterSecret
 
-	roleBody     = client.RoleCreate
-	rolePatch    = client.RolePatch
-	tokenBody    = client.TokenCreate
-	clusterBody  = client.ClusterCreate
-	clusterPatch = client.ClusterPatch
-	reviewBody   = client.Review
+	roleBody          = client.RoleCreate
+	rolePatch         = client.RolePatch
+	tokenBody         = client.TokenCreate
+	clusterBody       = client.ClusterCreate
+	clusterPatch      = client.ClusterPatch
+	clusterSecretBody = client.ClusterSecretSet
+	reviewBody        = client.Review
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -60,22 +62,24 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[client.Link]():       "Link",
 	reflect.TypeFor[client.ListMeta]():   "ListMeta",
 
-	reflect.TypeFor[client.Footprint]():    "Footprint",
-	reflect.TypeFor[client.QuotaCheck]():   "QuotaCheck",
-	reflect.TypeFor[client.QuotaFit]():     "QuotaFit",
-	reflect.TypeFor[client.Request]():      "ProvisionRequest",
-	reflect.TypeFor[client.Extension]():    "ExtensionRequest",
-	reflect.TypeFor[client.Notification](): "Notification",
-	reflect.TypeFor[client.Event]():        "Event",
-	reflect.TypeFor[client.LogLine]():      "LogLine",
-	reflect.TypeFor[client.Cluster]():      "Cluster",
+	reflect.TypeFor[client.Footprint]():     "Footprint",
+	reflect.TypeFor[client.QuotaCheck]():    "QuotaCheck",
+	reflect.TypeFor[client.QuotaFit]():      "QuotaFit",
+	reflect.TypeFor[client.Request]():       "ProvisionRequest",
+	reflect.TypeFor[client.Extension]():     "ExtensionRequest",
+	reflect.TypeFor[client.Notification]():  "Notification",
+	reflect.TypeFor[client.Event]():         "Event",
+	reflect.TypeFor[client.LogLine]():       "LogLine",
+	reflect.TypeFor[client.Cluster]():       "Cluster",
+	reflect.TypeFor[client.ClusterSecret](): "ClusterSecret",
 
-	reflect.TypeFor[client.RoleCreate]():    "RoleCreate",
-	reflect.TypeFor[client.RolePatch]():     "RolePatch",
-	reflect.TypeFor[client.ClusterPatch]():  "ClusterPatch",
-	reflect.TypeFor[client.TokenCreate]():   "TokenCreate",
-	reflect.TypeFor[client.ClusterCreate](): "ClusterCreate",
-	reflect.TypeFor[client.Review]():        "Review",
+	reflect.TypeFor[client.RoleCreate]():       "RoleCreate",
+	reflect.TypeFor[client.RolePatch]():        "RolePatch",
+	reflect.TypeFor[client.ClusterPatch]():     "ClusterPatch",
+	reflect.TypeFor[client.TokenCreate]():      "TokenCreate",
+	reflect.TypeFor[client.ClusterCreate]():    "ClusterCreate",
+	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",
+	reflect.TypeFor[client.Review]():           "Review",
 
 	reflect.TypeFor[templateDoc]():      "Template",
 	reflect.TypeFor[templateBody]():     "TemplateCreate",
