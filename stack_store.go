@@ -93,7 +93,9 @@ func CheckIfMatch(cluster string, want *int, cur *StackRevision) error {
 // ResolveSecrets.
 type StackStore interface {
 	// ProposeRevision makes p the cluster's new current revision, pending,
-	// authored by the actor: ENOTFOUND for no such cluster, EINVALID when
+	// authored by the actor, when AuthorizeStackChange allows it
+	// (stacks:write, or a deployer of the cluster changing tags and counts
+	// only; EFORBIDDEN otherwise): ENOTFOUND for no such cluster, EINVALID when
 	// the stackfile names secrets the cluster lacks (each named),
 	// EPRECONDITION when p.IfMatch is stale.
 	ProposeRevision(ctx context.Context, cluster string, p StackProposal) (*StackRevision, error)
