@@ -27,24 +27,25 @@ type (
 	userPatch = client.UserPatch
 	roleDoc   = client.Role
 
-	footprintNums    = client.Footprint
-	quotaCheckDoc    = client.QuotaCheck
-	quotaFitDoc      = client.QuotaFit
-	requestDoc       = client.Request
-	extensionDoc     = client.Extension
-	notificationDoc  = client.Notification
-	eventDoc         = client.Event
-	logLineDoc       = client.LogLine
-	clusterDoc       = client.Cluster
-	clusterSecretDoc = client.ClusterSecret
+	footprintNums   = client.Footprint
+	quotaCheckDoc   = client.QuotaCheck
+	quotaFitDoc     = client.QuotaFit
+	requestDoc      = client.Request
+	extensionDoc    = client.Extension
+	notificationDoc = client.Notification
+	eventDoc        = client.Event
+	logLineDoc      = client.LogLine
+	clusterDoc      = client.Cluster
 
-	roleBody          = client.RoleCreate
-	rolePatch         = client.RolePatch
-	tokenBody         = client.TokenCreate
-	clusterBody       = client.ClusterCreate
-	clusterPatch      = client.ClusterPatch
+	roleBody     = client.RoleCreate
+	rolePatch    = client.RolePatch
+	tokenBody    = client.TokenCreate
+	clusterBody  = client.ClusterCreate
+	clusterPatch = client.ClusterPatch
+	reviewBody   = client.Review
+
+	clusterSecretDoc  = client.ClusterSecret
 	clusterSecretBody = client.ClusterSecretSet
-	reviewBody        = client.Review
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -62,24 +63,22 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[client.Link]():       "Link",
 	reflect.TypeFor[client.ListMeta]():   "ListMeta",
 
-	reflect.TypeFor[client.Footprint]():     "Footprint",
-	reflect.TypeFor[client.QuotaCheck]():    "QuotaCheck",
-	reflect.TypeFor[client.QuotaFit]():      "QuotaFit",
-	reflect.TypeFor[client.Request]():       "ProvisionRequest",
-	reflect.TypeFor[client.Extension]():     "ExtensionRequest",
-	reflect.TypeFor[client.Notification]():  "Notification",
-	reflect.TypeFor[client.Event]():         "Event",
-	reflect.TypeFor[client.LogLine]():       "LogLine",
-	reflect.TypeFor[client.Cluster]():       "Cluster",
-	reflect.TypeFor[client.ClusterSecret](): "ClusterSecret",
+	reflect.TypeFor[client.Footprint]():    "Footprint",
+	reflect.TypeFor[client.QuotaCheck]():   "QuotaCheck",
+	reflect.TypeFor[client.QuotaFit]():     "QuotaFit",
+	reflect.TypeFor[client.Request]():      "ProvisionRequest",
+	reflect.TypeFor[client.Extension]():    "ExtensionRequest",
+	reflect.TypeFor[client.Notification](): "Notification",
+	reflect.TypeFor[client.Event]():        "Event",
+	reflect.TypeFor[client.LogLine]():      "LogLine",
+	reflect.TypeFor[client.Cluster]():      "Cluster",
 
-	reflect.TypeFor[client.RoleCreate]():       "RoleCreate",
-	reflect.TypeFor[client.RolePatch]():        "RolePatch",
-	reflect.TypeFor[client.ClusterPatch]():     "ClusterPatch",
-	reflect.TypeFor[client.TokenCreate]():      "TokenCreate",
-	reflect.TypeFor[client.ClusterCreate]():    "ClusterCreate",
-	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",
-	reflect.TypeFor[client.Review]():           "Review",
+	reflect.TypeFor[client.RoleCreate]():    "RoleCreate",
+	reflect.TypeFor[client.RolePatch]():     "RolePatch",
+	reflect.TypeFor[client.ClusterPatch]():  "ClusterPatch",
+	reflect.TypeFor[client.TokenCreate]():   "TokenCreate",
+	reflect.TypeFor[client.ClusterCreate](): "ClusterCreate",
+	reflect.TypeFor[client.Review]():        "Review",
 
 	reflect.TypeFor[templateDoc]():      "Template",
 	reflect.TypeFor[templateBody]():     "TemplateCreate",
@@ -117,6 +116,9 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
 	reflect.TypeFor[purser.FieldChange](): "FieldChange",
 	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",
+
+	reflect.TypeFor[client.ClusterSecret]():    "ClusterSecret",
+	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",
 }
 
 // schemaName names schemas by schemaNames, a client.List[T] as T's name
