@@ -105,10 +105,21 @@ var Rules = map[Action][]string{
 	ActionStackApply:       {}, // Purser's reconciler only: no role reads secret values
 }
 
+// EveryUser are the actions granted to every active user, whatever their
+// roles: a cluster's deployers (named by any role) read the stack they
+// change.
+var EveryUser = map[Action]bool{ActionStackRead: true}
+
 // Can reports whether the actor may perform the action. System actors may
 // do anything; inactive users nothing.
 func (a *Actor) Can(action Action) bool {
-	return a.canAs(Rules[action])
+	return a.canAs(Rules[action]) || a.isEveryUser(action)
+}
+
+// isEveryUser reports whether the action is granted to every active user
+// and the actor is one.
+func (a *Actor) isEveryUser(action Action) bool {
+	return EveryUser[action] && a != nil && a.User != nil && a.User.IsActive
 }
 
 // canAs reports whether the actor holds one of the roles, or is the system.
@@ -160,7 +171,7 @@ func (a *Actor) authorizeRoles(action Action, roles []string, ownerID string) er
 	if a == nil || (!a.System && a.User == nil && a.Host == "") {
 		return Errorf(EUNAUTHORIZED, "authentication required")
 	}
-	if a.canAs(roles) || (ownerID != "" && a.IsUser(ownerID) && a.User.IsActive) {
+	if a.canAs(roles) || a.isEveryUser(action) || (ownerID != "" && a.IsUser(ownerID) && a.User.IsActive) {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "your roles do not allow %s", action)

@@ -9,9 +9,9 @@ import (
 // Cluster kinds. A sim cluster is built in: it needs no credentials, is
 // always reachable, and its services run only in Purser's database (the
 // sim target of stacks), for demos and tests. An ecs cluster is an Amazon
-// ECS cluster, reached with an access key or by assuming a role; the
-// domain and the store accept it, the API does not offer it yet (no
-// driver reaches it).
+// ECS cluster, reached with an access key or by assuming a role; it is
+// registered, its credentials sealed, but not checked yet: no target
+// reaches ECS clusters so far.
 const (
 	ClusterKubernetes = "kubernetes"
 	ClusterSim        = "sim"
@@ -42,6 +42,10 @@ type Cluster struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	RoleARN         string
+	// Deployers may change the image tags and desired counts of the
+	// cluster's services without stacks:write: entries user:USERNAME or
+	// role:ROLE (see AuthorizeStackChange).
+	Deployers []string
 	// Status, from the last check.
 	Reachable bool
 	Version   string
@@ -57,6 +61,7 @@ func (c *Cluster) Validate() error {
 	if !clusterNameRE.MatchString(c.Name) {
 		fe = append(fe, FieldError{"name", "pattern", "must be a DNS label: lower-case letters, digits and '-', at most 63"})
 	}
+	fe = append(fe, validateDeployers(c.Deployers)...)
 	switch c.Kind {
 	case ClusterSim:
 		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" || c.hasECSFields() {
@@ -181,24 +186,59 @@ func CheckClusterUnused(name string, requests []string) error {
 
 // ClusterUpdate is a partial update of a cluster: nil fields stay. New
 // credentials (a kubeconfig, or a token with its server and CA) replace
-// the old ones whole.
+// the old ones whole. An ecs cluster's region, ECS cluster and endpoint
+// change one by one; a new access key (id and secret) or role replaces
+// the old credentials whole. Deployers, when set, replace the list.
 type ClusterUpdate struct {
 	Description *string
 	Kubeconfig  *string
 	Server      *string
 	CA          *string
 	Token       *string
+	ECS         ECSUpdate
+	Deployers   *[]string
 }
 
-// NewCredentials reports whether upd replaces the cluster's credentials.
+// ECSUpdate is the part of a ClusterUpdate only an ecs cluster takes.
+type ECSUpdate struct {
+	Region          *string
+	ECSCluster      *string
+	Endpoint        *string
+	AccessKeyID     *string
+	SecretAccessKey *string
+	RoleARN         *string
+}
+
+// NewCredentials reports whether upd replaces the cluster's credentials
+// or, for an ecs cluster, where it is.
 func (upd ClusterUpdate) NewCredentials() bool {
-	return upd.Kubeconfig != nil || upd.Token != nil || upd.Server != nil || upd.CA != nil
+	return upd.Kubeconfig != nil || upd.Token != nil || upd.Server != nil || upd.CA != nil || upd.ECS != (ECSUpdate{})
+}
+
+// CredentialKind names the kind of credentials c holds, never their
+// value: kubeconfig, token, access_key, role, or none (sim).
+func (c *Cluster) CredentialKind() string {
+	switch {
+	case c.Kind == ClusterSim:
+		return "none"
+	case c.Kind == ClusterECS && c.RoleARN != "":
+		return "role"
+	case c.Kind == ClusterECS:
+		return "access_key"
+	case c.Kubeconfig != "":
+		return "kubeconfig"
+	}
+	return "token"
 }
 
 // doc is the cluster as audit events keep it: never its credentials.
 func (c *Cluster) doc() map[string]any {
-	return map[string]any{"name": c.Name, "kind": c.Kind, "description": c.Description, "server": c.Server,
-		"credentials": map[bool]string{true: "kubeconfig", false: "token"}[c.Kubeconfig != ""]}
+	d := map[string]any{"name": c.Name, "kind": c.Kind, "description": c.Description, "server": c.Server,
+		"credentials": c.CredentialKind(), "deployers": c.Deployers}
+	if c.Kind == ClusterECS {
+		d["region"], d["ecs_cluster"] = c.Region, c.ECSCluster
+	}
+	return d
 }
 
 // Update returns what c (read with its credentials) becomes with upd,
@@ -211,6 +251,22 @@ func (c *Cluster) Update(upd ClusterUpdate) (*Cluster, error) {
 	}
 	if len(after.Description) > 500 {
 		return nil, Invalid(FieldError{"description", "max_length", "must be at most 500 characters"})
+	}
+	if upd.Deployers != nil {
+		after.Deployers = append([]string{}, (*upd.Deployers)...)
+	}
+	if upd.ECS != (ECSUpdate{}) {
+		if c.Kind != ClusterECS {
+			return nil, Invalid(FieldError{"region", "absent", "only an ecs cluster has a region, ECS cluster, endpoint, access key or role"})
+		}
+		if upd.Kubeconfig != nil || upd.Token != nil || upd.Server != nil || upd.CA != nil {
+			return nil, Invalid(FieldError{"kubeconfig", "absent", "an ecs cluster takes an access key or a role, not Kubernetes credentials"})
+		}
+		after.updateECS(upd.ECS)
+		if err := after.Validate(); err != nil {
+			return nil, err
+		}
+		return &after, nil
 	}
 	if upd.NewCredentials() {
 		var fe []FieldError
@@ -250,7 +306,8 @@ func (c *Cluster) Update(upd ClusterUpdate) (*Cluster, error) {
 func (c *Cluster) CommitUpdate(after *Cluster, now time.Time) Change {
 	after.Updated = now
 	a := after.doc()
-	a["credentials_changed"] = c.Kubeconfig != after.Kubeconfig || c.Token != after.Token || c.CA != after.CA
+	a["credentials_changed"] = c.Kubeconfig != after.Kubeconfig || c.Token != after.Token || c.CA != after.CA ||
+		c.AccessKeyID != after.AccessKeyID || c.SecretAccessKey != after.SecretAccessKey || c.RoleARN != after.RoleARN
 	return Change{Rows: []Row{after}, Events: []AuditEvent{{Action: "cluster.update", TargetType: "cluster", TargetID: after.Name,
 		Before: c.doc(), After: a}}}
 }

@@ -59,6 +59,34 @@ func (c *Cluster) ECSServer() string {
 	return "https://ecs." + c.Region + ".amazonaws.com"
 }
 
+// updateECS applies an ecs cluster's new placement or credentials: a new
+// access key or role replaces the old credentials whole, and the last
+// check, of the old ones, is forgotten.
+func (c *Cluster) updateECS(u ECSUpdate) {
+	for _, f := range []struct{ src, dst *string }{{u.Region, &c.Region}, {u.ECSCluster, &c.ECSCluster}, {u.Endpoint, &c.Endpoint}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	switch {
+	case u.RoleARN != nil:
+		c.AccessKeyID, c.SecretAccessKey, c.RoleARN = "", "", *u.RoleARN
+		if u.AccessKeyID != nil || u.SecretAccessKey != nil {
+			c.AccessKeyID = "both" // refused by validateECS: a key or a role, not both
+		}
+	case u.AccessKeyID != nil:
+		// A new key id needs its secret; a secret alone rotates the key.
+		c.AccessKeyID, c.SecretAccessKey, c.RoleARN = *u.AccessKeyID, "", ""
+		if u.SecretAccessKey != nil {
+			c.SecretAccessKey = *u.SecretAccessKey
+		}
+	case u.SecretAccessKey != nil:
+		c.SecretAccessKey, c.RoleARN = *u.SecretAccessKey, ""
+	}
+	c.Server = c.ECSServer()
+	c.Reachable, c.Version, c.LastError, c.CheckedAt = false, "", "", nil
+}
+
 func invalidOrNil(fe []FieldError) error {
 	if len(fe) > 0 {
 		return Invalid(fe...)

@@ -96,7 +96,9 @@ func CheckIfMatch(cluster string, want *int, cur *StackRevision) error {
 // ResolveSecrets.
 type StackStore interface {
 	// ProposeRevision makes p the cluster's new current revision, pending,
-	// authored by the actor: ENOTFOUND for no such cluster, EINVALID when
+	// authored by the actor, when AuthorizeStackChange allows it
+	// (stacks:write, or a deployer of the cluster changing tags and counts
+	// only; EFORBIDDEN otherwise): ENOTFOUND for no such cluster, EINVALID when
 	// the stackfile names secrets the cluster lacks (each named),
 	// EPRECONDITION when p.IfMatch is stale.
 	ProposeRevision(ctx context.Context, cluster string, p StackProposal) (*StackRevision, error)
@@ -132,8 +134,9 @@ type StackStore interface {
 	// removes the service.
 	SetActualService(ctx context.Context, cluster, service string, actual *ActualService) error
 
-	// SetSecret creates or replaces a cluster secret.
-	SetSecret(ctx context.Context, cluster, name, value string) error
+	// SetSecret creates or replaces a cluster secret, and says whether it
+	// created it.
+	SetSecret(ctx context.Context, cluster, name, value string) (created bool, err error)
 	// DeleteSecret removes a cluster secret, or returns ENOTFOUND.
 	DeleteSecret(ctx context.Context, cluster, name string) error
 	// Secrets lists the cluster's secrets, without their values, by name.

@@ -113,7 +113,7 @@ func runStackServices(ctx context.Context, db *sqldb.DB, n int, d time.Duration,
 		log.Fatal(err)
 	}
 	stacks := sqldb.NewStackService(db)
-	if err := stacks.SetSecret(sys, cluster, "SECRET", "bench-secret-value"); err != nil {
+	if _, err := stacks.SetSecret(sys, cluster, "SECRET", "bench-secret-value"); err != nil {
 		log.Fatal(err)
 	}
 	text := bigStackfile(n)

@@ -11,25 +11,38 @@ import (
 type Cluster struct {
 	Meta
 	Name        string     `json:"name"`
-	Kind        string     `json:"kind" enum:"kubernetes,sim"`
+	Kind        string     `json:"kind" enum:"kubernetes,sim,ecs"`
 	Description string     `json:"description,omitempty"`
-	Server      string     `json:"server" doc:"The API server's URL. Credentials are never returned."`
-	Reachable   bool       `json:"reachable"`
+	Server      string     `json:"server" doc:"The API server's URL (for ecs, the ECS endpoint). Credentials are never returned."`
+	Region      string     `json:"region,omitempty" doc:"ecs: the AWS region."`
+	ECSCluster  string     `json:"ecs_cluster,omitempty" doc:"ecs: the ECS cluster's name."`
+	Deployers   []string   `json:"deployers" doc:"Who may change the image tags and desired counts of the stack's services without stacks:write: user:USERNAME or role:ROLE."`
+	Reachable   bool       `json:"reachable" doc:"Whether the last check reached it. An ecs cluster is not checked yet (no driver reaches ECS): false, and last_error says so."`
 	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
 	LastError   string     `json:"last_error,omitempty"`
 	CheckedAt   *time.Time `json:"checked_at,omitempty"`
 }
 
 // ClusterCreate registers a cluster: a kubeconfig, or server, CA and token;
-// for kind sim, nothing.
+// for kind ecs, a region, the ECS cluster's name and an access key or a
+// role; for kind sim, nothing. Config, when set, is the cluster's first
+// stackfile.
 type ClusterCreate struct {
-	Name        string `json:"name" doc:"A DNS label."`
-	Kind        string `json:"kind,omitempty" enum:"kubernetes,sim" doc:"Default kubernetes. A sim cluster is built in: give no credentials; it is always reachable and its version reads simulated."`
-	Description string `json:"description,omitempty" maxLength:"500"`
-	Kubeconfig  string `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
-	Server      string `json:"server,omitempty"`
-	CA          string `json:"ca,omitempty" doc:"PEM."`
-	Token       string `json:"token,omitempty"`
+	Name            string         `json:"name" doc:"A DNS label."`
+	Kind            string         `json:"kind,omitempty" enum:"kubernetes,sim,ecs" doc:"Default kubernetes. A sim cluster is built in: give no credentials; it is always reachable and its version reads simulated. An ecs cluster takes region, ecs_cluster, an optional endpoint, and access_key_id with secret_access_key, or role_arn; it is not checked yet."`
+	Description     string         `json:"description,omitempty" maxLength:"500"`
+	Kubeconfig      string         `json:"kubeconfig,omitempty" doc:"A kubeconfig (its current context is used) of inline data only: token, client-certificate-data, client-key-data, certificate-authority-data, username and password. An exec or auth-provider plugin, a file path (tokenFile, client-certificate, client-key, certificate-authority), proxy-url and impersonation are refused with 422."`
+	Server          string         `json:"server,omitempty"`
+	CA              string         `json:"ca,omitempty" doc:"PEM."`
+	Token           string         `json:"token,omitempty"`
+	Region          string         `json:"region,omitempty" doc:"ecs: the AWS region, such as eu-west-1."`
+	ECSCluster      string         `json:"ecs_cluster,omitempty" doc:"ecs: the ECS cluster's name."`
+	Endpoint        string         `json:"endpoint,omitempty" doc:"ecs: an http(s) URL of an AWS-compatible endpoint, in place of the region's."`
+	AccessKeyID     string         `json:"access_key_id,omitempty" doc:"ecs: an access key id, with secret_access_key; or give role_arn."`
+	SecretAccessKey string         `json:"secret_access_key,omitempty" doc:"ecs: sealed at rest, never returned."`
+	RoleARN         string         `json:"role_arn,omitempty" doc:"ecs: an IAM role to assume, in place of an access key."`
+	Deployers       []string       `json:"deployers,omitempty" maxItems:"100" doc:"Users (user:USERNAME) and roles (role:ROLE), which must exist, who may change the image tags and desired counts of the stack's services without stacks:write."`
+	Config          map[string]any `json:"config,omitempty" doc:"The cluster's first stackfile (/api/v1/schemas/stackfile.json), as the seed's POST /api/v1/clusters took it: validated first (422 names each path under body.config, and nothing is created); the answer is then 202, with the cluster and, in Location, revision 1."`
 }
 
 // CreateCluster registers a cluster.
@@ -60,11 +73,18 @@ func (c *Client) DeleteCluster(ctx context.Context, name string) error {
 // the old ones whole, are checked as at registration, and the cluster is
 // checked again.
 type ClusterPatch struct {
-	Description *string `json:"description,omitempty" maxLength:"500"`
-	Kubeconfig  *string `json:"kubeconfig,omitempty" doc:"A kubeconfig of inline data only, as at registration."`
-	Server      *string `json:"server,omitempty" doc:"With token."`
-	CA          *string `json:"ca,omitempty" doc:"PEM; with token."`
-	Token       *string `json:"token,omitempty"`
+	Description     *string   `json:"description,omitempty" maxLength:"500"`
+	Kubeconfig      *string   `json:"kubeconfig,omitempty" doc:"A kubeconfig of inline data only, as at registration."`
+	Server          *string   `json:"server,omitempty" doc:"With token."`
+	CA              *string   `json:"ca,omitempty" doc:"PEM; with token."`
+	Token           *string   `json:"token,omitempty"`
+	Region          *string   `json:"region,omitempty" doc:"ecs only."`
+	ECSCluster      *string   `json:"ecs_cluster,omitempty" doc:"ecs only."`
+	Endpoint        *string   `json:"endpoint,omitempty" doc:"ecs only; \"\" for the region's."`
+	AccessKeyID     *string   `json:"access_key_id,omitempty" doc:"ecs only: a new access key (with secret_access_key) replaces the role or key."`
+	SecretAccessKey *string   `json:"secret_access_key,omitempty" doc:"ecs only; alone, it rotates the current key's secret."`
+	RoleARN         *string   `json:"role_arn,omitempty" doc:"ecs only: replaces the access key."`
+	Deployers       *[]string `json:"deployers,omitempty" maxItems:"100" doc:"Replaces the list; [] removes every deployer."`
 }
 
 // UpdateCluster changes a cluster, if its _etag is still etag (when given).

@@ -184,3 +184,40 @@ func (c *Client) RemoveStackService(ctx context.Context, cluster, service string
 	var out StackRevision
 	return &out, c.Do(ctx, http.MethodDelete, stackPath(cluster, "/services/"+url.PathEscape(service)), nil, &out)
 }
+
+// UnblockRevision lets blocked revision n be rolled back to again.
+func (c *Client) UnblockRevision(ctx context.Context, cluster string, n int) (*StackRevision, error) {
+	var out StackRevision
+	return &out, c.Do(ctx, http.MethodPost, stackPath(cluster, "/revisions/"+strconv.Itoa(n)+"/unblock"), nil, &out)
+}
+
+// ClusterSecret is a cluster secret a stackfile names ${NAME}: its name
+// and dates, never its value.
+type ClusterSecret struct {
+	Meta
+	Cluster string `json:"cluster"`
+	Name    string `json:"name"`
+}
+
+// ClusterSecretSet is a secret's new value.
+type ClusterSecretSet struct {
+	Value string `json:"value" maxLength:"65536" doc:"Sealed at rest; never returned, logged or audited."`
+}
+
+// SetClusterSecret creates or replaces a cluster secret.
+func (c *Client) SetClusterSecret(ctx context.Context, cluster, name, value string) (*ClusterSecret, error) {
+	var out ClusterSecret
+	return &out, c.Do(ctx, http.MethodPut, stackPath(cluster, "/secrets/"+url.PathEscape(name)), ClusterSecretSet{Value: value}, &out)
+}
+
+// ClusterSecrets lists a cluster's secrets, without their values.
+func (c *Client) ClusterSecrets(ctx context.Context, cluster string) (*List[ClusterSecret], error) {
+	var l List[ClusterSecret]
+	return &l, c.Do(ctx, http.MethodGet, stackPath(cluster, "/secrets"), nil, &l)
+}
+
+// DeleteClusterSecret removes a cluster secret the current revision does
+// not refer to.
+func (c *Client) DeleteClusterSecret(ctx context.Context, cluster, name string) error {
+	return c.Do(ctx, http.MethodDelete, stackPath(cluster, "/secrets/"+url.PathEscape(name)), nil, nil)
+}

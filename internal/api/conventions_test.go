@@ -269,7 +269,7 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 		got = append(got, name)
 	}
 	sort.Strings(got)
-	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "Event", "EventList", "ExpirySweep",
+	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "ClusterSecret", "ClusterSecretList", "ClusterSecretSet", "Event", "EventList", "ExpirySweep",
 		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "FieldChange", "Footprint", "FootprintExpressions", "Health", "HealthCheck", "Kubeconfig",
 		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",

@@ -122,7 +122,13 @@ func (s *Server) registerStacks() {
 		"409 for a blocked or rolled-back current revision. The answer is 202 with the revision."
 	deploy.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, deploy, s.deployStack)
+	ub := op(http.MethodPost, "/clusters/{cluster}/revisions/{number}/unblock", "unblock-stack-revision", "stacks",
+		"Let a blocked revision be rolled back to again (devops, admins)", http.StatusNotFound, http.StatusConflict)
+	ub.Description = "A rollback blocks the revision it replaces, so that nothing re-applies it by itself; unblocking lets a later rollback restore it. " +
+		"409 when the revision is not blocked."
+	huma.Register(s.api, ub, s.unblockRevision)
 	s.registerStackServices()
+	s.registerStackSecrets()
 }
 
 // deployStack serves POST /api/v1/clusters/{cluster}/deploy.
@@ -397,6 +403,20 @@ func (s *Server) rollbackStack(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	return revisionOut(r), nil
+}
+
+// unblockRevision serves POST /api/v1/clusters/{cluster}/revisions/{number}/unblock.
+func (s *Server) unblockRevision(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+	Number  int    `path:"number" minimum:"1"`
+}) (*stackRevisionOutput, error) {
+	r, err := s.Stacks.UnblockRevision(ctx, in.Cluster, in.Number)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	out := revisionOut(r)
+	out.Location = ""
+	return out, nil
 }
 
 func revisionPath(cluster string, n int) string {

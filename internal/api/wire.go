@@ -43,6 +43,9 @@ type (
 	clusterBody  = client.ClusterCreate
 	clusterPatch = client.ClusterPatch
 	reviewBody   = client.Review
+
+	clusterSecretDoc  = client.ClusterSecret
+	clusterSecretBody = client.ClusterSecretSet
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -113,6 +116,9 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
 	reflect.TypeFor[purser.FieldChange](): "FieldChange",
 	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",
+
+	reflect.TypeFor[client.ClusterSecret]():    "ClusterSecret",
+	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",
 }
 
 // schemaName names schemas by schemaNames, a client.List[T] as T's name

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,14 +14,18 @@ import (
 func newClustersCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "clusters", Aliases: []string{"cluster"}, Short: "Registered clusters (devops, admins)"}
 	table := func(w io.Writer, cs []client.Cluster) {
-		row(w, "NAME", "KIND", "SERVER", "REACHABLE", "VERSION", "CHECKED", "ERROR")
+		row(w, "NAME", "KIND", "SERVER", "REACHABLE", "VERSION", "CHECKED", "DEPLOYERS", "ERROR")
 		for _, c := range cs {
-			row(w, c.Name, c.Kind, c.Server, yesNo(c.Reachable), dash(c.Version), since(c.CheckedAt), dash(c.LastError))
+			row(w, c.Name, c.Kind, c.Server, yesNo(c.Reachable), dash(c.Version), since(c.CheckedAt), dash(strings.Join(c.Deployers, ",")), dash(c.LastError))
 		}
 	}
 	var in client.ClusterCreate
-	var kubeconfig, caFile string
-	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | --kind sim)", Short: "Register a cluster", Args: cobra.ExactArgs(1),
+	var kubeconfig, caFile, secretFile string
+	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | --kind sim | --kind ecs --region R --ecs-cluster C (--access-key-id ID | --role-arn ARN))",
+		Aliases: []string{"create"}, Short: "Register a cluster", Args: cobra.ExactArgs(1),
+		Example: "  purser clusters add staging --kind sim --deployer user:alice --deployer role:release\n" +
+			"  purser clusters add prod --kind ecs --region eu-west-1 --ecs-cluster prod --access-key-id AKIA... < secret-key.txt\n" +
+			"  purser clusters add prod --kind ecs --region eu-west-1 --ecs-cluster prod --role-arn arn:aws:iam::123456789012:role/purser",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -41,6 +46,11 @@ func newClustersCmd(cli *env) *cobra.Command {
 				}
 				in.CA = string(b)
 			}
+			if in.AccessKeyID != "" {
+				if in.SecretAccessKey, err = readSecret(cli, secretFile, "secret access key"); err != nil {
+					return err
+				}
+			}
 			cl, err := c.CreateCluster(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -52,7 +62,14 @@ func newClustersCmd(cli *env) *cobra.Command {
 	add.Flags().StringVar(&in.Token, "bearer-token", "", "a bearer token for the cluster")
 	add.Flags().StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file)")
 	add.Flags().StringVar(&in.Description, "description", "", "what it is")
-	add.Flags().StringVar(&in.Kind, "kind", "", "kubernetes (the default) or sim: a built-in simulated cluster, without credentials")
+	add.Flags().StringVar(&in.Kind, "kind", "", "kubernetes (the default); sim: a built-in simulated cluster, without credentials; ecs: an Amazon ECS cluster (not checked yet)")
+	add.Flags().StringVar(&in.Region, "region", "", "ecs: the AWS region")
+	add.Flags().StringVar(&in.ECSCluster, "ecs-cluster", "", "ecs: the ECS cluster's name")
+	add.Flags().StringVar(&in.Endpoint, "endpoint", "", "ecs: an AWS-compatible endpoint URL, in place of the region's")
+	add.Flags().StringVar(&in.AccessKeyID, "access-key-id", "", "ecs: an access key id; its secret is read from standard input, or --secret-access-key-file")
+	add.Flags().StringVar(&secretFile, "secret-access-key-file", "", "ecs: a file holding the secret access key (- for standard input)")
+	add.Flags().StringVar(&in.RoleARN, "role-arn", "", "ecs: an IAM role to assume, in place of an access key")
+	add.Flags().StringArrayVar(&in.Deployers, "deployer", nil, "user:USERNAME or role:ROLE who may change the stack's image tags and counts (repeat)")
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -91,15 +108,19 @@ func newClustersCmd(cli *env) *cobra.Command {
 			fmt.Fprintf(cli.stdout, "Cluster %s removed.\n", args[0])
 			return nil
 		}}
-	cmd.AddCommand(add, list, get, newClusterUpdateCmd(cli, table), remove)
+	cmd.AddCommand(add, list, get, newClusterUpdateCmd(cli, table), remove, newClusterSecretsCmd(cli))
 	return cmd
 }
 
-// newClusterUpdateCmd changes a cluster's description or credentials.
+// newClusterUpdateCmd changes a cluster's description, credentials or
+// deployers.
 func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cobra.Command {
-	var desc, kubeconfig, server, token, caFile, etag string
-	update := &cobra.Command{Use: "update NAME [--description TEXT] [--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE]]",
-		Short: "Change a cluster's description or credentials; new credentials are checked, and the cluster too", Args: cobra.ExactArgs(1),
+	var desc, kubeconfig, server, token, caFile, etag, secretFile string
+	var region, ecsCluster, endpoint, keyID, roleARN string
+	var deployers []string
+	var noDeployers bool
+	update := &cobra.Command{Use: "update NAME [--description TEXT] [--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | ecs flags] [--deployer D]...",
+		Short: "Change a cluster's description, credentials or deployers; new credentials are checked, and the cluster too", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -111,7 +132,9 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 				flag string
 				src  *string
 				dst  **string
-			}{{"description", &desc, &p.Description}, {"api-server", &server, &p.Server}, {"bearer-token", &token, &p.Token}} {
+			}{{"description", &desc, &p.Description}, {"api-server", &server, &p.Server}, {"bearer-token", &token, &p.Token},
+				{"region", &region, &p.Region}, {"ecs-cluster", &ecsCluster, &p.ECSCluster}, {"endpoint", &endpoint, &p.Endpoint},
+				{"access-key-id", &keyID, &p.AccessKeyID}, {"role-arn", &roleARN, &p.RoleARN}} {
 				if f.Changed(x.flag) {
 					*x.dst = x.src
 				}
@@ -129,8 +152,23 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 					*x.dst = &s
 				}
 			}
+			if p.AccessKeyID != nil || secretFile != "" {
+				secret, err := readSecret(cli, secretFile, "secret access key")
+				if err != nil {
+					return err
+				}
+				p.SecretAccessKey = &secret
+			}
+			switch {
+			case noDeployers && len(deployers) > 0:
+				return UsageError{fmt.Errorf("give --deployer or --no-deployers, not both")}
+			case noDeployers:
+				p.Deployers = &[]string{}
+			case len(deployers) > 0:
+				p.Deployers = &deployers
+			}
 			if p == (client.ClusterPatch{}) {
-				return UsageError{fmt.Errorf("nothing to change: give --description, --kubeconfig, or --api-server and --bearer-token")}
+				return UsageError{fmt.Errorf("nothing to change: give --description, --kubeconfig, --api-server and --bearer-token, ecs flags, or --deployer")}
 			}
 			cl, err := c.UpdateCluster(cmd.Context(), args[0], p, etag)
 			if err != nil {
@@ -144,6 +182,14 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 	f.StringVar(&server, "api-server", "", "the cluster's API server URL (with --bearer-token)")
 	f.StringVar(&token, "bearer-token", "", "a new bearer token for the cluster")
 	f.StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file; with --bearer-token)")
+	f.StringVar(&region, "region", "", "ecs: a new AWS region")
+	f.StringVar(&ecsCluster, "ecs-cluster", "", "ecs: a new ECS cluster name")
+	f.StringVar(&endpoint, "endpoint", "", "ecs: a new endpoint URL (\"\" for the region's)")
+	f.StringVar(&keyID, "access-key-id", "", "ecs: a new access key id; its secret is read from standard input, or --secret-access-key-file")
+	f.StringVar(&secretFile, "secret-access-key-file", "", "ecs: a file holding the (new) secret access key (- for standard input); alone, it rotates the key's secret")
+	f.StringVar(&roleARN, "role-arn", "", "ecs: an IAM role to assume, replacing the access key")
+	f.StringArrayVar(&deployers, "deployer", nil, "user:USERNAME or role:ROLE; repeat: the list replaces the cluster's deployers")
+	f.BoolVar(&noDeployers, "no-deployers", false, "remove every deployer")
 	f.StringVar(&etag, "if-match", "", "only if the cluster's _etag is still this")
 	return update
 }

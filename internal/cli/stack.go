@@ -144,6 +144,26 @@ func newStacksCmd(cli *env) *cobra.Command {
 			return showRevision(cmd, cli, c, r, fmt.Sprintf("Revision %d of %s restores revision %d.", r.Number, r.Cluster, r.RollbackOf), &rollbackFlags)
 		}}
 	rollbackFlags.add(rollback, false)
+	unblock := &cobra.Command{Use: "unblock CLUSTER REVISION", Short: "Let a revision a rollback blocked be rolled back to again (devops, admins)",
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				return UsageError{fmt.Errorf("REVISION must be a revision number (1, 2, ...), not %q", args[1])}
+			}
+			c, err := cli.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.UnblockRevision(cmd.Context(), args[0], n)
+			if err != nil {
+				return err
+			}
+			return cli.render(r, func(w io.Writer) {
+				fmt.Fprintf(cli.stdout, "Revision %d of %s is unblocked.\n\n", r.Number, r.Cluster)
+				revisionTable(w, []client.StackRevision{*r})
+			})
+		}}
 	services := &cobra.Command{Use: "services CLUSTER", Short: "List the cluster's services: desired and actual image, tag and count, and state",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -190,7 +210,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 				return c.UpdateStackService(cmd.Context(), args[0], args[1], client.StackServiceUpdate{ImageTag: &args[2], Deploy: deployOpt()})
 			})
 		}}
-	scale := &cobra.Command{Use: "scale CLUSTER SERVICE COUNT", Short: "Change a service's desired count (0 is allowed): a new revision",
+	scale := &cobra.Command{Use: "scale CLUSTER SERVICE COUNT", Short: "Change a service's desired count (0 is allowed): a new revision (devops, admins, the cluster's deployers)",
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[2])
@@ -226,7 +246,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 			return showRevision(cmd, cli, c, r, fmt.Sprintf("Deploying revision %d of %s.", r.Number, r.Cluster), &deployFlags)
 		}}
 	deployFlags.add(deploy, false)
-	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm, deploy)
+	cmd.AddCommand(get, apply, plan, diff, history, rollback, unblock, services, setImage, scale, rm, deploy)
 	return cmd
 }
 

@@ -20,7 +20,8 @@ var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "na
 	fields: purser.ClusterFields,
 }
 
-const clusterSelect = "name, kind, description, server, credentials, reachable, k8s_version, last_error, checked_at, version, created_at, updated_at"
+const clusterSelect = "name, kind, description, server, credentials, reachable, k8s_version, last_error, checked_at, version, created_at, updated_at, " +
+	"deployers, region, ecs_cluster"
 
 type clusterCreds struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
@@ -31,7 +32,7 @@ type clusterCreds struct {
 
 type clusterRow struct {
 	purser.Cluster
-	creds            string
+	creds, deployers string
 	checked          *int64
 	created, updated int64
 }
@@ -39,9 +40,51 @@ type clusterRow struct {
 func scanCluster(r Row) (*clusterRow, error) {
 	var c clusterRow
 	err := r.Scan(&c.Name, &c.Kind, &c.Description, &c.Server, &c.creds, &c.Reachable, &c.Version, &c.LastError, &c.checked,
-		&c.Meta.Version, &c.created, &c.updated)
+		&c.Meta.Version, &c.created, &c.updated, &c.deployers, &c.Region, &c.ECSCluster)
 	c.ID = c.Name
+	if err == nil {
+		err = json.Unmarshal([]byte(c.deployers), &c.Deployers)
+	}
 	return &c, err
+}
+
+// deployersJSON is a cluster's deployers as stored: a JSON list, never null.
+func deployersJSON(c *purser.Cluster) string {
+	if len(c.Deployers) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(c.Deployers)
+	return string(b)
+}
+
+// withoutCredentials clears what of c is sealed: it is never returned
+// but to drivers.
+func withoutCredentials(c *purser.Cluster) *purser.Cluster {
+	c.Kubeconfig, c.CA, c.Token = "", "", ""
+	c.Endpoint, c.AccessKeyID, c.SecretAccessKey, c.RoleARN = "", "", "", ""
+	return c
+}
+
+// checkDeployers refuses deployers naming users or roles that do not
+// exist (purser.CheckDeployersExist).
+func (db *DB) checkDeployers(ctx context.Context, ds []string) error {
+	known := map[string]bool{}
+	for _, d := range ds {
+		kind, name, ok := purser.ParseDeployer(d)
+		if !ok {
+			continue
+		}
+		query := "SELECT COUNT(*) FROM users WHERE username = ?"
+		if kind == purser.DeployerRole {
+			query = "SELECT COUNT(*) FROM roles WHERE role = ?"
+		}
+		var n int
+		if err := db.Read.QueryRow(ctx, query, name).Scan(&n); err != nil {
+			return fmt.Errorf("deployer %s: %w", d, err)
+		}
+		known[d] = n > 0
+	}
+	return purser.CheckDeployersExist(ds, known)
 }
 
 // domain returns the cluster without its credentials.
@@ -119,6 +162,9 @@ func (s *ClusterService) CheckNewCluster(ctx context.Context, c *purser.Cluster)
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := s.db.checkDeployers(ctx, c.Deployers); err != nil {
+		return err
+	}
 	switch {
 	case c.Simulated():
 		return nil
@@ -143,9 +189,9 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	now := s.db.now()
 	c.ID, c.Created, c.Updated, c.Meta.Version = c.Name, now, now, 1
 	return s.db.WithTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO clusters ("+clusterSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := tx.Exec(ctx, "INSERT INTO clusters ("+clusterSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.Name, c.Kind, c.Description, c.Server, s.db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError,
-			microsPtr(c.CheckedAt), c.Meta.Version, micros(now), micros(now))
+			microsPtr(c.CheckedAt), c.Meta.Version, micros(now), micros(now), deployersJSON(c), c.Region, c.ECSCluster)
 		if err != nil {
 			if s.db.UniqueViolation(err) {
 				return &purser.Error{Code: purser.ECONFLICT, Message: "cluster " + c.Name + " already exists",
@@ -153,7 +199,8 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 			}
 			return fmt.Errorf("insert cluster: %w", err)
 		}
-		return s.db.audit(ctx, tx, "cluster.create", "cluster", c.Name, nil, map[string]any{"server": c.Server, "reachable": c.Reachable}, "")
+		return s.db.audit(ctx, tx, "cluster.create", "cluster", c.Name, nil, map[string]any{"kind": c.Kind, "server": c.Server,
+			"reachable": c.Reachable, "credentials": c.CredentialKind(), "deployers": c.Deployers}, "")
 	})
 }
 
@@ -173,9 +220,7 @@ func (s *ClusterService) RecordClusterCheck(ctx context.Context, c *purser.Clust
 			c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt), c.Server, c.Name)
 		return err
 	})
-	c.Kubeconfig, c.CA, c.Token = "", "", ""
-	clusterECS{}.open(c)
-	return c, err
+	return withoutCredentials(c), err
 }
 
 // DeleteCluster removes a cluster, unless an environment lives on it.
@@ -242,7 +287,12 @@ func (s *ClusterService) ClusterToUpdate(ctx context.Context, name string, upd p
 	if after, err = before.Update(upd); err != nil {
 		return nil, nil, err
 	}
-	if upd.NewCredentials() {
+	if upd.Deployers != nil {
+		if err := s.db.checkDeployers(ctx, after.Deployers); err != nil {
+			return nil, nil, err
+		}
+	}
+	if upd.NewCredentials() && after.Kind == purser.ClusterKubernetes {
 		switch {
 		case s.db.ValidateCluster != nil:
 			err = s.db.ValidateCluster(after)
@@ -264,17 +314,16 @@ func (s *ClusterService) SaveCluster(ctx context.Context, before, after *purser.
 		return nil, err
 	}
 	out := *after
-	out.Kubeconfig, out.CA, out.Token = "", "", ""
-	return &out, nil
+	return withoutCredentials(&out), nil
 }
 
 // saveCluster writes a cluster, its credentials sealed, checking its version.
 func (db *DB) saveCluster(ctx context.Context, tx Tx, c *purser.Cluster) error {
 	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token, sealECS(c)})
 	n, err := tx.Exec(ctx, `UPDATE clusters SET description = ?, server = ?, credentials = ?, reachable = ?, k8s_version = ?, last_error = ?,
-		checked_at = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
+		checked_at = ?, version = version + 1, updated_at = ?, deployers = ?, region = ?, ecs_cluster = ? WHERE name = ? AND version = ?`,
 		c.Description, c.Server, db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt),
-		micros(c.Updated), c.Name, c.Meta.Version)
+		micros(c.Updated), deployersJSON(c), c.Region, c.ECSCluster, c.Name, c.Meta.Version)
 	if err != nil {
 		return fmt.Errorf("update cluster: %w", err)
 	}

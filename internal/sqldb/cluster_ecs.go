@@ -3,8 +3,8 @@ package sqldb
 import "github.com/purserhq/purser"
 
 // clusterECS is what an ecs cluster keeps in its sealed credentials: its
-// access key or role, and, until the API offers ecs clusters and the
-// clusters table has columns for them, where it is.
+// access key or role, and where it is (the region and ECS cluster also
+// have columns, which the API shows).
 type clusterECS struct {
 	Region          string `json:"region,omitempty"`
 	ECSCluster      string `json:"ecs_cluster,omitempty"`

@@ -112,11 +112,14 @@ func (db *DB) saveStackRevision(ctx context.Context, tx Tx, r *purser.StackRevis
 }
 
 // stackWrite runs decide on the cluster's history in a transaction that
-// holds the cluster's stack, and commits the Change it returns.
+// holds the cluster's stack, and commits the Change it returns. An empty
+// action leaves authorizing to decide.
 func (s *StackService) stackWrite(ctx context.Context, action purser.Action, cluster string,
 	decide func(tx Tx, h purser.StackHistory) (purser.Change, error)) error {
-	if err := purser.Authorize(ctx, action, ""); err != nil {
-		return err
+	if action != "" {
+		if err := purser.Authorize(ctx, action, ""); err != nil {
+			return err
+		}
 	}
 	return s.db.WithTx(ctx, func(tx Tx) error {
 		if err := s.db.lockCluster(ctx, tx, cluster); err != nil {
@@ -153,7 +156,23 @@ func (s *StackService) ProposeRevision(ctx context.Context, cluster string, p pu
 		return nil, err
 	}
 	next := &purser.StackRevision{Author: author(ctx), Message: p.Message, Source: p.Source, Stackfile: p.Stackfile, Normalized: p.Stackfile.Normalize()}
-	err := s.stackWrite(ctx, purser.ActionStackWrite, cluster, func(tx Tx, h purser.StackHistory) (purser.Change, error) {
+	// Who may propose depends on the cluster's deployers and on what
+	// changes: purser.AuthorizeStackChange decides, in the transaction.
+	if err := purser.Authorize(ctx, purser.ActionStackRead, ""); err != nil {
+		return nil, err
+	}
+	err := s.stackWrite(ctx, "", cluster, func(tx Tx, h purser.StackHistory) (purser.Change, error) {
+		c, err := scanCluster(tx.QueryRow(ctx, "SELECT "+clusterSelect+" FROM clusters WHERE name = ?", cluster))
+		if err != nil {
+			return purser.Change{}, s.db.translate(err, "cluster "+cluster)
+		}
+		var cur *purser.Stackfile
+		if r := h.Current(); r != nil {
+			cur = r.Normalized
+		}
+		if err := purser.AuthorizeStackChange(purser.ActorFromContext(ctx), c.domain(), cur, next.Normalized); err != nil {
+			return purser.Change{}, err
+		}
 		if err := purser.CheckIfMatch(cluster, p.IfMatch, h.Current()); err != nil {
 			return purser.Change{}, err
 		}

@@ -85,15 +85,17 @@ func (db *DB) secretNames(ctx context.Context, q Querier, cluster string) (map[s
 	return have, rows.Err()
 }
 
-// SetSecret creates or replaces a cluster secret, sealed.
-func (s *StackService) SetSecret(ctx context.Context, cluster, name, value string) error {
+// SetSecret creates or replaces a cluster secret, sealed, and says
+// whether it created it. The audit event names the secret, never its
+// value.
+func (s *StackService) SetSecret(ctx context.Context, cluster, name, value string) (created bool, err error) {
 	if err := purser.Authorize(ctx, purser.ActionStackWrite, ""); err != nil {
-		return err
+		return false, err
 	}
 	if err := purser.ValidateSecret(name, value); err != nil {
-		return err
+		return false, err
 	}
-	return s.db.WithTx(ctx, func(tx Tx) error {
+	err = s.db.WithTx(ctx, func(tx Tx) error {
 		if err := s.db.lockCluster(ctx, tx, cluster); err != nil {
 			return err
 		}
@@ -103,15 +105,17 @@ func (s *StackService) SetSecret(ctx context.Context, cluster, name, value strin
 		if err != nil {
 			return fmt.Errorf("set secret %s: %w", name, err)
 		}
-		if n == 0 {
+		created = n == 0
+		if created {
 			_, err = tx.Exec(ctx, "INSERT INTO cluster_secrets (cluster, name, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
 				cluster, name, s.db.Sealer.Seal(value), now, now)
 			if err != nil {
 				return fmt.Errorf("set secret %s: %w", name, err)
 			}
 		}
-		return s.db.audit(ctx, tx, "cluster_secret.set", "cluster", cluster, nil, map[string]any{"name": name, "created": n == 0}, "")
+		return s.db.audit(ctx, tx, "cluster_secret.set", "cluster", cluster, nil, map[string]any{"name": name, "created": created}, "")
 	})
+	return created && err == nil, err
 }
 
 // DeleteSecret removes a cluster secret the current revision does not

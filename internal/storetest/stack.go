@@ -274,18 +274,18 @@ func testStackSecrets(t *testing.T, open Opener) {
 		!strings.Contains(pe.Fields[0].Message, "${API_KEY}") || !strings.Contains(pe.Fields[1].Message, "${DB_PASSWORD}") {
 		t.Fatalf("propose with missing secrets: %v", err)
 	}
-	if err := e.stacks.SetSecret(e.devCtx, "sim1", "DB_PASSWORD", value); purser.ErrorCode(err) != purser.EFORBIDDEN {
+	if _, err := e.stacks.SetSecret(e.devCtx, "sim1", "DB_PASSWORD", value); purser.ErrorCode(err) != purser.EFORBIDDEN {
 		t.Fatalf("a dev sets a secret: %v", err)
 	}
-	if err := e.stacks.SetSecret(e.opsCtx, "sim1", "1BAD", value); purser.ErrorCode(err) != purser.EINVALID {
+	if _, err := e.stacks.SetSecret(e.opsCtx, "sim1", "1BAD", value); purser.ErrorCode(err) != purser.EINVALID {
 		t.Fatalf("a bad secret name: %v", err)
 	}
 	for _, name := range []string{"DB_PASSWORD", "API_KEY", "UNUSED"} {
-		if err := e.stacks.SetSecret(e.opsCtx, "sim1", name, value); err != nil {
+		if _, err := e.stacks.SetSecret(e.opsCtx, "sim1", name, value); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := e.stacks.SetSecret(e.opsCtx, "sim1", "API_KEY", value+"-2"); err != nil {
+	if _, err := e.stacks.SetSecret(e.opsCtx, "sim1", "API_KEY", value+"-2"); err != nil {
 		t.Fatal(err)
 	}
 	e.propose(t, p)
@@ -372,7 +372,7 @@ func testStackActual(t *testing.T, open Opener) {
 	if _, err := e.stacks.ActualServices(e.devCtx, "nowhere"); purser.ErrorCode(err) != purser.ENOTFOUND {
 		t.Fatalf("actual services of no cluster: %v", err)
 	}
-	if err := e.stacks.SetSecret(e.opsCtx, "sim1", "KEPT", "v"); err != nil {
+	if _, err := e.stacks.SetSecret(e.opsCtx, "sim1", "KEPT", "v"); err != nil {
 		t.Fatal(err)
 	}
 	if err := sqldb.NewClusterService(e.db).DeleteCluster(e.opsCtx, "sim1"); err != nil {

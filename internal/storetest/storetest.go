@@ -40,6 +40,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ListPlans", func(t *testing.T) { t.Parallel(); testListPlans(t, open) })
 	t.Run("Stacks", func(t *testing.T) { t.Parallel(); testStacks(t, open) })
 	t.Run("ClusterKinds", func(t *testing.T) { t.Parallel(); testClusterKinds(t, open) })
+	t.Run("ClusterECSUpdate", func(t *testing.T) { t.Parallel(); testClusterECSUpdate(t, open) })
+	t.Run("StackDeployers", func(t *testing.T) { t.Parallel(); testStackDeployers(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

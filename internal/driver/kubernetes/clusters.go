@@ -30,7 +30,7 @@ func (s *Clusters) CreateCluster(ctx context.Context, c *purser.Cluster) error {
 	if err := s.CheckNewCluster(ctx, c); err != nil {
 		return err
 	}
-	if s.Probe != nil || c.Simulated() {
+	if s.Probe != nil || c.Kind != purser.ClusterKubernetes {
 		s.probe(ctx, c)
 	}
 	return s.ClusterStore.CreateCluster(ctx, c)
@@ -42,7 +42,7 @@ func (s *Clusters) CheckCluster(ctx context.Context, name string) (*purser.Clust
 	if err != nil {
 		return nil, err
 	}
-	if s.Probe == nil && !c.Simulated() {
+	if s.Probe == nil && c.Kind == purser.ClusterKubernetes {
 		return nil, purser.Errorf(purser.EUNAVAILABLE, "this server cannot reach clusters")
 	}
 	s.probe(ctx, c)
@@ -59,7 +59,7 @@ func (s *Clusters) probe(ctx context.Context, c *purser.Cluster) {
 		return
 	case purser.ClusterKubernetes:
 	default:
-		c.RecordCheck("", purser.Errorf(purser.ENOTIMPLEMENTED, "no driver checks %s clusters yet", c.Kind), now)
+		c.RecordCheck("", purser.Errorf(purser.ENOTIMPLEMENTED, "not checked: no driver checks %s clusters yet (its credentials are stored, sealed)", c.Kind), now)
 		return
 	}
 	pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
@@ -75,7 +75,7 @@ func (s *Clusters) UpdateCluster(ctx context.Context, name string, upd purser.Cl
 	if err != nil {
 		return nil, err
 	}
-	if upd.NewCredentials() && s.Probe != nil {
+	if upd.NewCredentials() && (s.Probe != nil || after.Kind != purser.ClusterKubernetes) {
 		s.probe(ctx, after)
 	}
 	return s.SaveCluster(ctx, before, after)
