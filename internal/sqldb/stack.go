@@ -225,6 +225,7 @@ func (s *StackService) MarkRevision(ctx context.Context, cluster string, n int, 
 		if status != purser.RevisionApplied {
 			return c, nil
 		}
+		c.Jobs = append(c.Jobs, purser.StackExportArgs{Cluster: cluster, Revision: n}) // written out by the export worker
 		pruned := h.Prune(purser.DefaultRevisionsKept)
 		if len(pruned) == 0 {
 			return c, nil
