@@ -29,7 +29,8 @@ type ExportStatus string
 // Export statuses:
 //
 //	pending --> exported | failed      (failed once the job's attempts are spent)
-//	pending --> superseded             (a newer revision was applied first: not written)
+//	pending --> superseded             (a newer revision was applied first, or
+//	                                    this one was blocked: not written)
 //
 // A pending export may carry the error and count of the attempts that
 // failed so far.
@@ -79,14 +80,18 @@ type ExportOutcome struct {
 	Err          error  // why it failed; nil on success
 	Final        bool   // no attempt follows a failure (the job gave up)
 	SupersededBy int    // set when the revision was not written because a newer one was applied
+	NotApplied   bool   // the revision was not written: it is no longer applied (Err says why)
 }
 
 // Record returns the state after outcome o, at now.
 func (s ExportState) Record(o ExportOutcome, now time.Time) ExportState {
 	s.At = now
 	switch {
-	case o.SupersededBy > 0:
+	case o.SupersededBy > 0 || o.NotApplied:
 		s.Status, s.SupersededBy = ExportSuperseded, o.SupersededBy
+		if o.Err != nil {
+			s.LastError = o.Err.Error()
+		}
 	case o.Err != nil:
 		s.Attempts++
 		s.LastError = o.Err.Error()

@@ -65,6 +65,9 @@ func TestExportStateRecord(t *testing.T) {
 	if s := (ExportState{}).Record(ExportOutcome{SupersededBy: 8}, now); s.Status != ExportSuperseded || s.SupersededBy != 8 {
 		t.Fatalf("superseded: %+v", s)
 	}
+	if s := (ExportState{}).Record(ExportOutcome{NotApplied: true, Err: errors.New("revision 9 is blocked")}, now); s.Status != ExportSuperseded || s.LastError == "" {
+		t.Fatalf("no longer applied: %+v", s)
+	}
 }
 
 func TestRevisionExport(t *testing.T) {

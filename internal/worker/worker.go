@@ -101,6 +101,9 @@ type Deps struct {
 	Drivers    map[string]purser.Driver
 	Sender     *notify.Sender
 	Logger     *slog.Logger
+	// Stacks and Exporter export applied stack revisions.
+	Stacks   purser.StackExportStore
+	Exporter purser.StackExporter
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -121,6 +124,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &NotifyWorker{Deliveries: d.Deliveries, Sender: d.Sender})
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
+	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	return &river.Config{
 		Logger: logging.River(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{
