@@ -129,6 +129,10 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	exporter, err := openExport(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	xd := execDriver(cfg, key, logger)
 	xd.HTTPClient = policy.Client(30 * time.Second)
 	k8sDriver := &kubernetes.Driver{}
@@ -180,7 +184,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	w := cfg.Workers
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
-			Drivers: drivers, Sender: sender, Logger: logger},
+			Drivers: drivers, Sender: sender, Logger: logger, Stacks: sqldb.NewStackService(st.db), Exporter: exporter},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	// The one River client of the process: the store inserts its jobs
