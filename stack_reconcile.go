@@ -137,6 +137,7 @@ func (h StackHistory) Mark(m RolloutMark) (*StackRevision, Change, []int, error)
 	}
 	var pruned []int
 	if m.Status == RevisionApplied {
+		c.Jobs = append(c.Jobs, StackExportArgs{Cluster: h.Cluster, Revision: r.Number}) // written out by the export worker
 		if pruned = h.Prune(DefaultRevisionsKept); len(pruned) > 0 {
 			c.Events = append(c.Events, AuditEvent{Action: "stack.prune", TargetType: "cluster", TargetID: h.Cluster,
 				After: map[string]any{"revisions": pruned, "kept_applied": DefaultRevisionsKept}})

@@ -46,6 +46,8 @@ type Config struct {
 	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
+	// Stacks sets where applied stack revisions are exported.
+	Stacks StacksConfig `koanf:"stacks" yaml:"stacks"`
 
 	Requests    RequestsConfig    `koanf:"requests" yaml:"requests"`
 	Permissions PermissionsConfig `koanf:"permissions" yaml:"permissions"`

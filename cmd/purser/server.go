@@ -129,6 +129,10 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	exporter, err := openExport(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	xd := execDriver(cfg, key, logger)
 	xd.HTTPClient = policy.Client(30 * time.Second)
 	k8sDriver := &kubernetes.Driver{}
@@ -181,7 +185,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	stacks := sqldb.NewStackService(st.db)
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
-			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks,
+			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter,
 			StackTargets: map[string]purser.StackTarget{purser.ClusterSim: &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime}}},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})

@@ -30,6 +30,8 @@ type stackRevisionDoc struct {
 	// Stackfile is the stackfile as given, parsed (the schema is
 	// /api/v1/schemas/stackfile.json).
 	Stackfile map[string]any `json:"stackfile,omitempty" doc:"The stackfile as given; its schema is /api/v1/schemas/stackfile.json."`
+	// Export is shown by GET of one revision (stack_export.go).
+	Export *stackExportDoc `json:"export,omitempty" doc:"Where the revision's export stands, once it is applied (GET of one revision only)."`
 }
 
 // stackRollbackBody asks for a revision equal to an earlier one.
@@ -310,6 +312,9 @@ func (s *Server) getStackRevision(ctx context.Context, in *struct {
 	}
 	out := revisionOut(r)
 	out.Location = ""
+	if out.Body.Export, err = s.stackExport(ctx, in.Cluster, in.Number); err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	return out, nil
 }
 

@@ -108,6 +108,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[huma.ErrorModel]():  "Problem",
 
 	reflect.TypeFor[stackRevisionDoc]():   "StackRevision",
+	reflect.TypeFor[stackExportDoc]():     "StackExport",
 	reflect.TypeFor[stackRollbackBody]():  "StackRollback",
 	reflect.TypeFor[stackPlanDoc]():       "StackPlan",
 	reflect.TypeFor[stackDiffDoc]():       "StackDiff",

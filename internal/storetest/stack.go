@@ -19,6 +19,7 @@ func testStacks(t *testing.T, open Opener) {
 	t.Run("ConcurrentProposals", func(t *testing.T) { t.Parallel(); testStackConcurrency(t, open) })
 	t.Run("SecretsSealed", func(t *testing.T) { t.Parallel(); testStackSecrets(t, open) })
 	t.Run("ActualServices", func(t *testing.T) { t.Parallel(); testStackActual(t, open) })
+	t.Run("Export", func(t *testing.T) { t.Parallel(); testStackExport(t, open) })
 }
 
 // stackEnv is a store with a sim cluster "sim1", acting as an admin, a

@@ -95,6 +95,12 @@ type Requests interface {
 	purser.ExpirySweeper
 }
 
+// Stacks is what the stack workers need of the store.
+type Stacks interface {
+	purser.StackReconcileStore
+	purser.StackExportStore
+}
+
 // Deps are what the handlers work with: domain interfaces the store
 // implements, the drivers and the notification channels.
 type Deps struct {
@@ -106,10 +112,12 @@ type Deps struct {
 	Drivers    map[string]purser.Driver
 	Sender     *notify.Sender
 	Logger     *slog.Logger
-	// Stacks and StackTargets reconcile clusters' stacks: the targets by
-	// cluster kind (sim; Kubernetes and ECS to come).
-	Stacks       purser.StackReconcileStore
+	// Stacks is the store of clusters' stacks: StackTargets (by cluster
+	// kind: sim; Kubernetes and ECS to come) reconcile them, and Exporter
+	// writes out each applied revision.
+	Stacks       Stacks
 	StackTargets map[string]purser.StackTarget
+	Exporter     purser.StackExporter
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -131,6 +139,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	river.AddWorker(workers, &StackReconcileWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
+	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	return &river.Config{
 		Logger: logging.River(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{

@@ -14,7 +14,8 @@ import (
 func TestConfigQueues(t *testing.T) {
 	cfg := Config(Deps{Logger: slog.New(slog.DiscardHandler)}, Options{NotifyWorkers: 3})
 	kinds := []string{purser.AnalyseArgs{}.Kind(), purser.ProvisionArgs{}.Kind(), purser.PurgeArgs{}.Kind(),
-		purser.NotifyArgs{}.Kind(), purser.RefreshArgs{}.Kind(), purser.ExpireArgs{}.Kind(), TokenCleanupArgs{}.Kind()}
+		purser.NotifyArgs{}.Kind(), purser.RefreshArgs{}.Kind(), purser.ExpireArgs{}.Kind(), TokenCleanupArgs{}.Kind(),
+		purser.StackExportArgs{}.Kind()}
 	provision := map[string]bool{"provision": true, "purge": true, "expire": true}
 	for _, k := range kinds {
 		q := purser.JobQueue(k)

@@ -1,0 +1,202 @@
+// Package export writes clusters' applied stacks to a bucket through
+// gocloud.dev/blob: a directory (file://, the default, data_dir/stacks) or
+// S3 and S3-compatible stores (s3://bucket, with endpoint, region and
+// use_path_style for a store other than AWS). It implements
+// purser.StackExporter.
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/s3blob"
+
+	"github.com/purserhq/purser"
+)
+
+// Options are what a bucket URL does not carry: the S3 credentials, which
+// come from the configuration only.
+type Options struct {
+	// AccessKeyID and SecretAccessKey sign S3 requests.
+	AccessKeyID, SecretAccessKey string
+	// DefaultCredentials, when no keys are given, takes credentials from
+	// the AWS SDK's default chain (AWS_* environment variables, shared
+	// files, an instance or task role): the operator asks for it
+	// explicitly, so that a server never signs with credentials it
+	// happened to find.
+	DefaultCredentials bool
+}
+
+// WriteTimeout bounds one write, so that a hung store fails the attempt
+// (the job retries it) rather than holding a worker until the job times out.
+const WriteTimeout = time.Minute
+
+// Bucket is where exports go.
+type Bucket struct {
+	b   *blob.Bucket
+	url string // shown: the URL without its query
+}
+
+var _ purser.StackExporter = (*Bucket)(nil)
+
+// DirURL returns the file:// URL of dir, made absolute.
+func DirURL(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
+}
+
+// Open opens the bucket at rawURL: file:///abs/dir (created, private to
+// the server, if missing) or s3://bucket[/prefix][?endpoint=URL&region=R&use_path_style=true].
+// It does not contact the store: an unreachable one fails the writes,
+// which are retried, not the server's start.
+func Open(ctx context.Context, rawURL string, o Options) (*Bucket, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("export URL: %w", err)
+	}
+	if u.User != nil {
+		return nil, errors.New("export URL: put no credentials in the URL; set the access key id and secret in the configuration")
+	}
+	shown := *u
+	shown.RawQuery = ""
+	var b *blob.Bucket
+	switch u.Scheme {
+	case "file":
+		b, err = openDir(u)
+	case "s3":
+		b, err = openS3(ctx, u, o)
+	default:
+		return nil, fmt.Errorf("export URL %s: the scheme must be file or s3", shown.String())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Bucket{b: b, url: strings.TrimSuffix(shown.String(), "/")}, nil
+}
+
+func openDir(u *url.URL) (*blob.Bucket, error) {
+	if len(u.Query()) > 0 {
+		return nil, fmt.Errorf("export URL: a file:// URL takes no parameters (got %s)", u.RawQuery)
+	}
+	if u.Host != "" && u.Host != "localhost" || !strings.HasPrefix(u.Path, "/") {
+		return nil, fmt.Errorf("export URL: a file:// URL names an absolute directory, as file:///var/lib/purser/stacks (got %s)", u.String())
+	}
+	// NoTempDir: a file is written beside its final name and renamed
+	// into place, which works whatever filesystem holds the directory.
+	b, err := fileblob.OpenBucket(filepath.FromSlash(u.Path), &fileblob.Options{CreateDir: true, DirFileMode: 0o700, NoTempDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("export directory %s: %w", u.Path, err)
+	}
+	return b, nil
+}
+
+func openS3(ctx context.Context, u *url.URL, o Options) (*blob.Bucket, error) {
+	q := u.Query()
+	for k := range q {
+		switch k {
+		case "endpoint", "region", "use_path_style":
+		default:
+			return nil, fmt.Errorf("export URL: unknown parameter %q (s3:// takes endpoint, region and use_path_style)", k)
+		}
+	}
+	if u.Host == "" {
+		return nil, errors.New("export URL: s3:// needs a bucket name, as s3://my-bucket")
+	}
+	pathStyle := false
+	if v := q.Get("use_path_style"); v != "" {
+		var err error
+		if pathStyle, err = strconv.ParseBool(v); err != nil {
+			return nil, fmt.Errorf("export URL: use_path_style must be true or false (got %q)", v)
+		}
+	}
+	region := q.Get("region")
+	if region == "" {
+		region = "us-east-1"
+	}
+	cfg := aws.Config{Region: region}
+	switch {
+	case o.AccessKeyID != "" || o.SecretAccessKey != "":
+		if o.AccessKeyID == "" || o.SecretAccessKey == "" {
+			return nil, errors.New("export: set both the S3 access key id and its secret access key")
+		}
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")
+	case o.DefaultCredentials:
+		var err error
+		if cfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region)); err != nil {
+			return nil, fmt.Errorf("export: AWS default credentials: %w", err)
+		}
+	default:
+		return nil, errors.New("export: an s3:// URL needs credentials: an access key id and secret access key, or the AWS default chain, asked for explicitly")
+	}
+	// Checksums only where S3 requires them: S3-compatible stores do not
+	// all take the trailing checksums the SDK sends by default.
+	cfg.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	cfg.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		if ep := q.Get("endpoint"); ep != "" {
+			so.BaseEndpoint = aws.String(ep)
+		}
+		so.UsePathStyle = pathStyle
+	})
+	b, err := s3blob.OpenBucket(ctx, client, u.Host, &s3blob.Options{RequestChecksumCalculation: cfg.RequestChecksumCalculation})
+	if err != nil {
+		return nil, fmt.Errorf("export bucket %s: %w", u.Host, err)
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		b = blob.PrefixedBucket(b, p+"/")
+	}
+	return b, nil
+}
+
+// URL is the bucket's URL without its query, for logs and the revisions'
+// export state.
+func (b *Bucket) URL() string { return b.url }
+
+// Write replaces doc's object (named after its cluster) with the
+// stackfile as JSON, the revision, author and applied time as metadata,
+// and returns the object's URL.
+func (b *Bucket) Write(ctx context.Context, doc *purser.StackExport) (string, error) {
+	body, err := doc.Body()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, WriteTimeout)
+	defer cancel()
+	err = b.b.WriteAll(ctx, doc.Key(), body, &blob.WriterOptions{ContentType: "application/json", Metadata: doc.Metadata()})
+	if err != nil {
+		return "", fmt.Errorf("write %s to %s: %w", doc.Key(), b.url, err)
+	}
+	return b.url + "/" + doc.Key(), nil
+}
+
+// Read returns the object of a cluster's stack, as written.
+func (b *Bucket) Read(ctx context.Context, cluster string) ([]byte, map[string]string, error) {
+	key := purser.StackExportKey(cluster)
+	body, err := b.b.ReadAll(ctx, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s from %s: %w", key, b.url, err)
+	}
+	attrs, err := b.b.Attributes(ctx, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s from %s: %w", key, b.url, err)
+	}
+	return body, attrs.Metadata, nil
+}
+
+// Close releases the bucket.
+func (b *Bucket) Close() error { return b.b.Close() }
