@@ -20,6 +20,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/outbound"
+	"github.com/purserhq/purser/internal/registry"
 )
 
 // Config is the server's whole configuration: defaults, then the YAML file
@@ -54,6 +55,8 @@ type Config struct {
 	// HTTP bounds what one client can hold of the server; Metrics guards /metrics.
 	HTTP    HTTPConfig    `koanf:"http" yaml:"http"`
 	Metrics MetricsConfig `koanf:"metrics" yaml:"metrics"`
+	// Stacks sets the listing of services' image tags.
+	Stacks StacksConfig `koanf:"stacks" yaml:"stacks"`
 }
 
 // OutboundConfig sets the outbound policy that webhooks, Slack and exec
@@ -204,6 +207,7 @@ func DefaultConfig() Config {
 		Permissions: PermissionsConfig{TemplatesExec: []string{purser.RoleAdmin}},
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
+		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
 	}
 }
 
@@ -317,6 +321,9 @@ func (c Config) Validate() error {
 	}
 	if c.Requests.MaxPending < 1 {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
+	}
+	if err := c.Stacks.validate(); err != nil {
+		return err
 	}
 	switch c.Log.Format {
 	case "", "json", "text":

@@ -203,7 +203,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 				return c.RemoveStackService(cmd.Context(), args[0], args[1])
 			})
 		}}
-	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm)
+	cmd.AddCommand(get, apply, plan, diff, history, rollback, services, setImage, scale, rm, newStackTagsCmd(cli))
 	return cmd
 }
 

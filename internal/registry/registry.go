@@ -26,6 +26,7 @@ import (
 const (
 	DefaultTTL      = 60 * time.Second
 	DefaultStaleTTL = 10 * time.Minute
+	DefaultTimeout  = 30 * time.Second
 )
 
 // Source is the purser.TagLister of a server.
@@ -47,6 +48,8 @@ type Source struct {
 	// TTL is how long an answer is served without asking the registry;
 	// 0 is DefaultTTL.
 	TTL time.Duration
+	// Timeout bounds one listing from a registry; 0 is DefaultTimeout.
+	Timeout time.Duration
 	// Metrics counts cache hits and misses; nil: not counted.
 	Metrics *Metrics
 	// NowFunc is the clock that ages answers; nil is time.Now.
@@ -86,7 +89,9 @@ func (s *Source) ImageTags(ctx context.Context, q purser.TagQuery) (*purser.TagL
 		s.Metrics.hit()
 		return answer(repo, cached, q.Limit, true, ""), nil
 	}
-	tags, err := fetch(ctx)
+	fctx, cancel := context.WithTimeout(ctx, s.timeout())
+	defer cancel()
+	tags, err := fetch(fctx)
 	if err != nil {
 		if ok {
 			s.Metrics.hit()
@@ -124,6 +129,13 @@ func (s *Source) now() time.Time {
 		return s.NowFunc()
 	}
 	return time.Now()
+}
+
+func (s *Source) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (s *Source) ttl() time.Duration {
