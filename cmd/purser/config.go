@@ -59,7 +59,7 @@ type Config struct {
 	Stacks StacksConfig `koanf:"stacks" yaml:"stacks"`
 }
 
-// OutboundConfig sets the outbound policy that webhooks, Slack and exec
+// OutboundConfig sets the outbound policy that webhooks, Slack, OCI registries and exec
 // templates' url: files go through (not Kubernetes clusters).
 type OutboundConfig struct {
 	// Allow lists CIDRs, addresses or host names calls may reach though
