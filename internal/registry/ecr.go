@@ -21,7 +21,8 @@ const MaxECRPages = 20
 // credentials: one row per tag, with its image's push time and digest.
 func (s *Source) ecrTags(ctx context.Context, c *purser.Cluster, r ecrRepo) ([]purser.ImageTag, error) {
 	if c.AccessKeyID == "" {
-		// TODO(#7): assume c.RoleARN through STS.
+		// Assuming the role would take Purser's own AWS identity, which
+		// only the server's environment holds: never read (DESIGN.md).
 		return nil, purser.Errorf(purser.ENOTIMPLEMENTED, "cluster %s reaches AWS by a role; reading ECR by assuming a role is not supported yet: give the cluster an access key", c.Name)
 	}
 	opts := ecr.Options{

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/registry"
@@ -118,7 +119,8 @@ func TestCache(t *testing.T) {
 	srv, host := startRegistry(t)
 	d1 := pushOCI(t, host, "app", "v1", t0)
 	now := t0
-	src := &registry.Source{Cache: registry.NewMemoryCache(0, 0), NowFunc: func() time.Time { return now }}
+	reg := prometheus.NewPedanticRegistry()
+	src := &registry.Source{Cache: registry.NewMemoryCache(0, 0), NowFunc: func() time.Time { return now }, Metrics: registry.NewMetrics(reg)}
 	ctx := context.Background()
 	get := func() (*purser.TagList, error) {
 		return src.ImageTags(ctx, purser.TagQuery{Image: host + "/app:v1", Limit: 10})
@@ -161,5 +163,33 @@ func TestCache(t *testing.T) {
 	var re *purser.RegistryError
 	if _, err := get(); !errors.As(err, &re) {
 		t.Fatalf("registry down, nothing cached: %v; want a RegistryError", err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetName() == "cache" && m.GetLabel()[0].GetValue() == "image_tags" {
+				counts[mf.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if want := map[string]float64{"purser_cache_hits_total": 3, "purser_cache_misses_total": 4}; !cmp.Equal(want, counts) {
+		t.Errorf("cache counters %v, want %v", counts, want)
+	}
+}
+
+// TestECRByRoleNotImplemented: an ecs cluster that reaches AWS by a role
+// says why its ECR images are not listed.
+func TestECRByRoleNotImplemented(t *testing.T) {
+	t.Parallel()
+	src := &registry.Source{Cluster: func(context.Context, string) (*purser.Cluster, error) {
+		return &purser.Cluster{Name: "prod", Kind: purser.ClusterECS, Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/purser"}, nil
+	}}
+	_, err := src.ImageTags(context.Background(), purser.TagQuery{Cluster: "prod", Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1", Limit: 10})
+	if purser.ErrorCode(err) != purser.ENOTIMPLEMENTED || !strings.Contains(purser.ErrorMessage(err), "give the cluster an access key") {
+		t.Fatalf("ECR by role: %v; want ENOTIMPLEMENTED asking for an access key", err)
 	}
 }
