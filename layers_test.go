@@ -38,6 +38,7 @@ var rules = []rule{
 	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
 	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
 	{"internal/export", []string{"."}, "the stack exporter implements a domain interface over a bucket; it knows no store"},
+	{"internal/registry", []string{"."}, "the tag listers implement a domain interface; they know no store or HTTP API (ECR credentials come through a function the server wires)"},
 	{"internal/awstest", nil, "the test AWS emulator knows nothing of Purser"},
 	{"internal/cli", []string{".", "client"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database"},
 	{"internal/notify/smtptest", nil, "the test SMTP peer knows nothing of Purser"},
@@ -56,10 +57,12 @@ type rule struct {
 
 // testOnly lists extra imports test files may make.
 var testOnly = map[string][]string{
-	"internal/api":    {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/driver/kubernetes"},
-	"internal/notify": {"internal/notify/smtptest"},
-	"internal/export": {"internal/awstest"},
-	"internal/worker": {"internal/export"}, // the export worker's tests write to a real directory and a refusing S3 endpoint
+	"internal/api": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/driver/kubernetes", "internal/registry", "internal/awstest"},
+	// ECR and S3 are tested against the AWS emulator
+	"internal/registry": {"internal/awstest"},
+	"internal/export":   {"internal/awstest"},
+	"internal/worker":   {"internal/export"}, // the export worker's tests write to a real directory and a refusing S3 endpoint
+	"internal/notify":   {"internal/notify/smtptest"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/outbound"
+	"github.com/purserhq/purser/internal/registry"
 )
 
 // Config is the server's whole configuration: defaults, then the YAML file
@@ -46,7 +47,8 @@ type Config struct {
 	SMTP              SMTPConfig    `koanf:"smtp" yaml:"smtp"`
 	Sim               SimConfig     `koanf:"sim" yaml:"sim"`
 	Exec              ExecConfig    `koanf:"exec" yaml:"exec"`
-	// Stacks sets where applied stack revisions are exported.
+	// Stacks sets where applied stack revisions are exported, and how
+	// image tags are cached.
 	Stacks StacksConfig `koanf:"stacks" yaml:"stacks"`
 
 	Requests    RequestsConfig    `koanf:"requests" yaml:"requests"`
@@ -58,7 +60,31 @@ type Config struct {
 	Metrics MetricsConfig `koanf:"metrics" yaml:"metrics"`
 }
 
-// OutboundConfig sets the outbound policy that webhooks, Slack and exec
+// StacksConfig sets what happens to clusters' stacks beyond the database:
+// where applied revisions are exported, and how image tags are cached.
+type StacksConfig struct {
+	// ExportURL is where every applied revision is written, one object per
+	// cluster named after it holding its stackfile as JSON: a directory,
+	// file:///abs/dir (default data_dir/stacks), or a bucket,
+	// s3://bucket[/prefix] with, for a store other than AWS,
+	// ?endpoint=URL&region=R&use_path_style=true.
+	ExportURL string `koanf:"export_url" yaml:"export_url"`
+	// ExportAccessKeyID and ExportSecretAccessKey sign the S3 writes
+	// (use ${VAR} in the file for the secret).
+	ExportAccessKeyID     string `koanf:"export_access_key_id" yaml:"export_access_key_id"`
+	ExportSecretAccessKey string `koanf:"export_secret_access_key" yaml:"export_secret_access_key" secret:"true"`
+	// ExportAWSDefaultCredentials, without keys, takes S3 credentials from
+	// the AWS SDK's default chain (AWS_* variables, shared files, an
+	// instance or task role); off, the server never looks for them.
+	ExportAWSDefaultCredentials bool `koanf:"export_aws_default_credentials" yaml:"export_aws_default_credentials"`
+	// TagsTTL is how long a registry's answer is served from the cache.
+	TagsTTL time.Duration `koanf:"tags_ttl" yaml:"tags_ttl"`
+	// TagsStale is how long an answer is kept, from when the registry
+	// gave it, to be served with a warning when the registry fails.
+	TagsStale time.Duration `koanf:"tags_stale" yaml:"tags_stale"`
+}
+
+// OutboundConfig sets the outbound policy that webhooks, Slack, OCI registries and exec
 // templates' url: files go through (not Kubernetes clusters).
 type OutboundConfig struct {
 	// Allow lists CIDRs, addresses or host names calls may reach though
@@ -211,6 +237,7 @@ func DefaultConfig() Config {
 		Permissions: PermissionsConfig{TemplatesExec: []string{purser.RoleAdmin}},
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
+		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
 	}
 }
 
@@ -327,6 +354,9 @@ func (c Config) Validate() error {
 	}
 	if c.Requests.MaxPending < 1 {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
+	}
+	if err := c.Stacks.validate(); err != nil {
+		return err
 	}
 	switch c.Log.Format {
 	case "", "json", "text":

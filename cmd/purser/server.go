@@ -68,6 +68,7 @@ type store struct {
 	db      *sqldb.DB
 	queue   queue
 	drivers map[string]purser.Driver
+	policy  *outbound.Policy // every call to a URL a user chose
 	close   func() error
 }
 
@@ -142,7 +143,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		kubernetes.Name: k8sDriver,
 	}
 
-	st := &store{drivers: drivers}
+	st := &store{drivers: drivers, policy: policy}
 	var newQueue func(*river.Config) (queue, error)
 	if cfg.IsPostgres() {
 		s, err := postgres.Open(ctx, cfg.Database, logger)
@@ -309,6 +310,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Names:         sqldb.NewNameService(st.db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		Stacks:        sqldb.NewStackService(st.db),
+		Tags:          newTagSource(cfg.Stacks, st, reg),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},

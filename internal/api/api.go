@@ -40,6 +40,9 @@ type Server struct {
 	Clusters      purser.ClusterService
 	// Stacks keeps clusters' stacks; nil: no stack routes.
 	Stacks purser.StackStore
+	// Tags lists the tags of services' images; nil: the tags route
+	// answers 501.
+	Tags purser.TagLister
 	// Names lets routes take usernames and template names beside ids, and
 	// documents show names beside ids; nil: ids only.
 	Names purser.NameService

@@ -59,6 +59,7 @@ func (s *Server) registerStackServices() {
 		"The answer is 202 with the new revision; once the reconciler applies it, the service is gone from the target."
 	del.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, del, s.deleteStackService)
+	s.registerStackTags()
 }
 
 // listStackServices serves GET /api/v1/clusters/{cluster}/services.
@@ -116,9 +117,13 @@ func (s *Server) updateStackService(ctx context.Context, in *struct {
 		msg = "set " + in.Service + " " + strings.Join(what, " and ")
 	}
 	hold := b.Deploy != nil && !*b.Deploy
-	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, hold, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
+	out, err := s.editStack(ctx, in.Cluster, in.IfMatch, msg, hold, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
 		return sf.UpdateService(in.Service, purser.ServiceUpdate{ImageTag: b.ImageTag, DesiredCount: b.DesiredCount})
 	})
+	if err == nil && b.ImageTag != nil {
+		s.forgetTags(ctx, in.Cluster, in.Service)
+	}
+	return out, err
 }
 
 // deleteStackService serves DELETE /api/v1/clusters/{cluster}/services/{service}.

@@ -114,6 +114,8 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[stackDiffDoc]():       "StackDiff",
 	reflect.TypeFor[stackServiceDoc]():    "StackService",
 	reflect.TypeFor[stackServiceBody]():   "StackServiceUpdate",
+	reflect.TypeFor[imageTagDoc]():        "ImageTag",
+	reflect.TypeFor[imageTagList]():       "ImageTagList",
 	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
 	reflect.TypeFor[purser.FieldChange](): "FieldChange",
 	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",

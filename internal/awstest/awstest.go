@@ -1,10 +1,11 @@
-// Package awstest runs moto's server, an AWS emulator, as a real peer for
-// tests: S3 and the other services it emulates, on 127.0.0.1.
+// Package awstest runs a real AWS emulator, moto_server, for tests: one
+// process per test, on a free loopback port, stopped when the test ends.
+// It knows nothing of Purser.
 package awstest
 
 import (
 	"bytes"
-	"context"
+	"os"
 	"net"
 	"net/http"
 	"os/exec"
@@ -15,31 +16,41 @@ import (
 	"time"
 )
 
-// StartTimeout bounds moto_server's start.
+// Defaults of the emulator: the account moto answers for, and a region
+// and access key any client may use (moto checks no signature).
+const (
+	Account         = "123456789012"
+	Region          = "us-east-1"
+	AccessKeyID     = "AKIAPURSERTESTKEY01"
+	SecretAccessKey = "purser-test-secret"
+)
+
+// StartTimeout bounds how long moto_server may take to answer.
 const StartTimeout = 60 * time.Second
 
-// Start runs `moto_server -H 127.0.0.1 -p PORT` on a free port until the
-// test ends and returns its endpoint (http://127.0.0.1:PORT) once it
-// answers. It skips the test when moto_server is not on PATH (pip install
-// 'moto[server]').
+// Start runs moto_server on a free port of 127.0.0.1 until t ends, and
+// returns its endpoint (http://127.0.0.1:PORT), once it answers. The test
+// is skipped only when moto_server is not on PATH.
 func Start(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
+	path, err := exec.LookPath("moto_server")
 	if err != nil {
-		t.Skip("moto_server is not on PATH (pip install 'moto[server]'): skipping the test against emulated AWS")
+		if os.Getenv("CI") != "" {
+			t.Fatal("moto_server is not on PATH, and CI must run the tests against the AWS emulator (pip install 'moto[server]')")
+		}
+		t.Skip("moto_server is not on PATH (pip install 'moto[server]'): skipping the test against the AWS emulator")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	var out lockedBuffer
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
+	_ = l.Close()
+
+	var out syncBuffer
+	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", port)
 	cmd.Stdout, cmd.Stderr = &out, &out
-	// Its own process group: the shim and the Python process it starts
-	// end together.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers die with it
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
@@ -49,44 +60,43 @@ func Start(t testing.TB) string {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	})
+
 	endpoint := "http://127.0.0.1:" + port
-	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.After(StartTimeout)
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/moto-api/", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 500 {
+		if resp, err := client.Get(endpoint + "/moto-api/data.json"); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
 				return endpoint
 			}
 		}
 		select {
 		case <-exited:
-			t.Fatalf("moto_server exited at start:\n%s", out.String())
-		case <-ctx.Done():
-			t.Fatalf("moto_server did not answer on %s within %s:\n%s", endpoint, StartTimeout, out.String())
+			t.Fatalf("moto_server exited before it answered:\n%s", out.String())
+		case <-deadline:
+			t.Fatalf("moto_server did not answer within %s:\n%s", StartTimeout, out.String())
 		case <-tick.C:
 		}
 	}
 }
 
-// lockedBuffer collects the server's output, written by the process
-// while the test reads it.
-type lockedBuffer struct {
+// syncBuffer is a bytes.Buffer the process's two streams write to.
+type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
