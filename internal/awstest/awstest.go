@@ -5,9 +5,9 @@ package awstest
 
 import (
 	"bytes"
-	"os"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
