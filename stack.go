@@ -234,21 +234,30 @@ func (e *EnvVar) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// scalarText is a JSON string, number or boolean as text.
+// scalarText is a JSON string, number or boolean as text (a number as
+// written).
 func scalarText(raw json.RawMessage) (string, error) {
-	var v any
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil {
-		return "", err
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "", fmt.Errorf("must be a string, a number or a boolean")
 	}
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case json.Number:
-		return x.String(), nil
-	case bool:
-		return strconv.FormatBool(x), nil
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		err := json.Unmarshal(raw, &s)
+		return s, err
+	case c == 't' || c == 'f':
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return "", err
+		}
+		return strconv.FormatBool(b), nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return "", err
+		}
+		return n.String(), nil
 	}
 	return "", fmt.Errorf("must be a string, a number or a boolean")
 }
@@ -266,22 +275,31 @@ func (s StackService) MarshalJSON() ([]byte, error) {
 	return []byte(`{` + string(name) + `:` + string(body) + `}`), nil
 }
 
-// UnmarshalJSON reads {"name": {...}}.
+// UnmarshalJSON reads {"name": {...}}, streaming: the one key, then its
+// body straight into the fields (services are decoded on every read of a
+// revision).
 func (s *StackService) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("a service is a map with exactly one key, its name")
 	}
-	if len(m) != 1 {
-		return fmt.Errorf("a service is a map with exactly one key, its name, not %d", len(m))
-	}
-	for k, raw := range m {
+	n := 0
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := t.(string)
 		var f stackServiceFields
-		if err := json.Unmarshal(raw, &f); err != nil {
+		if err := d.Decode(&f); err != nil {
 			return fmt.Errorf("service %s: %w", k, err)
 		}
 		*s = StackService(f)
 		s.Name = k
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("a service is a map with exactly one key, its name, not %d", n)
 	}
 	return nil
 }

@@ -116,6 +116,10 @@ type StackStore interface {
 	DeployStack(ctx context.Context, cluster string) (*StackRevision, error)
 	// CurrentRevision returns the cluster's current revision, or ENOTFOUND.
 	CurrentRevision(ctx context.Context, cluster string) (*StackRevision, error)
+	// StackState returns what ServiceStatuses compares: the current
+	// revision, with its normalised stackfile only (not the one as given),
+	// and what the target runs; ENOTFOUND for no cluster or no stack.
+	StackState(ctx context.Context, cluster string) (*StackRevision, []ActualService, error)
 
 	// MarkRevision moves revision n to status (applying, applied, failed),
 	// as the reconciler goes; ECONFLICT when the status machine forbids it

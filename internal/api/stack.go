@@ -209,14 +209,7 @@ func wantsYAML(accept string) bool {
 
 // currentRevision returns the cluster's newest revision, or ENOTFOUND.
 func (s *Server) currentRevision(ctx context.Context, cluster string) (*purser.StackRevision, error) {
-	revs, _, err := s.Stacks.StackRevisions(ctx, cluster, purser.Query{Page: 1, MaxResults: 1})
-	if err != nil {
-		return nil, err
-	}
-	if len(revs) == 0 {
-		return nil, purser.Errorf(purser.ENOTFOUND, "cluster %s has no stack yet: PUT a stackfile to /api/v1/clusters/%s/config", cluster, cluster)
-	}
-	return revs[0], nil
+	return s.Stacks.CurrentRevision(ctx, cluster)
 }
 
 // putStackConfig serves PUT /api/v1/clusters/{cluster}/config.

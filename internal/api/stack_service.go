@@ -66,11 +66,7 @@ func (s *Server) registerStackServices() {
 func (s *Server) listStackServices(ctx context.Context, in *struct {
 	Cluster string `path:"cluster"`
 }) (*struct{ Body collection[stackServiceDoc] }, error) {
-	actual, err := s.Stacks.ActualServices(ctx, in.Cluster)
-	if err != nil {
-		return nil, s.problem(ctx, err)
-	}
-	cur, err := s.currentRevision(ctx, in.Cluster)
+	cur, actual, err := s.Stacks.StackState(ctx, in.Cluster)
 	if err != nil {
 		return nil, s.problem(ctx, err)
 	}

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -274,9 +275,17 @@ func (s *StackService) CurrentRevision(ctx context.Context, cluster string) (*pu
 		if err := s.db.clusterExists(ctx, s.db.Read, cluster); err != nil {
 			return nil, err
 		}
-		return nil, s.db.translate(err, "stackfile of cluster "+cluster)
+		return nil, noStack(err, cluster)
 	}
 	return r.domain(), nil
+}
+
+// noStack is the error of a cluster without a revision: how to give it one.
+func noStack(err error, cluster string) error {
+	if errors.Is(err, ErrNoRows) {
+		return purser.Errorf(purser.ENOTFOUND, "cluster %s has no stack yet: PUT a stackfile to /api/v1/clusters/%s/config", cluster, cluster)
+	}
+	return err
 }
 
 // ClusterWithCredentials returns a cluster with its credentials, for the

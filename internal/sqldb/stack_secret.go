@@ -19,7 +19,12 @@ func (s *StackService) ActualServices(ctx context.Context, cluster string) ([]pu
 	if err := s.db.clusterExists(ctx, s.db.Read, cluster); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Read.Query(ctx, "SELECT spec, running_count FROM stack_services_actual WHERE cluster = ? ORDER BY service", cluster)
+	return s.db.actualServices(ctx, cluster)
+}
+
+// actualServices reads what the sim target runs on the cluster.
+func (db *DB) actualServices(ctx context.Context, cluster string) ([]purser.ActualService, error) {
+	rows, err := db.Read.Query(ctx, "SELECT spec, running_count FROM stack_services_actual WHERE cluster = ? ORDER BY service", cluster)
 	if err != nil {
 		return nil, fmt.Errorf("actual services of %s: %w", cluster, err)
 	}
@@ -37,6 +42,33 @@ func (s *StackService) ActualServices(ctx context.Context, cluster string) ([]pu
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// StackState reads the current revision (its normalised stackfile only)
+// and the actual services, for GET services: the cluster is looked up only
+// when it has no revision, to tell the two 404s apart.
+func (s *StackService) StackState(ctx context.Context, cluster string) (*purser.StackRevision, []purser.ActualService, error) {
+	if err := purser.Authorize(ctx, purser.ActionStackRead, ""); err != nil {
+		return nil, nil, err
+	}
+	var r purser.StackRevision
+	var normalized string
+	var created int64
+	err := s.db.Read.QueryRow(ctx, `SELECT cluster, number, author, message, status, rollback_of, blocked_by, reason, created_at, normalized
+		FROM stack_revisions WHERE cluster = ? ORDER BY number DESC LIMIT 1`, cluster).Scan(
+		&r.Cluster, &r.Number, &r.Author, &r.Message, &r.Status, &r.RollbackOf, &r.BlockedBy, &r.Reason, &created, &normalized)
+	if err != nil {
+		if err := s.db.clusterExists(ctx, s.db.Read, cluster); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, noStack(err, cluster)
+	}
+	r.Created, r.Normalized = fromMicros(created), &purser.Stackfile{}
+	if err := json.Unmarshal([]byte(normalized), r.Normalized); err != nil {
+		return nil, nil, fmt.Errorf("revision %d of %s: %w", r.Number, cluster, err)
+	}
+	actual, err := s.db.actualServices(ctx, cluster)
+	return &r, actual, err
 }
 
 // SetActualService records what the sim target runs for one service, or
