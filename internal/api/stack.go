@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -19,14 +20,16 @@ import (
 // stackRevisionDoc is one numbered revision of a cluster's stack.
 type stackRevisionDoc struct {
 	Meta
-	Cluster    string `json:"cluster"`
-	Number     int    `json:"number" doc:"1, 2, ...; the highest is the current revision."`
-	Status     string `json:"status" enum:"pending,applying,applied,failed,superseded,rolled_back,blocked"`
-	Author     string `json:"author"`
-	Message    string `json:"message,omitempty"`
-	RollbackOf int    `json:"rollback_of,omitempty" doc:"The revision this one restores."`
-	BlockedBy  int    `json:"blocked_by,omitempty" doc:"The revision whose rollback blocked this one: it is never applied until unblocked."`
-	Reason     string `json:"reason,omitempty" doc:"Why the revision failed: which service, and what the target said."`
+	Cluster    string        `json:"cluster"`
+	Number     int           `json:"number" doc:"1, 2, ...; the highest is the current revision."`
+	Status     string        `json:"status" enum:"pending,applying,applied,failed,superseded,rolled_back,blocked"`
+	Author     string        `json:"author"`
+	Message    string        `json:"message,omitempty"`
+	RollbackOf int           `json:"rollback_of,omitempty" doc:"The revision this one restores."`
+	BlockedBy  int           `json:"blocked_by,omitempty" doc:"The revision whose rollback blocked this one: it is never applied until unblocked."`
+	Reason     string        `json:"reason,omitempty" doc:"Why the revision failed: which service, and what the target said."`
+	DryRun     bool          `json:"dry_run,omitempty" doc:"This revision was not made: the answer to dry_run=true, with the plan it would carry out."`
+	Plan       *stackPlanDoc `json:"plan,omitempty" doc:"With dry_run=true: what a reconcile of this revision would do against what the cluster runs now."`
 	// Stackfile is the stackfile as given, parsed (the schema is
 	// /api/v1/schemas/stackfile.json).
 	Stackfile map[string]any `json:"stackfile,omitempty" doc:"The stackfile as given; its schema is /api/v1/schemas/stackfile.json."`
@@ -58,6 +61,7 @@ type stackDiffDoc struct {
 }
 
 type stackRevisionOutput struct {
+	Status   int
 	ETag     string `header:"ETag"`
 	Location string `header:"Location"`
 	Body     stackRevisionDoc
@@ -218,6 +222,7 @@ func (s *Server) putStackConfig(ctx context.Context, in *struct {
 	IfMatch     string `header:"If-Match" doc:"The ETag (revision number) you read; 412 if another revision landed since. \"0\": only if the cluster has no stack yet."`
 	Message     string `query:"message" maxLength:"1000" doc:"Why, kept with the revision."`
 	Deploy      string `query:"deploy" enum:"true,false" doc:"false keeps the revision pending, not deployed, until POST deploy (default true)."`
+	DryRun      bool   `query:"dry_run" doc:"Check the stackfile and answer 200 with the revision it would make and its plan; nothing is stored."`
 	ContentType string `header:"Content-Type"`
 	RawBody     []byte
 }) (*stackRevisionOutput, error) {
@@ -233,6 +238,19 @@ func (s *Server) putStackConfig(ctx context.Context, in *struct {
 	source, sf, err := readStackfile(in.RawBody, in.ContentType)
 	if err != nil {
 		return nil, s.problem(ctx, err)
+	}
+	if in.DryRun {
+		cur, err := s.currentRevision(ctx, in.Cluster)
+		if purser.ErrorCode(err) == purser.ENOTFOUND {
+			cur, err = nil, s.clusterHasNoStack(ctx, in.Cluster)
+		}
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		if err := purser.CheckIfMatch(in.Cluster, ifMatch, cur); err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		return s.dryRun(ctx, in.Cluster, cur, in.Message, source, sf)
 	}
 	rev, err := s.Stacks.ProposeRevision(ctx, in.Cluster, purser.StackProposal{Message: in.Message, Source: source, Stackfile: sf, IfMatch: ifMatch,
 		Hold: in.Deploy == "false"})
@@ -304,7 +322,7 @@ func (s *Server) getStackRevision(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	out := revisionOut(r)
-	out.Location = ""
+	out.Status, out.Location = http.StatusOK, ""
 	if out.Body.Export, err = s.stackExport(ctx, in.Cluster, in.Number); err != nil {
 		return nil, s.problem(ctx, err)
 	}
@@ -390,11 +408,25 @@ func (s *Server) planStack(ctx context.Context, in *struct {
 func (s *Server) rollbackStack(ctx context.Context, in *struct {
 	Cluster string `path:"cluster"`
 	IfMatch string `header:"If-Match" doc:"The current revision's number; 412 if another revision landed since."`
+	DryRun  bool   `query:"dry_run" doc:"Answer 200 with the revision the rollback would make and its plan; nothing is stored or blocked."`
 	Body    stackRollbackBody
 }) (*stackRevisionOutput, error) {
 	ifMatch, err := parseIfMatch(in.IfMatch)
 	if err != nil {
 		return nil, err
+	}
+	if in.DryRun {
+		return s.editStack(ctx, stackEdit{cluster: in.Cluster, ifMatch: in.IfMatch, msg: fmt.Sprintf("rollback to revision %d", in.Body.Revision), dryRun: true},
+			func(*purser.Stackfile) (*purser.Stackfile, error) {
+				r, err := s.Stacks.StackRevision(ctx, in.Cluster, in.Body.Revision)
+				if err != nil {
+					return nil, err
+				}
+				if err := r.CheckApplicable(); err != nil {
+					return nil, err
+				}
+				return r.Stackfile, nil
+			})
 	}
 	r, err := s.Stacks.RollbackStack(ctx, in.Cluster, in.Body.Revision, ifMatch)
 	if err != nil {
@@ -413,7 +445,7 @@ func (s *Server) unblockRevision(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	out := revisionOut(r)
-	out.Location = ""
+	out.Status, out.Location = http.StatusOK, ""
 	return out, nil
 }
 
@@ -443,7 +475,47 @@ func newStackRevisionDoc(r *purser.StackRevision, withStackfile bool) stackRevis
 	return d
 }
 
+// dryRun answers a write with dry_run=true: the revision it would make
+// after cur (nil: the first), with its plan against what the cluster runs
+// now; nothing is stored. The stackfile is checked as a proposal would be.
+func (s *Server) dryRun(ctx context.Context, cluster string, cur *purser.StackRevision, msg, source string, sf *purser.Stackfile) (*stackRevisionOutput, error) {
+	if err := sf.Validate(); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	actual, err := s.Stacks.ActualServices(ctx, cluster)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	r := &purser.StackRevision{Cluster: cluster, Number: 1, Author: actorName(ctx), Message: msg, Created: time.Now().UTC(),
+		Source: source, Stackfile: sf, Normalized: sf.Normalize(), Status: purser.RevisionPending}
+	if cur != nil {
+		r.Number = cur.Number + 1
+	}
+	p := purser.PlanStack(r.Normalized, actual)
+	d := newStackRevisionDoc(r, true)
+	d.DryRun, d.Plan = true, &stackPlanDoc{Cluster: cluster, Revision: r.Number, NoOp: p.NoOp(), Services: p.Services}
+	delete(d.Links, "self")
+	return &stackRevisionOutput{Status: http.StatusOK, Body: d}, nil
+}
+
+// clusterHasNoStack returns nil when the cluster exists (it has no stack
+// yet), or its not-found error.
+func (s *Server) clusterHasNoStack(ctx context.Context, cluster string) error {
+	_, err := s.Stacks.ActualServices(ctx, cluster)
+	return err
+}
+
+// actorName names the caller as a revision's author would.
+func actorName(ctx context.Context) string {
+	if a := purser.ActorFromContext(ctx); a != nil && a.User != nil {
+		return a.User.Username
+	}
+	return "purser"
+}
+
+// revisionOut answers a write that made or started revision r: 202, with
+// where to follow it.
 func revisionOut(r *purser.StackRevision) *stackRevisionOutput {
 	d := newStackRevisionDoc(r, true)
-	return &stackRevisionOutput{ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}
+	return &stackRevisionOutput{Status: http.StatusAccepted, ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}
 }

@@ -92,6 +92,7 @@ func (s *Server) updateStackService(ctx context.Context, in *struct {
 	Service string `path:"service"`
 	IfMatch string `header:"If-Match" doc:"The current revision's number (the ETag of GET config); 412 if another revision landed since."`
 	Message string `query:"message" maxLength:"1000" doc:"Why, kept with the revision; by default what changed."`
+	DryRun  bool   `query:"dry_run" doc:"Answer 200 with the revision it would make and its plan; nothing is stored."`
 	Body    stackServiceBody
 }) (*stackRevisionOutput, error) {
 	// The store decides who may (purser.AuthorizeStackChange): stacks:write,
@@ -113,10 +114,10 @@ func (s *Server) updateStackService(ctx context.Context, in *struct {
 		msg = "set " + in.Service + " " + strings.Join(what, " and ")
 	}
 	hold := b.Deploy != nil && !*b.Deploy
-	out, err := s.editStack(ctx, in.Cluster, in.IfMatch, msg, hold, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
+	out, err := s.editStack(ctx, stackEdit{cluster: in.Cluster, ifMatch: in.IfMatch, msg: msg, hold: hold, dryRun: in.DryRun}, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
 		return sf.UpdateService(in.Service, purser.ServiceUpdate{ImageTag: b.ImageTag, DesiredCount: b.DesiredCount})
 	})
-	if err == nil && b.ImageTag != nil {
+	if err == nil && b.ImageTag != nil && !in.DryRun {
 		s.forgetTags(ctx, in.Cluster, in.Service)
 	}
 	return out, err
@@ -128,6 +129,7 @@ func (s *Server) deleteStackService(ctx context.Context, in *struct {
 	Service string `path:"service"`
 	IfMatch string `header:"If-Match" doc:"The current revision's number (the ETag of GET config); 412 if another revision landed since."`
 	Message string `query:"message" maxLength:"1000" doc:"Why, kept with the revision; by default what changed."`
+	DryRun  bool   `query:"dry_run" doc:"Answer 200 with the revision it would make and its plan; nothing is stored."`
 }) (*stackRevisionOutput, error) {
 	if err := purser.Authorize(ctx, purser.ActionStackWrite, ""); err != nil {
 		return nil, s.problem(ctx, err)
@@ -136,7 +138,7 @@ func (s *Server) deleteStackService(ctx context.Context, in *struct {
 	if msg == "" {
 		msg = "remove " + in.Service
 	}
-	return s.editStack(ctx, in.Cluster, in.IfMatch, msg, false, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
+	return s.editStack(ctx, stackEdit{cluster: in.Cluster, ifMatch: in.IfMatch, msg: msg, dryRun: in.DryRun}, func(sf *purser.Stackfile) (*purser.Stackfile, error) {
 		out, err := sf.RemoveService(in.Service)
 		var pe *purser.Error
 		if errors.As(err, &pe) && pe.Code == purser.EINVALID {
@@ -160,8 +162,16 @@ func (s *Server) deleteStackService(ctx context.Context, in *struct {
 // change landing in between is never overwritten: with the caller's
 // If-Match that is a 412, without one the edit is made again on the newer
 // revision.
-func (s *Server) editStack(ctx context.Context, cluster, ifMatchHeader, msg string, hold bool, edit func(*purser.Stackfile) (*purser.Stackfile, error)) (*stackRevisionOutput, error) {
-	ifMatch, err := parseIfMatch(ifMatchHeader)
+// stackEdit is a change made to a cluster's current stackfile.
+type stackEdit struct {
+	cluster, ifMatch, msg string
+	hold                  bool // keep the revision pending (deploy: false)
+	dryRun                bool // answer the revision and plan it would make; store nothing
+}
+
+func (s *Server) editStack(ctx context.Context, e stackEdit, edit func(*purser.Stackfile) (*purser.Stackfile, error)) (*stackRevisionOutput, error) {
+	cluster, msg := e.cluster, e.msg
+	ifMatch, err := parseIfMatch(e.ifMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +191,11 @@ func (s *Server) editStack(ctx context.Context, cluster, ifMatchHeader, msg stri
 		if err != nil {
 			return nil, s.problem(ctx, err)
 		}
+		if e.dryRun {
+			return s.dryRun(ctx, cluster, cur, msg, string(source), sf)
+		}
 		read := cur.Number
-		rev, err := s.Stacks.ProposeRevision(ctx, cluster, purser.StackProposal{Message: msg, Source: string(source), Stackfile: sf, IfMatch: &read, Hold: hold})
+		rev, err := s.Stacks.ProposeRevision(ctx, cluster, purser.StackProposal{Message: msg, Source: string(source), Stackfile: sf, IfMatch: &read, Hold: e.hold})
 		if purser.ErrorCode(err) == purser.EPRECONDITION && ifMatch == nil && attempt < 3 {
 			continue
 		}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -38,6 +39,16 @@ func testStacksAPI(t *testing.T, open store) {
 	e.want(e.do("", "GET", "/v1/clusters/staging/config", nil), 401)
 	e.want(e.do("dev", "POST", "/v1/clusters/nope/plan", "services: 3", yamlBody...), 404)
 
+	// dry_run: the revision it would make, with its plan; nothing stored.
+	r = e.do("devops", "PUT", "/v1/clusters/staging/config?dry_run=true", seed, yamlBody...)
+	dry := e.want(r, 200)
+	if plan, _ := dry["plan"].(map[string]any); dry["dry_run"] != true || dry["number"] != 1.0 || plan == nil ||
+		len(plan["services"].([]any)) != 3 || r.Header.Get("Location") != "" {
+		t.Fatalf("dry run: %v %v", dry, r.Header)
+	}
+	e.want(e.do("devops", "GET", "/v1/clusters/staging/config", nil), 404)
+	e.want(e.do("devops", "PUT", "/v1/clusters/staging/config?dry_run=true", "services: 3", yamlBody...), 422)
+
 	// The seed's stackfile, verbatim, as YAML.
 	r = e.do("devops", "PUT", "/v1/clusters/staging/config?message=first", seed, yamlBody...)
 	rev := e.want(r, 202)
@@ -64,6 +75,22 @@ func testStacksAPI(t *testing.T, open store) {
 		t.Fatalf("config's services: %v", cfg["services"])
 	}
 	e.want(e.do("dev", "GET", "/v1/clusters/staging/config", nil, "If-None-Match", `"1"`), 304)
+	dry = e.want(e.do("devops", "PUT", "/v1/clusters/staging/services/user-service?dry_run=true", map[string]any{"image_tag": "v9"}), 200)
+	if dry["dry_run"] != true || dry["number"] != 2.0 || !strings.Contains(fmt.Sprint(dry["stackfile"]), "v9") {
+		t.Fatalf("a service's dry run: %v", dry)
+	}
+	dry = e.want(e.do("devops", "POST", "/v1/clusters/staging/rollback?dry_run=true", map[string]any{"revision": 1}), 200)
+	if dry["dry_run"] != true || dry["message"] != "rollback to revision 1" {
+		t.Fatalf("a rollback's dry run: %v", dry)
+	}
+	e.want(e.do("dev", "GET", "/v1/clusters/staging/config", nil, "If-None-Match", `"1"`), 304) // still revision 1
+
+	// POST deploy applies the current revision again (devops only).
+	if dep := e.want(e.do("devops", "POST", "/v1/clusters/staging/deploy", nil), 202); dep["number"] != 1.0 {
+		t.Fatalf("deploy: %v", dep)
+	}
+	e.want(e.do("dev", "POST", "/v1/clusters/staging/deploy", nil), 403)
+	e.want(e.do("devops", "POST", "/v1/clusters/nope/deploy", nil), 404)
 
 	// A refused stackfile names each path, and stores nothing.
 	bad := strings.Replace(string(seed), `"8080:8080"`, `"eighty"`, 1)
