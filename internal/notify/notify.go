@@ -17,7 +17,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/wneessen/go-mail"
@@ -139,9 +141,12 @@ func (s *Sender) email(ctx context.Context, r Recipient, n purser.Notification) 
 
 func (s *Sender) slack(ctx context.Context, r Recipient, n purser.Notification) error {
 	text := "*" + n.Title + "*\n" + n.Description
-	blocks := []slack.Block{
-		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, n.Title, false, false)),
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, n.Description, false, false), nil, nil),
+	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, n.Title, false, false))}
+	// One section per paragraph: a deploy's plan reads as its own block.
+	for _, para := range strings.Split(n.Description, "\n\n") {
+		if para = strings.TrimSpace(para); para != "" {
+			blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, clip(para, 3000), false, false), nil, nil))
+		}
 	}
 	if l := s.link(n); l != "" {
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+l+"|Open in Purser> · "+n.Event, false, false)))
@@ -223,3 +228,16 @@ func (s *Sender) client() *http.Client {
 
 // defaultClient refuses what any outbound policy refuses.
 var defaultClient = (&outbound.Policy{}).Client(30 * time.Second)
+
+// clip cuts s to at most n bytes on a rune boundary, marking the cut
+// (Slack refuses a section longer than 3000 characters).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	n -= len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

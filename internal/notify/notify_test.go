@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -91,6 +92,16 @@ func TestSlackBlocks(t *testing.T) {
 	blocks, _ := body["blocks"].([]any)
 	if len(blocks) < 2 || !strings.Contains(body["text"].(string), "Environment ready") {
 		t.Fatalf("slack body %v", body)
+	}
+
+	// A deploy's plan is a section of its own.
+	n.Title, n.Description = "Deploying staging revision 2", "Deploying revision 2 of staging.\n\nPlan: 0 to create, 1 to update, 0 to delete, 2 unchanged.\n• update `web` (image: r/web:1 → r/web:2)"
+	if err := (&notify.Sender{HTTPClient: loopbackAllowed(t)}).Send(context.Background(), notify.Recipient{SlackWebhook: srv.URL}, n); err != nil {
+		t.Fatal(err)
+	}
+	blocks, _ = body["blocks"].([]any)
+	if len(blocks) < 3 || !strings.Contains(fmt.Sprint(blocks[2]), "update `web`") {
+		t.Fatalf("the plan is not a block of its own: %v", blocks)
 	}
 }
 
