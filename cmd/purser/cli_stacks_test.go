@@ -185,3 +185,30 @@ func waitStatus(t *testing.T, url, token, cluster string, n int, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestStackNewerRevisionSupersedes: a revision proposed while the one
+// before it rolls out stops that rollout between services; the newer one
+// is applied, once, and the target ends as it says.
+func TestStackNewerRevisionSupersedes(t *testing.T) { eachStore(t, testStackNewerRevisionSupersedes) }
+
+func testStackNewerRevisionSupersedes(t *testing.T, env ...string) {
+	url, admin := server(t, append(env, "PURSER_SIM_ROLLOUT_TIME", "800ms")...)
+	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
+	seed := filepath.Join("..", "..", "internal", "stackfile", "testdata", "seed.yaml")
+	must("clusters", "add", "busy", "--kind", "sim")
+	must("stacks", "apply", "busy", "-f", seed)
+	waitStatus(t, url, admin, "busy", 1, "applying")
+	must("stacks", "set-image", "busy", "user-service", "v2")
+	waitStatus(t, url, admin, "busy", 2, "applied")
+	if st := revisionStatus(t, url, admin, "busy", 1); st != "superseded" {
+		t.Fatalf("revision 1 is %s, want superseded", st)
+	}
+	svc := must("stacks", "services", "busy")
+	if strings.Count(svc, "in_sync") != 3 || !regexp.MustCompile(`user-service\s+in_sync\s+v2\s+v2\s+1/1`).MatchString(svc) {
+		t.Fatalf("after the newer revision:\n%s", svc)
+	}
+	hist := must("stacks", "history", "busy", "-o", "json")
+	if strings.Count(hist, `"status": "applied"`)+strings.Count(hist, `"status":"applied"`) != 1 {
+		t.Fatalf("one revision applied, want exactly one:\n%s", hist)
+	}
+}
