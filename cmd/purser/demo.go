@@ -171,7 +171,8 @@ func printDemo(w io.Writer, self, url string, tokens map[string]string) {
 		self + " requests list --status REQUESTED      # or --where '{\"status\":\"REQUESTED\"}'",
 		self + " requests approve <id>",
 		self + " quotas usage",
-		self + " stacks plan " + demoCluster + "      # the desired-state seed's stack, on a simulated cluster",
+		self + " stacks services " + demoCluster + "      # the desired-state seed's stack, deployed on a simulated cluster",
+		self + " stacks set-image " + demoCluster + " user-service v2 --wait      # a rollout, service by service",
 	}
 	fmt.Fprintf(w, "    %s\n\n", strings.Join(steps, "\n    "))
 }
