@@ -129,9 +129,9 @@ func newStacksCmd(cli *env) *cobra.Command {
 	rollback := &cobra.Command{Use: "rollback CLUSTER REVISION", Short: "Make a new revision equal to an earlier one; the one it replaces is blocked (devops, admins)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.Atoi(args[1])
-			if err != nil || n < 1 {
-				return UsageError{fmt.Errorf("REVISION must be a revision number (1, 2, ...), not %q", args[1])}
+			n, err := revisionArg(args[1])
+			if err != nil {
+				return err
 			}
 			c, err := cli.client()
 			if err != nil {
@@ -147,9 +147,9 @@ func newStacksCmd(cli *env) *cobra.Command {
 	unblock := &cobra.Command{Use: "unblock CLUSTER REVISION", Short: "Let a revision a rollback blocked be rolled back to again (devops, admins)",
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.Atoi(args[1])
-			if err != nil || n < 1 {
-				return UsageError{fmt.Errorf("REVISION must be a revision number (1, 2, ...), not %q", args[1])}
+			n, err := revisionArg(args[1])
+			if err != nil {
+				return err
 			}
 			c, err := cli.client()
 			if err != nil {
@@ -248,6 +248,15 @@ func newStacksCmd(cli *env) *cobra.Command {
 	deployFlags.add(deploy, false)
 	cmd.AddCommand(get, apply, plan, diff, history, rollback, unblock, services, setImage, scale, rm, deploy, newStackTagsCmd(cli))
 	return cmd
+}
+
+// revisionArg reads a REVISION argument.
+func revisionArg(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, UsageError{fmt.Errorf("REVISION must be a revision number (1, 2, ...), not %q", s)}
+	}
+	return n, nil
 }
 
 // revisionHeadline says what became of a revision just made.
