@@ -57,7 +57,9 @@ func waitRollout(parent context.Context, cli *env, c *client.Client, cluster str
 		}
 		if err == nil {
 			if l, serr := c.StackServices(ctx, cluster); serr == nil && l.Items != nil && len(l.Items) > 0 && l.Items[0].Revision == n {
+				listed := map[string]bool{}
 				for _, sv := range l.Items {
+					listed[sv.Name] = true
 					line := fmt.Sprintf("%-11s %d/%d running", sv.State, sv.RunningCount, sv.DesiredCount)
 					if sv.DesiredTag != "" {
 						line += ", tag " + sv.DesiredTag
@@ -67,6 +69,12 @@ func waitRollout(parent context.Context, cli *env, c *client.Client, cluster str
 					if seen[sv.Name] != line {
 						seen[sv.Name] = line
 						fmt.Fprintf(out, "  %-24s %s\n", sv.Name, line)
+					}
+				}
+				for name, line := range seen {
+					if !listed[name] && line != "removed" {
+						seen[name] = "removed"
+						fmt.Fprintf(out, "  %-24s removed from the target\n", name)
 					}
 				}
 			}
