@@ -100,6 +100,7 @@ func (s *Server) registerStacks() {
 	put.DefaultStatus = http.StatusAccepted
 	put.RequestBody = stackfileBody()
 	huma.Register(s.api, put, s.putStackConfig)
+	s.documentDryRun(put)
 	documentStackfileBody(put.RequestBody, true)
 
 	huma.Register(s.api, op(http.MethodGet, "/clusters/{cluster}/revisions", "list-stack-revisions", "stacks", "List a cluster's revisions, newest first",
@@ -122,6 +123,7 @@ func (s *Server) registerStacks() {
 	rb.Description = "The new revision is pending, and the reconciler applies it; the revision it replaces is blocked until unblocked."
 	rb.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, rb, s.rollbackStack)
+	s.documentDryRun(rb)
 	deploy := op(http.MethodPost, "/clusters/{cluster}/deploy", "deploy-stack", "stacks", "Apply the current revision again (devops, admins)",
 		http.StatusNotFound, http.StatusConflict)
 	deploy.Description = "Starts a revision held with deploy=false, re-applies an applied one (which corrects drift) or tries a failed one again. " +
@@ -496,6 +498,16 @@ func (s *Server) dryRun(ctx context.Context, cluster string, cur *purser.StackRe
 	d.DryRun, d.Plan = true, &stackPlanDoc{Cluster: cluster, Revision: r.Number, NoOp: p.NoOp(), Services: p.Services}
 	delete(d.Links, "self")
 	return &stackRevisionOutput{Status: http.StatusOK, Body: d}, nil
+}
+
+// documentDryRun adds to a registered write its answer to dry_run=true:
+// 200, the same document as its 202.
+func (s *Server) documentDryRun(o huma.Operation) {
+	item := s.api.OpenAPI().Paths[o.Path]
+	reg := map[string]*huma.Operation{http.MethodPut: item.Put, http.MethodPost: item.Post, http.MethodDelete: item.Delete}[o.Method]
+	accepted := reg.Responses[strconv.Itoa(http.StatusAccepted)]
+	reg.Responses[strconv.Itoa(http.StatusOK)] = &huma.Response{Content: accepted.Content,
+		Description: "With dry_run=true: the revision the request would make, with its plan (`dry_run`, `plan`); nothing is stored."}
 }
 
 // clusterHasNoStack returns nil when the cluster exists (it has no stack

@@ -51,6 +51,7 @@ func (s *Server) registerStackServices() {
 		"with `deploy: false` it stays pending until POST deploy (the seed's chat users' flag). The cluster's deployers (users and roles it names) may make this change without stacks:write."
 	put.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, put, s.updateStackService)
+	s.documentDryRun(put)
 
 	del := op(http.MethodDelete, "/clusters/{cluster}/services/{service}", "delete-stack-service", "stacks",
 		"Remove a service as the cluster's next revision (devops, admins)",
@@ -59,6 +60,7 @@ func (s *Server) registerStackServices() {
 		"The answer is 202 with the new revision; once the reconciler applies it, the service is gone from the target."
 	del.DefaultStatus = http.StatusAccepted
 	huma.Register(s.api, del, s.deleteStackService)
+	s.documentDryRun(del)
 	s.registerStackTags()
 }
 
