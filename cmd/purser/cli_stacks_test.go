@@ -195,8 +195,7 @@ func testStackNewerRevisionSupersedes(t *testing.T, env ...string) {
 	url, admin := server(t, append(env, "PURSER_SIM_ROLLOUT_TIME", "800ms")...)
 	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
 	seed := filepath.Join("..", "..", "internal", "stackfile", "testdata", "seed.yaml")
-	must("clusters", "add", "busy", "--kind", "sim")
-	must("stacks", "apply", "busy", "-f", seed)
+	must("clusters", "add", "busy", "--kind", "sim", "--config", seed) // the seed's POST /clusters {name, config}: revision 1, deployed
 	waitStatus(t, url, admin, "busy", 1, "applying")
 	must("stacks", "set-image", "busy", "user-service", "v2")
 	waitStatus(t, url, admin, "busy", 2, "applied")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/purserhq/purser/client"
 )
@@ -20,12 +21,13 @@ func newClustersCmd(cli *env) *cobra.Command {
 		}
 	}
 	var in client.ClusterCreate
-	var kubeconfig, caFile, secretFile string
+	var kubeconfig, caFile, secretFile, configFile string
 	add := &cobra.Command{Use: "add NAME (--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | --kind sim | --kind ecs --region R --ecs-cluster C (--access-key-id ID | --role-arn ARN))",
 		Aliases: []string{"create"}, Short: "Register a cluster", Args: cobra.ExactArgs(1),
 		Example: "  purser clusters add staging --kind sim --deployer user:alice --deployer role:release\n" +
 			"  purser clusters add prod --kind ecs --region eu-west-1 --ecs-cluster prod --access-key-id AKIA... < secret-key.txt\n" +
-			"  purser clusters add prod --kind ecs --region eu-west-1 --ecs-cluster prod --role-arn arn:aws:iam::123456789012:role/purser",
+			"  purser clusters add prod --kind ecs --region eu-west-1 --ecs-cluster prod --role-arn arn:aws:iam::123456789012:role/purser\n" +
+			"  purser clusters add staging --kind sim --config stack.yaml      # with its first stackfile, deployed at once",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -51,6 +53,16 @@ func newClustersCmd(cli *env) *cobra.Command {
 					return err
 				}
 			}
+			if configFile != "" {
+				b, err := readFileOrStdin(cli, configFile)
+				if err != nil {
+					return err
+				}
+				// YAML or JSON (JSON is YAML); the server checks it.
+				if err := yaml.Unmarshal(b, &in.Config); err != nil {
+					return invalid{fmt.Errorf("--config %s is not YAML or JSON: %w", configFile, err)}
+				}
+			}
 			cl, err := c.CreateCluster(cmd.Context(), in)
 			if err != nil {
 				return err
@@ -69,6 +81,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 	add.Flags().StringVar(&in.AccessKeyID, "access-key-id", "", "ecs: an access key id; its secret is read from standard input, or --secret-access-key-file")
 	add.Flags().StringVar(&secretFile, "secret-access-key-file", "", "ecs: a file holding the secret access key (- for standard input)")
 	add.Flags().StringVar(&in.RoleARN, "role-arn", "", "ecs: an IAM role to assume, in place of an access key")
+	add.Flags().StringVar(&configFile, "config", "", "the cluster's first stackfile, YAML or JSON (- for standard input): revision 1, deployed at once")
 	add.Flags().StringArrayVar(&in.Deployers, "deployer", nil, "user:USERNAME or role:ROLE who may change the stack's image tags and counts (repeat)")
 	var lo client.ListOptions
 	list := &cobra.Command{Use: "list", Short: "List clusters", Args: cobra.NoArgs,
