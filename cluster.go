@@ -46,6 +46,13 @@ type Cluster struct {
 	// cluster's services without stacks:write: entries user:USERNAME or
 	// role:ROLE (see AuthorizeStackChange).
 	Deployers []string
+	// Stack settings: the Kubernetes namespace the stack is applied into
+	// (default DefaultStackNamespace), what a drift scan does (DriftMode),
+	// and how long a service may take to become healthy in a rollout
+	// (default DefaultHealthyDeadline).
+	StackNamespace string
+	DriftMode      DriftMode
+	Healthy        time.Duration
 	// Status, from the last check.
 	Reachable bool
 	Version   string
@@ -310,4 +317,40 @@ func (c *Cluster) CommitUpdate(after *Cluster, now time.Time) Change {
 		c.AccessKeyID != after.AccessKeyID || c.SecretAccessKey != after.SecretAccessKey || c.RoleARN != after.RoleARN
 	return Change{Rows: []Row{after}, Events: []AuditEvent{{Action: "cluster.update", TargetType: "cluster", TargetID: after.Name,
 		Before: c.doc(), After: a}}}
+}
+
+// Namespace is the Kubernetes namespace the cluster's stack is applied into.
+func (c *Cluster) Namespace() string {
+	if c.StackNamespace == "" {
+		return DefaultStackNamespace
+	}
+	return c.StackNamespace
+}
+
+// HealthyDeadline is how long a service of the cluster's stack may take
+// to become healthy in a rollout.
+func (c *Cluster) HealthyDeadline() time.Duration {
+	if c.Healthy <= 0 {
+		return DefaultHealthyDeadline
+	}
+	return c.Healthy
+}
+
+// DriftMode is what a drift scan does when a stack's target differs from
+// its last applied revision.
+type DriftMode string
+
+// Drift modes.
+const (
+	DriftIgnore  DriftMode = "ignore"  // nothing
+	DriftWarn    DriftMode = "warn"    // the services show drifted, a notification once per drift, a metric
+	DriftCorrect DriftMode = "correct" // the last applied revision is applied again
+)
+
+// Drift returns the cluster's drift mode (default warn).
+func (c *Cluster) Drift() DriftMode {
+	if c.DriftMode == "" {
+		return DriftWarn
+	}
+	return c.DriftMode
 }

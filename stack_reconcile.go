@@ -37,15 +37,40 @@ const (
 // (PlanStack) and carries out the plan one service at a time with Apply.
 type StackTarget interface {
 	// Actual returns what the target runs of the services Purser manages
-	// on the cluster, with ${NAME} values as references.
+	// on the cluster (and only those: what Purser labelled or named), with
+	// ${NAME} values as references, and with what the target fills in
+	// itself left out, so that an unchanged service plans as unchanged.
 	Actual(ctx context.Context, c *Cluster) ([]ActualService, error)
 	// Apply carries out one service's step of a plan: create or update it
-	// to desired, or delete it (desired nil). secrets hold the values of
-	// the ${NAME} references desired makes. It returns when the service
-	// runs as desired (or is gone), or with an error that says why not, in
-	// words a user can act on (which service, what the target said).
-	Apply(ctx context.Context, c *Cluster, step ServicePlan, desired *StackService, secrets map[string]string) error
+	// to in.Service, or delete it (in.Service nil), and waits until it is
+	// healthy (or gone). A service not healthy within in.Healthy, or one
+	// the target refuses, is a *RolloutError whose reason says which
+	// service, which pods or tasks, and their last events; any other error
+	// is a passing fault, tried again.
+	Apply(ctx context.Context, c *Cluster, step ServicePlan, in ApplyInput) error
 }
+
+// ApplyInput is what a target needs to apply one service.
+type ApplyInput struct {
+	// Stack is the normalised stackfile: its stack-wide sections (vpc,
+	// service_discovery, logging) for the service's load balancer,
+	// discovery and logs.
+	Stack *Stackfile
+	// Service is the desired service, normalised; nil to delete.
+	Service *StackService
+	// Secrets hold the values of the ${NAME} references Service makes.
+	Secrets map[string]string
+	// Healthy is how long the service may take to become healthy.
+	Healthy time.Duration
+}
+
+// DefaultHealthyDeadline is how long a service may take to become healthy
+// in a rollout, unless its cluster says otherwise.
+const DefaultHealthyDeadline = 5 * time.Minute
+
+// DefaultStackNamespace is the Kubernetes namespace a cluster's stack is
+// applied into, unless the cluster names another.
+const DefaultStackNamespace = "stacks"
 
 // RolloutMark is how a rollout of a revision stands, as the reconciler
 // records it: the status reached, why (a failure's cause) and the plan

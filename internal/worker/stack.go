@@ -127,7 +127,8 @@ func (w *StackReconcileWorker) rollout(ctx context.Context, a purser.StackReconc
 		if ok, err := w.stillDue(ctx, a, holder); err != nil || !ok {
 			return err
 		}
-		if err := target.Apply(ctx, c, step, r.Normalized.Service(step.Service), secrets); err != nil {
+		in := purser.ApplyInput{Stack: r.Normalized, Service: r.Normalized.Service(step.Service), Secrets: secrets, Healthy: c.HealthyDeadline()}
+		if err := target.Apply(ctx, c, step, in); err != nil {
 			return err
 		}
 	}

@@ -44,7 +44,8 @@ func (t *StackTarget) Actual(ctx context.Context, c *purser.Cluster) ([]purser.A
 }
 
 // Apply carries out one service's step of a plan.
-func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.ServicePlan, desired *purser.StackService, secrets map[string]string) error {
+func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.ServicePlan, in purser.ApplyInput) error {
+	desired, secrets := in.Service, in.Secrets
 	var cur *purser.ActualService
 	actual, err := t.Store.ActualServices(ctx, c.Name)
 	if err != nil {
