@@ -159,6 +159,19 @@ func TestStackHistoryRollBackFailedTellsAndDeploys(t *testing.T) {
 	if len(c.Messages) != 1 || c.Messages[0].Event != EventDeployRolledBack || !strings.Contains(c.Messages[0].Description, "0 of 1 tasks healthy") {
 		t.Fatalf("messages %+v", c.Messages)
 	}
+	// The failed revision is blocked: nothing applies it, not even a
+	// rollback to it, until someone unblocks it.
+	failed := h.Revisions[1]
+	if failed.BlockedBy != 3 || ErrorCode(failed.CheckApplicable()) != ECONFLICT {
+		t.Fatalf("the failed revision is not blocked: %+v", failed)
+	}
+	h.Revisions = append(h.Revisions, next)
+	if _, _, err := h.Rollback(2, "ann", revNow); ErrorCode(err) != ECONFLICT {
+		t.Fatalf("a rollback to the failed revision: %v", err)
+	}
+	if _, err := h.Unblock(2); err != nil || failed.Status != RevisionSuperseded || failed.CheckApplicable() != nil {
+		t.Fatalf("unblock: %v, %+v", err, failed)
+	}
 }
 
 func TestPlanSummary(t *testing.T) {

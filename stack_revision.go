@@ -14,7 +14,8 @@ type RevisionStatus string
 //	pending --> applying --> applied | failed
 //	applied | failed --> applying           (deployed again: POST deploy)
 //	pending | applying --> superseded       (a newer revision came first)
-//	failed --> rolled_back                  (the previous one was restored)
+//	failed --> rolled_back                  (the last applied one was restored;
+//	                                         blocked by the revision restoring it)
 //	any but blocked --> blocked             (a rollback replaced it)
 //	blocked --unblock--> superseded
 //
@@ -61,7 +62,7 @@ var revisionMoves = map[RevisionStatus][]RevisionStatus{
 	RevisionApplied:    {RevisionApplying, RevisionBlocked},
 	RevisionFailed:     {RevisionApplying, RevisionRolledBack, RevisionBlocked},
 	RevisionSuperseded: {RevisionBlocked},
-	RevisionRolledBack: {RevisionBlocked},
+	RevisionRolledBack: {RevisionBlocked, RevisionSuperseded},
 	RevisionBlocked:    {RevisionSuperseded},
 }
 
@@ -75,9 +76,11 @@ func (r *StackRevision) Move(to RevisionStatus) error {
 	return nil
 }
 
-// CheckApplicable refuses to apply a blocked revision, with the way out.
+// CheckApplicable refuses to apply a blocked revision, or one rolled back
+// automatically (blocked by the revision that restored the one before),
+// with the way out.
 func (r *StackRevision) CheckApplicable() error {
-	if r.Status == RevisionBlocked {
+	if r.Status == RevisionBlocked || (r.Status == RevisionRolledBack && r.BlockedBy > 0) {
 		return Errorf(ECONFLICT, "revision %d is blocked (revision %d rolled it back); unblock it before applying it", r.Number, r.BlockedBy)
 	}
 	return nil
@@ -195,6 +198,7 @@ func (h StackHistory) RollBackFailed(now time.Time) (*StackRevision, Change, err
 		return nil, Change{}, Errorf(ECONFLICT, "revision %d failed and no revision of %s was applied before it", cur.Number, h.Cluster)
 	}
 	_ = cur.Move(RevisionRolledBack)
+	cur.BlockedBy = cur.Number + 1 // the revision proposed below: nothing re-applies cur until it is unblocked
 	next := &StackRevision{Author: "purser", Message: fmt.Sprintf("automatic rollback: revision %d failed", cur.Number),
 		Source: good.Source, Stackfile: good.Stackfile, Normalized: good.Normalized, RollbackOf: good.Number}
 	c, err := h.Propose(next, false, now)
@@ -217,7 +221,7 @@ func (h StackHistory) Unblock(n int) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
-	if r.Status != RevisionBlocked {
+	if r.Status != RevisionBlocked && (r.Status != RevisionRolledBack || r.BlockedBy == 0) {
 		return Change{}, Errorf(ECONFLICT, "revision %d is %s, not blocked", n, r.Status)
 	}
 	_ = r.Move(RevisionSuperseded)
