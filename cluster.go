@@ -69,6 +69,7 @@ func (c *Cluster) Validate() error {
 		fe = append(fe, FieldError{"name", "pattern", "must be a DNS label: lower-case letters, digits and '-', at most 63"})
 	}
 	fe = append(fe, validateDeployers(c.Deployers)...)
+	fe = append(fe, c.validateStackSettings()...)
 	switch c.Kind {
 	case ClusterSim:
 		if c.Kubeconfig != "" || c.Token != "" || c.Server != "" || c.CA != "" || c.hasECSFields() {
@@ -204,6 +205,10 @@ type ClusterUpdate struct {
 	Token       *string
 	ECS         ECSUpdate
 	Deployers   *[]string
+	// Stack settings; "" (or 0) restores the default.
+	StackNamespace *string
+	DriftMode      *DriftMode
+	Healthy        *time.Duration
 }
 
 // ECSUpdate is the part of a ClusterUpdate only an ecs cluster takes.
@@ -241,7 +246,8 @@ func (c *Cluster) CredentialKind() string {
 // doc is the cluster as audit events keep it: never its credentials.
 func (c *Cluster) doc() map[string]any {
 	d := map[string]any{"name": c.Name, "kind": c.Kind, "description": c.Description, "server": c.Server,
-		"credentials": c.CredentialKind(), "deployers": c.Deployers}
+		"credentials": c.CredentialKind(), "deployers": c.Deployers, "stack_namespace": c.StackNamespace, "drift_mode": c.DriftMode,
+		"healthy_deadline": c.Healthy.String()}
 	if c.Kind == ClusterECS {
 		d["region"], d["ecs_cluster"] = c.Region, c.ECSCluster
 	}
@@ -261,6 +267,18 @@ func (c *Cluster) Update(upd ClusterUpdate) (*Cluster, error) {
 	}
 	if upd.Deployers != nil {
 		after.Deployers = append([]string{}, (*upd.Deployers)...)
+	}
+	if upd.StackNamespace != nil {
+		after.StackNamespace = *upd.StackNamespace
+	}
+	if upd.DriftMode != nil {
+		after.DriftMode = *upd.DriftMode
+	}
+	if upd.Healthy != nil {
+		after.Healthy = *upd.Healthy
+	}
+	if fe := after.validateStackSettings(); len(fe) > 0 {
+		return nil, Invalid(fe...)
 	}
 	if upd.ECS != (ECSUpdate{}) {
 		if c.Kind != ClusterECS {
@@ -353,4 +371,25 @@ func (c *Cluster) Drift() DriftMode {
 		return DriftWarn
 	}
 	return c.DriftMode
+}
+
+var namespaceRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// validateStackSettings checks the stack settings: a DNS-1123 label for
+// the namespace, a known drift mode, and a healthy deadline from 10 s to
+// 1 h (0: the default).
+func (c *Cluster) validateStackSettings() []FieldError {
+	var fe []FieldError
+	if c.StackNamespace != "" && !namespaceRE.MatchString(c.StackNamespace) {
+		fe = append(fe, FieldError{"stack_namespace", "pattern", "must be a Kubernetes namespace name: lower-case letters, digits and '-', at most 63"})
+	}
+	switch c.DriftMode {
+	case "", DriftIgnore, DriftWarn, DriftCorrect:
+	default:
+		fe = append(fe, FieldError{"drift_mode", "enum", "must be ignore, warn or correct"})
+	}
+	if c.Healthy != 0 && (c.Healthy < 10*time.Second || c.Healthy > time.Hour) {
+		fe = append(fe, FieldError{"healthy_deadline", "range", "must be from 10s to 1h"})
+	}
+	return fe
 }

@@ -17,6 +17,10 @@ type Cluster struct {
 	Region      string     `json:"region,omitempty" doc:"ecs: the AWS region."`
 	ECSCluster  string     `json:"ecs_cluster,omitempty" doc:"ecs: the ECS cluster's name."`
 	Deployers   []string   `json:"deployers" doc:"Who may change the image tags and desired counts of the stack's services without stacks:write: user:USERNAME or role:ROLE."`
+	// Stack settings, as in force (defaults filled in).
+	StackNamespace  string `json:"stack_namespace" doc:"The Kubernetes namespace the stack is applied into."`
+	DriftMode       string `json:"drift_mode" enum:"ignore,warn,correct" doc:"What a drift scan does: ignore; warn (services show drifted, one notification per drift, the purser_stack_drift metric); correct (the last applied revision is applied again)."`
+	HealthyDeadline string `json:"healthy_deadline" doc:"How long a service may take to become healthy in a rollout before the revision fails and is rolled back (a Go duration)."`
 	Reachable   bool       `json:"reachable" doc:"Whether the last check reached it. An ecs cluster is not checked yet (no driver reaches ECS): false, and last_error says so."`
 	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
 	LastError   string     `json:"last_error,omitempty"`
@@ -42,6 +46,9 @@ type ClusterCreate struct {
 	SecretAccessKey string         `json:"secret_access_key,omitempty" doc:"ecs: sealed at rest, never returned."`
 	RoleARN         string         `json:"role_arn,omitempty" doc:"ecs: an IAM role to assume, in place of an access key."`
 	Deployers       []string       `json:"deployers,omitempty" maxItems:"100" doc:"Users (user:USERNAME) and roles (role:ROLE), which must exist, who may change the image tags and desired counts of the stack's services without stacks:write."`
+	StackNamespace  string         `json:"stack_namespace,omitempty" maxLength:"63" doc:"The Kubernetes namespace the stack is applied into (default stacks)."`
+	DriftMode       string         `json:"drift_mode,omitempty" enum:"ignore,warn,correct" doc:"What a drift scan does (default warn)."`
+	HealthyDeadline string         `json:"healthy_deadline,omitempty" doc:"How long a service may take to become healthy in a rollout: a Go duration, 10s to 1h (default 5m)."`
 	Config          map[string]any `json:"config,omitempty" doc:"The cluster's first stackfile (/api/v1/schemas/stackfile.json), as the seed's POST /api/v1/clusters took it: validated first (422 names each path under body.config, and nothing is created); the answer is then 202, with the cluster and, in Location, revision 1."`
 }
 
@@ -85,6 +92,9 @@ type ClusterPatch struct {
 	SecretAccessKey *string   `json:"secret_access_key,omitempty" doc:"ecs only; alone, it rotates the current key's secret."`
 	RoleARN         *string   `json:"role_arn,omitempty" doc:"ecs only: replaces the access key."`
 	Deployers       *[]string `json:"deployers,omitempty" maxItems:"100" doc:"Replaces the list; [] removes every deployer."`
+	StackNamespace  *string   `json:"stack_namespace,omitempty" maxLength:"63" doc:"\"\" for the default (stacks)."`
+	DriftMode       *string   `json:"drift_mode,omitempty" enum:"ignore,warn,correct,"`
+	HealthyDeadline *string   `json:"healthy_deadline,omitempty" doc:"A Go duration, 10s to 1h; \"\" for the default (5m)."`
 }
 
 // UpdateCluster changes a cluster, if its _etag is still etag (when given).

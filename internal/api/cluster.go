@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -16,6 +17,7 @@ import (
 func newClusterDoc(c *purser.Cluster) clusterDoc {
 	return clusterDoc{Meta: newMeta(c.Name, c.Created, c.Updated, c.ETag(), "clusters", "cluster"), Name: c.Name, Kind: c.Kind,
 		Description: c.Description, Server: c.Server, Region: c.Region, ECSCluster: c.ECSCluster, Deployers: append([]string{}, c.Deployers...),
+		StackNamespace: c.Namespace(), DriftMode: string(c.Drift()), HealthyDeadline: c.HealthyDeadline().String(),
 		Reachable: c.Reachable, Version: c.Version, LastError: c.LastError, CheckedAt: c.CheckedAt}
 }
 
@@ -65,7 +67,20 @@ func (s *Server) updateCluster(ctx context.Context, in *struct {
 	Body    clusterPatch `contentType:"application/merge-patch+json"`
 }) (*clusterOutput, error) {
 	b := in.Body
+	upd := purser.ClusterUpdate{StackNamespace: b.StackNamespace}
+	if b.DriftMode != nil {
+		m := purser.DriftMode(*b.DriftMode)
+		upd.DriftMode = &m
+	}
+	if b.HealthyDeadline != nil {
+		d, err := healthyDeadline(*b.HealthyDeadline)
+		if err != nil {
+			return nil, s.problem(ctx, err)
+		}
+		upd.Healthy = &d
+	}
 	c, err := s.Clusters.UpdateCluster(ctx, in.Name, purser.ClusterUpdate{Description: b.Description, Kubeconfig: b.Kubeconfig,
+		StackNamespace: upd.StackNamespace, DriftMode: upd.DriftMode, Healthy: upd.Healthy,
 		Server: b.Server, CA: b.CA, Token: b.Token, Deployers: b.Deployers, ECS: purser.ECSUpdate{Region: b.Region, ECSCluster: b.ECSCluster,
 			Endpoint: b.Endpoint, AccessKeyID: b.AccessKeyID, SecretAccessKey: b.SecretAccessKey, RoleARN: b.RoleARN}}, in.IfMatch)
 	if err != nil {
@@ -86,7 +101,11 @@ func (s *Server) createCluster(ctx context.Context, in *struct {
 	b := in.Body
 	c := &purser.Cluster{Name: b.Name, Kind: b.Kind, Description: b.Description, Kubeconfig: b.Kubeconfig, Server: b.Server, CA: b.CA, Token: b.Token,
 		Region: b.Region, ECSCluster: b.ECSCluster, Endpoint: b.Endpoint, AccessKeyID: b.AccessKeyID, SecretAccessKey: b.SecretAccessKey,
-		RoleARN: b.RoleARN, Deployers: b.Deployers}
+		RoleARN: b.RoleARN, Deployers: b.Deployers, StackNamespace: b.StackNamespace, DriftMode: purser.DriftMode(b.DriftMode)}
+	var err error
+	if c.Healthy, err = healthyDeadline(b.HealthyDeadline); err != nil {
+		return nil, s.problem(ctx, err)
+	}
 	var first *purser.StackProposal
 	if b.Config != nil {
 		// Whoever may not propose it is told so before its faults.
@@ -182,4 +201,16 @@ func (s *Server) deleteCluster(ctx context.Context, in *struct {
 func clusterOut(c *purser.Cluster) *clusterOutput {
 	d := newClusterDoc(c)
 	return &clusterOutput{ETag: etagOf(d.ETag), Body: d}
+}
+
+// healthyDeadline reads a healthy_deadline ("" for the default).
+func healthyDeadline(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, purser.Invalid(purser.FieldError{Field: "healthy_deadline", Rule: "format", Message: "must be a duration such as 90s or 5m"})
+	}
+	return d, nil
 }

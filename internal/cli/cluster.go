@@ -81,6 +81,9 @@ func newClustersCmd(cli *env) *cobra.Command {
 	add.Flags().StringVar(&in.AccessKeyID, "access-key-id", "", "ecs: an access key id; its secret is read from standard input, or --secret-access-key-file")
 	add.Flags().StringVar(&secretFile, "secret-access-key-file", "", "ecs: a file holding the secret access key (- for standard input)")
 	add.Flags().StringVar(&in.RoleARN, "role-arn", "", "ecs: an IAM role to assume, in place of an access key")
+	add.Flags().StringVar(&in.StackNamespace, "stack-namespace", "", "the Kubernetes namespace the stack is applied into (default stacks)")
+	add.Flags().StringVar(&in.DriftMode, "drift", "", "what a drift scan does: ignore, warn (the default) or correct")
+	add.Flags().StringVar(&in.HealthyDeadline, "healthy-deadline", "", "how long a service may take to become healthy in a rollout, e.g. 90s (default 5m)")
 	add.Flags().StringVar(&configFile, "config", "", "the cluster's first stackfile, YAML or JSON (- for standard input): revision 1, deployed at once")
 	add.Flags().StringArrayVar(&in.Deployers, "deployer", nil, "user:USERNAME or role:ROLE who may change the stack's image tags and counts (repeat)")
 	var lo client.ListOptions
@@ -130,6 +133,7 @@ func newClustersCmd(cli *env) *cobra.Command {
 func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cobra.Command {
 	var desc, kubeconfig, server, token, caFile, etag, secretFile string
 	var region, ecsCluster, endpoint, keyID, roleARN string
+	var stackNS, drift, healthy string
 	var deployers []string
 	var noDeployers bool
 	update := &cobra.Command{Use: "update NAME [--description TEXT] [--kubeconfig FILE | --api-server URL --bearer-token T [--ca FILE] | ecs flags] [--deployer D]...",
@@ -147,7 +151,8 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 				dst  **string
 			}{{"description", &desc, &p.Description}, {"api-server", &server, &p.Server}, {"bearer-token", &token, &p.Token},
 				{"region", &region, &p.Region}, {"ecs-cluster", &ecsCluster, &p.ECSCluster}, {"endpoint", &endpoint, &p.Endpoint},
-				{"access-key-id", &keyID, &p.AccessKeyID}, {"role-arn", &roleARN, &p.RoleARN}} {
+				{"access-key-id", &keyID, &p.AccessKeyID}, {"role-arn", &roleARN, &p.RoleARN},
+				{"stack-namespace", &stackNS, &p.StackNamespace}, {"drift", &drift, &p.DriftMode}, {"healthy-deadline", &healthy, &p.HealthyDeadline}} {
 				if f.Changed(x.flag) {
 					*x.dst = x.src
 				}
@@ -181,7 +186,7 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 				p.Deployers = &deployers
 			}
 			if p == (client.ClusterPatch{}) {
-				return UsageError{fmt.Errorf("nothing to change: give --description, --kubeconfig, --api-server and --bearer-token, ecs flags, or --deployer")}
+				return UsageError{fmt.Errorf("nothing to change: give --description, --kubeconfig, --api-server and --bearer-token, ecs flags, --deployer or stack settings")}
 			}
 			cl, err := c.UpdateCluster(cmd.Context(), args[0], p, etag)
 			if err != nil {
@@ -195,6 +200,9 @@ func newClusterUpdateCmd(cli *env, table func(io.Writer, []client.Cluster)) *cob
 	f.StringVar(&server, "api-server", "", "the cluster's API server URL (with --bearer-token)")
 	f.StringVar(&token, "bearer-token", "", "a new bearer token for the cluster")
 	f.StringVar(&caFile, "ca", "", "the server's CA certificate (PEM file; with --bearer-token)")
+	f.StringVar(&stackNS, "stack-namespace", "", "the Kubernetes namespace the stack is applied into (\"\" for the default, stacks)")
+	f.StringVar(&drift, "drift", "", "what a drift scan does: ignore, warn (the default) or correct")
+	f.StringVar(&healthy, "healthy-deadline", "", "how long a service may take to become healthy in a rollout, e.g. 90s (\"\" for the default, 5m)")
 	f.StringVar(&region, "region", "", "ecs: a new AWS region")
 	f.StringVar(&ecsCluster, "ecs-cluster", "", "ecs: a new ECS cluster name")
 	f.StringVar(&endpoint, "endpoint", "", "ecs: a new endpoint URL (\"\" for the region's)")

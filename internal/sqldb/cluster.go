@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/purserhq/purser"
 )
@@ -21,7 +22,7 @@ var clusterColumns = columns{plain: map[string]string{"_id": "name", "name": "na
 }
 
 const clusterSelect = "name, kind, description, server, credentials, reachable, k8s_version, last_error, checked_at, version, created_at, updated_at, " +
-	"deployers, region, ecs_cluster"
+	"deployers, region, ecs_cluster, stack_settings"
 
 type clusterCreds struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
@@ -33,6 +34,7 @@ type clusterCreds struct {
 type clusterRow struct {
 	purser.Cluster
 	creds, deployers string
+	settings         string
 	checked          *int64
 	created, updated int64
 }
@@ -40,12 +42,29 @@ type clusterRow struct {
 func scanCluster(r Row) (*clusterRow, error) {
 	var c clusterRow
 	err := r.Scan(&c.Name, &c.Kind, &c.Description, &c.Server, &c.creds, &c.Reachable, &c.Version, &c.LastError, &c.checked,
-		&c.Meta.Version, &c.created, &c.updated, &c.deployers, &c.Region, &c.ECSCluster)
+		&c.Meta.Version, &c.created, &c.updated, &c.deployers, &c.Region, &c.ECSCluster, &c.settings)
 	c.ID = c.Name
 	if err == nil {
 		err = json.Unmarshal([]byte(c.deployers), &c.Deployers)
 	}
+	if err == nil {
+		var st stackSettings
+		err = json.Unmarshal([]byte(c.settings), &st)
+		c.StackNamespace, c.DriftMode, c.Healthy = st.Namespace, purser.DriftMode(st.DriftMode), time.Duration(st.HealthySeconds)*time.Second
+	}
 	return &c, err
+}
+
+// stackSettings are a cluster's stack settings as stored: JSON.
+type stackSettings struct {
+	Namespace      string `json:"namespace,omitempty"`
+	DriftMode      string `json:"drift_mode,omitempty"`
+	HealthySeconds int64  `json:"healthy_seconds,omitempty"`
+}
+
+func settingsJSON(c *purser.Cluster) string {
+	b, _ := json.Marshal(stackSettings{c.StackNamespace, string(c.DriftMode), int64(c.Healthy / time.Second)})
+	return string(b)
 }
 
 // deployersJSON is a cluster's deployers as stored: a JSON list, never null.
@@ -189,9 +208,9 @@ func (s *ClusterService) CreateCluster(ctx context.Context, c *purser.Cluster) e
 	now := s.db.now()
 	c.ID, c.Created, c.Updated, c.Meta.Version = c.Name, now, now, 1
 	return s.db.WithTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO clusters ("+clusterSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := tx.Exec(ctx, "INSERT INTO clusters ("+clusterSelect+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.Name, c.Kind, c.Description, c.Server, s.db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError,
-			microsPtr(c.CheckedAt), c.Meta.Version, micros(now), micros(now), deployersJSON(c), c.Region, c.ECSCluster)
+			microsPtr(c.CheckedAt), c.Meta.Version, micros(now), micros(now), deployersJSON(c), c.Region, c.ECSCluster, settingsJSON(c))
 		if err != nil {
 			if s.db.UniqueViolation(err) {
 				return &purser.Error{Code: purser.ECONFLICT, Message: "cluster " + c.Name + " already exists",
@@ -321,9 +340,9 @@ func (s *ClusterService) SaveCluster(ctx context.Context, before, after *purser.
 func (db *DB) saveCluster(ctx context.Context, tx Tx, c *purser.Cluster) error {
 	creds, _ := json.Marshal(clusterCreds{c.Kubeconfig, c.CA, c.Token, sealECS(c)})
 	n, err := tx.Exec(ctx, `UPDATE clusters SET description = ?, server = ?, credentials = ?, reachable = ?, k8s_version = ?, last_error = ?,
-		checked_at = ?, version = version + 1, updated_at = ?, deployers = ?, region = ?, ecs_cluster = ? WHERE name = ? AND version = ?`,
+		checked_at = ?, version = version + 1, updated_at = ?, deployers = ?, region = ?, ecs_cluster = ?, stack_settings = ? WHERE name = ? AND version = ?`,
 		c.Description, c.Server, db.Sealer.Seal(string(creds)), c.Reachable, c.Version, c.LastError, microsPtr(c.CheckedAt),
-		micros(c.Updated), deployersJSON(c), c.Region, c.ECSCluster, c.Name, c.Meta.Version)
+		micros(c.Updated), deployersJSON(c), c.Region, c.ECSCluster, settingsJSON(c), c.Name, c.Meta.Version)
 	if err != nil {
 		return fmt.Errorf("update cluster: %w", err)
 	}
