@@ -80,7 +80,7 @@ func JobQueue(kind string) string {
 		return QueueProvision
 	case NotifyArgs{}.Kind():
 		return QueueNotify
-	case StackReconcileArgs{}.Kind():
+	case StackReconcileArgs{}.Kind(), StackDriftArgs{}.Kind():
 		return QueueStacks
 	}
 	return QueueDefault

@@ -116,6 +116,10 @@ type StackStore interface {
 	DeployStack(ctx context.Context, cluster string) (*StackRevision, error)
 	// CurrentRevision returns the cluster's current revision, or ENOTFOUND.
 	CurrentRevision(ctx context.Context, cluster string) (*StackRevision, error)
+	// Drift returns the last drift scan of the cluster's stack (ENOTFOUND:
+	// never scanned); ScanStackNow enqueues one.
+	Drift(ctx context.Context, cluster string) (*DriftState, error)
+	ScanStackNow(ctx context.Context, cluster string) error
 	// StackState returns what ServiceStatuses compares: the current
 	// revision, with its normalised stackfile only (not the one as given),
 	// and what the target runs; ENOTFOUND for no cluster or no stack.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/purserhq/purser"
 )
@@ -220,4 +221,27 @@ func (c *Client) ClusterSecrets(ctx context.Context, cluster string) (*List[Clus
 // not refer to.
 func (c *Client) DeleteClusterSecret(ctx context.Context, cluster, name string) error {
 	return c.Do(ctx, http.MethodDelete, stackPath(cluster, "/secrets/"+url.PathEscape(name)), nil, nil)
+}
+
+// StackDrift is what the last drift scan of a cluster's stack found.
+type StackDrift struct {
+	Cluster     string               `json:"cluster"`
+	Revision    int                  `json:"revision"`
+	Drifted     bool                 `json:"drifted"`
+	Mode        string               `json:"mode"`
+	Since       *time.Time           `json:"since,omitempty"`
+	CheckedAt   time.Time            `json:"checked_at"`
+	Services    []purser.ServicePlan `json:"services"`
+	Fingerprint string               `json:"fingerprint,omitempty"`
+}
+
+// StackDrift returns the last drift scan of the cluster's stack.
+func (c *Client) StackDrift(ctx context.Context, cluster string) (*StackDrift, error) {
+	var out StackDrift
+	return &out, c.Do(ctx, http.MethodGet, stackPath(cluster, "/drift"), nil, &out)
+}
+
+// ScanStackDrift asks for a drift scan of the cluster's stack now.
+func (c *Client) ScanStackDrift(ctx context.Context, cluster string) error {
+	return c.Do(ctx, http.MethodPost, stackPath(cluster, "/drift"), nil, nil)
 }

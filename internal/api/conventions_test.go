@@ -274,7 +274,7 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
 		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview",
-		"SeedReviewResult", "ServicePlan", "StackDiff", "StackExport", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
+		"SeedReviewResult", "ServicePlan", "StackDiff", "StackDrift", "StackExport", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
 		"StackService", "StackServiceList", "StackServiceUpdate",
 		"Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
 		"User", "UserCreate", "UserList", "UserPatch"}

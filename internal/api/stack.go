@@ -137,6 +137,7 @@ func (s *Server) registerStacks() {
 	huma.Register(s.api, ub, s.unblockRevision)
 	s.registerStackServices()
 	s.registerStackSecrets()
+	s.registerStackDrift()
 }
 
 // deployStack serves POST /api/v1/clusters/{cluster}/deploy.
@@ -530,4 +531,66 @@ func actorName(ctx context.Context) string {
 func revisionOut(r *purser.StackRevision) *stackRevisionOutput {
 	d := newStackRevisionDoc(r, true)
 	return &stackRevisionOutput{Status: http.StatusAccepted, ETag: etagOf(d.ETag), Location: d.Links["self"].Href, Body: d}
+}
+
+// stackDriftDoc is what the last drift scan of a cluster's stack found.
+type stackDriftDoc struct {
+	Cluster     string               `json:"cluster"`
+	Revision    int                  `json:"revision" doc:"The applied revision the target was compared with."`
+	Drifted     bool                 `json:"drifted"`
+	Mode        string               `json:"mode" enum:"ignore,warn,correct" doc:"The cluster's drift mode."`
+	Since       *time.Time           `json:"since,omitempty" doc:"When this drift was first seen."`
+	CheckedAt   time.Time            `json:"checked_at"`
+	Services    []purser.ServicePlan `json:"services" doc:"The services that differ, and the plan that would correct each."`
+	Fingerprint string               `json:"fingerprint,omitempty" doc:"Identifies this drift: it is told once until it changes."`
+}
+
+func (s *Server) registerStackDrift() {
+	huma.Register(s.api, op(http.MethodGet, "/clusters/{cluster}/drift", "get-stack-drift", "stacks",
+		"What the last drift scan found", http.StatusNotFound), s.getStackDrift)
+	scan := op(http.MethodPost, "/clusters/{cluster}/drift", "scan-stack-drift", "stacks", "Scan the stack for drift now", http.StatusNotFound)
+	scan.Description = "Compares what the target runs with the last applied revision, now rather than at the next periodic scan " +
+		"(every 180 s ± 60 s). 202: follow GET drift until checked_at moves."
+	scan.DefaultStatus = http.StatusAccepted
+	huma.Register(s.api, scan, s.scanStackDrift)
+}
+
+// getStackDrift serves GET /api/v1/clusters/{cluster}/drift.
+func (s *Server) getStackDrift(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+}) (*struct{ Body stackDriftDoc }, error) {
+	st, err := s.Stacks.Drift(ctx, in.Cluster)
+	if purser.ErrorCode(err) == purser.ENOTFOUND {
+		if _, cerr := s.Stacks.CurrentRevision(ctx, in.Cluster); cerr != nil {
+			return nil, s.problem(ctx, cerr)
+		}
+		err = purser.Errorf(purser.ENOTFOUND, "the stack of %s was not scanned for drift yet: POST /api/v1/clusters/%s/drift scans it now", in.Cluster, in.Cluster)
+	}
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	mode := string(purser.DriftWarn)
+	if c, err := s.Clusters.FindClusterByName(ctx, in.Cluster); err == nil {
+		mode = string(c.Drift())
+	}
+	d := stackDriftDoc{Cluster: st.Cluster, Revision: st.Revision, Drifted: st.Drifted, Mode: mode, Since: st.Since, CheckedAt: st.CheckedAt,
+		Services: st.Services, Fingerprint: st.Fingerprint}
+	if d.Services == nil {
+		d.Services = []purser.ServicePlan{}
+	}
+	return &struct{ Body stackDriftDoc }{d}, nil
+}
+
+// scanStackDrift serves POST /api/v1/clusters/{cluster}/drift.
+func (s *Server) scanStackDrift(ctx context.Context, in *struct {
+	Cluster string `path:"cluster"`
+}) (*struct {
+	Location string `header:"Location"`
+}, error) {
+	if err := s.Stacks.ScanStackNow(ctx, in.Cluster); err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &struct {
+		Location string `header:"Location"`
+	}{BasePath + "/clusters/" + url.PathEscape(in.Cluster) + "/drift"}, nil
 }

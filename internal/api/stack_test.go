@@ -90,6 +90,14 @@ func testStacksAPI(t *testing.T, open store) {
 		t.Fatalf("deploy: %v", dep)
 	}
 	e.want(e.do("dev", "POST", "/v1/clusters/staging/deploy", nil), 403)
+	// Drift: not scanned yet (404 saying how), a scan on demand (202).
+	if r := e.do("dev", "GET", "/v1/clusters/staging/drift", nil); e.want(r, 404) != nil && !strings.Contains(string(r.Body), "not scanned for drift yet") {
+		t.Fatalf("drift before a scan: %s", r.Body)
+	}
+	if r := e.do("dev", "POST", "/v1/clusters/staging/drift", nil); e.want(r, 202) != nil && r.Header.Get("Location") != "/api/v1/clusters/staging/drift" {
+		t.Fatalf("scan: %v", r.Header)
+	}
+	e.want(e.do("dev", "POST", "/v1/clusters/nope/drift", nil), 404)
 	e.want(e.do("devops", "POST", "/v1/clusters/nope/deploy", nil), 404)
 
 	// A refused stackfile names each path, and stores nothing.

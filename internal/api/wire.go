@@ -111,6 +111,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[stackExportDoc]():     "StackExport",
 	reflect.TypeFor[stackRollbackBody]():  "StackRollback",
 	reflect.TypeFor[stackPlanDoc]():       "StackPlan",
+	reflect.TypeFor[stackDriftDoc]():      "StackDrift",
 	reflect.TypeFor[stackDiffDoc]():       "StackDiff",
 	reflect.TypeFor[stackServiceDoc]():    "StackService",
 	reflect.TypeFor[stackServiceBody]():   "StackServiceUpdate",

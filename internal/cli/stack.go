@@ -246,7 +246,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 			return showRevision(cmd, cli, c, r, fmt.Sprintf("Deploying revision %d of %s.", r.Number, r.Cluster), &deployFlags)
 		}}
 	deployFlags.add(deploy, false)
-	cmd.AddCommand(get, apply, plan, diff, history, rollback, unblock, services, setImage, scale, rm, deploy, newStackTagsCmd(cli))
+	cmd.AddCommand(get, apply, plan, diff, history, rollback, unblock, services, setImage, scale, rm, deploy, newStackTagsCmd(cli), newStackDriftCmd(cli))
 	return cmd
 }
 

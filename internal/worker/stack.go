@@ -26,7 +26,7 @@ const stackLockTTL = time.Minute
 // last applied one; a passing fault is retried, and the rollout resumes.
 type StackReconcileWorker struct {
 	river.WorkerDefaults[purser.StackReconcileArgs]
-	Stacks  purser.StackReconcileStore
+	Stacks  Stacks
 	Targets map[string]purser.StackTarget // by cluster kind
 	Logger  *slog.Logger
 }
@@ -128,7 +128,9 @@ func (w *StackReconcileWorker) rollout(ctx context.Context, a purser.StackReconc
 			return err
 		}
 		in := purser.ApplyInput{Stack: r.Normalized, Service: r.Normalized.Service(step.Service), Secrets: secrets, Healthy: c.HealthyDeadline()}
-		if err := target.Apply(ctx, c, step, in); err != nil {
+		err := target.Apply(ctx, c, step, in)
+		w.snapshot(ctx, c, target)
+		if err != nil {
 			return err
 		}
 	}
@@ -181,4 +183,19 @@ func (w *StackReconcileWorker) fail(ctx context.Context, a purser.StackReconcile
 	}
 	w.Logger.InfoContext(ctx, "rolling back", "cluster", a.Cluster, "failed", a.Revision, "revision", next.Number, "restores", next.RollbackOf)
 	return nil
+}
+
+// snapshot records what a real target runs, for GET services to show
+// (the sim target keeps that table itself).
+func (w *StackReconcileWorker) snapshot(ctx context.Context, c *purser.Cluster, target purser.StackTarget) {
+	if c.Kind == purser.ClusterSim {
+		return
+	}
+	actual, err := target.Actual(ctx, c)
+	if err == nil {
+		err = w.Stacks.ReplaceActualServices(ctx, c.Name, actual)
+	}
+	if err != nil {
+		w.Logger.WarnContext(ctx, "record what the target runs", "cluster", c.Name, "error", err)
+	}
 }

@@ -99,6 +99,7 @@ type Requests interface {
 type Stacks interface {
 	purser.StackReconcileStore
 	purser.StackExportStore
+	purser.StackDriftStore
 }
 
 // Deps are what the handlers work with: domain interfaces the store
@@ -139,6 +140,8 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
 	river.AddWorker(workers, &StackReconcileWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
+	river.AddWorker(workers, &StackDriftWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
+	river.AddWorker(workers, &StackDriftSweepWorker{Stacks: d.Stacks})
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	return &river.Config{
 		Logger: logging.River(d.Logger.With("component", "queue")),
@@ -159,6 +162,9 @@ func Config(d Deps, o Options) *river.Config {
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return TokenCleanupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(TokenCleanupArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(driftSchedule{}, func() (river.JobArgs, *river.InsertOpts) {
+				return purser.StackDriftSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.StackDriftSweepArgs{}.Kind())}
+			}, nil),
 			river.NewPeriodicJob(river.PeriodicInterval(o.ExpireEvery), func() (river.JobArgs, *river.InsertOpts) {
 				return purser.ExpireArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.ExpireArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
