@@ -10,21 +10,21 @@ import (
 // Cluster is a registered cluster (credentials are never returned).
 type Cluster struct {
 	Meta
-	Name        string     `json:"name"`
-	Kind        string     `json:"kind" enum:"kubernetes,sim,ecs"`
-	Description string     `json:"description,omitempty"`
-	Server      string     `json:"server" doc:"The API server's URL (for ecs, the ECS endpoint). Credentials are never returned."`
-	Region      string     `json:"region,omitempty" doc:"ecs: the AWS region."`
-	ECSCluster  string     `json:"ecs_cluster,omitempty" doc:"ecs: the ECS cluster's name."`
-	Deployers   []string   `json:"deployers" doc:"Who may change the image tags and desired counts of the stack's services without stacks:write: user:USERNAME or role:ROLE."`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind" enum:"kubernetes,sim,ecs"`
+	Description string   `json:"description,omitempty"`
+	Server      string   `json:"server" doc:"The API server's URL (for ecs, the ECS endpoint). Credentials are never returned."`
+	Region      string   `json:"region,omitempty" doc:"ecs: the AWS region."`
+	ECSCluster  string   `json:"ecs_cluster,omitempty" doc:"ecs: the ECS cluster's name."`
+	Deployers   []string `json:"deployers" doc:"Who may change the image tags and desired counts of the stack's services without stacks:write: user:USERNAME or role:ROLE."`
 	// Stack settings, as in force (defaults filled in).
-	StackNamespace  string `json:"stack_namespace" doc:"The Kubernetes namespace the stack is applied into."`
-	DriftMode       string `json:"drift_mode" enum:"ignore,warn,correct" doc:"What a drift scan does: ignore; warn (services show drifted, one notification per drift, the purser_stack_drift metric); correct (the last applied revision is applied again)."`
-	HealthyDeadline string `json:"healthy_deadline" doc:"How long a service may take to become healthy in a rollout before the revision fails and is rolled back (a Go duration)."`
-	Reachable   bool       `json:"reachable" doc:"Whether the last check reached it. An ecs cluster is not checked yet (no driver reaches ECS): false, and last_error says so."`
-	Version     string     `json:"version,omitempty" doc:"The server's version at the last check."`
-	LastError   string     `json:"last_error,omitempty"`
-	CheckedAt   *time.Time `json:"checked_at,omitempty"`
+	StackNamespace  string     `json:"stack_namespace" doc:"The Kubernetes namespace the stack is applied into."`
+	DriftMode       string     `json:"drift_mode" enum:"ignore,warn,correct" doc:"What a drift scan does: ignore; warn (services show drifted, one notification per drift, the purser_stack_drift metric); correct (the last applied revision is applied again)."`
+	HealthyDeadline string     `json:"healthy_deadline" doc:"How long a service may take to become healthy in a rollout before the revision fails and is rolled back (a Go duration)."`
+	Reachable       bool       `json:"reachable" doc:"Whether the last check reached it. An ecs cluster is not checked yet (no driver reaches ECS): false, and last_error says so."`
+	Version         string     `json:"version,omitempty" doc:"The server's version at the last check."`
+	LastError       string     `json:"last_error,omitempty"`
+	CheckedAt       *time.Time `json:"checked_at,omitempty"`
 }
 
 // ClusterCreate registers a cluster: a kubeconfig, or server, CA and token;
