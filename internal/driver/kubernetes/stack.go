@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -265,6 +266,9 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 			}
 		}
 		applied, err := res.Apply(ctx, name, o, opts)
+		if err != nil && kind == "Secret" {
+			err = redacted(err)
+		}
 		if err != nil {
 			if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) {
 				return &purser.RolloutError{Service: svc.Name, Reason: fmt.Sprintf("the cluster refuses %s %s: %v", strings.ToLower(kind), name, err)}
@@ -282,6 +286,18 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 		return err
 	}
 	return t.waitHealthy(ctx, dc, ns, svc.Name, workload, healthy)
+}
+
+// redacted is an API error about a Secret without its message, which may
+// quote the values: its reason and code only, so it is still classified.
+func redacted(err error) error {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return errors.New("the secret could not be written")
+	}
+	s := st.Status()
+	return &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Reason: s.Reason, Code: s.Code,
+		Message: fmt.Sprintf("the secret was refused (%s, %d)", s.Reason, s.Code)}}
 }
 
 // ensureNamespace creates ns unless it exists. A client that may not read

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kfield "k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/purserhq/purser"
 )
@@ -356,3 +359,14 @@ func TestIgnoredFields(t *testing.T) {
 }
 
 func ev(name, value string) purser.EnvVar { return purser.EnvVar{Name: name, Value: value} }
+
+func TestRedactedKeepsTheKindOfRefusal(t *testing.T) {
+	err := redacted(apierrors.NewInvalid(schema.GroupKind{Kind: "Secret"}, "web-env", kfield.ErrorList{
+		kfield.Invalid(kfield.NewPath("data"), "hunter2", "bad")}))
+	if !apierrors.IsInvalid(err) || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("redacted: %v", err)
+	}
+	if err := redacted(errors.New("dial tcp: refused")); apierrors.IsInvalid(err) || err.Error() != "the secret could not be written" {
+		t.Fatalf("a transport error: %v", err)
+	}
+}
