@@ -466,3 +466,60 @@ func TestStackTargetReportsPods(t *testing.T) {
 		t.Errorf("more than the newest 3 events: %s", r)
 	}
 }
+
+// TestStackTargetWaitsForTheRollout plays the deployment controller (this
+// control plane runs none) by writing the Deployment's status: Apply
+// waits while the rollout is incomplete and returns once it is complete;
+// Actual counts the available replicas.
+func TestStackTargetWaitsForTheRollout(t *testing.T) {
+	cp := controlPlane(t)
+	ctx := context.Background()
+	admin := k8stest.Client(t, cp.Kubeconfig)
+	c := &purser.Cluster{Name: "wait", Kind: purser.ClusterKubernetes, Kubeconfig: cp.Kubeconfig, StackNamespace: "stk-wait"}
+	ns := c.Namespace()
+	st := &StackTarget{Poll: 100 * time.Millisecond}
+	two := 2
+	sf := (&purser.Stackfile{Services: []purser.StackService{{Name: "web", Image: "nginx:1", DesiredCount: &two}}}).Normalize()
+	done := make(chan error, 1)
+	go func() {
+		done <- st.Apply(ctx, c, purser.ServicePlan{Service: "web", Action: purser.PlanCreate},
+			purser.ApplyInput{Stack: sf, Service: &sf.Services[0], Healthy: time.Minute})
+	}()
+	setStatus := func(updated, available int32) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			d, err := admin.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+			if err == nil {
+				d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 2, UpdatedReplicas: updated,
+					AvailableReplicas: available, ReadyReplicas: available}
+				if _, err = admin.AppsV1().Deployments(ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err == nil {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status of web: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond) // polling for the object the other goroutine applies
+		}
+	}
+	setStatus(2, 1)
+	select {
+	case err := <-done:
+		t.Fatalf("Apply returned with 1 of 2 available: %v", err)
+	case <-time.After(time.Second):
+	}
+	setStatus(2, 2)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Apply: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Apply still waits with 2 of 2 available")
+	}
+	actual, err := st.Actual(ctx, c)
+	if err != nil || len(actual) != 1 || actual[0].RunningCount != 2 {
+		t.Fatalf("actual %+v %v", actual, err)
+	}
+}
