@@ -59,10 +59,11 @@ type rule struct {
 var testOnly = map[string][]string{
 	"internal/api": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/driver/kubernetes", "internal/registry", "internal/awstest"},
 	// ECR and S3 are tested against the AWS emulator
-	"internal/registry": {"internal/awstest"},
-	"internal/export":   {"internal/awstest"},
-	"internal/worker":   {"internal/export"}, // the export worker's tests write to a real directory and a refusing S3 endpoint
-	"internal/notify":   {"internal/notify/smtptest"},
+	"internal/registry":          {"internal/awstest"},
+	"internal/export":            {"internal/awstest"},
+	"internal/worker":            {"internal/export"}, // the export worker's tests write to a real directory and a refusing S3 endpoint
+	"internal/notify":            {"internal/notify/smtptest"},
+	"internal/driver/kubernetes": {"internal/stackfile"}, // the stack target is tested with the seed's stackfile
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }
