@@ -37,10 +37,10 @@ type env struct {
 	cert    string
 }
 
-func newEnv(t *testing.T) *env {
-	// moto runs no tasks: a new service counts MOTO_ECS_SERVICE_RUNNING
-	// running tasks, and an updated one its desired count.
-	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+// newEnv starts moto. moto runs no tasks: a new service counts running
+// tasks (MOTO_ECS_SERVICE_RUNNING), an updated one its desired count.
+func newEnv(t *testing.T, running string) *env {
+	t.Setenv("MOTO_ECS_SERVICE_RUNNING", running)
 	endpoint := awstest.Start(t)
 	e := &env{t: t, cluster: &purser.Cluster{Name: "staging", Region: awstest.Region, ECSCluster: "staging",
 		Endpoint: endpoint, AccessKeyID: awstest.AccessKeyID, SecretAccessKey: awstest.SecretAccessKey}}
@@ -173,7 +173,7 @@ func (e *env) service(name string) types.Service {
 }
 
 func TestSeedStackOnECS(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, "1")
 	ctx := context.Background()
 	desired := e.seed(nil)
 	plan := e.deploy(desired, map[string]string{"DB_PASSWORD": "one"})
@@ -276,6 +276,43 @@ func TestSeedStackOnECS(t *testing.T) {
 		t.Errorf("drift plan: %s", p.Summary())
 	}
 
+	// Load balancer changes: a new container port is a new target group
+	// (the old one goes), a new public port moves the listener, a new
+	// record name replaces the record.
+	moved := e.seed(func(sf *purser.Stackfile) {
+		two := 2
+		sf.Service("user-service").DesiredCount = &two
+		sf.Service("email-worker").Memory = 512
+		rsv := sf.Service("routing-service")
+		rsv.Ports = []string{"8080:8080", "9090:9090"}
+		rsv.Logging = &purser.Logging{Options: map[string]string{"awslogs-group": "/ecs/routing"}}
+		rsv.ELB.Ports = purser.ELBPorts{Public: 8443, Container: 9090}
+		rsv.ELB.Healthcheck.Port = 9090
+		rsv.ELB.DNS.RecordName = "www.example.com"
+	})
+	p = e.deploy(moved, nil)
+	if p.Count(purser.PlanUpdate) != 2 || p.Services[0].Changes[0].Field != "elb" {
+		t.Errorf("elb plan: %s", p.Summary())
+	}
+	tgs, err := e.cl.elb.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
+	if err != nil || len(tgs.TargetGroups) != 1 || aws.ToString(tgs.TargetGroups[0].TargetGroupName) != "staging-routing-service-9090" ||
+		aws.ToString(tgs.TargetGroups[0].HealthCheckPort) != "9090" {
+		t.Errorf("target groups after the port change: %+v (%v)", tgs, err)
+	}
+	ls, err = e.cl.elb.DescribeListeners(ctx, &elb.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
+	if err != nil || len(ls.Listeners) != 1 || aws.ToInt32(ls.Listeners[0].Port) != 8443 {
+		t.Errorf("listeners after the port change: %+v (%v)", ls, err)
+	}
+	if e.hasRecord("staging.example.com.") || !e.hasRecord("www.example.com.") {
+		t.Error("the record was not moved to www.example.com")
+	}
+	if lbs := e.service("routing-service").LoadBalancers; len(lbs) != 1 || aws.ToInt32(lbs[0].ContainerPort) != 9090 {
+		t.Errorf("service load balancers %+v", lbs)
+	}
+	if p := purser.PlanStack(moved, e.actual()); !p.NoOp() {
+		t.Fatalf("drift after the elb change: %s", p.Summary())
+	}
+
 	// Removing services deletes them with everything made for them.
 	gone := e.seed(func(sf *purser.Stackfile) { sf.Services = sf.Services[2:] })
 	p = e.deploy(gone, map[string]string{"DB_PASSWORD": "three"})
@@ -293,7 +330,7 @@ func TestSeedStackOnECS(t *testing.T) {
 	if tgs, err := e.cl.elb.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{}); err != nil || len(tgs.TargetGroups) != 0 {
 		t.Errorf("target groups left: %+v (%v)", tgs, err)
 	}
-	if e.hasRecord("staging.example.com.") {
+	if e.hasRecord("www.example.com.") {
 		t.Error("alias record left")
 	}
 	if ns, _ := e.cl.namespace(ctx, desired, false); ns != "" {
@@ -310,10 +347,26 @@ func TestSeedStackOnECS(t *testing.T) {
 	}
 }
 
+// every_node runs one task on each container instance: a DAEMON service.
+func TestEveryNodeIsADaemon(t *testing.T) {
+	e := newEnv(t, "0") // a moto cluster has no container instances: a daemon runs 0 of 0
+	desired := e.seed(func(sf *purser.Stackfile) {
+		sf.Services = sf.Services[2:]
+		sf.Services[0].PlacementStrategy = purser.PlacementEveryNode
+	})
+	e.deploy(desired, nil)
+	if s := e.service("email-worker"); s.SchedulingStrategy != types.SchedulingStrategyDaemon {
+		t.Errorf("scheduling strategy %s, want DAEMON", s.SchedulingStrategy)
+	}
+	if p := purser.PlanStack(desired, e.actual()); !p.NoOp() {
+		t.Errorf("drift: %s", p.Summary())
+	}
+}
+
 // A service whose tasks never all run fails its rollout in time, with a
 // reason naming it and its counts.
 func TestRolloutFailsWhenTasksDoNotRun(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, "1")
 	three := 3
 	desired := e.seed(func(sf *purser.Stackfile) {
 		sf.Services = sf.Services[2:]
