@@ -754,14 +754,12 @@ func (cl *clients) ensureDiscovery(ctx context.Context, stack *purser.Stackfile,
 	if s != nil {
 		arn = aws.ToString(s.Arn)
 	} else {
-		threshold := int32(purser.DefaultDNSFailureCount)
-		if d.Healthcheck != nil && d.Healthcheck.FailureThreshold > 0 {
-			threshold = int32(d.Healthcheck.FailureThreshold)
-		}
 		out, err := cl.sd.CreateService(ctx, &sd.CreateServiceInput{Name: aws.String(d.Name), NamespaceId: aws.String(ns),
 			DnsConfig: &sdtypes.DnsConfig{RoutingPolicy: sdtypes.RoutingPolicyWeighted,
 				DnsRecords: []sdtypes.DnsRecord{{Type: sdtypes.RecordTypeA, TTL: aws.Int64(300)}}},
-			HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{FailureThreshold: aws.Int32(threshold)}})
+			// Cloud Map ignores a custom health check's failure threshold
+			// now (always 1), as the seed's default was: none is sent.
+			HealthCheckCustomConfig: &sdtypes.HealthCheckCustomConfig{}})
 		if err != nil {
 			return nil, refused(svc.Name, "servicediscovery CreateService", err)
 		}
