@@ -242,17 +242,25 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 	if err != nil {
 		return err
 	}
+	if cur != nil && cur.svc.SchedulingStrategy != SchedulingStrategy(svc) {
+		// ECS cannot change a service's scheduling strategy (every_node
+		// added or removed): the service is made again.
+		if err := cl.deleteService(ctx, cur, in.Healthy); err != nil {
+			return err
+		}
+		cur = nil
+	}
 	if cur == nil {
-		in := &ecs.CreateServiceInput{
+		create := &ecs.CreateServiceInput{
 			Cluster: aws.String(cl.cluster), ServiceName: aws.String(svc.Name), TaskDefinition: aws.String(tdArn),
 			DeploymentConfiguration: DeploymentConfiguration(svc), SchedulingStrategy: SchedulingStrategy(svc),
 			LoadBalancers: lbs, ServiceRegistries: regs, NetworkConfiguration: networkConfiguration(in.Stack, svc),
 			Tags: []types.Tag{{Key: aws.String("purser:service"), Value: aws.String(svc.Name)}},
 		}
-		if in.SchedulingStrategy == types.SchedulingStrategyReplica {
-			in.DesiredCount = aws.Int32(int32(svc.Count()))
+		if create.SchedulingStrategy == types.SchedulingStrategyReplica {
+			create.DesiredCount = aws.Int32(int32(svc.Count()))
 		}
-		if _, err := cl.ecs.CreateService(ctx, in); err != nil {
+		if _, err := cl.ecs.CreateService(ctx, create); err != nil {
 			return refused(svc.Name, "CreateService", err)
 		}
 	} else {
@@ -267,10 +275,10 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 		if _, err := cl.ecs.UpdateService(ctx, up); err != nil {
 			return refused(svc.Name, "UpdateService", err)
 		}
-		// What the old spec had and the new one has no more goes.
-		if err := cl.dropStale(ctx, in.Stack, old, svc); err != nil {
-			return err
-		}
+	}
+	// What the old spec had and the new one has no more goes.
+	if err := cl.dropStale(ctx, in.Stack, old, svc); err != nil {
+		return err
 	}
 	return t.waitHealthy(ctx, cl, svc.Name, tdArn, in.Healthy)
 }
@@ -404,13 +412,8 @@ func (t *StackTarget) delete(ctx context.Context, cl *clients, stack *purser.Sta
 	if cur == nil {
 		return nil
 	}
-	if cur.svc.SchedulingStrategy != types.SchedulingStrategyDaemon {
-		if _, err := cl.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cl.cluster), Service: aws.String(name), DesiredCount: aws.Int32(0)}); err != nil {
-			return awsError("UpdateService", err)
-		}
-	}
-	if _, err := cl.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cl.cluster), Service: aws.String(name), Force: aws.Bool(true)}); err != nil && !notFound(err) {
-		return awsError("DeleteService", err)
+	if err := cl.deleteService(ctx, cur, within); err != nil {
+		return err
 	}
 	if err := cl.dropStale(ctx, stack, &cur.spec, nil); err != nil {
 		return err
@@ -431,6 +434,42 @@ func (t *StackTarget) delete(ctx context.Context, cl *clients, stack *purser.Sta
 		}
 	}
 	return nil
+}
+
+// deleteService scales the ECS service to 0, deletes it, and waits until
+// ECS has drained it (INACTIVE), so that its name can be used again.
+func (cl *clients) deleteService(ctx context.Context, cur *managed, within time.Duration) error {
+	name := aws.ToString(cur.svc.ServiceName)
+	if cur.svc.SchedulingStrategy != types.SchedulingStrategyDaemon {
+		if _, err := cl.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cl.cluster), Service: aws.String(name), DesiredCount: aws.Int32(0)}); err != nil {
+			return awsError("UpdateService", err)
+		}
+	}
+	if _, err := cl.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cl.cluster), Service: aws.String(name), Force: aws.Bool(true)}); err != nil && !notFound(err) {
+		return awsError("DeleteService", err)
+	}
+	if within <= 0 {
+		within = purser.DefaultHealthyDeadline
+	}
+	deadline := time.Now().Add(within)
+	for {
+		out, err := cl.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cl.cluster), Services: []string{name}})
+		if err != nil {
+			return awsError("DescribeServices", err)
+		}
+		if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) == "INACTIVE" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return &purser.RolloutError{Service: name, Reason: fmt.Sprintf("the ECS service was still %s %s after its deletion",
+				strings.ToLower(aws.ToString(out.Services[0].Status)), within)}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // dropStale deletes what old had and svc (nil: deleted) has no more: the

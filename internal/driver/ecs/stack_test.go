@@ -361,6 +361,21 @@ func TestEveryNodeIsADaemon(t *testing.T) {
 	if p := purser.PlanStack(desired, e.actual()); !p.NoOp() {
 		t.Errorf("drift: %s", p.Summary())
 	}
+	// ECS cannot change a scheduling strategy: the service is made again.
+	zero := 0
+	replica := e.seed(func(sf *purser.Stackfile) {
+		sf.Services = sf.Services[2:]
+		sf.Services[0].DesiredCount = &zero
+	})
+	if p := e.deploy(replica, nil); p.Count(purser.PlanUpdate) != 1 {
+		t.Errorf("plan: %s", p.Summary())
+	}
+	if s := e.service("email-worker"); s.SchedulingStrategy != types.SchedulingStrategyReplica || s.DesiredCount != 0 {
+		t.Errorf("scheduling strategy %s, desired %d; want REPLICA, 0", s.SchedulingStrategy, s.DesiredCount)
+	}
+	if p := purser.PlanStack(replica, e.actual()); !p.NoOp() {
+		t.Errorf("drift: %s", p.Summary())
+	}
 }
 
 // A service whose tasks never all run fails its rollout in time, with a
