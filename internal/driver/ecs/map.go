@@ -46,10 +46,13 @@ const (
 func Family(cluster, service string) string { return cluster + "-" + service }
 
 // SpecLabel returns the spec Purser records on the task definition (the
-// service without its desired count, as JSON) and its hash.
+// service without its desired count, as JSON) and its hash. A one-off
+// task keeps its count: it is how many run, once.
 func SpecLabel(svc *purser.StackService) (spec, hash string) {
 	s := *svc
-	s.DesiredCount = nil
+	if s.Type == purser.ServiceTypeService {
+		s.DesiredCount = nil
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		panic(fmt.Sprintf("a service does not encode: %v", err)) // plain types only

@@ -181,9 +181,16 @@ func (t *StackTarget) Actual(ctx context.Context, c *purser.Cluster) ([]purser.A
 		return nil, err
 	}
 	out := make([]purser.ActualService, len(ms))
+	seen := map[string]bool{}
 	for i, m := range ms {
 		out[i] = purser.ActualService{Spec: m.spec, RunningCount: int(m.svc.RunningCount)}
+		seen[aws.ToString(m.td.Family)] = true
 	}
+	tasks, err := cl.tasks(ctx, seen)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, tasks...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Spec.Name < out[j].Spec.Name })
 	return out, nil
 }
@@ -208,7 +215,7 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 	}
 	svc := in.Service
 	if svc.Type != purser.ServiceTypeService {
-		return &purser.RolloutError{Service: svc.Name, Reason: fmt.Sprintf("one-off tasks (type %q) are not run on ECS by Purser yet", svc.Type)}
+		return cl.runTask(ctx, in.Stack, svc, in.Secrets)
 	}
 	if in.Stack == nil {
 		in.Stack = &purser.Stackfile{}
@@ -409,15 +416,15 @@ func shortTD(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 // delete scales the service to 0, deletes it, then its load balancer,
 // record, discovery service and task definitions.
 func (t *StackTarget) delete(ctx context.Context, cl *clients, stack *purser.Stackfile, name string, cur *managed, within time.Duration) error {
-	if cur == nil {
-		return nil
+	if cur != nil {
+		if err := cl.deleteService(ctx, cur, within); err != nil {
+			return err
+		}
+		if err := cl.dropStale(ctx, stack, &cur.spec, nil); err != nil {
+			return err
+		}
 	}
-	if err := cl.deleteService(ctx, cur, within); err != nil {
-		return err
-	}
-	if err := cl.dropStale(ctx, stack, &cur.spec, nil); err != nil {
-		return err
-	}
+	// A one-off task has no service: its task definitions are all it has.
 	p := ecs.NewListTaskDefinitionsPaginator(cl.ecs, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(Family(cl.cluster, name)), Status: types.TaskDefinitionStatusActive})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -434,6 +441,99 @@ func (t *StackTarget) delete(ctx context.Context, cl *clients, stack *purser.Sta
 		}
 	}
 	return nil
+}
+
+// tasks returns the one-off tasks Purser ran: the latest ACTIVE task
+// definition of each family <cluster>-* not in services whose spec label
+// says a type other than service. They run once: RunningCount is 0.
+func (cl *clients) tasks(ctx context.Context, services map[string]bool) ([]purser.ActualService, error) {
+	var out []purser.ActualService
+	p := ecs.NewListTaskDefinitionFamiliesPaginator(cl.ecs, &ecs.ListTaskDefinitionFamiliesInput{
+		FamilyPrefix: aws.String(cl.cluster + "-"), Status: types.TaskDefinitionFamilyStatusActive})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awsError("ListTaskDefinitionFamilies", err)
+		}
+		for _, family := range page.Families {
+			if services[family] {
+				continue
+			}
+			td, err := cl.latest(ctx, family)
+			if err != nil {
+				return nil, err
+			}
+			if td == nil || len(td.ContainerDefinitions) == 0 {
+				continue
+			}
+			spec, ok := ServiceSpec(&td.ContainerDefinitions[0])
+			if ok && spec.Type != purser.ServiceTypeService && Family(cl.cluster, spec.Name) == family {
+				out = append(out, purser.ActualService{Spec: spec})
+			}
+		}
+	}
+	return out, nil
+}
+
+// latest returns the family's latest ACTIVE task definition, or nil.
+func (cl *clients) latest(ctx context.Context, family string) (*types.TaskDefinition, error) {
+	out, err := cl.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(family)})
+	if err != nil {
+		var ae smithy.APIError
+		if notFound(err) || errors.As(err, &ae) && ae.ErrorCode() == "ClientException" {
+			return nil, nil
+		}
+		return nil, awsError("DescribeTaskDefinition", err)
+	}
+	if out.TaskDefinition == nil || out.TaskDefinition.Status != types.TaskDefinitionStatusActive {
+		return nil, nil
+	}
+	return out.TaskDefinition, nil
+}
+
+// runTask runs a one-off task as the seed did (RunTask of the family), once
+// per spec: a spec already registered (the same hash) is not run again. A
+// task ECS does not start fails the rollout, and its new revision is
+// deregistered so that the next deploy tries again. Purser does not wait
+// for a one-off task to finish.
+func (cl *clients) runTask(ctx context.Context, stack *purser.Stackfile, svc *purser.StackService, secrets map[string]string) error {
+	cur, err := cl.latest(ctx, Family(cl.cluster, svc.Name))
+	if err != nil {
+		return err
+	}
+	_, hash := SpecLabel(svc)
+	if cur != nil && len(cur.ContainerDefinitions) > 0 && cur.ContainerDefinitions[0].DockerLabels[LabelSpecHash] == hash {
+		return nil
+	}
+	input, err := TaskDefinition(cl.cluster, stack, svc, secrets)
+	if err != nil {
+		return &purser.RolloutError{Service: svc.Name, Reason: err.Error()}
+	}
+	reg, err := cl.ecs.RegisterTaskDefinition(ctx, input)
+	if err != nil {
+		return refused(svc.Name, "RegisterTaskDefinition", err)
+	}
+	arn := reg.TaskDefinition.TaskDefinitionArn
+	if svc.Count() == 0 {
+		return nil
+	}
+	out, err := cl.ecs.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String(cl.cluster), TaskDefinition: arn, Count: aws.Int32(int32(min(svc.Count(), 10))),
+		StartedBy: aws.String("purser"), NetworkConfiguration: networkConfiguration(stack, svc)})
+	if err == nil && len(out.Tasks) > 0 {
+		return nil
+	}
+	_, _ = cl.ecs.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: arn})
+	if err != nil {
+		return refused(svc.Name, "RunTask", err)
+	}
+	reason := "ECS started no task"
+	for _, f := range out.Failures {
+		reason += fmt.Sprintf("; %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason))
+	}
+	if len(out.Failures) == 0 {
+		reason += " (no container instance could take it)"
+	}
+	return &purser.RolloutError{Service: svc.Name, Reason: reason}
 }
 
 // deleteService scales the ECS service to 0, deletes it, and waits until

@@ -79,8 +79,11 @@ func newEnv(t *testing.T, running string) *env {
 
 // ec2 calls an EC2 query action on moto and returns its XML (the EC2
 // and ACM clients are not dependencies of Purser).
-func ec2(t *testing.T, endpoint, action string) string {
+func ec2(t *testing.T, endpoint, action string, params ...string) string {
 	form := url.Values{"Action": {action}, "Version": {"2016-11-15"}}
+	for i := 0; i+1 < len(params); i += 2 {
+		form.Set(params[i], params[i+1])
+	}
 	return call(t, endpoint, "ec2", "application/x-www-form-urlencoded", "", form.Encode())
 }
 
@@ -375,6 +378,45 @@ func TestEveryNodeIsADaemon(t *testing.T) {
 	}
 	if p := purser.PlanStack(replica, e.actual()); !p.NoOp() {
 		t.Errorf("drift: %s", p.Summary())
+	}
+}
+
+// A one-off task runs once per spec, as the seed's RunTask did; ECS not
+// starting it fails the rollout.
+func TestOneOffTask(t *testing.T) {
+	e := newEnv(t, "1")
+	ctx := context.Background()
+	// moto answers RunTask with a 500 when a cluster has no container
+	// instance (ECS would list a failure): one instance, of moto's size.
+	run := ec2(t, e.cluster.Endpoint, "RunInstances", "ImageId", "ami-12c6146b", "MinCount", "1", "MaxCount", "1", "InstanceType", "t3.medium")
+	id := regexp.MustCompile(`<instanceId>(i-[0-9a-f]+)</instanceId>`).FindStringSubmatch(run)
+	if id == nil {
+		t.Fatalf("RunInstances: %s", run)
+	}
+	if _, err := e.cl.ecs.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("staging"),
+		InstanceIdentityDocument: aws.String(`{"instanceId": "` + id[1] + `", "region": "us-east-1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	huge := e.seed(func(sf *purser.Stackfile) {
+		sf.Services = sf.Services[2:]
+		sf.Services[0].Name, sf.Services[0].Type, sf.Services[0].Memory = "migrate", "task", 1 << 20
+	})
+	step := purser.ServicePlan{Service: "migrate", Action: purser.PlanCreate, Rollout: true}
+	err := e.target.Apply(ctx, e.cluster, step, purser.ApplyInput{Stack: huge, Service: &huge.Services[0], Healthy: time.Second})
+	var re *purser.RolloutError
+	if !errors.As(err, &re) || re.Service != "migrate" || !strings.Contains(re.Reason, "ECS started no task") {
+		t.Fatalf("a task no instance can hold: %v", err)
+	}
+	if a := e.actual(); len(a) != 0 {
+		t.Errorf("a task that never started is listed: %+v", a)
+	}
+	// (moto's answer to a RunTask that starts a task does not decode: it
+	// writes a number where ECS writes a string, so the run itself is not
+	// shown here.) The failed run left no active task definition, so the
+	// next deploy tries again.
+	if tds, err := e.cl.ecs.ListTaskDefinitions(ctx, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("staging-migrate"),
+		Status: types.TaskDefinitionStatusActive}); err != nil || len(tds.TaskDefinitionArns) != 0 {
+		t.Errorf("task definitions left: %v (%v)", tds, err)
 	}
 }
 
