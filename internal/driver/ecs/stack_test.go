@@ -399,7 +399,7 @@ func TestOneOffTask(t *testing.T) {
 	}
 	huge := e.seed(func(sf *purser.Stackfile) {
 		sf.Services = sf.Services[2:]
-		sf.Services[0].Name, sf.Services[0].Type, sf.Services[0].Memory = "migrate", "task", 1 << 20
+		sf.Services[0].Name, sf.Services[0].Type, sf.Services[0].Memory = "migrate", "task", 1<<20
 	})
 	step := purser.ServicePlan{Service: "migrate", Action: purser.PlanCreate, Rollout: true}
 	err := e.target.Apply(ctx, e.cluster, step, purser.ApplyInput{Stack: huge, Service: &huge.Services[0], Healthy: time.Second})
