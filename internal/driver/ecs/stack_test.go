@@ -278,6 +278,32 @@ func TestSeedStackOnECS(t *testing.T) {
 	if p.Count(purser.PlanUpdate) != 1 || p.Services[2].Service != "email-worker" || p.Services[2].Changes[0].Field != "desired_count" || p.Services[2].Changes[0].Old != "5" {
 		t.Errorf("drift plan: %s", p.Summary())
 	}
+	// So does an image deployed by hand (a copy of Purser's task
+	// definition, labels and all, with another image).
+	hand := e.td("routing-service")
+	hc := hand.ContainerDefinitions[0]
+	hc.Image = aws.String("xxx.dkr.ecr.us-east-1.amazonaws.com/routing-service:hotfix")
+	reg, err := e.cl.ecs.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: hand.Family, NetworkMode: hand.NetworkMode,
+		ContainerDefinitions: []types.ContainerDefinition{hc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cl.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("staging"), Service: aws.String("routing-service"),
+		TaskDefinition: reg.TaskDefinition.TaskDefinitionArn}); err != nil {
+		t.Fatal(err)
+	}
+	p = purser.PlanStack(changed, e.actual())
+	if p.Services[0].Action != purser.PlanUpdate || p.Services[0].Changes[0].Field != "image" || !strings.HasSuffix(p.Services[0].Changes[0].Old, ":hotfix") {
+		t.Errorf("image drift plan: %s", p.Summary())
+	}
+	// A deploy corrects both: a new revision with the stackfile's image.
+	e.deploy(changed, nil)
+	if c := e.td("routing-service").ContainerDefinitions[0]; strings.HasSuffix(aws.ToString(c.Image), ":hotfix") {
+		t.Errorf("image after the deploy: %s", aws.ToString(c.Image))
+	}
+	if got := e.service("email-worker").DesiredCount; got != 1 {
+		t.Errorf("email-worker desired count %d after the deploy, want 1", got)
+	}
 
 	// Load balancer changes: a new container port is a new target group
 	// (the old one goes), a new public port moves the listener, a new
@@ -294,7 +320,7 @@ func TestSeedStackOnECS(t *testing.T) {
 		rsv.ELB.DNS.RecordName = "www.example.com"
 	})
 	p = e.deploy(moved, nil)
-	if p.Count(purser.PlanUpdate) != 2 || p.Services[0].Changes[0].Field != "elb" {
+	if p.Count(purser.PlanUpdate) != 1 || p.Services[0].Changes[0].Field != "elb" {
 		t.Errorf("elb plan: %s", p.Summary())
 	}
 	tgs, err := e.cl.elb.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{})
