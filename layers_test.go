@@ -36,6 +36,7 @@ var rules = []rule{
 	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
+	{"internal/driver/ecs", []string{"."}, "a driver implements a domain interface; it knows no store (its credentials come with the cluster)"},
 	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
 	{"internal/export", []string{"."}, "the stack exporter implements a domain interface over a bucket; it knows no store"},
 	{"internal/registry", []string{"."}, "the tag listers implement a domain interface; they know no store or HTTP API (ECR credentials come through a function the server wires)"},
@@ -64,6 +65,8 @@ var testOnly = map[string][]string{
 	"internal/worker":            {"internal/export"}, // the export worker's tests write to a real directory and a refusing S3 endpoint
 	"internal/notify":            {"internal/notify/smtptest"},
 	"internal/driver/kubernetes": {"internal/stackfile"}, // the stack target is tested with the seed's stackfile
+	// the ECS target is tested against the AWS emulator with the seed's stackfile
+	"internal/driver/ecs": {"internal/awstest", "internal/stackfile"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }
