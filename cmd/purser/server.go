@@ -23,6 +23,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/api"
+	"github.com/purserhq/purser/internal/driver/ecs"
 	"github.com/purserhq/purser/internal/driver/exec"
 	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/driver/sim"
@@ -187,7 +188,11 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
 			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter,
-			StackTargets: map[string]purser.StackTarget{purser.ClusterSim: &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime}}},
+			StackTargets: map[string]purser.StackTarget{
+				purser.ClusterSim:        &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime},
+				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
+				purser.ClusterECS:        ecs.NewStackTarget(nil),
+			}},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	// The one River client of the process: the store inserts its jobs

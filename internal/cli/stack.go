@@ -20,7 +20,7 @@ func newStacksCmd(cli *env) *cobra.Command {
 			"desired-state seed; its JSON Schema is served at /api/v1/schemas/stackfile.json). Every change is a\n" +
 			"new numbered revision, which Purser deploys: it plans against what the cluster runs and rolls the\n" +
 			"services out one by one (--wait follows along). A revision that fails is rolled back to the last\n" +
-			"applied one, and blocked. Only sim clusters are deployed to today."}
+			"applied one, and blocked. Kubernetes, ECS and sim clusters are deployed to."}
 
 	get := &cobra.Command{Use: "get CLUSTER", Short: "Print the cluster's current stackfile (YAML)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -104,7 +104,7 @@ func (w *StackReconcileWorker) rollout(ctx context.Context, a purser.StackReconc
 	}
 	target := w.Targets[c.Kind]
 	if target == nil {
-		return &purser.RolloutError{Reason: fmt.Sprintf("Purser cannot deploy stacks onto %s clusters yet: only sim clusters are reconciled", c.Kind)}
+		return &purser.RolloutError{Reason: fmt.Sprintf("Purser cannot deploy stacks onto %s clusters", c.Kind)}
 	}
 	secrets, err := w.Stacks.ResolveSecrets(ctx, a.Cluster, r.Normalized.SecretRefs())
 	if err != nil {
