@@ -50,6 +50,19 @@ type StackTarget interface {
 	Apply(ctx context.Context, c *Cluster, step ServicePlan, in ApplyInput) error
 }
 
+// IgnoredField is a field of a stackfile a target does not carry out,
+// and why (an AWS-only field on Kubernetes, say).
+type IgnoredField struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// FieldNoter is a target that ignores some fields of a stackfile: plans
+// show which, and why.
+type FieldNoter interface {
+	IgnoredFields(stack *Stackfile, svc *StackService) []IgnoredField
+}
+
 // ApplyInput is what a target needs to apply one service.
 type ApplyInput struct {
 	// Stack is the normalised stackfile: its stack-wide sections (vpc,

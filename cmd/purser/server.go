@@ -315,6 +315,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Names:         sqldb.NewNameService(st.db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		Stacks:        sqldb.NewStackService(st.db),
+		FieldNotes:    map[string]purser.FieldNoter{purser.ClusterKubernetes: kubernetes.NewStackTarget()},
 		Tags:          newTagSource(cfg.Stacks, st, reg),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{

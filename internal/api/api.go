@@ -40,6 +40,9 @@ type Server struct {
 	Clusters      purser.ClusterService
 	// Stacks keeps clusters' stacks; nil: no stack routes.
 	Stacks purser.StackStore
+	// FieldNotes say, by cluster kind, which stackfile fields a target
+	// ignores, for plans to note (Kubernetes ignores AWS's).
+	FieldNotes map[string]purser.FieldNoter
 	// Tags lists the tags of services' images; nil: the tags route
 	// answers 501.
 	Tags purser.TagLister

@@ -48,6 +48,14 @@ type stackPlanDoc struct {
 	Revision int                  `json:"revision,omitempty" doc:"The revision planned; absent when the request gave a stackfile."`
 	NoOp     bool                 `json:"no_op" doc:"Whether the plan changes nothing."`
 	Services []purser.ServicePlan `json:"services" doc:"The desired services in dependency order, then the deletions."`
+	Notes    []planNote           `json:"notes,omitempty" doc:"Fields of the stackfile the cluster's kind of target does not carry out, and why (on Kubernetes, AWS's)."`
+}
+
+// planNote is a field a target ignores.
+type planNote struct {
+	Service string `json:"service,omitempty" doc:"The service; absent for a stack-wide field."`
+	Field   string `json:"field"`
+	Reason  string `json:"reason"`
 }
 
 // stackDiffDoc is what changed between two revisions.
@@ -404,7 +412,36 @@ func (s *Server) planStack(ctx context.Context, in *struct {
 	}
 	p := purser.PlanStack(desired, actual)
 	doc.Services, doc.NoOp = p.Services, p.NoOp()
+	doc.Notes = s.planNotes(ctx, in.Cluster, desired)
 	return &struct{ Body stackPlanDoc }{doc}, nil
+}
+
+// planNotes lists the fields of desired the cluster's target ignores.
+func (s *Server) planNotes(ctx context.Context, cluster string, desired *purser.Stackfile) []planNote {
+	c, err := s.Clusters.FindClusterByName(ctx, cluster)
+	if err != nil {
+		return nil
+	}
+	noter := s.FieldNotes[c.Kind]
+	if noter == nil {
+		return nil
+	}
+	var out []planNote
+	seen := map[string]bool{}
+	for i := range desired.Services {
+		sv := &desired.Services[i]
+		for _, f := range noter.IgnoredFields(desired, sv) {
+			n := planNote{Service: sv.Name, Field: f.Field, Reason: f.Reason}
+			if f.Field == "vpc" || strings.HasPrefix(f.Field, "service_discovery.") {
+				n.Service = "" // a stack-wide section: noted once
+			}
+			if k := n.Service + "\x00" + n.Field; !seen[k] {
+				seen[k] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // rollbackStack serves POST /api/v1/clusters/{cluster}/rollback.

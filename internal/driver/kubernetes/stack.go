@@ -666,3 +666,9 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// IgnoredFields implements purser.FieldNoter: plans of a stack on a
+// Kubernetes cluster note what this target does not carry out.
+func (t *StackTarget) IgnoredFields(stack *purser.Stackfile, svc *purser.StackService) []purser.IgnoredField {
+	return IgnoredFields(stack, svc)
+}

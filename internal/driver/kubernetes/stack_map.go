@@ -358,10 +358,7 @@ func cloneMap(m map[string]any) map[string]any {
 }
 
 // Ignored is a field of a stackfile a target does not carry out, and why.
-type Ignored struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
+type Ignored = purser.IgnoredField
 
 // IgnoredFields lists the fields of svc (and of its stack, normalised)
 // that the Kubernetes target does not carry out, for the plan to note:
