@@ -1,8 +1,12 @@
 // Package k8stest runs a real Kubernetes control plane for tests: etcd,
 // kube-apiserver (RBAC, TokenRequest, a static admin token) and
 // kube-controller-manager (so that deleted namespaces really go away), as
-// processes on 127.0.0.1. The binaries are built from the Go module proxy
-// by tools/k8s/build.sh into a cache outside the repository.
+// processes on 127.0.0.1. StartWithNodes adds kube-scheduler and kwok,
+// which simulates nodes and the pods on them, so that workloads run: a
+// Deployment becomes available, and a pod whose image tag starts with
+// "fail-" crash-loops (testdata/pod-fail.yaml). The binaries are built from
+// the Go module proxy by tools/k8s/build.sh into a cache outside the
+// repository.
 package k8stest
 
 import (
@@ -47,8 +51,21 @@ func BinDir() string {
 // not built (and fails it under CI, whose .ci/run builds them).
 func Require(t testing.TB) string {
 	t.Helper()
+	return require(t, "etcd", "kube-apiserver", "kube-controller-manager")
+}
+
+// RequireNodes is Require for StartWithNodes: it also needs kube-scheduler,
+// kwok and kwok's stages.
+func RequireNodes(t testing.TB) string {
+	t.Helper()
+	return require(t, "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok",
+		filepath.Join("kwok-stages", "pod-ready.yaml"))
+}
+
+func require(t testing.TB, binaries ...string) string {
+	t.Helper()
 	dir := BinDir()
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
+	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			if os.Getenv("CI") != "" {
 				t.Fatalf("%s is not built in %s (.ci/run runs tools/k8s/build.sh)", b, dir)
@@ -66,8 +83,10 @@ type ControlPlane struct {
 	CA         []byte
 	// Kubeconfig is an admin kubeconfig for it.
 	Kubeconfig string
-	procs      []*exec.Cmd
-	dir        string
+	// NodeNames are the kwok nodes StartWithNodes made, in order.
+	NodeNames []string
+	procs     []*exec.Cmd
+	dir       string
 }
 
 func freePort(t testing.TB) int {
@@ -120,7 +139,7 @@ func waitFor(t testing.TB, c *http.Client, url, token string, timeout time.Durat
 // Start starts a control plane that stops when the test ends.
 func Start(t testing.TB) *ControlPlane {
 	t.Helper()
-	cp := startIn(t)
+	cp := startIn(t, nil)
 	t.Cleanup(cp.Stop)
 	return cp
 }
@@ -129,12 +148,46 @@ func Start(t testing.TB) *ControlPlane {
 // for several tests of a package to share: call Stop from TestMain.
 func StartShared(t testing.TB) *ControlPlane {
 	t.Helper()
-	return startIn(t)
+	return startIn(t, nil)
 }
 
-func startIn(t testing.TB) (cp *ControlPlane) {
+// Nodes describes the fake nodes StartWithNodes makes.
+type Nodes struct {
+	// Count is how many nodes; 1 when zero.
+	Count int
+	// CPU, Memory and Pods are each node's capacity and allocatable
+	// (quantities: "8", "32Gi", "110"); "8", "32Gi" and "110" when empty.
+	CPU, Memory, Pods string
+}
+
+// StartWithNodes starts a control plane where pods run: Start's, plus the
+// deployment, replicaset, daemonset and statefulset controllers,
+// kube-scheduler, and kwok managing n.Count fake Ready nodes named
+// kwok-node-0, kwok-node-1... A pod becomes Running and Ready about at
+// once, unless one of its containers' image tag starts with "fail-"
+// (nginx:fail-1): then it is Running, never ready, its containers waiting
+// in CrashLoopBackOff. It stops when the test ends.
+func StartWithNodes(t testing.TB, n Nodes) *ControlPlane {
 	t.Helper()
-	Require(t)
+	cp := startIn(t, &n)
+	t.Cleanup(cp.Stop)
+	return cp
+}
+
+// StartSharedWithNodes is StartWithNodes for a control plane that outlives
+// the test starting it: call Stop from TestMain.
+func StartSharedWithNodes(t testing.TB, n Nodes) *ControlPlane {
+	t.Helper()
+	return startIn(t, &n)
+}
+
+func startIn(t testing.TB, nodes *Nodes) (cp *ControlPlane) {
+	t.Helper()
+	if nodes != nil {
+		RequireNodes(t)
+	} else {
+		Require(t)
+	}
 	dir, err := os.MkdirTemp("", "purser-k8s-")
 	if err != nil {
 		t.Fatal(err)
@@ -187,14 +240,21 @@ func startIn(t testing.TB) (cp *ControlPlane) {
 	}
 	cp.Kubeconfig = Kubeconfig(cp.URL, cp.CA, cp.AdminToken, "default")
 	kcm := write("admin.kubeconfig", []byte(cp.Kubeconfig))
+	controllers := "namespace-controller,garbage-collector-controller,serviceaccount-controller,clusterrole-aggregation-controller,resourcequota-controller"
+	if nodes != nil {
+		controllers += ",deployment-controller,replicaset-controller,daemonset-controller,statefulset-controller"
+	}
 	cp.start(t, dir, "kube-controller-manager", "--kubeconfig", kcm, "--leader-elect=false",
-		"--controllers", "namespace-controller,garbage-collector-controller,serviceaccount-controller,clusterrole-aggregation-controller,resourcequota-controller", "--secure-port", "0",
+		"--controllers", controllers, "--secure-port", "0",
 		"--use-service-account-credentials=false")
 	// Ready when the controllers have aggregated the built-in roles (edit
 	// is empty until then) and the default namespace's service account
 	// machinery runs.
 	waitForBody(t, insecure, cp.URL+"/apis/rbac.authorization.k8s.io/v1/clusterroles/edit", cp.AdminToken, `"configmaps"`,
 		2*time.Minute, filepath.Join(dir, "kube-controller-manager.log"))
+	if nodes != nil {
+		cp.startNodes(t, kcm, *nodes)
+	}
 	return cp
 }
 

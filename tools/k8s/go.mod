@@ -1,6 +1,7 @@
 // Module tools/k8s builds the Kubernetes control plane the tests run
-// against: etcd, kube-apiserver and kube-controller-manager, from the Go
-// module proxy (no binary can be downloaded here). It is kept out of the
+// against: etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler, from the Go module proxy (no binary can be downloaded
+// here); build.sh builds kwok in its own module context. It is kept out of the
 // main module so that Purser does not depend on k8s.io/kubernetes.
 module github.com/purserhq/purser/tools/k8s
 
