@@ -32,6 +32,15 @@ type StackPlan struct {
 	Revision int                  `json:"revision,omitempty"`
 	NoOp     bool                 `json:"no_op"`
 	Services []purser.ServicePlan `json:"services"`
+	// Notes are the fields the cluster's kind of target ignores, and why.
+	Notes []PlanNote `json:"notes,omitempty"`
+}
+
+// PlanNote is a field of the stackfile a target does not carry out.
+type PlanNote struct {
+	Service string `json:"service,omitempty"`
+	Field   string `json:"field"`
+	Reason  string `json:"reason"`
 }
 
 // StackDiff is what changed between two revisions.

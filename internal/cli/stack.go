@@ -293,4 +293,11 @@ func planTable(w io.Writer, p *client.StackPlan) {
 		}
 		row(w, s.Service, string(s.Action), dash(strings.Join(ch, "; ")), dash(s.Reason))
 	}
+	if len(p.Notes) > 0 {
+		row(w)
+		row(w, "IGNORED HERE", "FIELD", "WHY")
+		for _, n := range p.Notes {
+			row(w, firstNonEmpty(n.Service, "(stack)"), n.Field, n.Reason)
+		}
+	}
 }
