@@ -366,7 +366,7 @@ type Ignored = purser.IgnoredField
 // counterpart. Field paths are the stackfile's.
 func IgnoredFields(stack *purser.Stackfile, svc *purser.StackService) []Ignored {
 	var out []Ignored
-	add := func(f, why string) { out = append(out, Ignored{f, why}) }
+	add := func(f, why string) { out = append(out, Ignored{Field: f, Reason: why}) }
 	if stack != nil && stack.VPC != nil {
 		add("vpc", "subnets and security groups are AWS's: pods run on the cluster's network")
 	}
