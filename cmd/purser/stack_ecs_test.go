@@ -1,0 +1,102 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/purserhq/purser/internal/awstest"
+)
+
+// TestStackOnECS: a stack on an ecs cluster (ECS on moto, a real AWS API
+// emulator; it runs no containers, so a new service counts the running
+// tasks MOTO_ECS_SERVICE_RUNNING says): applied, a removed service gone
+// from ECS, and a count changed behind Purser's back reported as drift
+// and corrected in correct mode.
+func TestStackOnECS(t *testing.T) { eachStore(t, testStackOnECS) }
+
+func testStackOnECS(t *testing.T, env ...string) {
+	t.Setenv("MOTO_ECS_SERVICE_RUNNING", "1")
+	endpoint := awstest.Start(t)
+	ecsCall := func(action, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "AmazonEC2ContainerServiceV20141113."+action)
+		// moto routes by the credential scope's service; it checks no signature.
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+awstest.AccessKeyID+"/20261201/"+awstest.Region+"/ecs/aws4_request, SignedHeaders=host, Signature=0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("ECS %s: %d %s", action, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	if out := ecsCall("CreateCluster", `{"clusterName":"prod"}`); !strings.Contains(out, "clusterArn") {
+		t.Fatalf("CreateCluster: %s", out)
+	}
+
+	url, admin := server(t, env...)
+	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	stack := filepath.Join(dir, "stack.yaml")
+	_ = os.WriteFile(secret, []byte(awstest.SecretAccessKey), 0o600)
+	_ = os.WriteFile(stack, []byte(`defaults:
+  memory: 256
+services:
+  - web:
+      image: nginx:1.27
+      memory: 256
+      desired_count: 1
+  - worker:
+      image: busybox:1.36
+      memory: 128
+      desired_count: 1
+`), 0o600)
+	must("clusters", "add", "prod", "--kind", "ecs", "--region", awstest.Region, "--ecs-cluster", "prod", "--endpoint", endpoint,
+		"--access-key-id", awstest.AccessKeyID, "--secret-access-key-file", secret, "--healthy-deadline", "20s")
+	if out := must("stacks", "apply", "prod", "-f", stack, "--wait", "--timeout", "2m"); !strings.Contains(out, "Revision 1 of prod is applied") {
+		t.Fatalf("apply --wait:\n%s", out)
+	}
+	if svc := must("stacks", "services", "prod"); strings.Count(svc, "in_sync") != 2 {
+		t.Fatalf("services on ECS:\n%s", svc)
+	}
+	if td := ecsCall("DescribeTaskDefinition", `{"taskDefinition":"prod-web"}`); !strings.Contains(td, `"nginx:1.27"`) || !strings.Contains(td, `"memory": 256`) && !strings.Contains(td, `"memory":256`) {
+		t.Fatalf("the web task definition: %s", td)
+	}
+
+	must("stacks", "rm", "prod", "worker", "--wait")
+	if d := ecsCall("DescribeServices", `{"cluster":"prod","services":["worker"]}`); strings.Contains(d, `"status": "ACTIVE"`) || strings.Contains(d, `"status":"ACTIVE"`) {
+		t.Fatalf("worker is still active on ECS: %s", d)
+	}
+
+	// Behind Purser's back: web scaled to 3.
+	ecsCall("UpdateService", `{"cluster":"prod","service":"web","desiredCount":3}`)
+	if out := must("stacks", "drift", "prod", "--scan"); !strings.Contains(out, "prod differs from revision 2") || !strings.Contains(out, "desired_count") {
+		t.Fatalf("the drift:\n%s", out)
+	}
+	must("clusters", "update", "prod", "--drift", "correct")
+	must("stacks", "drift", "prod", "--scan")
+	count := regexp.MustCompile(`"desiredCount":\s*(\d+)`)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m := count.FindStringSubmatch(ecsCall("DescribeServices", `{"cluster":"prod","services":["web"]}`))
+		if m != nil && m[1] == "1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("correct mode did not restore web's count: %v", m)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
