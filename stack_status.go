@@ -27,6 +27,10 @@ type ServiceStatus struct {
 	RunningCount             int
 	Running                  bool // the target runs the service
 	State                    ServiceState
+	// WaitingFor names the services it depends on that are not yet in
+	// sync while a rollout is under way: the reconciler applies a service
+	// once those it depends on are healthy.
+	WaitingFor []string
 }
 
 // ServiceStatuses compares the current revision's normalised stackfile
@@ -76,6 +80,21 @@ func ServiceStatuses(current *StackRevision, actual []ActualService) []ServiceSt
 		st := ServiceStatus{Name: a.Spec.Name, ActualImage: a.Spec.Image, RunningCount: a.RunningCount, Running: true, State: differs}
 		_, st.ActualTag = SplitImage(a.Spec.Image)
 		extra = append(extra, st)
+	}
+	if differs == ServiceProgressing {
+		state := make(map[string]ServiceState, len(out))
+		for _, st := range out {
+			state[st.Name] = st.State
+		}
+		for i := range out {
+			if sv := current.Normalized.Service(out[i].Name); sv != nil && out[i].State != ServiceInSync {
+				for _, dep := range sv.DependsOn {
+					if st, ok := state[dep]; ok && st != ServiceInSync {
+						out[i].WaitingFor = append(out[i].WaitingFor, dep)
+					}
+				}
+			}
+		}
 	}
 	slices.SortFunc(extra, func(a, b ServiceStatus) int { return strings.Compare(a.Name, b.Name) })
 	return append(out, extra...)

@@ -112,6 +112,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[stackRollbackBody]():  "StackRollback",
 	reflect.TypeFor[stackPlanDoc]():       "StackPlan",
 	reflect.TypeFor[stackDriftDoc]():      "StackDrift",
+	reflect.TypeFor[planNote]():           "PlanNote",
 	reflect.TypeFor[stackDiffDoc]():       "StackDiff",
 	reflect.TypeFor[stackServiceDoc]():    "StackService",
 	reflect.TypeFor[stackServiceBody]():   "StackServiceUpdate",
