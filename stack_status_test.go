@@ -48,6 +48,25 @@ func TestServiceStatuses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("WaitingForDependencies", func(t *testing.T) {
+		// web depends on users; while users rolls out, web waits for it.
+		a := running(n)
+		a[0].Spec.Image, a[1].Spec.Image = "r/web:0", "r/users:0"
+		got := ServiceStatuses(&StackRevision{Status: RevisionApplying, Normalized: n}, a)
+		if len(got[0].WaitingFor) != 1 || got[0].WaitingFor[0] != "users" || len(got[1].WaitingFor) != 0 {
+			t.Fatalf("waiting: web %v, users %v", got[0].WaitingFor, got[1].WaitingFor)
+		}
+		// Once users is in sync, web waits no more; and an applied
+		// revision's drift is not a wait.
+		got = ServiceStatuses(&StackRevision{Status: RevisionApplying, Normalized: n}, append([]ActualService{a[0]}, running(n)[1:]...))
+		if len(got[0].WaitingFor) != 0 {
+			t.Fatalf("web still waits for %v", got[0].WaitingFor)
+		}
+		got = ServiceStatuses(&StackRevision{Status: RevisionApplied, Normalized: n}, a)
+		if len(got[0].WaitingFor) != 0 {
+			t.Fatalf("a drifted web waits for %v", got[0].WaitingFor)
+		}
+	})
 	t.Run("Fields", func(t *testing.T) {
 		a := running(n)
 		a[0].Spec.Image, a[0].RunningCount = "reg:5000/r/web:0", 3

@@ -166,6 +166,9 @@ type StackService struct {
 	Running      bool   `json:"running"`
 	State        string `json:"state"`
 	Revision     int    `json:"revision"`
+	// WaitingFor names the services it depends on that are not in sync
+	// yet, while a rollout is under way.
+	WaitingFor []string `json:"waiting_for,omitempty"`
 }
 
 // StackServiceUpdate changes one service's tag or count (nil: unchanged).

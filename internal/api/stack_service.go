@@ -19,16 +19,17 @@ import (
 // stackServiceDoc is one service of a cluster: what the current revision
 // wants and what the target runs.
 type stackServiceDoc struct {
-	Name         string `json:"name"`
-	DesiredImage string `json:"desired_image,omitempty" doc:"The current revision's image; absent for a service only the target runs (the next apply deletes it)."`
-	DesiredTag   string `json:"desired_tag,omitempty"`
-	ActualImage  string `json:"actual_image,omitempty" doc:"The image the target runs; absent while the service does not run."`
-	ActualTag    string `json:"actual_tag,omitempty"`
-	DesiredCount int    `json:"desired_count"`
-	RunningCount int    `json:"running_count"`
-	Running      bool   `json:"running" doc:"Whether the target runs the service."`
-	State        string `json:"state" enum:"in_sync,progressing,drifted,failed" doc:"in_sync: runs as desired; progressing: the current revision is pending or applying, or the count converges; drifted: differs from an applied revision; failed: differs, and the revision to fix it failed."`
-	Revision     int    `json:"revision" doc:"The current revision, which the desired fields come from."`
+	Name         string   `json:"name"`
+	DesiredImage string   `json:"desired_image,omitempty" doc:"The current revision's image; absent for a service only the target runs (the next apply deletes it)."`
+	DesiredTag   string   `json:"desired_tag,omitempty"`
+	ActualImage  string   `json:"actual_image,omitempty" doc:"The image the target runs; absent while the service does not run."`
+	ActualTag    string   `json:"actual_tag,omitempty"`
+	DesiredCount int      `json:"desired_count"`
+	RunningCount int      `json:"running_count"`
+	Running      bool     `json:"running" doc:"Whether the target runs the service."`
+	State        string   `json:"state" enum:"in_sync,progressing,drifted,failed" doc:"in_sync: runs as desired; progressing: the current revision is pending or applying, or the count converges; drifted: differs from an applied revision; failed: differs, and the revision to fix it failed."`
+	Revision     int      `json:"revision" doc:"The current revision, which the desired fields come from."`
+	WaitingFor   []string `json:"waiting_for,omitempty" doc:"While a rollout is under way: the services it depends on that are not in sync yet (it is applied once they are healthy)."`
 }
 
 // stackServiceBody changes one service: a new revision made from the
@@ -78,7 +79,7 @@ func (s *Server) listStackServices(ctx context.Context, in *struct {
 	for i, st := range sts {
 		out.Body.Items[i] = stackServiceDoc{Name: st.Name, DesiredImage: st.DesiredImage, DesiredTag: st.DesiredTag,
 			ActualImage: st.ActualImage, ActualTag: st.ActualTag, DesiredCount: st.DesiredCount, RunningCount: st.RunningCount,
-			Running: st.Running, State: string(st.State), Revision: cur.Number}
+			Running: st.Running, State: string(st.State), Revision: cur.Number, WaitingFor: st.WaitingFor}
 	}
 	base := BasePath + "/clusters/" + url.PathEscape(in.Cluster)
 	out.Body.Meta = listMeta{Page: 1, MaxResults: len(sts), Total: counted(len(sts))}

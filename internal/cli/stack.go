@@ -178,7 +178,11 @@ func newStacksCmd(cli *env) *cobra.Command {
 			return cli.render(l, func(w io.Writer) {
 				row(w, "SERVICE", "STATE", "DESIRED TAG", "ACTUAL TAG", "COUNT (RUNNING/DESIRED)", "IMAGE")
 				for _, sv := range l.Items {
-					row(w, sv.Name, sv.State, dash(sv.DesiredTag), dash(sv.ActualTag), fmt.Sprintf("%d/%d", sv.RunningCount, sv.DesiredCount),
+					state := sv.State
+					if len(sv.WaitingFor) > 0 {
+						state += " (waiting for " + strings.Join(sv.WaitingFor, ", ") + ")"
+					}
+					row(w, sv.Name, state, dash(sv.DesiredTag), dash(sv.ActualTag), fmt.Sprintf("%d/%d", sv.RunningCount, sv.DesiredCount),
 						dash(firstNonEmpty(sv.DesiredImage, sv.ActualImage)))
 				}
 			})

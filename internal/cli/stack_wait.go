@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,6 +66,9 @@ func waitRollout(parent context.Context, cli *env, c *client.Client, cluster str
 						line += ", tag " + sv.DesiredTag
 					} else {
 						line += " (to be deleted)"
+					}
+					if len(sv.WaitingFor) > 0 {
+						line += ", waiting for " + strings.Join(sv.WaitingFor, ", ")
 					}
 					if seen[sv.Name] != line {
 						seen[sv.Name] = line
