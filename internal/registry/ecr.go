@@ -11,6 +11,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/awsclient"
 )
 
 // MaxECRPages bounds how many pages of DescribeImages (1,000 images each)
@@ -20,25 +21,15 @@ const MaxECRPages = 20
 // ecrTags lists an ECR repository's tagged images with the cluster's
 // credentials: one row per tag, with its image's push time and digest.
 func (s *Source) ecrTags(ctx context.Context, c *purser.Cluster, r ecrRepo) ([]purser.ImageTag, error) {
-	if c.AccessKeyID == "" {
-		// Assuming the role would take Purser's own AWS identity, which
-		// only the server's environment holds: never read (DESIGN.md).
-		return nil, purser.Errorf(purser.ENOTIMPLEMENTED, "cluster %s reaches AWS by a role; reading ECR by assuming a role is not supported yet: give the cluster an access key", c.Name)
-	}
-	opts := ecr.Options{
-		Region: r.Region,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Source: "purser cluster " + c.Name}, nil
-		}),
-		RetryMaxAttempts: 2,
-	}
-	if c.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(c.Endpoint)
-	}
+	var hc aws.HTTPClient
 	if s.ECRClient != nil {
-		opts.HTTPClient = s.ECRClient
+		hc = s.ECRClient
 	}
-	client := ecr.New(opts)
+	cfg, err := awsclient.Config(c, r.Region, hc, 2, "reading ECR")
+	if err != nil {
+		return nil, err
+	}
+	client := ecr.NewFromConfig(cfg)
 	p := ecr.NewDescribeImagesPaginator(client, &ecr.DescribeImagesInput{
 		RepositoryName: aws.String(r.Name),
 		RegistryId:     aws.String(r.Account),

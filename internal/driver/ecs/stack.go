@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/awsclient"
 )
 
 // DefaultPollInterval is how often a rollout's progress is read.
@@ -55,23 +56,13 @@ type clients struct {
 // clients builds the AWS clients of c from its own credentials, never
 // from the environment or shared files (DESIGN.md, security model).
 func (t *StackTarget) clients(c *purser.Cluster) (*clients, error) {
-	if c.AccessKeyID == "" {
-		// Assuming the role would take Purser's own AWS identity, which
-		// only the server's environment holds: never read (DESIGN.md).
-		return nil, purser.Errorf(purser.ENOTIMPLEMENTED, "cluster %s reaches AWS by a role; running a stack by assuming a role is not supported yet: give the cluster an access key", c.Name)
-	}
-	cfg := aws.Config{
-		Region: c.Region,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Source: "purser cluster " + c.Name}, nil
-		}),
-		RetryMaxAttempts: 3,
-	}
-	if c.Endpoint != "" {
-		cfg.BaseEndpoint = aws.String(c.Endpoint)
-	}
+	var hc aws.HTTPClient
 	if t.HTTPClient != nil {
-		cfg.HTTPClient = t.HTTPClient
+		hc = t.HTTPClient
+	}
+	cfg, err := awsclient.Config(c, c.Region, hc, 3, "running a stack")
+	if err != nil {
+		return nil, err
 	}
 	r53cfg := cfg
 	if c.Endpoint == "" {
