@@ -186,13 +186,14 @@ func waitStatus(t *testing.T, url, token, cluster string, n int, want string) {
 	}
 }
 
-// TestStackNewerRevisionSupersedes: a revision proposed while the one
+// TestStackNewerRevisionSupersedes (2 s per service, so that revision 1
+// is surely still rolling out when revision 2 lands): a revision proposed while the one
 // before it rolls out stops that rollout between services; the newer one
 // is applied, once, and the target ends as it says.
 func TestStackNewerRevisionSupersedes(t *testing.T) { eachStore(t, testStackNewerRevisionSupersedes) }
 
 func testStackNewerRevisionSupersedes(t *testing.T, env ...string) {
-	url, admin := server(t, append(env, "PURSER_SIM_ROLLOUT_TIME", "800ms")...)
+	url, admin := server(t, append(env, "PURSER_SIM_ROLLOUT_TIME", "2s")...)
 	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
 	seed := filepath.Join("..", "..", "internal", "stackfile", "testdata", "seed.yaml")
 	must("clusters", "add", "busy", "--kind", "sim", "--config", seed) // the seed's POST /clusters {name, config}: revision 1, deployed

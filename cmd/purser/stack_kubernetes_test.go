@@ -37,7 +37,7 @@ func testStackOnKubernetes(t *testing.T, cp *k8stest.ControlPlane, kc string, en
 	must := func(args ...string) string { t.Helper(); return mustAs(t, url, admin, args...) }
 	ns := "shop-" + strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:])
 	seed := filepath.Join("..", "..", "internal", "stackfile", "testdata", "seed.yaml")
-	must("clusters", "add", "k8s", "--kubeconfig", kc, "--stack-namespace", ns, "--healthy-deadline", "10s")
+	must("clusters", "add", "k8s", "--kubeconfig", kc, "--stack-namespace", ns, "--healthy-deadline", "20s")
 
 	if plan := must("stacks", "plan", "k8s", "-f", seed, "-o", "json"); !strings.Contains(plan, `"field": "vpc"`) {
 		t.Fatalf("the plan does not note the AWS-only vpc:\n%s", plan)
