@@ -71,7 +71,7 @@ var testOnly = map[string][]string{
 	// the ECS target is tested against the AWS emulator with the seed's stackfile
 	"internal/driver/ecs": {"internal/awstest", "internal/stackfile"},
 	// the Slack app is tested against a real store of either engine
-	"internal/slackbot": {"internal/sqldb", "internal/sqlite", "internal/postgres"},
+	"internal/slackbot": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/httpserver"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }
