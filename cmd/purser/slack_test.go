@@ -97,6 +97,22 @@ func (p *slackPeer) until(t *testing.T, what string, f func() bool) {
 	t.Fatalf("%s: posts %v updates %v webhooks %v responses %v", what, p.posts, p.updates, p.webhooks, p.responses)
 }
 
+// waitRevision waits until revision n of demo is neither pending nor
+// applying, and returns it.
+func waitRevision(ctx context.Context, t *testing.T, c *client.Client, n int) *client.StackRevision {
+	t.Helper()
+	for {
+		rev, err := c.StackRevision(ctx, "demo", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev.Status != "pending" && rev.Status != "applying" {
+			return rev
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // slackPost sends body to the server's Slack route, signed as Slack signs.
 func slackPost(t *testing.T, base, path, body, key string) (int, string) {
 	t.Helper()
@@ -143,6 +159,8 @@ func testSlackEndToEnd(t *testing.T, env ...string) {
 		t.Fatal(err)
 	}
 
+	waitRevision(ctx, t, admin, 1)
+
 	// An unsigned request is refused, even with a good bearer token.
 	req, _ := http.NewRequest(http.MethodPost, base+"/slack/commands", strings.NewReader("text=deploy+to+demo+web:9"))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -161,16 +179,7 @@ func testSlackEndToEnd(t *testing.T, env ...string) {
 	if code != http.StatusOK || !strings.Contains(out, "Revision 2 of demo: slack: @jjj deploy web:1.2.3") {
 		t.Fatalf("slash command: %d %s", code, out)
 	}
-	var rev *client.StackRevision
-	for rev == nil || rev.Status == "pending" || rev.Status == "applying" {
-		if ctx.Err() != nil {
-			t.Fatalf("revision 2 never finished: %+v", rev)
-		}
-		time.Sleep(100 * time.Millisecond)
-		if rev, err = admin.StackRevision(ctx, "demo", 2); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rev := waitRevision(ctx, t, admin, 2)
 	if rev.Status != "applied" || rev.Author != "jjj" {
 		t.Fatalf("revision 2: %+v %v", rev, err)
 	}
@@ -182,6 +191,21 @@ func testSlackEndToEnd(t *testing.T, env ...string) {
 		return last.Get("ts") == "1700000000.000001" && last.Get("channel") == "C9" &&
 			strings.Contains(last.Get("text"), ":white_check_mark: Applied revision 2 of demo for @jjj") &&
 			strings.Contains(last.Get("text"), ":heavy_check_mark: update `web`")
+	})
+
+	// A tag the sim target fails: the same kind of message ends rolled back.
+	cmd = url.Values{"command": {"/purser"}, "user_id": {"U1"}, "user_name": {"jjj"}, "channel_id": {"C9"}, "text": {"deploy to demo web:fail-1"}}.Encode()
+	if code, out := slackPost(t, base, "/slack/commands", cmd, slackSecret); code != http.StatusOK || !strings.Contains(out, "Revision 3 of demo") {
+		t.Fatalf("slash command: %d %s", code, out)
+	}
+	peer.until(t, "the thread says rolled back", func() bool {
+		if len(peer.posts) != 2 || len(peer.updates) == 0 {
+			return false
+		}
+		last := peer.updates[len(peer.updates)-1]
+		return last.Get("ts") == "1700000000.000002" &&
+			strings.Contains(last.Get("text"), ":leftwards_arrow_with_hook: Rolled back: revision 3 of demo failed") &&
+			strings.Contains(last.Get("text"), "rolling back with revision 4, which restores revision 2, now applied")
 	})
 
 	// A review notification with buttons, and a press that approves.
@@ -220,5 +244,37 @@ func testSlackEndToEnd(t *testing.T, env ...string) {
 	got, err := admin.GetRequest(ctx, r.ID)
 	if err != nil || got.Status == "REQUESTED" || got.Status == "REJECTED" || got.ReviewedByName != "jjj" || got.ReviewComment != "approved in Slack by @jjj" {
 		t.Fatalf("request after Approve: %+v %v", got, err)
+	}
+}
+
+// TestSlackConfig: the Slack secrets are redacted, the bot token is
+// required with the signing secret, and the API URL must be one.
+func TestSlackConfig(t *testing.T) {
+	t.Setenv("PURSER_DATA_DIR", t.TempDir())
+	t.Setenv("PURSER_SLACK_SIGNING_SECRET", "sign-hunter5")
+	t.Setenv("PURSER_SLACK_BOT_TOKEN", "xoxb-hunter6")
+	code, out, errOut := cli(t, "server", "--print-config")
+	if code != 0 || strings.Contains(out, "hunter") || !strings.Contains(out, "signing_secret: '[redacted]'") || !strings.Contains(out, "bot_token: '[redacted]'") {
+		t.Fatalf("exit %d %s:\n%s", code, errOut, out)
+	}
+	t.Setenv("PURSER_SLACK_API_URL", "slack.com/api")
+	if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, "slack.api_url") {
+		t.Fatalf("bad api_url: %d %q", code, errOut)
+	}
+	t.Setenv("PURSER_SLACK_API_URL", "")
+	t.Setenv("PURSER_SLACK_BOT_TOKEN", "")
+	if code, _, errOut := cli(t, "server", "--print-config"); code == 0 || !strings.Contains(errOut, "slack.bot_token is required") {
+		t.Fatalf("no bot token: %d %q", code, errOut)
+	}
+}
+
+// TestSlackOffByDefault: without a signing secret the Slack routes do not
+// exist, signed or not.
+func TestSlackOffByDefault(t *testing.T) {
+	base, _ := server(t)
+	for _, path := range []string{"/slack/commands", "/slack/events", "/slack/interactions"} {
+		if code, _ := slackPost(t, base, path, "text=deploy+to+demo+web:1", slackSecret); code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, code)
+		}
 	}
 }
