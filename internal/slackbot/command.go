@@ -50,7 +50,7 @@ func (b *Bot) run(ctx context.Context, slackUser, slackName, channel, threadTS, 
 	}
 	actx, u, err := b.as(ctx, slackUser)
 	if err != nil {
-		return reply{text: err.Error()}
+		return reply{text: purser.ErrorMessage(err)}
 	}
 	if slackName == "" {
 		slackName = u.Username

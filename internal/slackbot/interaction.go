@@ -46,7 +46,7 @@ func (b *Bot) review(ctx context.Context, su slack.User, action, requestID strin
 	}
 	actx, u, err := b.as(ctx, su.ID)
 	if err != nil {
-		return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: err.Error()}
+		return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: purser.ErrorMessage(err)}
 	}
 	req, err := b.Requests.ActOnRequest(actx, requestID, act, rv)
 	if err != nil {
