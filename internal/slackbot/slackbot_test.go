@@ -353,3 +353,37 @@ func TestInteractionRefused(t *testing.T) {
 		}
 	})
 }
+
+// tags is a registry with 12 tags of r/web, the newest last pushed.
+type tags struct{ asked []purser.TagQuery }
+
+func (f *tags) ImageTags(_ context.Context, q purser.TagQuery) (*purser.TagList, error) {
+	f.asked = append(f.asked, q)
+	l := &purser.TagList{Repository: "r/web"}
+	for i := 12; i >= 1 && len(l.Tags) < q.Limit; i-- {
+		l.Tags = append(l.Tags, purser.ImageTag{Name: fmt.Sprintf("1.2.%d", i), Pushed: time.Date(2026, 1, i, 0, 0, 0, 0, time.UTC)})
+	}
+	return l, nil
+}
+
+func (f *tags) InvalidateTags(context.Context, string) {}
+
+func TestListTags(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		f := &tags{}
+		e.bot.Tags = f
+		code, out := e.post("/slack/commands", command("U2", "deploy to sim1 web"), secret, time.Now())
+		var msg slack.Msg
+		_ = json.Unmarshal([]byte(out), &msg)
+		if code != http.StatusOK || msg.ResponseType != slack.ResponseTypeEphemeral || !strings.HasPrefix(msg.Text, "The 10 newest tags of web (r/web), newest first:\n• `web:1.2.12` pushed 2026-01-12 00:00:00") ||
+			strings.Count(msg.Text, "\n• ") != 10 || !strings.Contains(msg.Text, "`web:1.2.3`") || strings.Contains(msg.Text, "`web:1.2.2`") {
+			t.Fatalf("tags: %d %s", code, msg.Text)
+		}
+		if len(f.asked) != 1 || f.asked[0].Image != "r/web:1" || f.asked[0].Cluster != "sim1" || f.asked[0].Limit != 10 {
+			t.Fatalf("asked %+v", f.asked)
+		}
+		if _, out := e.post("/slack/commands", command("U2", "deploy to sim1 db"), secret, time.Now()); !strings.Contains(out, "Revision 1 of sim1 has no service db") {
+			t.Fatalf("unknown service: %s", out)
+		}
+	})
+}
