@@ -151,13 +151,18 @@ func (b *Bot) listTags(ctx context.Context, cmd purser.ChatCommand) reply {
 	if err != nil {
 		return reply{text: "I could not list the tags: " + b.say(ctx, err)}
 	}
+	return reply{text: tagsText(cmd.ListTags, l)}
+}
+
+// tagsText lists a service's tags, one a line, newest first.
+func tagsText(service string, l *purser.TagList) string {
 	if len(l.Tags) == 0 {
-		return reply{text: fmt.Sprintf("%s has no tags.", l.Repository)}
+		return l.Repository + " has no tags."
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "The %d newest tags of %s (%s), newest first:", len(l.Tags), cmd.ListTags, l.Repository)
+	fmt.Fprintf(&sb, "The %d newest tags of %s (%s), newest first:", len(l.Tags), service, l.Repository)
 	for _, tg := range l.Tags {
-		fmt.Fprintf(&sb, "\n• `%s:%s`", cmd.ListTags, tg.Name)
+		fmt.Fprintf(&sb, "\n• `%s:%s`", service, tg.Name)
 		if !tg.Pushed.IsZero() {
 			fmt.Fprintf(&sb, " pushed %s", tg.Pushed.UTC().Format(time.DateTime))
 		}
@@ -165,7 +170,7 @@ func (b *Bot) listTags(ctx context.Context, cmd purser.ChatCommand) reply {
 	if l.Warning != "" {
 		sb.WriteString("\n_" + l.Warning + "_")
 	}
-	return reply{text: sb.String()}
+	return sb.String()
 }
 
 // say is an error as the Slack user may read it: a purser.Error's message,
