@@ -23,12 +23,25 @@ type reply struct {
 }
 
 // command serves POST /slack/commands: the slash command's text is a chat
-// command; the answer is the reply, and a deploy's progress is posted to
-// the channel as a message of its own, the thread's root.
+// command; the answer is the reply (a tag listing's follows through the
+// response_url), and a deploy's progress is posted to the channel as a
+// message of its own, the thread's root.
 func (b *Bot) command(w http.ResponseWriter, r *http.Request, _ []byte) {
 	sc, err := slack.SlashCommandParse(r)
 	if err != nil {
 		http.Error(w, "not a slash command", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if cmd, err := purser.ParseChatCommand(sc.Text); err == nil && cmd.ListTags != "" && sc.ResponseURL != "" {
+		// A registry may take longer than the 3 seconds Slack waits: the
+		// tags follow through the command's response_url.
+		_ = json.NewEncoder(w).Encode(slack.Msg{ResponseType: slack.ResponseTypeEphemeral,
+			Text: "Looking up the newest tags of " + cmd.ListTags + " on " + cmd.Cluster + "…"})
+		b.background(r.Context(), func(ctx context.Context) {
+			rp := b.run(ctx, sc.UserID, sc.UserName, sc.ChannelID, "", sc.Text)
+			b.respond(ctx, sc.ResponseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: rp.text})
+		})
 		return
 	}
 	rp := b.run(r.Context(), sc.UserID, sc.UserName, sc.ChannelID, "", sc.Text)
@@ -36,7 +49,6 @@ func (b *Bot) command(w http.ResponseWriter, r *http.Request, _ []byte) {
 	if rp.public {
 		msg.ResponseType = slack.ResponseTypeInChannel
 	}
-	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(msg)
 }
 

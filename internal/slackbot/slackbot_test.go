@@ -372,9 +372,24 @@ func TestListTags(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		f := &tags{}
 		e.bot.Tags = f
-		code, out := e.post("/slack/commands", command("U2", "deploy to sim1 web"), secret, time.Now())
+		got := make(chan slack.Msg, 1)
+		hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m slack.Msg
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			got <- m
+		}))
+		defer hook.Close()
+		body := url.Values{"command": {"/purser"}, "user_id": {"U2"}, "channel_id": {"C1"}, "text": {"deploy to sim1 web"}, "response_url": {hook.URL}}.Encode()
+		code, out := e.post("/slack/commands", body, secret, time.Now())
+		if code != http.StatusOK || !strings.Contains(out, "Looking up the newest tags of web on sim1") {
+			t.Fatalf("first answer: %d %s", code, out)
+		}
 		var msg slack.Msg
-		_ = json.Unmarshal([]byte(out), &msg)
+		select {
+		case msg = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no tags through the response_url")
+		}
 		if code != http.StatusOK || msg.ResponseType != slack.ResponseTypeEphemeral || !strings.HasPrefix(msg.Text, "The 10 newest tags of web (r/web), newest first:\n• `web:1.2.12` pushed 2026-01-12 00:00:00") ||
 			strings.Count(msg.Text, "\n• ") != 10 || !strings.Contains(msg.Text, "`web:1.2.3`") || strings.Contains(msg.Text, "`web:1.2.2`") {
 			t.Fatalf("tags: %d %s", code, msg.Text)
