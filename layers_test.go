@@ -44,6 +44,8 @@ var rules = []rule{
 	{"internal/awstest", nil, "the test AWS emulator knows nothing of Purser"},
 	{"internal/cli", []string{".", "client"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database"},
 	{"internal/notify/smtptest", nil, "the test SMTP peer knows nothing of Purser"},
+	// Slack chat operations (issue 13 item 6)
+	{"internal/slackbot", []string{".", "internal/httpserver", "internal/stackfile"}, "the Slack app acts through the domain's services as the mapped user (authorization stays in the store) and talks only to Slack; its routes are labelled for the shared middleware; a chat deploy's stackfile is written by the pure codec"},
 	{"bench", []string{anything}, "benchmarks assemble a server as cmd/purser does, to measure the real thing"},
 	{"cmd/purser", []string{anything}, "main wires every package together; nothing imports it"},
 }
@@ -68,6 +70,8 @@ var testOnly = map[string][]string{
 	"internal/driver/kubernetes": {"internal/stackfile"}, // the stack target is tested with the seed's stackfile
 	// the ECS target is tested against the AWS emulator with the seed's stackfile
 	"internal/driver/ecs": {"internal/awstest", "internal/stackfile"},
+	// the Slack app is tested against a real store of either engine
+	"internal/slackbot": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/httpserver"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }

@@ -58,6 +58,8 @@ type Config struct {
 	// HTTP bounds what one client can hold of the server; Metrics guards /metrics.
 	HTTP    HTTPConfig    `koanf:"http" yaml:"http"`
 	Metrics MetricsConfig `koanf:"metrics" yaml:"metrics"`
+	// Slack is Purser's Slack app (slack.go); off unless signing_secret is set.
+	Slack SlackConfig `koanf:"slack" yaml:"slack"`
 }
 
 // StacksConfig sets what happens to clusters' stacks beyond the database:
@@ -356,6 +358,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
 	}
 	if err := c.Stacks.validate(); err != nil {
+		return err
+	}
+	if err := c.Slack.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Format {

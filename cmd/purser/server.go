@@ -32,6 +32,7 @@ import (
 	"github.com/purserhq/purser/internal/notify"
 	"github.com/purserhq/purser/internal/outbound"
 	"github.com/purserhq/purser/internal/postgres"
+	"github.com/purserhq/purser/internal/slackbot"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
 	"github.com/purserhq/purser/internal/worker"
@@ -70,6 +71,7 @@ type store struct {
 	queue   queue
 	drivers map[string]purser.Driver
 	policy  *outbound.Policy // every call to a URL a user chose
+	slack   *slackbot.Bot    // nil unless slack.signing_secret is set
 	close   func() error
 }
 
@@ -183,6 +185,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		publicURL = "http://" + cfg.Listen
 	}
 	sender := &notify.Sender{BaseURL: strings.TrimRight(publicURL, "/"), SMTP: notify.SMTP(cfg.SMTP), HTTPClient: policy.Client(30 * time.Second)}
+	st.slack = newSlackBot(cfg.Slack, st.db, logger)
+	sender.ReviewButtons = st.slack != nil
 	w := cfg.Workers
 	stacks := sqldb.NewStackService(st.db)
 	rc := worker.Config(
@@ -192,7 +196,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 				purser.ClusterSim:        &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime},
 				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
 				purser.ClusterECS:        ecs.NewStackTarget(nil),
-			}},
+			},
+			RolloutObserver: rolloutObserver(st.slack)},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
 	// The one River client of the process: the store inserts its jobs
@@ -341,7 +346,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
-	}).Handler(srv)
+	}).Handler(append([]httpserver.Mount{srv}, slackMounts(st.slack, srv.Tags)...)...)
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
@@ -385,6 +390,9 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		logger.Warn("http shutdown", "error", err)
+	}
+	if st.slack != nil {
+		st.slack.Wait() // a mention's deploy or a button's review under way
 	}
 	if err := st.queue.Stop(sctx); err != nil {
 		logger.Warn("jobs did not finish in time; cancelling them (they will be retried)", "error", err)

@@ -60,6 +60,10 @@ type Sender struct {
 	// no allow list is used.
 	HTTPClient *http.Client
 	NowFunc    func() time.Time
+	// ReviewButtons adds Approve and Reject buttons to the Slack message
+	// of a request awaiting review: set when Purser's Slack app (which
+	// answers the presses) is configured.
+	ReviewButtons bool
 }
 
 // Send delivers n to r over n.Channel.
@@ -139,6 +143,16 @@ func (s *Sender) email(ctx context.Context, r Recipient, n purser.Notification) 
 	return nil
 }
 
+// reviewButtons are the Approve and Reject buttons of a request awaiting
+// review; the Slack app's /slack/interactions answers their presses.
+func reviewButtons(requestID string) slack.Block {
+	approve := slack.NewButtonBlockElement(purser.ChatActionApprove, requestID, slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false))
+	approve.Style = slack.StylePrimary
+	reject := slack.NewButtonBlockElement(purser.ChatActionReject, requestID, slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false))
+	reject.Style = slack.StyleDanger
+	return slack.NewActionBlock("review", approve, reject)
+}
+
 func (s *Sender) slack(ctx context.Context, r Recipient, n purser.Notification) error {
 	text := "*" + n.Title + "*\n" + n.Description
 	blocks := []slack.Block{slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, n.Title, false, false))}
@@ -150,6 +164,9 @@ func (s *Sender) slack(ctx context.Context, r Recipient, n purser.Notification) 
 	}
 	if l := s.link(n); l != "" {
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+l+"|Open in Purser> · "+n.Event, false, false)))
+	}
+	if id, ok := purser.ReviewRequestID(n); ok && s.ReviewButtons {
+		blocks = append(blocks, reviewButtons(id))
 	}
 	msg := &slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, r.SlackWebhook, s.client(), msg); err != nil {

@@ -103,6 +103,20 @@ func TestSlackBlocks(t *testing.T) {
 	if len(blocks) < 3 || !strings.Contains(fmt.Sprint(blocks[2]), "update `web`") {
 		t.Fatalf("the plan is not a block of its own: %v", blocks)
 	}
+
+	// A request awaiting review carries Approve and Reject, with the
+	// request's id, once the Slack app answers their presses.
+	n.Event, n.Link = purser.EventSubmitted, "/api/v1/provisionRequests/r42"
+	for _, buttons := range []bool{false, true} {
+		if err := (&notify.Sender{HTTPClient: loopbackAllowed(t), ReviewButtons: buttons}).Send(context.Background(), notify.Recipient{SlackWebhook: srv.URL}, n); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(body["blocks"])
+		has := strings.Contains(string(b), `"action_id":"purser_approve"`) && strings.Contains(string(b), `"action_id":"purser_reject"`) && strings.Contains(string(b), `"value":"r42"`)
+		if has != buttons {
+			t.Fatalf("buttons %v: blocks %s", buttons, b)
+		}
+	}
 }
 
 // loopbackAllowed returns a client whose outbound policy lets calls reach

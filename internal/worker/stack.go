@@ -29,6 +29,16 @@ type StackReconcileWorker struct {
 	Stacks  Stacks
 	Targets map[string]purser.StackTarget // by cluster kind
 	Logger  *slog.Logger
+	// Observer, when set, hears of each step of each rollout (the Slack
+	// app updates the message that follows it).
+	Observer purser.RolloutObserver
+}
+
+// observe tells the observer, if any, how r's rollout stands.
+func (w *StackReconcileWorker) observe(ctx context.Context, r *purser.StackRevision, p purser.RolloutProgress) {
+	if w.Observer != nil && r != nil {
+		w.Observer.ObserveRollout(ctx, r, p)
+	}
 }
 
 // Timeout lets a rollout of a large stack take its time: progress is
@@ -115,9 +125,12 @@ func (w *StackReconcileWorker) rollout(ctx context.Context, a purser.StackReconc
 		return err
 	}
 	plan := purser.PlanStack(r.Normalized, actual)
-	if _, err := w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: r.Number, Status: purser.RevisionApplying, Plan: &plan}); err != nil {
+	marked, err := w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: r.Number, Status: purser.RevisionApplying, Plan: &plan})
+	if err != nil {
 		return err
 	}
+	done := 0
+	w.observe(ctx, marked, purser.RolloutProgress{Status: purser.RevisionApplying, Plan: &plan})
 	w.Logger.InfoContext(ctx, "rollout started", "cluster", a.Cluster, "revision", r.Number, "create", plan.Count(purser.PlanCreate),
 		"update", plan.Count(purser.PlanUpdate), "delete", plan.Count(purser.PlanDelete))
 	for _, step := range plan.Services {
@@ -133,10 +146,14 @@ func (w *StackReconcileWorker) rollout(ctx context.Context, a purser.StackReconc
 		if err != nil {
 			return err
 		}
+		done++
+		w.observe(ctx, marked, purser.RolloutProgress{Status: purser.RevisionApplying, Plan: &plan, Done: done})
 	}
-	if _, err := w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: r.Number, Status: purser.RevisionApplied}); err != nil {
+	marked, err = w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: r.Number, Status: purser.RevisionApplied})
+	if err != nil {
 		return err
 	}
+	w.observe(ctx, marked, purser.RolloutProgress{Status: purser.RevisionApplied, Plan: &plan})
 	w.Logger.InfoContext(ctx, "rollout finished", "cluster", a.Cluster, "revision", r.Number)
 	return nil
 }
@@ -167,7 +184,8 @@ func (w *StackReconcileWorker) fail(ctx context.Context, a purser.StackReconcile
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	reason := cause.Error()
-	if _, err := w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: a.Revision, Status: purser.RevisionFailed, Reason: reason}); err != nil {
+	failed, err := w.Stacks.RecordRollout(ctx, a.Cluster, purser.RolloutMark{Revision: a.Revision, Status: purser.RevisionFailed, Reason: reason})
+	if err != nil {
 		if purser.ErrorCode(err) == purser.ECONFLICT {
 			return nil // replaced meanwhile: nothing to roll back
 		}
@@ -176,11 +194,13 @@ func (w *StackReconcileWorker) fail(ctx context.Context, a purser.StackReconcile
 	w.Logger.WarnContext(ctx, "rollout failed", "cluster", a.Cluster, "revision", a.Revision, "reason", reason)
 	next, err := w.Stacks.RollBackFailed(ctx, a.Cluster)
 	if purser.ErrorCode(err) == purser.ECONFLICT {
+		w.observe(ctx, failed, purser.RolloutProgress{Status: purser.RevisionFailed, Reason: reason})
 		return nil // nothing was applied before it, or it was replaced
 	}
 	if err != nil {
 		return err
 	}
+	w.observe(ctx, failed, purser.RolloutProgress{Status: purser.RevisionFailed, Reason: reason, Rollback: next})
 	w.Logger.InfoContext(ctx, "rolling back", "cluster", a.Cluster, "failed", a.Revision, "revision", next.Number, "restores", next.RollbackOf)
 	return nil
 }

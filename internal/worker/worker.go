@@ -119,6 +119,8 @@ type Deps struct {
 	Stacks       Stacks
 	StackTargets map[string]purser.StackTarget
 	Exporter     purser.StackExporter
+	// RolloutObserver, when set, hears of each rollout's steps (the Slack app).
+	RolloutObserver purser.RolloutObserver
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -139,7 +141,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &NotifyWorker{Deliveries: d.Deliveries, Sender: d.Sender})
 	river.AddWorker(workers, &RefreshWorker{Requests: reqs, Drivers: d.Drivers})
 	river.AddWorker(workers, &ExpireWorker{Requests: reqs, Logger: d.Logger})
-	river.AddWorker(workers, &StackReconcileWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
+	river.AddWorker(workers, &StackReconcileWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger, Observer: d.RolloutObserver})
 	river.AddWorker(workers, &StackDriftWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
 	river.AddWorker(workers, &StackDriftSweepWorker{Stacks: d.Stacks})
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
