@@ -151,6 +151,7 @@ func main() {
 			log.Fatal(z.loadErr)
 		}
 		fmt.Fprintf(tw, "sqlite\tserver RSS, idle\t%s\t\t\t< 35 MiB\t\n", mib(z.idleRSS))
+		fmt.Fprintf(tw, "sqlite\tof which anonymous (RssAnon), idle\t%s\t\t\t-\t\n", mib(z.idleAnon))
 		fmt.Fprintf(tw, "sqlite\tserver RSS with %d environments DEPLOYED (peak)\t%s (%s)\t\t\t-\t\n", z.envs, mib(z.loadRSS), mib(z.peakRSS))
 	}
 

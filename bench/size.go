@@ -25,6 +25,7 @@ import (
 type sizeResult struct {
 	binary            int64
 	idleRSS, loadRSS  int64 // bytes
+	idleAnon          int64 // bytes: RssAnon idle, the server's own memory (the rest is mostly the binary's pages)
 	peakRSS           int64 // bytes: VmHWM after the load
 	envs              int
 	buildErr, loadErr error
@@ -76,6 +77,7 @@ func runSize(ctx context.Context, dir string, envs, clients int) sizeResult {
 	// Idle: serving, its workers started, nothing asked of it for a while.
 	time.Sleep(3 * time.Second)
 	r.idleRSS, _ = rss(cmd.Process.Pid, "VmRSS")
+	r.idleAnon, _ = rss(cmd.Process.Pid, "RssAnon")
 
 	tpl := map[string]any{"_id": "bench-ns", "name": "bench namespace", "driver": "sim", "resource_type": "KUBERNETES",
 		"footprint": map[string]any{"cores": 1, "memory": 1, "cost_per_hour": 0.01},
