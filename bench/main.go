@@ -147,6 +147,11 @@ func main() {
 			log.Fatal(z.buildErr)
 		}
 		fmt.Fprintf(tw, "-\tbinary, stripped (go build -ldflags '-s -w')\t%.1f MB\t\t\t< 45 MB\t\n", float64(z.binary)/1e6)
+		elim := "on"
+		if len(z.reflectMethod) > 0 {
+			elim = "OFF: " + strings.Join(z.reflectMethod[:min(3, len(z.reflectMethod))], ", ")
+		}
+		fmt.Fprintf(tw, "-\tlinker's dead-method elimination (bench/README.md)\t%s\t\t\ton\t\n", elim)
 		if z.loadErr != nil {
 			log.Fatal(z.loadErr)
 		}
