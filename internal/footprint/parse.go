@@ -51,13 +51,7 @@ func lex(src string) ([]token, error) {
 			}
 			out, i = append(out, token{kind: 'i', text: src[i:j]}), j
 		default:
-			op := ""
-			for _, o := range operators {
-				if strings.HasPrefix(src[i:], o) {
-					op = o
-					break
-				}
-			}
+			op := operator(src[i:])
 			if op == "" {
 				return nil, fmt.Errorf("unexpected %q at %d", c, i)
 			}
@@ -65,6 +59,16 @@ func lex(src string) ([]token, error) {
 		}
 	}
 	return append(out, token{}), nil
+}
+
+// operator is the operator src starts with, "" if none.
+func operator(src string) string {
+	for _, o := range operators {
+		if strings.HasPrefix(src, o) {
+			return o
+		}
+	}
+	return ""
 }
 
 // scanNumber returns where the number starting at i ends: digits (and _),
