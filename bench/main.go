@@ -147,10 +147,16 @@ func main() {
 			log.Fatal(z.buildErr)
 		}
 		fmt.Fprintf(tw, "-\tbinary, stripped (go build -ldflags '-s -w')\t%.1f MB\t\t\t< 45 MB\t\n", float64(z.binary)/1e6)
+		elim := "on"
+		if len(z.reflectMethod) > 0 {
+			elim = "OFF: " + strings.Join(z.reflectMethod[:min(3, len(z.reflectMethod))], ", ")
+		}
+		fmt.Fprintf(tw, "-\tlinker's dead-method elimination (bench/README.md)\t%s\t\t\ton\t\n", elim)
 		if z.loadErr != nil {
 			log.Fatal(z.loadErr)
 		}
 		fmt.Fprintf(tw, "sqlite\tserver RSS, idle\t%s\t\t\t< 35 MiB\t\n", mib(z.idleRSS))
+		fmt.Fprintf(tw, "sqlite\tof which anonymous (RssAnon), idle\t%s\t\t\t-\t\n", mib(z.idleAnon))
 		fmt.Fprintf(tw, "sqlite\tserver RSS with %d environments DEPLOYED (peak)\t%s (%s)\t\t\t-\t\n", z.envs, mib(z.loadRSS), mib(z.peakRSS))
 	}
 

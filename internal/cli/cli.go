@@ -35,11 +35,21 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer, extra ...*cobra.Comma
 		Short: "Purser: self-service infrastructure control plane",
 		Long: "Purser: developers ask for environments, DevOps keeps the guardrails.\n\n" +
 			"`purser server` runs the control plane; the other commands talk to one.\n\n" + exitCodesHelp,
-		Version:       purser.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version is the root's own flag rather than cobra's Version
+		// with a version template: executing a text/template makes the
+		// linker keep every exported method of every type in the binary
+		// (bench/README.md, Footprint).
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				_, err := fmt.Fprintln(cli.stdout, "purser "+purser.Version)
+				return err
+			}
+			return cmd.Help()
+		},
 	}
-	root.SetVersionTemplate("purser {{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "version for purser")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetIn(stdin)

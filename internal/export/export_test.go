@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,4 +169,31 @@ func TestOpenRefuses(t *testing.T) {
 		t.Error("an access key id without its secret was accepted")
 	}
 
+}
+
+// TestFormats: the sidecar is fileblob's JSON and S3 metadata is escaped as
+// s3blob escaped it, so that exports written before read the same.
+func TestFormats(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := dirStore(dir).put(context.Background(), "prod", []byte("{}"), "application/json", map[string]string{"author": "ops"}); err != nil {
+		t.Fatal(err)
+	}
+	side, err := os.ReadFile(filepath.Join(dir, "prod.attrs"))
+	want := `{"user.cache_control":"","user.content_disposition":"","user.content_encoding":"","user.content_language":"","user.content_type":"application/json","user.metadata":{"author":"ops"},"md5":"mZFLkyvTelC5g8XnyQrpOw=="}` + "\n"
+	if err != nil || string(side) != want {
+		t.Fatalf("sidecar %q (%v)", side, err)
+	}
+	for _, tt := range []struct{ in, key, value string }{
+		{"author", "author", "author"},
+		{"a=b:c@d", "a__0x3d__b__0x3a__c__0x40__d", "a=b:c@d"},
+		{"José Ö/1", "Jos%C3%A9%20%C3%96%2F1", "Jos%C3%A9%20%C3%96%2F1"},
+	} {
+		if k := escapeMetaKey(tt.in); k != tt.key || unescape(k) != tt.in {
+			t.Errorf("key %q: %q, back %q", tt.in, k, unescape(k))
+		}
+		if v := url.PathEscape(tt.in); v != tt.value || unescape(v) != tt.in {
+			t.Errorf("value %q: %q, back %q", tt.in, v, unescape(v))
+		}
+	}
 }

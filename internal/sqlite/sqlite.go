@@ -76,7 +76,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	write, err := openCached(base + "&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -86,7 +86,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		write.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
-	read, err := sql.Open("sqlite", base+readPragmas)
+	read, err := openCached(base + readPragmas)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
