@@ -119,7 +119,6 @@ func validateLabels(field string, labels map[string]string) []FieldError {
 	return fe
 }
 
-
 // HostFields are the fields of hosts that where and sort may name.
 var HostFields = Fields{
 	"_id": KindString, "name": KindString, "state": KindString, "pool": KindString, "cores": KindInt,

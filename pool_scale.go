@@ -94,7 +94,9 @@ func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePol
 	return ch
 }
 
-func sameTime(a, b *time.Time) bool { return a == nil && b == nil || a != nil && b != nil && a.Equal(*b) }
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
 
 func pct(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }
 
