@@ -156,7 +156,8 @@ func CreatePool(by *Actor, p *Pool, hosts []*Host, now time.Time) (*Placement, C
 	}
 	after := *p
 	after.ID, after.Created, after.Updated, after.State, after.Status = NewID(), now, now, PoolActive, ""
-	ch := Change{Rows: []Row{&after}, Events: []AuditEvent{{Action: "pool.create", TargetType: "pool", TargetID: p.Name, After: after.doc()}}}
+	*p = after
+	ch := Change{Rows: []Row{p}, Events: []AuditEvent{{Action: "pool.create", TargetType: "pool", TargetID: p.Name, After: after.doc()}}}
 	for _, h := range plan.Members {
 		_, c := h.join(p.Name, false, "joined pool "+p.Name+" at creation")
 		ch.add(c)
@@ -165,7 +166,6 @@ func CreatePool(by *Actor, p *Pool, hosts []*Host, now time.Time) (*Placement, C
 		_, c := h.join(p.Name, true, "spare of pool "+p.Name)
 		ch.add(c)
 	}
-	*p = after
 	return plan, ch, nil
 }
 

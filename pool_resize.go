@@ -23,20 +23,21 @@ type ResizePlan struct {
 func (r *ResizePlan) Overshoots() bool { return r.Overshoot.Cores > 0 || r.Overshoot.Memory > 0 }
 
 // PlanResize plans resizing the pool to target (absolute; a zero
-// dimension keeps the current request) against the members' totals.
+// dimension keeps what the members have) against the members' totals.
 // Growing takes free hosts by BestFit for the shortfall; shrinking
 // releases members, largest first (cores, then memory, then name), each
 // only if the rest still cover the target. Both directions at once, and
 // no change, are refused (EINVALID, ECONFLICT).
 func (p *Pool) PlanResize(target Resources, hosts []*Host) (*ResizePlan, error) {
+	members, _ := PoolHosts(p.Name, hosts)
+	before := Total(members)
 	if target.Cores == 0 {
-		target.Cores = p.Cores
+		target.Cores = before.Cores
 	}
 	if target.Memory == 0 {
-		target.Memory = p.Memory
+		target.Memory = before.Memory
 	}
-	members, _ := PoolHosts(p.Name, hosts)
-	plan := &ResizePlan{Target: target, Before: Total(members)}
+	plan := &ResizePlan{Target: target, Before: before}
 	up := target.Cores > plan.Before.Cores || target.Memory > plan.Before.Memory
 	down := target.Cores < plan.Before.Cores || target.Memory < plan.Before.Memory
 	switch {
@@ -94,7 +95,9 @@ func (p *Pool) Resize(by *Actor, plan *ResizePlan, confirm bool, now time.Time) 
 	}
 	after := *p
 	after.Cores, after.Memory, after.Updated = plan.Target.Cores, plan.Target.Memory, now
-	ch := Change{Rows: []Row{&after}, Events: []AuditEvent{{Action: "pool.resize", TargetType: "pool", TargetID: p.Name, Before: p.doc(), After: after.doc()}}}
+	ch := Change{Events: []AuditEvent{{Action: "pool.resize", TargetType: "pool", TargetID: p.Name, Before: p.doc(), After: after.doc()}}}
+	*p = after
+	ch.Rows = append(ch.Rows, p)
 	for _, h := range plan.Add {
 		_, c := h.join(p.Name, false, "joined pool "+p.Name+" to grow it")
 		ch.add(c)
@@ -103,7 +106,6 @@ func (p *Pool) Resize(by *Actor, plan *ResizePlan, confirm bool, now time.Time) 
 		_, c := h.leave("left pool " + p.Name + " to shrink it")
 		ch.add(c)
 	}
-	*p = after
 	return ch, nil
 }
 
