@@ -108,6 +108,7 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 		Names:         sqldb.NewNameService(db),
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe, NowFunc: db.NowFunc},
 		Stacks:        sqldb.NewStackService(db),
+		Hosts:         sqldb.NewHostService(db), Pools: sqldb.NewPoolService(db), JoinTokens: sqldb.NewJoinTokenService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 	}
