@@ -214,7 +214,7 @@ func (s *Server) removeNode(ctx context.Context, in *poolNode) (*hostOutput, err
 
 // drainNode serves POST /api/v1/pools/{name}/nodes/{host}/drain.
 func (s *Server) drainNode(ctx context.Context, in *struct {
-	Name string        `path:"name"`
+	Name string `path:"name"`
 	Host string `path:"host"`
 	Body *poolDrainBody
 }) (*hostOutput, error) {
