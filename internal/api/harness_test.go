@@ -105,12 +105,13 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
 		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
 		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
-		Names:    sqldb.NewNameService(db),
-		Clusters: &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe, NowFunc: db.NowFunc},
-		Stacks:   sqldb.NewStackService(db),
-		Hosts:    sqldb.NewHostService(db), Pools: sqldb.NewPoolService(db), JoinTokens: sqldb.NewJoinTokenService(db),
+		Names:         sqldb.NewNameService(db),
+		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe, NowFunc: db.NowFunc},
+		Stacks:        sqldb.NewStackService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
+
+		Hosts: sqldb.NewHostService(db), Pools: sqldb.NewPoolService(db), JoinTokens: sqldb.NewJoinTokenService(db),
 	}
 	e.srv = httptest.NewServer(serve(e.api, opts...))
 	t.Cleanup(e.srv.Close)
