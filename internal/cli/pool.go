@@ -12,7 +12,9 @@ import (
 	"github.com/purserhq/purser/client"
 )
 
-func sizeString(s client.PoolSize) string { return purser.Resources{Cores: s.Cores, Memory: s.Memory}.String() }
+func sizeString(s client.PoolSize) string {
+	return purser.Resources{Cores: s.Cores, Memory: s.Memory}.String()
+}
 
 func poolHostRows(w io.Writer, role string, hs []client.PoolHost) {
 	for _, h := range hs {
