@@ -216,7 +216,15 @@ func (h *Host) Heartbeat(now time.Time) (*Host, Change) {
 	}
 	after := *h
 	after.LastHeartbeat = &now
-	return &after, Change{Rows: []Row{&after}}
+	return &after, Change{Rows: []Row{HostHeartbeat{Host: h.Name, At: now}}}
+}
+
+// HostHeartbeat is the Row of a heartbeat that changes nothing else: only
+// the time is written, and the host's version stays, so that a pool
+// decided meanwhile over the inventory is not refused for it.
+type HostHeartbeat struct {
+	Host string
+	At   time.Time
 }
 
 // Maintenance puts a free host under maintenance (on) or back in service:

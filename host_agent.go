@@ -82,6 +82,7 @@ func (a *Actor) AuthorizeHostRead(host string) error {
 }
 
 func (*Host) isRow()           {}
+func (HostHeartbeat) isRow()   {}
 func (HostCredential) isRow()  {}
 func (*JoinToken) isRow()      {}
 func (NewJoinTokenRow) isRow() {}

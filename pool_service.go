@@ -72,3 +72,10 @@ type PoolHealthStore interface {
 	HealPools(ctx context.Context) (int, error)
 	FinishDrains(ctx context.Context) (int, error)
 }
+
+// PoolSweepArgs asks to sweep hosts' health and heal pools (periodic, on
+// the leader).
+type PoolSweepArgs struct{}
+
+// Kind names the job.
+func (PoolSweepArgs) Kind() string { return "pool_sweep" }

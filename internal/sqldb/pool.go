@@ -262,6 +262,9 @@ func (db *DB) commitPoolRow(ctx context.Context, tx Tx, row purser.Row) error {
 		return db.saveHost(ctx, tx, v)
 	case purser.HostCredential:
 		return db.saveCredential(ctx, tx, v)
+	case purser.HostHeartbeat:
+		_, err := tx.Exec(ctx, "UPDATE hosts SET last_heartbeat = ?, updated_at = ? WHERE name = ?", micros(v.At), micros(db.now()), v.Host)
+		return db.translate(err, "host "+v.Host)
 	case *purser.JoinToken:
 		return db.saveJoinToken(ctx, tx, v)
 	case purser.NewJoinTokenRow:

@@ -29,8 +29,8 @@ func (db *DB) toAdmins(ctx context.Context, q Querier, msg purser.Message) ([]pu
 }
 
 // CheckHostHealth applies Host.Health to every watched host, each in its
-// own transaction (a heartbeat landing meanwhile wins: the version check
-// refuses the stale transition, and the next sweep looks again).
+// own transaction on the host read again there, so that a heartbeat
+// landing meanwhile wins.
 func (s *HostService) CheckHostHealth(ctx context.Context, p purser.HealthPolicy) (int, error) {
 	if err := purser.Authorize(ctx, purser.ActionHostWrite, ""); err != nil {
 		return 0, err
@@ -41,12 +41,22 @@ func (s *HostService) CheckHostHealth(ctx context.Context, p purser.HealthPolicy
 	}
 	n := 0
 	for _, h := range hosts {
-		_, ch := h.Health(s.db.now(), p)
-		if len(ch.Rows) == 0 {
+		if _, ch := h.Health(s.db.now(), p); len(ch.Rows) == 0 {
 			continue
 		}
-		err := s.db.WithTx(ctx, func(tx Tx) error { return s.db.commit(ctx, tx, ch) })
-		if purser.ErrorCode(err) == purser.ECONFLICT {
+		// Decide again on the host read (and locked) in the transaction:
+		// a heartbeat that landed since the list must win.
+		changed := false
+		err := s.db.WithTx(ctx, func(tx Tx) error {
+			fresh, err := s.db.findHost(ctx, tx, h.Name, true)
+			if err != nil {
+				return err
+			}
+			_, ch := fresh.Health(s.db.now(), p)
+			changed = len(ch.Rows) > 0
+			return s.db.commit(ctx, tx, ch)
+		})
+		if c := purser.ErrorCode(err); c == purser.ECONFLICT || c == purser.ENOTFOUND || err == nil && !changed {
 			continue
 		}
 		if err != nil {
