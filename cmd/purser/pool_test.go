@@ -153,9 +153,25 @@ func testPoolSelfHealing(t *testing.T, env ...string) {
 		return false
 	})
 
-	agents["n2"] = startAgent(t, url, tok.Token, "n2", "--cores", "8", "--memory", "32GiB")
+	agents["n2"] = startAgent(t, url, tok.Token, "n2", "--cores", "8", "--memory", "32GiB", "--labels", "rack=2")
 	eventually(t, "n2 back in the free inventory", func() bool { return state("n2") == "READY" })
 	if out := mustAs(t, url, admin, "hosts", "list", "--where", `{"pool":""}`); !strings.Contains(out, "n2") || strings.Contains(out, "n4") {
 		t.Fatalf("free hosts:\n%s", out)
+	}
+
+	// Two of the pool's three members stop: remediation halts (2 of 3 >
+	// 40 %) and pages the admins, rather than burn the inventory.
+	agents["n1"].stop()
+	agents["n3"].stop()
+	eventually(t, "remediation halted", func() bool {
+		p, err := c.GetPool(ctx, "web")
+		return err == nil && p.Halted && p.Status == "halted: 2 of 3 unhealthy > 40 %"
+	})
+	eventually(t, "admins paged", func() bool {
+		l, err := c.Inbox(ctx, false, client.ListOptions{Where: `{"event":"pool.heal_halted"}`})
+		return err == nil && len(l.Items) > 0
+	})
+	if out := mustAs(t, url, admin, "pools", "get", "web"); !strings.Contains(out, "halted: 2 of 3 unhealthy > 40 %") {
+		t.Fatalf("pools get does not say why not:\n%s", out)
 	}
 }

@@ -119,8 +119,10 @@ func newAgentCmd(cli *env) *cobra.Command {
 // agentFacts fills what the flags left out from the system.
 func agentFacts(in *client.HostRegistration, memory string, labels []string) error {
 	var err error
-	if in.Labels, err = parseLabels(labels); err != nil {
-		return err
+	if len(labels) > 0 { // none: a host registering again keeps the labels it has
+		if in.Labels, err = parseLabels(labels); err != nil {
+			return err
+		}
 	}
 	if in.Name == "" {
 		h, err := os.Hostname()
