@@ -68,8 +68,11 @@ type PoolService interface {
 // Pool.Heal, Host.FinishDrain) and commits its Change, and returns how
 // many changes it committed.
 type PoolHealthStore interface {
+	// CheckHostHealth applies Host.Health to every watched host.
 	CheckHostHealth(ctx context.Context, p HealthPolicy) (int, error)
+	// HealPools applies Pool.Heal to every active pool.
 	HealPools(ctx context.Context) (int, error)
+	// FinishDrains releases the hosts whose drain ended.
 	FinishDrains(ctx context.Context) (int, error)
 }
 
