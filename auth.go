@@ -71,6 +71,11 @@ const (
 	ActionStackRead        Action = "stacks:read"       // read clusters' stacks, revisions, services and secret names
 	ActionStackWrite       Action = "stacks:write"      // propose, roll back, unblock revisions; set and delete cluster secrets
 	ActionStackApply       Action = "stacks:apply"      // the reconciler's: mark revisions, record actual services, resolve secrets
+	ActionHostRead         Action = "hosts:read"        // read the inventory of hosts
+	ActionHostWrite        Action = "hosts:write"       // label, maintain and retire hosts
+	ActionPoolRead         Action = "pools:read"        // read pools and their plans
+	ActionPoolWrite        Action = "pools:write"       // create, resize, destroy pools; add, drain, remove nodes
+	ActionJoinTokenWrite   Action = "join_tokens:write" // create, list and revoke the join tokens agents register with
 )
 
 // Rules grants each action to roles. An actor acting on its own documents
@@ -103,6 +108,11 @@ var Rules = map[Action][]string{
 	ActionStackRead:        {RoleAdmin, RoleDevOps, RoleDev},
 	ActionStackWrite:       {RoleAdmin, RoleDevOps},
 	ActionStackApply:       {}, // Purser's reconciler only: no role reads secret values
+	ActionHostRead:         {RoleAdmin, RoleDevOps},
+	ActionHostWrite:        {RoleAdmin, RoleDevOps},
+	ActionPoolRead:         {RoleAdmin, RoleDevOps},
+	ActionPoolWrite:        {RoleAdmin, RoleDevOps},
+	ActionJoinTokenWrite:   {RoleAdmin, RoleDevOps},
 }
 
 // EveryUser are the actions granted to every active user, whatever their

@@ -19,6 +19,9 @@ type Change struct {
 	// ToReviewers are sent to every active reviewer (devops and admin
 	// users) except the user Except names.
 	ToReviewers []ReviewerMessage
+	// ToAdmins are sent to every active admin (pools' self-healing:
+	// replacements, spares exhausted, remediation halted).
+	ToAdmins []Message
 }
 
 // Row is a document a Change writes: *Request, SubmittedRequest,
@@ -73,4 +76,5 @@ func (c *Change) add(o Change) {
 	c.Jobs = append(c.Jobs, o.Jobs...)
 	c.Messages = append(c.Messages, o.Messages...)
 	c.ToReviewers = append(c.ToReviewers, o.ToReviewers...)
+	c.ToAdmins = append(c.ToAdmins, o.ToAdmins...)
 }

@@ -60,6 +60,18 @@ type Config struct {
 	Metrics MetricsConfig `koanf:"metrics" yaml:"metrics"`
 	// Slack is Purser's Slack app (slack.go); off unless signing_secret is set.
 	Slack SlackConfig `koanf:"slack" yaml:"slack"`
+
+	// Pools sets when silent hosts turn SUSPECT and UNHEALTHY, and how
+	// often the health sweep runs.
+	Pools PoolsConfig `koanf:"pools" yaml:"pools"`
+}
+
+// PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
+// unhealthy after 5 min) and the sweep that applies it and heals pools.
+type PoolsConfig struct {
+	SuspectAfter   time.Duration `koanf:"suspect_after" yaml:"suspect_after"`
+	UnhealthyAfter time.Duration `koanf:"unhealthy_after" yaml:"unhealthy_after"`
+	SweepEvery     time.Duration `koanf:"sweep_every" yaml:"sweep_every"`
 }
 
 // StacksConfig sets what happens to clusters' stacks beyond the database:
@@ -240,6 +252,8 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
+
+		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat},
 	}
 }
 
@@ -347,6 +361,9 @@ func (c Config) Validate() error {
 	}
 	if c.Workers.HeartbeatEvery <= 0 {
 		return fmt.Errorf("config: workers.heartbeat_every must be positive")
+	}
+	if p := c.Pools; p.SuspectAfter <= 0 || p.UnhealthyAfter <= p.SuspectAfter || p.SweepEvery <= 0 {
+		return fmt.Errorf("config: pools.suspect_after and pools.sweep_every must be positive, and pools.unhealthy_after longer than pools.suspect_after")
 	}
 	if c.Workers.LeaseTTL() >= c.Workers.RescueAfter {
 		return fmt.Errorf("config: workers.rescue_after must be longer than three workers.heartbeat_every (a replica's lease)")

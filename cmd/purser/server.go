@@ -191,7 +191,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	stacks := sqldb.NewStackService(st.db)
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
-			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter,
+			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter, Pools: sqldb.NewHostService(st.db),
 			StackTargets: map[string]purser.StackTarget{
 				purser.ClusterSim:        &sim.StackTarget{Store: stacks, RolloutTime: cfg.Sim.RolloutTime},
 				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
@@ -199,7 +199,8 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 			},
 			RolloutObserver: rolloutObserver(st.slack)},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
-			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery})
+			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery,
+			PoolSweepEvery: cfg.Pools.SweepEvery, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter}})
 	// The one River client of the process: the store inserts its jobs
 	// through it from now on (see NewQueue of either engine).
 	st.queue, err = newQueue(rc)
@@ -336,6 +337,8 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 			}},
 		},
 		Logger: logger.With("component", "api"),
+
+		Hosts: sqldb.NewHostService(st.db), Pools: sqldb.NewPoolService(st.db), JoinTokens: sqldb.NewJoinTokenService(st.db),
 	}
 	handler := (&httpserver.Server{
 		Tokens:     srv.Tokens,

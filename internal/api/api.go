@@ -38,6 +38,11 @@ type Server struct {
 	Events        purser.EventService
 	Logs          purser.LogService
 	Clusters      purser.ClusterService
+	// Hosts, Pools and JoinTokens keep the inventory of in-house hosts
+	// and the pools built from it; nil Hosts: no host or pool routes.
+	Hosts      purser.HostService
+	Pools      purser.PoolService
+	JoinTokens purser.JoinTokenService
 	// Stacks keeps clusters' stacks; nil: no stack routes.
 	Stacks purser.StackStore
 	// FieldNotes say, by cluster kind, which stackfile fields a target
@@ -106,6 +111,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Stacks != nil {
 		s.registerStacks()
 	}
+	if s.Hosts != nil {
+		s.registerHosts()
+		s.registerPools()
+	}
 
 	s.registerHealth()
 	mux.Handle("GET /api-docs", httpserver.Named("GET /api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +141,8 @@ var tags = []*huma.Tag{
 	{Name: "events", Description: "The audit log."},
 	{Name: "clusters", Description: "The Kubernetes clusters environments land on."},
 	{Name: "stacks", Description: "A cluster's services, declared in a stackfile: revisions, diffs, plans and rollbacks."},
+	{Name: "hosts", Description: "In-house machines, their agents and the join tokens they register with."},
+	{Name: "pools", Description: "Clusters built from hosts, sized in cores and memory, with spares and self-healing."},
 	{Name: "operations", Description: "Health, readiness, metrics, expiry and this reference."},
 }
 

@@ -110,6 +110,8 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 		Stacks:        sqldb.NewStackService(db),
 		DefaultDriver: "sim",
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
+
+		Hosts: sqldb.NewHostService(db), Pools: sqldb.NewPoolService(db), JoinTokens: sqldb.NewJoinTokenService(db),
 	}
 	e.srv = httptest.NewServer(serve(e.api, opts...))
 	t.Cleanup(e.srv.Close)

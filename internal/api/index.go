@@ -27,6 +27,9 @@ func (s *Server) registerIndex() {
 	if s.Clusters != nil {
 		names = append(names, "clusters")
 	}
+	if s.Hosts != nil {
+		names = append(names, "hosts", "pools", "joinTokens")
+	}
 	o := op(http.MethodGet, "", "get-index", "index", "The API's index: a link to every collection")
 	o.Security = nil // the index names routes, not data: anyone may read it
 	o.Errors = []int{http.StatusInternalServerError}

@@ -46,6 +46,22 @@ type (
 
 	clusterSecretDoc  = client.ClusterSecret
 	clusterSecretBody = client.ClusterSecretSet
+
+	hostDoc              = client.Host
+	hostRegistrationBody = client.HostRegistration
+	hostRegisteredDoc    = client.HostRegistered
+	hostPatchBody        = client.HostPatch
+	hostMaintenanceBody  = client.HostMaintenance
+	joinTokenDoc         = client.JoinToken
+	joinTokenBody        = client.JoinTokenCreate
+	joinTokenSecretDoc   = client.NewJoinToken
+	poolDoc              = client.Pool
+	poolBody             = client.PoolCreate
+	poolCreatedDoc       = client.PoolCreated
+	poolResizeBody       = client.PoolResize
+	resizePlanDoc        = client.ResizePlan
+	poolNodeBody         = client.PoolNode
+	poolDrainBody        = client.PoolDrain
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -121,6 +137,25 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[purser.ServicePlan](): "ServicePlan",
 	reflect.TypeFor[purser.FieldChange](): "FieldChange",
 	reflect.TypeFor[huma.ErrorDetail]():   "ProblemField",
+
+	reflect.TypeFor[hostDoc]():              "Host",
+	reflect.TypeFor[hostRegistrationBody](): "HostRegistration",
+	reflect.TypeFor[hostRegisteredDoc]():    "HostRegistered",
+	reflect.TypeFor[hostPatchBody]():        "HostPatch",
+	reflect.TypeFor[hostMaintenanceBody]():  "HostMaintenance",
+	reflect.TypeFor[joinTokenDoc]():         "JoinToken",
+	reflect.TypeFor[joinTokenBody]():        "JoinTokenCreate",
+	reflect.TypeFor[joinTokenSecretDoc]():   "NewJoinToken",
+	reflect.TypeFor[poolDoc]():              "Pool",
+	reflect.TypeFor[poolBody]():             "PoolCreate",
+	reflect.TypeFor[poolCreatedDoc]():       "PoolCreated",
+	reflect.TypeFor[client.PoolPlacement](): "PoolPlacement",
+	reflect.TypeFor[client.PoolHost]():      "PoolHost",
+	reflect.TypeFor[client.PoolSize]():      "PoolSize",
+	reflect.TypeFor[poolResizeBody]():       "PoolResize",
+	reflect.TypeFor[resizePlanDoc]():        "ResizePlan",
+	reflect.TypeFor[poolNodeBody]():         "PoolNode",
+	reflect.TypeFor[poolDrainBody]():        "PoolDrain",
 
 	reflect.TypeFor[client.ClusterSecret]():    "ClusterSecret",
 	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",

@@ -67,6 +67,7 @@ func NewRootCmd(stdin io.Reader, stdout, stderr io.Writer, extra ...*cobra.Comma
 	root.AddCommand(newVersionCmd(cli), newLoginCmd(cli), newWhoamiCmd(cli),
 		newUsersCmd(cli), newRolesCmd(cli), newTokensCmd(cli), newTemplatesCmd(cli), newRequestCmd(cli), newQuotasCmd(cli),
 		newInboxCmd(cli), newEventsCmd(cli), newClustersCmd(cli), newStacksCmd(cli))
+	root.AddCommand(newHostsCmd(cli), newJoinTokensCmd(cli), newPoolsCmd(cli), newAgentCmd(cli))
 	finish(root)
 	return root
 }

@@ -41,6 +41,8 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			err = db.saveCluster(ctx, tx, v)
 		case *purser.StackRevision:
 			err = db.saveStackRevision(ctx, tx, v)
+		case *purser.Host, purser.HostCredential, purser.HostHeartbeat, *purser.JoinToken, purser.NewJoinTokenRow, *purser.Pool, purser.DeletedPool:
+			err = db.commitPoolRow(ctx, tx, v)
 		default:
 			err = fmt.Errorf("commit: no table for %T", row)
 		}
@@ -61,6 +63,13 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 	msgs := c.Messages
 	for _, m := range c.ToReviewers {
 		to, err := db.toReviewers(ctx, tx, m.Except, m.Message)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, to...)
+	}
+	for _, m := range c.ToAdmins {
+		to, err := db.toAdmins(ctx, tx, m)
 		if err != nil {
 			return err
 		}

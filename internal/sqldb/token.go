@@ -137,6 +137,9 @@ func (s *TokenService) RevokeToken(ctx context.Context, id string) error {
 // token, its user and the user's roles, joined.
 func (s *TokenService) Authenticate(ctx context.Context, secret string) (*purser.Actor, error) {
 	unauth := purser.Errorf(purser.EUNAUTHORIZED, "the token is invalid, revoked or expired")
+	if strings.HasPrefix(secret, purser.AgentPrefix) {
+		return s.db.authenticateAgent(ctx, secret)
+	}
 	if !strings.HasPrefix(secret, purser.TokenPrefix) {
 		return nil, unauth
 	}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ClusterKinds", func(t *testing.T) { t.Parallel(); testClusterKinds(t, open) })
 	t.Run("ClusterECSUpdate", func(t *testing.T) { t.Parallel(); testClusterECSUpdate(t, open) })
 	t.Run("StackDeployers", func(t *testing.T) { t.Parallel(); testStackDeployers(t, open) })
+	t.Run("Pools", func(t *testing.T) { t.Parallel(); testPools(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

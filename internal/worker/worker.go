@@ -49,6 +49,11 @@ type Options struct {
 	RetryBase time.Duration
 	// ExpireEvery is how often expiry and reminders run (on the leader).
 	ExpireEvery time.Duration
+	// PoolSweepEvery is how often hosts' health is swept and pools healed
+	// (on the leader); default 10 s. Health sets when a host turns
+	// SUSPECT and UNHEALTHY.
+	PoolSweepEvery time.Duration
+	Health         purser.HealthPolicy
 }
 
 func (o *Options) defaults() {
@@ -85,6 +90,9 @@ func (o *Options) defaults() {
 	if o.ExpireEvery == 0 {
 		o.ExpireEvery = time.Minute
 	}
+	if o.PoolSweepEvery == 0 {
+		o.PoolSweepEvery = purser.DefaultHeartbeat
+	}
 }
 
 // Requests is what the workers need of the request store.
@@ -114,13 +122,16 @@ type Deps struct {
 	Sender     *notify.Sender
 	Logger     *slog.Logger
 	// Stacks is the store of clusters' stacks: StackTargets (by cluster
-	// kind: sim; Kubernetes and ECS to come) reconcile them, and Exporter
+	// kind: sim, kubernetes, ecs) reconcile them, and Exporter
 	// writes out each applied revision.
 	Stacks       Stacks
 	StackTargets map[string]purser.StackTarget
 	Exporter     purser.StackExporter
 	// RolloutObserver, when set, hears of each rollout's steps (the Slack app).
 	RolloutObserver purser.RolloutObserver
+	// Pools is the store of hosts and pools the health sweep works on;
+	// nil: no sweep.
+	Pools purser.PoolHealthStore
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -145,6 +156,13 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &StackDriftWorker{Stacks: d.Stacks, Targets: d.StackTargets, Logger: d.Logger})
 	river.AddWorker(workers, &StackDriftSweepWorker{Stacks: d.Stacks})
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
+	var periodic []*river.PeriodicJob
+	if d.Pools != nil {
+		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, Logger: d.Logger})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
+		}, nil))
+	}
 	return &river.Config{
 		Logger: logging.River(d.Logger.With("component", "queue")),
 		Queues: map[string]river.QueueConfig{
@@ -160,7 +178,7 @@ func Config(d Deps, o Options) *river.Config {
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		RetryPolicy:          &Backoff{Base: o.RetryBase},
-		PeriodicJobs: []*river.PeriodicJob{
+		PeriodicJobs: append(periodic,
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return TokenCleanupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(TokenCleanupArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
@@ -170,7 +188,7 @@ func Config(d Deps, o Options) *river.Config {
 			river.NewPeriodicJob(river.PeriodicInterval(o.ExpireEvery), func() (river.JobArgs, *river.InsertOpts) {
 				return purser.ExpireArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.ExpireArgs{}.Kind())}
 			}, &river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		),
 	}
 }
 
