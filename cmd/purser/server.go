@@ -34,6 +34,7 @@ import (
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
+	"github.com/purserhq/purser/internal/ui"
 	"github.com/purserhq/purser/internal/worker"
 )
 
@@ -332,6 +333,10 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		},
 		Logger: logger.With("component", "api"),
 	}
+	srv.Sessions = sqldb.NewSessionService(st.db)
+	web := &ui.Server{Sessions: srv.Sessions, Tokens: srv.Tokens, Templates: srv.Templates, Requests: srv.Requests,
+		Quotas: srv.Quotas, Notifications: srv.Notifications, Events: srv.Events, Logger: logger.With("component", "ui")}
+	srv.HTMLHome = web.Dashboard()
 	handler := (&httpserver.Server{
 		Tokens:     srv.Tokens,
 		Logger:     logger.With("component", "api"),
@@ -341,11 +346,12 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
-	}).Handler(srv)
+	}).Handler(srv, web)
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
+	hs.RegisterOnShutdown(web.Shutdown)
 	url := "http://" + ln.Addr().String()
 	engine := "SQLite at " + cfg.SQLitePath()
 	if cfg.IsPostgres() {

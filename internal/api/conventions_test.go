@@ -271,10 +271,10 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 	sort.Strings(got)
 	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "ClusterSecret", "ClusterSecretList", "ClusterSecretSet", "Event", "EventList", "ExpirySweep",
 		"ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "FieldChange", "Footprint", "FootprintExpressions", "Health", "HealthCheck", "ImageTag", "ImageTagList", "Kubeconfig",
-		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "PlanNote", "Preferences", "PreferencesPatch",
+		"Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewToken", "Notification", "NotificationList", "Param", "PasswordSet", "PlanNote", "Preferences", "PreferencesPatch",
 		"Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate",
 		"QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview",
-		"SeedReviewResult", "ServicePlan", "StackDiff", "StackDrift", "StackExport", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
+		"SeedReviewResult", "ServicePlan", "SignInLink", "StackDiff", "StackDrift", "StackExport", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback",
 		"StackService", "StackServiceList", "StackServiceUpdate",
 		"Template", "TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage",
 		"User", "UserCreate", "UserList", "UserPatch"}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/purserhq/purser"
+)
+
+// streamLifetime bounds one event stream; the browser's htmx reconnects.
+const streamLifetime = 10 * time.Minute
+
+// heartbeat keeps an idle stream's connection from being cut by proxies.
+const heartbeat = 15 * time.Second
+
+// stopping is closed by Shutdown, so that open event streams end and the
+// HTTP server's graceful shutdown does not wait for them.
+type stopping struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (s *stopping) done() <-chan struct{} { return s.channel() }
+
+func (s *stopping) channel() chan struct{} {
+	s.once.Do(func() { s.ch = make(chan struct{}) })
+	return s.ch
+}
+
+// Shutdown ends the UI's open event streams; give it to
+// http.Server.RegisterOnShutdown.
+func (s *Server) Shutdown() {
+	ch := s.stop.channel()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// requestLive serves GET /requests/{id}/live: a server-sent event stream
+// that sends the request's status block (event "status") whenever the
+// status changes. It polls the store once a LiveInterval while the
+// request can still change.
+func (s *Server) requestLive(w http.ResponseWriter, r *http.Request) {
+	ctx, u := r.Context(), user(r)
+	req, err := s.Requests.FindRequestByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	interval := s.LiveInterval
+	if interval <= 0 {
+		interval = time.Second
+	}
+	tick, end := time.NewTicker(interval), time.After(streamLifetime)
+	defer tick.Stop()
+	last, lastWrite := purser.Status(r.URL.Query().Get("since")), time.Time{}
+	for {
+		st := newStatus(req, u)
+		if req.Status != last || time.Since(lastWrite) > heartbeat {
+			_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
+			if err := s.sendStatus(w, req.Status != last, st); err != nil || rc.Flush() != nil {
+				return
+			}
+			last, lastWrite = req.Status, time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stop.done():
+			return
+		case <-end:
+			return
+		case <-tick.C:
+		}
+		if !st.Final {
+			if req, err = s.Requests.FindRequestByID(ctx, req.ID); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// sendStatus writes the status block as an event, or a comment that only
+// keeps the connection open.
+func (s *Server) sendStatus(w http.ResponseWriter, changed bool, st statusData) error {
+	if !changed {
+		_, err := fmt.Fprint(w, ": ping\n\n")
+		return err
+	}
+	var b bytes.Buffer
+	if err := s.pages["request"].ExecuteTemplate(&b, "status", st); err != nil {
+		return err
+	}
+	data := strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "\ndata: ")
+	_, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", data)
+	return err
+}
