@@ -69,6 +69,8 @@ var testOnly = map[string][]string{
 	"internal/driver/kubernetes": {"internal/stackfile"}, // the stack target is tested with the seed's stackfile
 	// the ECS target is tested against the AWS emulator with the seed's stackfile
 	"internal/driver/ecs": {"internal/awstest", "internal/stackfile"},
+	// the UI's page tests run on a real store on both engines, counting its queries
+	"internal/ui": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }

@@ -159,11 +159,11 @@ func (b *browser) text(sel string) string {
 // purpose logs its status) and on serious or critical axe violations.
 func (b *browser) check(name string, expectedStatus ...int) {
 	b.t.Helper()
-	shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	shot, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("%s: screenshot %s: %v", b.name, name, err)
 	}
-	_ = os.WriteFile(filepath.Join(b.shots, b.name+"-"+name+".jpg"), shot, 0o644)
+	_ = os.WriteFile(filepath.Join(b.shots, b.name+"-"+name+".png"), shot, 0o644)
 	const run = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations
 		.filter(v => v.impact === "serious" || v.impact === "critical")
 		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" "))}))))`
