@@ -98,9 +98,13 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 	jjj.check("reviews-after")
 
 	bbb.do("see it deployed without a reload",
-		chromedp.Poll[chromedp.Void](`document.getElementById("status-badge").textContent === "DEPLOYED" && window.notReloaded === true`,
+		chromedp.Poll[chromedp.Void](`document.getElementById("status-badge").textContent === "DEPLOYED" && window.notReloaded === true &&
+			document.querySelectorAll("#timeline li").length >= 3`,
 			chromedp.WithPollingTimeout(90*time.Second)))
 	bbb.do("reveal the outputs", chromedp.Click(chromedp.CSS("#reveal")), chromedp.WaitVisible(chromedp.CSS("#outputs-list dd")))
+	if tl := bbb.text("#timeline"); !strings.Contains(tl, "jjj") || !strings.Contains(tl, "DEPLOYED") {
+		t.Fatalf("the live timeline: %q", tl)
+	}
 	if outs := bbb.text("#outputs-list"); strings.TrimSpace(outs) == "" || strings.Contains(outs, "none yet") {
 		t.Fatalf("outputs: %q", outs)
 	}
@@ -120,8 +124,10 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 	bbb.do("phone width", chromedp.EmulateViewport(375, 812), chromedp.Navigate(url+"/requests/"+id[1]),
 		chromedp.WaitVisible(chromedp.CSS("#status-badge")))
 	bbb.check("request-phone")
+	noScroll(bbb, "request")
 	bbb.do("dashboard at phone width", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	bbb.check("dashboard-phone")
+	noScroll(bbb, "dashboard")
 	bbb.do("sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#username")))
 }
 
@@ -133,4 +139,13 @@ func signIn(b *browser, username string) {
 		chromedp.SetValue(chromedp.CSS("#password"), uiPassword),
 		chromedp.Click(chromedp.CSS(`main form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".tiles")))
+}
+
+// noScroll fails when the page is wider than the 375 px viewport.
+func noScroll(b *browser, page string) {
+	b.t.Helper()
+	w, err := chromedp.Run(b.ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+	if err != nil || w > 375 {
+		b.t.Errorf("%s: the %s page is %d px wide at 375 px: %v", b.name, page, w, err)
+	}
 }

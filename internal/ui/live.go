@@ -67,7 +67,7 @@ func (s *Server) requestLive(w http.ResponseWriter, r *http.Request) {
 		st := newStatus(req, u)
 		if req.Status != last || time.Since(lastWrite) > heartbeat {
 			_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
-			if err := s.sendStatus(w, req.Status != last, st); err != nil || rc.Flush() != nil {
+			if err := s.sendStatus(w, r, req.Status != last, st); err != nil || rc.Flush() != nil {
 				return
 			}
 			last, lastWrite = req.Status, time.Now()
@@ -91,16 +91,29 @@ func (s *Server) requestLive(w http.ResponseWriter, r *http.Request) {
 
 // sendStatus writes the status block as an event, or a comment that only
 // keeps the connection open.
-func (s *Server) sendStatus(w http.ResponseWriter, changed bool, st statusData) error {
+func (s *Server) sendStatus(w http.ResponseWriter, r *http.Request, changed bool, st statusData) error {
 	if !changed {
 		_, err := fmt.Fprint(w, ": ping\n\n")
 		return err
 	}
-	var b bytes.Buffer
-	if err := s.pages["request"].ExecuteTemplate(&b, "status", st); err != nil {
+	if err := s.sendEvent(w, "status", "status", st); err != nil {
 		return err
 	}
-	data := strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "\ndata: ")
-	_, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", data)
+	tl, err := s.timeline(r.Context(), st.ID)
+	if err != nil {
+		return err
+	}
+	return s.sendEvent(w, "timeline", "timeline", tl)
+}
+
+// sendEvent writes one server-sent event whose data is the request page's
+// template tmpl executed with data.
+func (s *Server) sendEvent(w http.ResponseWriter, event, tmpl string, data any) error {
+	var b bytes.Buffer
+	if err := s.pages["request"].ExecuteTemplate(&b, tmpl, data); err != nil {
+		return err
+	}
+	lines := strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "\ndata: ")
+	_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, lines)
 	return err
 }

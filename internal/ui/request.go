@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
@@ -128,20 +129,16 @@ func (s *Server) requestDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	evs, _, err := s.Events.FindEvents(ctx, purser.Query{Where: []purser.Cond{eq("target_id", req.ID)},
-		Sort: []purser.Sort{{Field: "_created"}}, Page: 1, MaxResults: 100, SkipTotal: true})
+	timeline, err := s.timeline(ctx, req.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := detailData{Request: newRequestRow(req, nil), Status: newStatus(req, user(r)), LastErr: req.LastError}
+	d := detailData{Request: newRequestRow(req, nil), Status: newStatus(req, user(r)), LastErr: req.LastError, Timeline: timeline}
 	for k, v := range req.ResourceParameters {
 		d.Params = append(d.Params, option{Value: fmt.Sprint(v), Label: k})
 	}
 	sort.Slice(d.Params, func(i, j int) bool { return d.Params[i].Label < d.Params[j].Label })
-	for _, e := range evs {
-		d.Timeline = append(d.Timeline, timelineEntry{Action: e.Action, Actor: e.Actor, Detail: eventDetail(e), At: newTime(e.Created)})
-	}
 	a := purser.ActorFromContext(ctx)
 	if req.Status == purser.StatusRequested && a.Can(purser.ActionRequestReview) && req.RequestedBy != a.User.ID {
 		checks, err := s.Requests.RequestQuota(ctx, req.ID)
@@ -152,6 +149,35 @@ func (s *Server) requestDetail(w http.ResponseWriter, r *http.Request) {
 		d.Fit, d.Review = fitBars(checks), true
 	}
 	s.render(w, r, http.StatusOK, "request", "Request "+req.ID, d)
+}
+
+// timeline returns a request's events, oldest first, with the actors'
+// usernames: two queries however long the history.
+func (s *Server) timeline(ctx context.Context, id string) ([]timelineEntry, error) {
+	evs, _, err := s.Events.FindEvents(ctx, purser.Query{Where: []purser.Cond{eq("target_id", id)},
+		Sort: []purser.Sort{{Field: "_created"}}, Page: 1, MaxResults: 100, SkipTotal: true})
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]purser.Ref{}
+	if s.Names != nil {
+		ids := make([]string, 0, len(evs))
+		for _, e := range evs {
+			ids = append(ids, e.Actor)
+		}
+		if names, err = s.Names.ResolveUsers(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]timelineEntry, 0, len(evs))
+	for _, e := range evs {
+		actor := e.Actor
+		if n, ok := names[actor]; ok {
+			actor = n.Name
+		}
+		out = append(out, timelineEntry{Action: e.Action, Actor: actor, Detail: eventDetail(e), At: newTime(e.Created)})
+	}
+	return out, nil
 }
 
 // eventDetail summarises an event's change: the status it moved to and

@@ -37,7 +37,9 @@ type Server struct {
 	Quotas        purser.QuotaService
 	Notifications purser.NotificationService
 	Events        purser.EventService
-	Logger        *slog.Logger
+	// Names shows usernames beside ids; nil: ids only.
+	Names  purser.NameService
+	Logger *slog.Logger
 	// Insecure leaves the Secure attribute off cookies wherever the
 	// browser reaches the server; without it, cookies are Secure except at
 	// loopback addresses.

@@ -99,7 +99,7 @@ func newEnv(t *testing.T, db *sqldb.DB) *env {
 	}
 	web := &ui.Server{Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
 		Requests: sqldb.NewRequestService(db), Quotas: sqldb.NewQuotaService(db),
-		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db)}
+		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db)}
 	home := mountFunc(func(mux *http.ServeMux) { mux.Handle("GET /{$}", web.Dashboard()) }) // as the API hands / to browsers
 	e.srv = httptest.NewServer((&httpserver.Server{Tokens: sqldb.NewTokenService(db)}).Handler(web, home))
 	t.Cleanup(e.srv.Close)
@@ -239,6 +239,33 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 		}
 		if status, _ := dev.post("/signin", url.Values{"username": {"dev-user"}, "password": {"wrong password!"}, "csrf": {"x"}}); status != http.StatusForbidden {
 			t.Fatalf("sign-in without the pre-session token: %d", status)
+		}
+	})
+}
+
+// TestSignInLink: a one-time link an admin made lets the user choose a
+// password (the two must agree) and signs them in; it works once.
+func TestSignInLink(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		link, _, err := sqldb.NewSessionService(e.db).CreateSignInLink(purser.SystemContext(context.Background()), e.users[purser.RoleDev].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jar, _ := cookiejar.New(nil)
+		b := &browser{e: e, c: &http.Client{Jar: jar}}
+		token := csrf(t, b.get("/signin/link/"+link, http.StatusOK))
+		if status, body := b.post("/signin/link/"+link, url.Values{"password": {password + "1"}, "confirm": {password + "2"}, "csrf": {token}}); status != http.StatusUnprocessableEntity || !strings.Contains(body, "differ") {
+			t.Fatalf("different passwords: %d %s", status, body)
+		}
+		if status, body := b.post("/signin/link/"+link, url.Values{"password": {password + "1"}, "confirm": {password + "1"}, "csrf": {token}}); status != http.StatusOK || !strings.Contains(body, "Dashboard") {
+			t.Fatalf("set the password: %d %s", status, body)
+		}
+		jar, _ = cookiejar.New(nil)
+		other := &browser{e: e, c: &http.Client{Jar: jar}}
+		token = csrf(t, other.get("/signin/link/"+link, http.StatusOK))
+		if status, _ := other.post("/signin/link/"+link, url.Values{"password": {password + "3"}, "confirm": {password + "3"}, "csrf": {token}}); status != http.StatusUnauthorized {
+			t.Fatalf("the link again: %d", status)
 		}
 	})
 }
