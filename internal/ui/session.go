@@ -152,12 +152,18 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), r.PostFormValue("next")
+	addr := clientAddr(r)
+	if wait := s.failures.blocked(addr, s.now()); wait > 0 {
+		s.tooManyFailures(w, r, wait)
+		return
+	}
 	_, secret, err := s.Sessions.SignIn(r.Context(), username, r.PostFormValue("password"))
 	if err != nil {
 		if purser.ErrorCode(err) != purser.EUNAUTHORIZED {
 			s.fail(w, r, err)
 			return
 		}
+		s.failures.fail(addr, s.now())
 		s.renderPublic(w, r, http.StatusUnauthorized, "signin", "Sign in",
 			signInData{Username: username, Next: next, Error: purser.ErrorMessage(err), Action: "/signin"})
 		return
@@ -179,12 +185,20 @@ func (s *Server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 		s.renderPublic(w, r, http.StatusUnprocessableEntity, "signin", "Set your password", data)
 		return
 	}
+	addr := clientAddr(r)
+	if wait := s.failures.blocked(addr, s.now()); wait > 0 {
+		s.tooManyFailures(w, r, wait)
+		return
+	}
 	_, secret, err := s.Sessions.SignInWithLink(r.Context(), r.PathValue("secret"), pw)
 	if err != nil {
 		code := purser.ErrorCode(err)
 		if code != purser.EUNAUTHORIZED && code != purser.EINVALID {
 			s.fail(w, r, err)
 			return
+		}
+		if code == purser.EUNAUTHORIZED {
+			s.failures.fail(addr, s.now())
 		}
 		data.Error = purser.ErrorMessage(err)
 		s.renderPublic(w, r, statusOf(err), "signin", "Set your password", data)

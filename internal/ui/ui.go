@@ -50,8 +50,9 @@ type Server struct {
 	// NowFunc is the UI's clock; nil is time.Now.
 	NowFunc func() time.Time
 
-	pages map[string]*template.Template
-	stop  stopping
+	pages    map[string]*template.Template
+	stop     stopping
+	failures failures
 }
 
 // route is one of the UI's routes: its pattern and handler, and whether

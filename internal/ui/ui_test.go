@@ -269,3 +269,22 @@ func TestSignInLink(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInFailuresAreLimited: after ten failed sign-ins in a minute an
+// address is refused, even with the right password, until the minute ends.
+func TestSignInFailuresAreLimited(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		jar, _ := cookiejar.New(nil)
+		b := &browser{e: e, c: &http.Client{Jar: jar}}
+		token := csrf(t, b.get("/signin", http.StatusOK))
+		for i := 0; i < 10; i++ {
+			if status, _ := b.post("/signin", url.Values{"username": {"dev-user"}, "password": {"wrong"}, "csrf": {token}}); status != http.StatusUnauthorized {
+				t.Fatalf("failure %d: %d", i, status)
+			}
+		}
+		if status, body := b.post("/signin", url.Values{"username": {"dev-user"}, "password": {password}, "csrf": {token}}); status != http.StatusTooManyRequests || !strings.Contains(body, "Too many") {
+			t.Fatalf("after ten failures: %d", status)
+		}
+	})
+}
