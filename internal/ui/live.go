@@ -56,11 +56,7 @@ func (s *Server) requestLive(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.WriteHeader(http.StatusOK)
-	interval := s.LiveInterval
-	if interval <= 0 {
-		interval = time.Second
-	}
-	tick, end := time.NewTicker(interval), time.After(streamLifetime)
+	tick, end := time.NewTicker(s.interval()), time.After(streamLifetime)
 	defer tick.Stop()
 	last, lastWrite := purser.Status(r.URL.Query().Get("since")), time.Time{}
 	for {
@@ -96,24 +92,84 @@ func (s *Server) sendStatus(w http.ResponseWriter, r *http.Request, changed bool
 		_, err := fmt.Fprint(w, ": ping\n\n")
 		return err
 	}
-	if err := s.sendEvent(w, "status", "status", st); err != nil {
+	if err := s.sendEvent(w, "request", "status", "status", st); err != nil {
 		return err
 	}
 	tl, err := s.timeline(r.Context(), st.ID)
 	if err != nil {
 		return err
 	}
-	return s.sendEvent(w, "timeline", "timeline", tl)
+	return s.sendEvent(w, "request", "timeline", "timeline", tl)
 }
 
-// sendEvent writes one server-sent event whose data is the request page's
-// template tmpl executed with data.
-func (s *Server) sendEvent(w http.ResponseWriter, event, tmpl string, data any) error {
+// sendEvent writes one server-sent event whose data is the template tmpl
+// of page executed with data.
+func (s *Server) sendEvent(w http.ResponseWriter, page, event, tmpl string, data any) error {
 	var b bytes.Buffer
-	if err := s.pages["request"].ExecuteTemplate(&b, tmpl, data); err != nil {
+	if err := s.pages[page].ExecuteTemplate(&b, tmpl, data); err != nil {
 		return err
 	}
 	lines := strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "\ndata: ")
 	_, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, lines)
 	return err
+}
+
+// requestListLive serves GET /requests/live: a stream that sends the
+// my-requests table (event "rows") whenever a status on its page changes;
+// one query a LiveInterval, whatever the page's length.
+func (s *Server) requestListLive(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q, _, _ := listQuery(r)
+	q.SkipTotal = true
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.WriteHeader(http.StatusOK)
+	tick, end := time.NewTicker(s.interval()), time.After(streamLifetime)
+	defer tick.Stop()
+	last, lastWrite := "", time.Now()
+	for first := true; ; first = false {
+		rs, _, err := s.Requests.FindRequests(ctx, q)
+		if err != nil {
+			return
+		}
+		var sig strings.Builder
+		rows := make([]requestRow, 0, len(rs))
+		for _, x := range rs {
+			sig.WriteString(x.ID + "=" + string(x.Status) + ";")
+			rows = append(rows, newRequestRow(x, nil))
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 10*time.Second))
+		wrote := true
+		switch {
+		case !first && sig.String() != last:
+			err = s.sendEvent(w, "requests", "rows", "rows", rows)
+		case time.Since(lastWrite) > heartbeat:
+			_, err = fmt.Fprint(w, ": ping\n\n")
+		default:
+			wrote = false
+		}
+		if err != nil || rc.Flush() != nil {
+			return
+		}
+		if wrote {
+			lastWrite = time.Now()
+		}
+		last = sig.String()
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.stop.done():
+			return
+		case <-end:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) interval() time.Duration {
+	if s.LiveInterval <= 0 {
+		return time.Second
+	}
+	return s.LiveInterval
 }

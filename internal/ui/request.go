@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type listData struct {
 	Statuses []option
 	Total    int
 	Next     string
+	Live     string // the stream of the rows
 }
 
 // option is a choice of a select.
@@ -58,11 +60,10 @@ type option struct {
 	Selected     bool
 }
 
-// requestList serves GET /requests: the caller's requests, newest first,
-// filtered by status, fifty a page.
-func (s *Server) requestList(w http.ResponseWriter, r *http.Request) {
-	u := user(r)
-	where := []purser.Cond{eq("requested_by", u.ID)}
+// listQuery is the my-requests page's query: the caller's requests,
+// newest first, filtered by status, fifty a page.
+func listQuery(r *http.Request) (purser.Query, string, int) {
+	where := []purser.Cond{eq("requested_by", user(r).ID)}
 	status := r.URL.Query().Get("status")
 	if status != "" {
 		where = append(where, eq("status", status))
@@ -71,13 +72,20 @@ func (s *Server) requestList(w http.ResponseWriter, r *http.Request) {
 	if page < 1 {
 		page = 1
 	}
-	rs, pi, err := s.Requests.FindRequests(r.Context(), purser.Query{Where: where,
-		Sort: []purser.Sort{{Field: "_created", Desc: true}}, Page: page, MaxResults: 50})
+	return purser.Query{Where: where, Sort: []purser.Sort{{Field: "_created", Desc: true}}, Page: page, MaxResults: 50}, status, page
+}
+
+// requestList serves GET /requests: the caller's requests, their
+// statuses live.
+func (s *Server) requestList(w http.ResponseWriter, r *http.Request) {
+	q, status, page := listQuery(r)
+	rs, pi, err := s.Requests.FindRequests(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := listData{Total: pi.Total, Statuses: []option{{Value: "", Label: "any status", Selected: status == ""}}}
+	d := listData{Total: pi.Total, Statuses: []option{{Value: "", Label: "any status", Selected: status == ""}},
+		Live: fmt.Sprintf("/requests/live?status=%s&page=%d", url.QueryEscape(status), page)}
 	for _, st := range purser.Statuses {
 		d.Statuses = append(d.Statuses, option{Value: string(st), Label: string(st), Selected: status == string(st)})
 	}
@@ -85,7 +93,7 @@ func (s *Server) requestList(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, newRequestRow(x, nil))
 	}
 	if pi.More {
-		d.Next = fmt.Sprintf("/requests?status=%s&page=%d", status, page+1)
+		d.Next = fmt.Sprintf("/requests?status=%s&page=%d", url.QueryEscape(status), page+1)
 	}
 	s.render(w, r, http.StatusOK, "requests", "My requests", d)
 }

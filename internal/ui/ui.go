@@ -99,6 +99,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /catalog/{id}", h: s.requestForm},
 		{pattern: "POST /catalog/{id}", h: s.submitRequest},
 		{pattern: "GET /requests", h: s.requestList},
+		{pattern: "GET /requests/live", h: s.requestListLive},
 		{pattern: "GET /requests/{id}", h: s.requestDetail},
 		{pattern: "GET /requests/{id}/live", h: s.requestLive},
 		{pattern: "GET /requests/{id}/outputs", h: s.requestOutputs},

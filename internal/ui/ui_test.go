@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/httpserver"
@@ -97,7 +99,7 @@ func newEnv(t *testing.T, db *sqldb.DB) *env {
 	if err := sqldb.NewTemplateService(db).CreateTemplate(sys, tpl); err != nil {
 		t.Fatal(err)
 	}
-	web := &ui.Server{Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
+	web := &ui.Server{LiveInterval: 50 * time.Millisecond, Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
 		Requests: sqldb.NewRequestService(db), Quotas: sqldb.NewQuotaService(db),
 		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db)}
 	home := mountFunc(func(mux *http.ServeMux) { mux.Handle("GET /{$}", web.Dashboard()) }) // as the API hands / to browsers
@@ -286,5 +288,46 @@ func TestSignInFailuresAreLimited(t *testing.T) {
 		if status, body := b.post("/signin", url.Values{"username": {"dev-user"}, "password": {password}, "csrf": {token}}); status != http.StatusTooManyRequests || !strings.Contains(body, "Too many") {
 			t.Fatalf("after ten failures: %d", status)
 		}
+	})
+}
+
+// TestRequestListIsLive: the my-requests stream sends the table again
+// when a status on the page changes.
+func TestRequestListIsLive(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		e.submit(2)
+		dev := e.signIn(purser.RoleDev)
+		if body := dev.get("/requests", http.StatusOK); !strings.Contains(body, `sse-connect="/requests/live?status=&amp;page=1"`) {
+			t.Fatalf("the list is not connected to its stream: %s", body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/requests/live?status=&page=1", nil)
+		resp, err := dev.c.Do(req)
+		if err != nil || resp.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("stream: %v %v", resp, err)
+		}
+		defer resp.Body.Close()
+		rs, _, err := sqldb.NewRequestService(e.db).FindRequests(purser.NewContextWithActor(ctx, &purser.Actor{User: e.users[purser.RoleDev]}), purser.Query{Page: 1, MaxResults: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opsCtx := purser.NewContextWithActor(ctx, &purser.Actor{User: e.users[purser.RoleDevOps]})
+		if _, err := sqldb.NewRequestService(e.db).ActOnRequest(opsCtx, rs[0].ID, purser.ActReject, purser.Review{Comment: "no"}); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "event: rows") {
+				sc.Scan()
+				if !strings.Contains(sc.Text(), "data: ") {
+					t.Fatalf("event without data: %q", sc.Text())
+				}
+				return
+			}
+		}
+		t.Fatalf("no rows event: %v", sc.Err())
 	})
 }
