@@ -19,6 +19,7 @@ type requestRow struct {
 	Cost                                                        string
 	Fit                                                         []fitBar
 	Fits                                                        bool
+	Approvers                                                   int
 }
 
 // newRequestRow makes a list row; names maps user ids to usernames.
@@ -107,6 +108,45 @@ type detailData struct {
 	LastErr  string
 	Fit      []fitBar
 	Review   bool
+	Actions  []actionButton
+}
+
+// actionButton is a person's action on a request the page offers.
+type actionButton struct {
+	Action, Label, Confirm string
+}
+
+// actions are the actions the owner may take on a request in its status
+// (the service decides again on POST).
+func actions(r *purser.Request, u *purser.User) []actionButton {
+	if u == nil || u.ID != r.RequestedBy {
+		return nil
+	}
+	var out []actionButton
+	if _, ok := purser.Transitions[purser.ActRevoke][r.Status]; ok {
+		out = append(out, actionButton{Action: string(purser.ActRevoke), Label: "Withdraw the request", Confirm: "Withdraw this request?"})
+	}
+	if _, ok := purser.Transitions[purser.ActRetry][r.Status]; ok {
+		out = append(out, actionButton{Action: string(purser.ActRetry), Label: "Retry"})
+	}
+	if _, ok := purser.Transitions[purser.ActPurge][r.Status]; ok {
+		out = append(out, actionButton{Action: string(purser.ActPurge), Label: "Purge the environment", Confirm: "Destroy this environment and everything in it?"})
+	}
+	return out
+}
+
+// act serves POST /requests/{id}/act: the owner's revoke, retry or purge.
+func (s *Server) act(w http.ResponseWriter, r *http.Request) {
+	a := purser.RequestAction(r.PostFormValue("action"))
+	if a != purser.ActRevoke && a != purser.ActRetry && a != purser.ActPurge {
+		s.fail(w, r, purser.Invalid(purser.FieldError{Field: "action", Rule: "enum", Message: "must be revoke, retry or purge"}))
+		return
+	}
+	if _, err := s.Requests.ActOnRequest(r.Context(), r.PathValue("id"), a, purser.Review{}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/requests/"+r.PathValue("id"), http.StatusSeeOther)
 }
 
 // statusData is the live part of the request page, swapped by the stream.
@@ -142,7 +182,7 @@ func (s *Server) requestDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := detailData{Request: newRequestRow(req, nil), Status: newStatus(req, user(r)), LastErr: req.LastError, Timeline: timeline}
+	d := detailData{Request: newRequestRow(req, nil), Status: newStatus(req, user(r)), LastErr: req.LastError, Timeline: timeline, Actions: actions(req, user(r))}
 	for k, v := range req.ResourceParameters {
 		d.Params = append(d.Params, option{Value: fmt.Sprint(v), Label: k})
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -84,9 +85,15 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 			usage[u.User.ID], names[u.User.ID] = u, u.User.Username
 		}
 	}
+	approvers, err := s.approvers(ctx, len(rs) > 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	d := queueData{Total: pi.Total}
 	for _, x := range rs {
 		row := newRequestRow(x, names)
+		row.Approvers = max(approvers[x.ResourceTemplate], 1)
 		if u := usage[x.RequestedBy]; u != nil {
 			checks := x.Beside(purser.CheckQuota(u.Limits, u.Used, u.Pending, x.Footprint))
 			row.Fit = fitBars(checks)
@@ -97,6 +104,20 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, "reviews", "Reviews", d)
+}
+
+// approvers maps each template to the approvals its requests need, in
+// one query (none when there is nothing to review).
+func (s *Server) approvers(ctx context.Context, any bool) (map[string]int, error) {
+	out := map[string]int{}
+	if !any {
+		return out, nil
+	}
+	ts, _, err := s.Templates.FindTemplates(ctx, purser.Query{Page: 1, MaxResults: 1000, SkipTotal: true})
+	for _, t := range ts {
+		out[t.ID] = t.Approval.Approvers
+	}
+	return out, err
 }
 
 // review serves POST /requests/{id}/review: approve or reject, with a

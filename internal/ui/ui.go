@@ -104,6 +104,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /requests/{id}/live", h: s.requestLive},
 		{pattern: "GET /requests/{id}/outputs", h: s.requestOutputs},
 		{pattern: "POST /requests/{id}/review", h: s.review},
+		{pattern: "POST /requests/{id}/act", h: s.act},
 		{pattern: "GET /reviews", h: s.reviewQueue},
 		{pattern: "GET /tokens", h: s.tokenPage},
 		{pattern: "POST /tokens", h: s.createToken},

@@ -331,3 +331,27 @@ func TestRequestListIsLive(t *testing.T) {
 		t.Fatalf("no rows event: %v", sc.Err())
 	})
 }
+
+// TestOwnerWithdrawsARequest: the request page offers its owner the
+// actions of its status; withdrawing moves it to REVOKED.
+func TestOwnerWithdrawsARequest(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		e.submit(1)
+		dev, ops := e.signIn(purser.RoleDev), e.signIn(purser.RoleDevOps)
+		rs, _, err := sqldb.NewRequestService(e.db).FindRequests(purser.SystemContext(context.Background()), purser.Query{Page: 1, MaxResults: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := rs[0].ID
+		if body := ops.get("/requests/"+id, http.StatusOK); strings.Contains(body, `value="revoke"`) || !strings.Contains(body, `value="approve"`) {
+			t.Fatalf("a reviewer sees the owner's actions, or no review form")
+		}
+		if body := dev.get("/requests/"+id, http.StatusOK); !strings.Contains(body, `value="revoke"`) {
+			t.Fatalf("the owner is not offered to withdraw: %s", body)
+		}
+		if status, body := dev.post("/requests/"+id+"/act", url.Values{"action": {"revoke"}, "csrf": {dev.csrf}}); status != http.StatusOK || !strings.Contains(body, "REVOKED") {
+			t.Fatalf("withdraw: %d %s", status, body)
+		}
+	})
+}
