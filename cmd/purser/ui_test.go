@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/purserhq/purser/client"
@@ -109,6 +110,11 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 		t.Fatalf("outputs: %q", outs)
 	}
 	bbb.check("request-deployed")
+	kc, err := chromedp.Run(bbb.ctx, chromedp.Evaluate[string](`fetch(document.getElementById("kubeconfig").href).then(r => r.text())`,
+		func(p *runtime.EvaluateParams) { t := true; p.AwaitPromise = &t }))
+	if err != nil || !strings.Contains(kc, "apiVersion: v1") {
+		t.Fatalf("the kubeconfig link: %v %q", err, kc)
+	}
 
 	bbb.do("my requests", chromedp.Navigate(url+"/requests"), chromedp.WaitVisible(chromedp.CSS(`a[href="/requests/`+id[1]+`"]`)))
 	bbb.check("requests")

@@ -153,6 +153,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 type statusData struct {
 	ID, Status, StatusClass string
 	Owner, Outputs, Final   bool
+	Kubeconfig              bool // a KUBERNETES environment: offer its kubeconfig
 }
 
 // timelineEntry is one event of a request's history.
@@ -165,7 +166,8 @@ func newStatus(r *purser.Request, u *purser.User) statusData {
 	final := r.Status == purser.StatusDeployed || r.Status == purser.StatusFailed || r.Status == purser.StatusRejected ||
 		r.Status == purser.StatusRevoked || r.Status == purser.StatusPurged || r.Status == purser.StatusPurgeFailed
 	return statusData{ID: r.ID, Status: string(r.Status), StatusClass: statusClass(r.Status),
-		Owner: u != nil && u.ID == r.RequestedBy, Outputs: r.HasOutputs && r.Status == purser.StatusDeployed, Final: final}
+		Owner: u != nil && u.ID == r.RequestedBy, Outputs: r.HasOutputs && r.Status == purser.StatusDeployed, Final: final,
+		Kubeconfig: r.ResourceType == "KUBERNETES"}
 }
 
 // requestDetail serves GET /requests/{id}: the request, its parameters,
@@ -266,4 +268,33 @@ func (s *Server) requestOutputs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "outputs", "Outputs of "+id, d)
+}
+
+// requestKubeconfig serves GET /requests/{id}/kubeconfig: the
+// environment's kubeconfig as a file, for the owner (and admins).
+func (s *Server) requestKubeconfig(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	req, err := s.Requests.FindRequestByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := s.Requests.RequestOutputs(ctx, req.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.Templates.FindTemplateRevision(ctx, req.ResourceTemplate, req.TemplateRevision)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	kc, err := req.Kubeconfig(t, out)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+req.ID+`.kubeconfig"`)
+	_, _ = w.Write([]byte(kc))
 }

@@ -103,6 +103,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /requests/{id}", h: s.requestDetail},
 		{pattern: "GET /requests/{id}/live", h: s.requestLive},
 		{pattern: "GET /requests/{id}/outputs", h: s.requestOutputs},
+		{pattern: "GET /requests/{id}/kubeconfig", h: s.requestKubeconfig},
 		{pattern: "POST /requests/{id}/review", h: s.review},
 		{pattern: "POST /requests/{id}/act", h: s.act},
 		{pattern: "GET /reviews", h: s.reviewQueue},
