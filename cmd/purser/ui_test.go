@@ -125,6 +125,8 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 		t.Fatalf("the token made on the page: %v %v", me, err)
 	}
 	bbb.check("tokens")
+	bbb.do("the inbox", chromedp.Navigate(url+"/inbox"), chromedp.WaitVisible(chromedp.CSS(".inbox")))
+	bbb.check("inbox")
 
 	// Phone width.
 	bbb.do("phone width", chromedp.EmulateViewport(375, 812), chromedp.Navigate(url+"/requests/"+id[1]),

@@ -49,7 +49,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		d.PendingReviews = pi.Total
 	}
-	_, pi, err := s.Notifications.FindNotifications(ctx, purser.Query{Page: 1, MaxResults: 1}, true)
+	_, pi, err := s.Notifications.FindNotifications(ctx, purser.Query{Where: []purser.Cond{eq("channel", "inbox")}, Page: 1, MaxResults: 1}, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -192,7 +192,7 @@ func TestPagesCostTheSameQueries(t *testing.T) {
 		pages := []struct {
 			b    *browser
 			path string
-		}{{dev, "/dashboard"}, {dev, "/requests"}, {dev, "/catalog"}, {ops, "/reviews"}, {ops, "/dashboard"}, {dev, "/tokens"}}
+		}{{dev, "/dashboard"}, {dev, "/requests"}, {dev, "/catalog"}, {ops, "/reviews"}, {ops, "/dashboard"}, {dev, "/tokens"}, {dev, "/inbox"}}
 		cost := func() []int64 {
 			var out []int64
 			for _, p := range pages {
@@ -211,6 +211,9 @@ func TestPagesCostTheSameQueries(t *testing.T) {
 		}
 		if body := ops.get("/reviews", http.StatusOK); strings.Count(body, `<svg`) != 30*4 {
 			t.Fatalf("the queue does not draw four bars per request")
+		}
+		if status, body := dev.post("/inbox/read", url.Values{"csrf": {dev.csrf}}); status != http.StatusOK || !strings.Contains(body, "0 unread") {
+			t.Fatalf("mark all read: %d %s", status, body)
 		}
 	})
 }
