@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,6 +43,13 @@ func (s *Server) Shutdown() {
 	}
 }
 
+// statusData is the live part of the request page, swapped by the stream.
+type statusData struct {
+	ID, Status, StatusClass string
+	Owner, Outputs, Final   bool
+	Kubeconfig              bool // a KUBERNETES environment: offer its kubeconfig
+}
+
 // requestLive serves GET /requests/{id}/live: a server-sent event stream
 // that sends the request's status block (event "status") whenever the
 // status changes. It polls the store once a LiveInterval while the
@@ -68,14 +76,8 @@ func (s *Server) requestLive(w http.ResponseWriter, r *http.Request) {
 			}
 			last, lastWrite = req.Status, time.Now()
 		}
-		select {
-		case <-ctx.Done():
+		if !s.wait(ctx, tick.C, end) {
 			return
-		case <-s.stop.done():
-			return
-		case <-end:
-			return
-		case <-tick.C:
 		}
 		if !st.Final {
 			if req, err = s.Requests.FindRequestByID(ctx, req.ID); err != nil {
@@ -155,14 +157,8 @@ func (s *Server) requestListLive(w http.ResponseWriter, r *http.Request) {
 			lastWrite = time.Now()
 		}
 		last = sig.String()
-		select {
-		case <-ctx.Done():
+		if !s.wait(ctx, tick.C, end) {
 			return
-		case <-s.stop.done():
-			return
-		case <-end:
-			return
-		case <-tick.C:
 		}
 	}
 }
@@ -172,4 +168,19 @@ func (s *Server) interval() time.Duration {
 		return time.Second
 	}
 	return s.LiveInterval
+}
+
+// wait waits for the next tick and reports whether the stream goes on: it
+// ends with the request, at the server's shutdown and after its lifetime.
+func (s *Server) wait(ctx context.Context, tick <-chan time.Time, end <-chan time.Time) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.stop.done():
+		return false
+	case <-end:
+		return false
+	case <-tick:
+		return true
+	}
 }
