@@ -97,6 +97,8 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#review-`+id[1]+` button[value="approve"]`)),
 		chromedp.WaitVisible(chromedp.CSS("main p")))
 	jjj.check("reviews-after")
+	jjj.do("quotas", chromedp.Navigate(url+"/quotas"), chromedp.WaitVisible(chromedp.CSS("svg.bar")))
+	jjj.check("quotas")
 
 	bbb.do("see it deployed without a reload",
 		chromedp.Poll[chromedp.Void](`document.getElementById("status-badge").textContent === "DEPLOYED" && window.notReloaded === true &&

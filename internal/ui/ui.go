@@ -107,6 +107,7 @@ func (s *Server) routes() []route {
 		{pattern: "POST /requests/{id}/review", h: s.review},
 		{pattern: "POST /requests/{id}/act", h: s.act},
 		{pattern: "GET /reviews", h: s.reviewQueue},
+		{pattern: "GET /quotas", h: s.quotas},
 		{pattern: "GET /inbox", h: s.inbox},
 		{pattern: "POST /inbox/read", h: s.markAllRead},
 		{pattern: "GET /tokens", h: s.tokenPage},

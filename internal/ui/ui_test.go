@@ -192,7 +192,7 @@ func TestPagesCostTheSameQueries(t *testing.T) {
 		pages := []struct {
 			b    *browser
 			path string
-		}{{dev, "/dashboard"}, {dev, "/requests"}, {dev, "/catalog"}, {ops, "/reviews"}, {ops, "/dashboard"}, {dev, "/tokens"}, {dev, "/inbox"}}
+		}{{dev, "/dashboard"}, {dev, "/requests"}, {dev, "/catalog"}, {ops, "/reviews"}, {ops, "/dashboard"}, {dev, "/tokens"}, {dev, "/inbox"}, {dev, "/quotas"}, {ops, "/quotas"}}
 		cost := func() []int64 {
 			var out []int64
 			for _, p := range pages {
