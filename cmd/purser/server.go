@@ -35,6 +35,7 @@ import (
 	"github.com/purserhq/purser/internal/slackbot"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
+	"github.com/purserhq/purser/internal/ui"
 	"github.com/purserhq/purser/internal/worker"
 )
 
@@ -340,6 +341,10 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 
 		Hosts: sqldb.NewHostService(st.db), Pools: sqldb.NewPoolService(st.db), JoinTokens: sqldb.NewJoinTokenService(st.db),
 	}
+	srv.Sessions = sqldb.NewSessionService(st.db)
+	web := &ui.Server{Sessions: srv.Sessions, Tokens: srv.Tokens, Templates: srv.Templates, Requests: srv.Requests,
+		Quotas: srv.Quotas, Notifications: srv.Notifications, Events: srv.Events, Names: srv.Names, Logger: logger.With("component", "ui")}
+	srv.HTMLHome = web.Dashboard()
 	handler := (&httpserver.Server{
 		Tokens:     srv.Tokens,
 		Logger:     logger.With("component", "api"),
@@ -349,11 +354,12 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 
 		AuthFailuresPerMinute: cfg.HTTP.AuthFailuresPerMinute,
 		MetricsToken:          cfg.Metrics.Token,
-	}).Handler(append([]httpserver.Mount{srv}, slackMounts(st.slack, srv.Tags)...)...)
+	}).Handler(append([]httpserver.Mount{srv, web}, slackMounts(st.slack, srv.Tags)...)...)
 	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
 	hs := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout, ReadTimeout: cfg.HTTP.ReadTimeout,
 		WriteTimeout: cfg.HTTP.WriteTimeout, IdleTimeout: cfg.HTTP.IdleTimeout}
+	hs.RegisterOnShutdown(web.Shutdown)
 	url := "http://" + ln.Addr().String()
 	engine := "SQLite at " + cfg.SQLitePath()
 	if cfg.IsPostgres() {

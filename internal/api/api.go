@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -29,6 +30,8 @@ type Server struct {
 	Users  purser.UserService
 	Roles  purser.RoleService
 	Tokens purser.TokenService
+	// Sessions sets web UI passwords and sign-in links; nil: no such routes.
+	Sessions purser.SessionService
 
 	Templates     purser.TemplateService
 	Requests      purser.RequestService
@@ -56,6 +59,9 @@ type Server struct {
 	Names purser.NameService
 	// DefaultDriver is the driver of templates that name none.
 	DefaultDriver string
+	// HTMLHome, when set, answers GET / for a browser (a request that
+	// accepts text/html): the web UI's dashboard beside the home document.
+	HTMLHome http.Handler
 	// Checks are run by /readyz.
 	Checks []Check
 	Logger *slog.Logger
@@ -96,6 +102,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerUsers()
 	s.registerRoles()
 	s.registerTokens()
+	if s.Sessions != nil {
+		s.registerSessions()
+	}
 	if s.Templates != nil {
 		s.registerTemplates()
 		s.registerRequests()
@@ -156,6 +165,10 @@ func (s *Server) routeMiddleware(ctx huma.Context, next func(huma.Context)) {
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if s.HTMLHome != nil && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.HTMLHome.ServeHTTP(w, r)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": "purser", "version": purser.Version,
 		"_links": map[string]any{

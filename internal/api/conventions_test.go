@@ -273,12 +273,13 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 		"EventList", "ExpirySweep", "ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "FieldChange", "Footprint", "FootprintExpressions", "Health", "HealthCheck",
 		"Host", "HostList", "HostMaintenance", "HostPatch", "HostRegistered", "HostRegistration", "ImageTag", "ImageTagList", "JoinToken", "JoinTokenCreate",
 		"JoinTokenList", "Kubeconfig", "Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewJoinToken", "NewToken", "Notification",
-		"NotificationList", "Param", "PlanNote", "Pool", "PoolCreate", "PoolCreated", "PoolDrain", "PoolHost", "PoolList", "PoolNode",
-		"PoolPlacement", "PoolResize", "PoolSize", "Preferences", "PreferencesPatch", "Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate", "ProvisionRequestList",
-		"Quota", "QuotaCheck", "QuotaCreate", "QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "ResizePlan", "Review",
-		"Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview", "SeedReviewResult", "ServicePlan", "StackDiff", "StackDrift", "StackExport",
-		"StackPlan", "StackRevision", "StackRevisionList", "StackRollback", "StackService", "StackServiceList", "StackServiceUpdate", "Template", "TemplateCreate", "TemplateList",
-		"TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage", "User", "UserCreate", "UserList", "UserPatch"}
+		"NotificationList", "Param", "PasswordSet", "PlanNote", "Pool", "PoolCreate", "PoolCreated", "PoolDrain", "PoolHost", "PoolList",
+		"PoolNode", "PoolPlacement", "PoolResize", "PoolSize", "Preferences", "PreferencesPatch", "Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate",
+		"ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate", "QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "ResizePlan",
+		"Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview", "SeedReviewResult", "ServicePlan", "SignInLink", "StackDiff",
+		"StackDrift", "StackExport", "StackPlan", "StackRevision", "StackRevisionList", "StackRollback", "StackService", "StackServiceList", "StackServiceUpdate", "Template",
+		"TemplateCreate", "TemplateList", "TemplatePatch", "Token", "TokenCreate", "TokenList", "Usage", "User", "UserCreate", "UserList",
+		"UserPatch"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("schema names:\n got %q\nwant %q", got, want)
 	}

@@ -103,6 +103,7 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 	e := &env{t: t, db: db, users: map[string]*purser.User{}, tokens: map[string]string{"": ""}, hits: allHits}
 	e.api = &api.Server{
 		Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Tokens: sqldb.NewTokenService(db),
+		Sessions:  sqldb.NewSessionService(db),
 		Templates: sqldb.NewTemplateService(db), Requests: sqldb.NewRequestService(db), Extensions: sqldb.NewExtensionService(db),
 		Quotas: sqldb.NewQuotaService(db), Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Logs: sqldb.NewLogService(db),
 		Names:         sqldb.NewNameService(db),

@@ -197,7 +197,7 @@ func newUsersCmd(cli *env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, create, get, update, deactivate)
+	cmd.AddCommand(list, create, get, update, deactivate, newSetPasswordCmd(cli), newSignInLinkCmd(cli))
 	return cmd
 }
 
