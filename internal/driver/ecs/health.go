@@ -41,6 +41,9 @@ func (t *StackTarget) waitHealthy(ctx context.Context, cl *clients, name, tdArn 
 		if done {
 			return nil
 		}
+		if why := pullFailure(cl.stoppedTasks(ctx, name), tdArn); why != "" {
+			return &purser.RolloutError{Service: name, Reason: why + cl.tasksReport(ctx, s)}
+		}
 		if time.Now().After(deadline) {
 			return &purser.RolloutError{Service: name, Reason: fmt.Sprintf("%d of %d tasks running on %s after %s%s",
 				s.RunningCount, s.DesiredCount, shortTD(tdArn), within, cl.tasksReport(ctx, s))}
@@ -51,6 +54,42 @@ func (t *StackTarget) waitHealthy(ctx context.Context, cl *clients, name, tdArn 
 		case <-time.After(min(poll, time.Until(deadline)+10*time.Millisecond)):
 		}
 	}
+}
+
+// stoppedTasks returns the service's last stopped tasks (ECS keeps them
+// about an hour); none when ECS does not answer.
+func (cl *clients) stoppedTasks(ctx context.Context, service string) []types.Task {
+	out, err := cl.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cl.cluster), ServiceName: aws.String(service),
+		DesiredStatus: types.DesiredStatusStopped, MaxResults: aws.Int32(10)})
+	if err != nil || len(out.TaskArns) == 0 {
+		return nil
+	}
+	d, err := cl.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cl.cluster), Tasks: out.TaskArns})
+	if err != nil {
+		return nil
+	}
+	return d.Tasks
+}
+
+// pullFailure says why a task of task definition tdArn stopped when no
+// retry can succeed: its image is not in its registry, or the registry
+// refuses it (a CannotPullContainerError saying not found, manifest
+// unknown, or access denied). A pull that failed for another reason (a
+// timeout, a rate limit) is retried by ECS, and waited for.
+func pullFailure(tasks []types.Task, tdArn string) string {
+	for _, task := range tasks {
+		r := aws.ToString(task.StoppedReason)
+		if aws.ToString(task.TaskDefinitionArn) != tdArn || !strings.Contains(r, "CannotPullContainerError") {
+			continue
+		}
+		l := strings.ToLower(r)
+		for _, final := range []string{"not found", "manifest unknown", "does not exist", "access denied", "accessdenied", "unauthorized"} {
+			if strings.Contains(l, final) {
+				return "a task could not pull its image: " + r
+			}
+		}
+	}
+	return ""
 }
 
 // healthy reports whether s runs its desired count on tdArn with only its

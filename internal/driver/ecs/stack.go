@@ -203,27 +203,17 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 	}
 	svc := in.Service
 	if svc.Type != purser.ServiceTypeService {
+		if err := t.checkImage(ctx, c, svc.Name, svc.Image); err != nil {
+			return err
+		}
 		return cl.runTask(ctx, in.Stack, svc, in.Secrets)
 	}
 	if in.Stack == nil {
 		in.Stack = &purser.Stackfile{}
 	}
-	// The task definition: registered again only when the spec changed.
-	tdArn := ""
-	_, hash := SpecLabel(svc)
-	if cur != nil && cur.hash == hash && aws.ToString(cur.td.ContainerDefinitions[0].Image) == svc.Image &&
-		int(aws.ToInt32(cur.td.ContainerDefinitions[0].Memory)) == svc.Memory {
-		tdArn = aws.ToString(cur.td.TaskDefinitionArn)
-	} else {
-		input, err := TaskDefinition(cl.cluster, in.Stack, svc, in.Secrets)
-		if err != nil {
-			return &purser.RolloutError{Service: svc.Name, Reason: err.Error()}
-		}
-		out, err := cl.ecs.RegisterTaskDefinition(ctx, input)
-		if err != nil {
-			return refused(svc.Name, "RegisterTaskDefinition", err)
-		}
-		tdArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+	tdArn, err := t.taskDefinition(ctx, c, cl, cur, in)
+	if err != nil {
+		return err
 	}
 	var old *purser.StackService
 	if cur != nil {
@@ -276,6 +266,30 @@ func (t *StackTarget) Apply(ctx context.Context, c *purser.Cluster, step purser.
 		return err
 	}
 	return t.waitHealthy(ctx, cl, svc.Name, tdArn, in.Healthy)
+}
+
+// taskDefinition returns the task definition the service runs: its
+// current one when the spec is unchanged, else a new one registered once
+// its image is known to exist.
+func (t *StackTarget) taskDefinition(ctx context.Context, c *purser.Cluster, cl *clients, cur *managed, in purser.ApplyInput) (string, error) {
+	svc := in.Service
+	_, hash := SpecLabel(svc)
+	if cur != nil && cur.hash == hash && aws.ToString(cur.td.ContainerDefinitions[0].Image) == svc.Image &&
+		int(aws.ToInt32(cur.td.ContainerDefinitions[0].Memory)) == svc.Memory {
+		return aws.ToString(cur.td.TaskDefinitionArn), nil
+	}
+	if err := t.checkImage(ctx, c, svc.Name, svc.Image); err != nil {
+		return "", err
+	}
+	input, err := TaskDefinition(cl.cluster, in.Stack, svc, in.Secrets)
+	if err != nil {
+		return "", &purser.RolloutError{Service: svc.Name, Reason: err.Error()}
+	}
+	out, err := cl.ecs.RegisterTaskDefinition(ctx, input)
+	if err != nil {
+		return "", refused(svc.Name, "RegisterTaskDefinition", err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 }
 
 func orEmpty(l []types.LoadBalancer) []types.LoadBalancer {
