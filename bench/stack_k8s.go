@@ -202,9 +202,13 @@ func waitApplied(ctx context.Context, c *client.Client, n int, within time.Durat
 	deadline := time.Now().Add(within)
 	for {
 		done := map[string]mark{}
-		after := ""
+		after, number := "", 1
 		for {
-			page, err := c.ListEvents(ctx, client.ListOptions{Where: `{"action":"stack.mark"}`, MaxResults: 100, After: after, Total: "false"})
+			o := client.ListOptions{Where: `{"action":"stack.mark"}`, MaxResults: 100, After: after, Total: "false"}
+			if after == "" {
+				o.Page = number
+			}
+			page, err := c.ListEvents(ctx, o)
 			if err != nil {
 				return nil, err
 			}
@@ -218,9 +222,10 @@ func waitApplied(ctx context.Context, c *client.Client, n int, within time.Durat
 					done[e.TargetID] = mark{at: e.Created, failed: reason}
 				}
 			}
-			if after = page.NextCursor(); after == "" {
+			if _, more := page.Links["next"]; !more {
 				break
 			}
+			after, number = page.NextCursor(), number+1 // numbered when the list gives no cursor
 		}
 		if len(done) >= n {
 			return done, nil
