@@ -154,7 +154,7 @@ func main() {
 		if z.err != nil {
 			log.Fatal(z.err)
 		}
-		fmt.Fprintf(tw, "sqlite\t%d single-service stacks on kubernetes, first apply -> last applied (%d stack workers)\t%s\t%s\t\t Flux: 1 000 Kustomizations\t\n", z.n, *stackWorkers,
+		fmt.Fprintf(tw, "sqlite\t%d single-service stacks on kubernetes, first apply -> last applied (%d stack workers)\t%s\t%s\t\tbaseline: Flux, 1 000 Kustomizations\t\n", z.n, *stackWorkers,
 			z.total.Round(100*time.Millisecond), FluxKustomizations)
 		fmt.Fprintf(tw, "sqlite\t  per stack, apply -> applied, p50 / p99\t%s / %s\t\t\t-\t\n", z.p50.Round(10*time.Millisecond), z.p99.Round(10*time.Millisecond))
 		fmt.Fprintf(tw, "sqlite\t  CPU: purser server / whole machine (%d cores), during the run\t%s / %s\t\t\t-\t\n", runtime.NumCPU(),

@@ -116,7 +116,7 @@ func stackK8s(ctx context.Context, dir, kubeconfig string, n, stackWorkers, clie
 	}
 	r.register = time.Since(start)
 
-	stackfile := []byte("services:\n  - web:\n      image: nginx:1.27\n      memory: 64\n      desired_count: 1\n")
+	stackfile := []byte("defaults:\n  memory: 64\nservices:\n  - web:\n      image: nginx:1.27\n      memory: 64\n      desired_count: 1\n")
 	sent := make([]time.Time, n)
 	cpu0, machine0 := procCPU(cmd.Process.Pid), machineCPU()
 	start = time.Now()
