@@ -15,7 +15,13 @@
 //	(d) the request list at page 1, 200 and the last of -requests (100 000
 //	    by default), by number and by cursor.
 //
-// -run picks some of them (list, create, provision, depth); bench/README.md
+//	(e) stack-k8s (bench/stack_k8s.go, not run by default: it needs the
+//	    test control plane's binaries): -stacks single-service stacks
+//	    reconciled on a real kube-apiserver with kwok nodes, against Flux's
+//	    published 1 000 Kustomizations in 4 min 15 s.
+//
+// -run picks some of them (list, create, provision, depth, size, stack,
+// stack-k8s); bench/README.md
 // states the targets and the last figures.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
@@ -55,6 +61,8 @@ func main() {
 	only := flag.String("run", "list,create,provision,depth,size,stack", "the benchmarks to run, comma-separated")
 	clients := flag.Int("clients", 8, "concurrent clients")
 	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
+	stacks := flag.Int("stacks", 1000, "stack-k8s: single-service stacks (one kubernetes cluster each) reconciled on the test control plane")
+	stackWorkers := flag.Int("stack-workers", 10, "stack-k8s: the server's workers.stacks_max, stacks rolled out at once")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -72,10 +80,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision", "depth", "size", "stack":
+		case "list", "create", "provision", "depth", "size", "stack", "stack-k8s":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack, stack-k8s)", b)
 		}
 	}
 
@@ -139,6 +147,22 @@ func main() {
 			z.read.Round(100*time.Microsecond), z.bareDecode.Round(100*time.Microsecond), 100*float64(z.bareDecode)/float64(z.read))
 		fmt.Fprintf(tw, "-\tstack of %d services: plan (%d updates, %d unchanged)\t%s\t\t\t< 100 ms\t\n", z.n, z.updates, z.unchanged,
 			z.plan.Round(100*time.Microsecond))
+	}
+	if selected["stack-k8s"] {
+		fmt.Fprintf(os.Stderr, "stack-k8s: the control plane, a server process, then %d stacks...\n", *stacks)
+		z := runStackK8s(ctx, dir, *stacks, *stackWorkers, *clients).r
+		if z.err != nil {
+			log.Fatal(z.err)
+		}
+		fmt.Fprintf(tw, "sqlite\t%d single-service stacks on kubernetes, first apply -> last applied (%d stack workers)\t%s\t%s\t\tbaseline: Flux, 1 000 Kustomizations\t\n", z.n, *stackWorkers,
+			z.total.Round(100*time.Millisecond), FluxKustomizations)
+		fmt.Fprintf(tw, "sqlite\t  per stack, apply -> applied, p50 / p99\t%s / %s\t\t\t-\t\n", z.p50.Round(10*time.Millisecond), z.p99.Round(10*time.Millisecond))
+		fmt.Fprintf(tw, "sqlite\t  CPU: purser server / whole machine (%d cores), during the run\t%s / %s\t\t\t-\t\n", runtime.NumCPU(),
+			z.serverCPU.Round(100*time.Millisecond), z.machineCPU.Round(100*time.Millisecond))
+		fmt.Fprintf(tw, "sqlite\t  failed / clusters registered in (not timed)\t%d / %s\t\t\t-\t\n", z.failed, z.register.Round(100*time.Millisecond))
+		if z.firstFailure != "" {
+			fmt.Fprintf(os.Stderr, "stack-k8s: the first failure: %s\n", z.firstFailure)
+		}
 	}
 	if selected["size"] {
 		fmt.Fprintf(os.Stderr, "size: building the binary, then %d environments through a server process...\n", *environments)

@@ -86,7 +86,13 @@ func waitRollout(parent context.Context, cli *env, c *client.Client, cluster str
 			case "applied":
 				fmt.Fprintf(out, "Revision %d of %s is applied (%s): every service runs as desired.\n", n, cluster, humanDuration(time.Since(start)))
 				return r, nil
-			case "failed", "rolled_back":
+			case "failed":
+				// The server records the failure, then rolls back in a
+				// second step: wait for it when one is coming.
+				if !rollbackComing(ctx, c, r) {
+					return r, rolloutFailed(ctx, c, r)
+				}
+			case "rolled_back":
 				return r, rolloutFailed(ctx, c, r)
 			case "superseded", "blocked":
 				return r, RolloutFailed{fmt.Sprintf("revision %d of %s was %s before it was applied: follow the current one (purser stacks history %s)", n, cluster, r.Status, cluster)}
@@ -101,6 +107,26 @@ func waitRollout(parent context.Context, cli *env, c *client.Client, cluster str
 			return r, WaitGaveUp{After: timeout, Status: status}
 		}
 	}
+}
+
+// rollbackComing reports whether the server is about to roll failed
+// revision r back: nothing newer was made and an earlier revision is
+// still applied (what an automatic rollback restores).
+func rollbackComing(ctx context.Context, c *client.Client, r *client.StackRevision) bool {
+	l, err := c.StackRevisions(ctx, r.Cluster, client.ListOptions{MaxResults: 50})
+	if err != nil {
+		return false
+	}
+	earlier := false
+	for _, o := range l.Items {
+		if o.Number > r.Number {
+			return false
+		}
+		if o.Number < r.Number && o.Status == "applied" {
+			earlier = true
+		}
+	}
+	return earlier
 }
 
 // rolloutFailed says why a revision failed, and which revision rolls it

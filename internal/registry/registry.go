@@ -16,10 +16,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/awsclient"
 )
 
 // Defaults of a Source.
@@ -146,21 +146,9 @@ func (s *Source) ttl() time.Duration {
 }
 
 // ecrRepo is an ECR repository, parsed from its image reference.
-type ecrRepo struct {
-	Account, Region, Name string
-}
+type ecrRepo = awsclient.ECRRepository
 
-// ecrHostRE matches the hosts of ECR private registries:
-// <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn].
-var ecrHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/(.+)$`)
-
-func parseECR(repo string) (ecrRepo, bool) {
-	m := ecrHostRE.FindStringSubmatch(repo)
-	if m == nil {
-		return ecrRepo{}, false
-	}
-	return ecrRepo{Account: m[1], Region: m[2], Name: m[3]}, true
-}
+func parseECR(repo string) (ecrRepo, bool) { return awsclient.ParseECR(repo) }
 
 // ecsCluster returns the cluster whose credentials read an ECR
 // repository: ECONFLICT unless it is an ecs cluster.
