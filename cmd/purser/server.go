@@ -372,6 +372,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	if secret != "" {
 		fmt.Fprintf(stdout, "\nFirst start: created user \"admin\". Its API token, shown only now:\n\n    %s\n\n", secret)
 		fmt.Fprintf(stdout, "Log the CLI in with:\n\n    %s login --server %s --token %s\n\n", self, url, secret)
+		fmt.Fprintf(stdout, "Then, to sign in to the web UI at %s/, make a one-time link to choose a password:\n\n    %s users signin-link admin\n\n", url, self)
 	} else if unused, err := st.db.AdminTokensUnused(ctx); err == nil && unused {
 		fmt.Fprintf(stdout, "\nNo admin has signed in yet. If the admin token printed at the first start is lost, issue a new one\n"+
 			"on this host with the server's configuration:\n\n    %s admin token\n\n", self)
