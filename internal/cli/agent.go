@@ -33,6 +33,10 @@ type Agent struct {
 // (the host retired) ends the run.
 func (a *Agent) Run(ctx context.Context) error {
 	reg, err := a.Client.RegisterHost(ctx, a.Host)
+	if client.StatusCode(err) == 401 {
+		// Not the login hint Message adds to a 401: the join token is the credential here.
+		return fmt.Errorf("register host %s: %v; ask an admin for a new one (purser join-tokens create)", a.Host.Name, OneLine(err))
+	}
 	if err != nil {
 		return fmt.Errorf("register host %s: %w", a.Host.Name, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ func hostTable(w io.Writer, hs []client.Host) {
 		if h.Spare {
 			pool += " (spare)"
 		}
-		row(w, h.Name, h.State, dash(pool), strconv.Itoa(h.Cores), purser.FormatBytes(h.Memory), since(h.LastHeartbeat), dash(labelString(h.Labels)), dash(h.Reason))
+		row(w, h.Name, h.State, dash(pool), strconv.Itoa(h.Cores), purser.FormatBytes(h.Memory), heartbeatAge(h.LastHeartbeat), dash(labelString(h.Labels)), dash(h.Reason))
 	}
 }
 
@@ -153,4 +154,16 @@ func newJoinTokensCmd(cli *env) *cobra.Command {
 		}}
 	cmd.AddCommand(create, list, revoke)
 	return cmd
+}
+
+// heartbeatAge is since to the second under a minute: hosts turn SUSPECT
+// after 50 s of silence, so "just now" would hide what matters.
+func heartbeatAge(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	if d := time.Since(*t); d >= 0 && d < time.Minute {
+		return strconv.Itoa(int(d.Seconds())) + "s ago"
+	}
+	return since(t)
 }
