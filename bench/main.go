@@ -20,8 +20,13 @@
 //	    reconciled on a real kube-apiserver with kwok nodes, against Flux's
 //	    published 1 000 Kustomizations in 4 min 15 s.
 //
+//	(f) heartbeat (bench/heartbeat.go, not run by default: a minute):
+//	    -agents hosts registered with a server process on SQLite, each
+//	    heartbeating over its own connection; heartbeat p50 / p99 and the
+//	    server's CPU.
+//
 // -run picks some of them (list, create, provision, depth, size, stack,
-// stack-k8s); bench/README.md
+// stack-k8s, heartbeat); bench/README.md
 // states the targets and the last figures.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
@@ -63,6 +68,9 @@ func main() {
 	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	stacks := flag.Int("stacks", 1000, "stack-k8s: single-service stacks (one kubernetes cluster each) reconciled on the test control plane")
 	stackWorkers := flag.Int("stack-workers", 10, "stack-k8s: the server's workers.stacks_max, stacks rolled out at once")
+	agents := flag.Int("agents", 1000, "heartbeat: agents registered with one server process on SQLite, each heartbeating every -heartbeat-interval")
+	hbInterval := flag.Duration("heartbeat-interval", 10*time.Second, "heartbeat: each agent's interval (purser agent's default is 10s)")
+	hbWindow := flag.Duration("heartbeat-window", time.Minute, "heartbeat: how long the agents heartbeat")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	ctx := context.Background()
@@ -80,10 +88,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision", "depth", "size", "stack", "stack-k8s":
+		case "list", "create", "provision", "depth", "size", "stack", "stack-k8s", "heartbeat":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack, stack-k8s)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack, stack-k8s, heartbeat)", b)
 		}
 	}
 
@@ -163,6 +171,17 @@ func main() {
 		if z.firstFailure != "" {
 			fmt.Fprintf(os.Stderr, "stack-k8s: the first failure: %s\n", z.firstFailure)
 		}
+	}
+	if selected["heartbeat"] {
+		fmt.Fprintf(os.Stderr, "heartbeat: building the binary, then %d agents against a server process...\n", *agents)
+		h := runHeartbeat(ctx, dir, *agents, *hbInterval, *hbWindow)
+		if h.err != nil {
+			log.Fatal(h.err)
+		}
+		fmt.Fprintf(tw, "sqlite\t%d agents heartbeating every %s over HTTP: heartbeat p50 / p99\t%s / %s\t\t\t-\t\n", h.agents, *hbInterval,
+			h.p50.Round(10*time.Microsecond), h.p99.Round(10*time.Microsecond))
+		fmt.Fprintf(tw, "sqlite\t  heartbeats (failed), server CPU over %s (%d cores)\t%d (%d), %s = %.1f%% of one core\t\t\t-\t\n", h.window.Round(time.Second), runtime.NumCPU(),
+			h.beats, h.failed, h.serverCPU.Round(10*time.Millisecond), 100*h.serverCPU.Seconds()/h.window.Seconds())
 	}
 	if selected["size"] {
 		fmt.Fprintf(os.Stderr, "size: building the binary, then %d environments through a server process...\n", *environments)
