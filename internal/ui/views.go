@@ -86,3 +86,11 @@ func inputLimits(f field) templ.Attributes {
 	}
 	return a
 }
+
+// when is s if cond holds, else nothing: optional words in a text.
+func when(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}
