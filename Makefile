@@ -5,7 +5,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X $(MODULE).Version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test lint fuzz bench clean
+.PHONY: run build test lint generate fuzz bench clean
 
 ## run: build bin/purser and run the server on its embedded default (SQLite in ./purser-data)
 run:
@@ -27,8 +27,13 @@ test:
 fuzz:
 	sh tools/fuzz.sh
 
-## lint: go vet, gofmt and staticcheck
+## generate: compile the web UI's templ templates (internal/ui/*.templ) into their committed *_templ.go
+generate:
+	bash tools/templ.sh
+
+## lint: go vet, gofmt, staticcheck, and the generated templ files current
 lint:
+	bash tools/templ.sh --check
 	@big="$$(git ls-files -z | xargs -0 -r du -k 2>/dev/null | awk '$$1 > 2048 {print $$2}')"; if [ -n "$$big" ]; then echo "tracked files over 2 MiB (build output?): $$big"; exit 1; fi
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/purserhq/purser"
 )
 
@@ -94,21 +96,20 @@ func (s *Server) sendStatus(w http.ResponseWriter, r *http.Request, changed bool
 		_, err := fmt.Fprint(w, ": ping\n\n")
 		return err
 	}
-	if err := s.sendEvent(w, "request", "status", "status", st); err != nil {
+	if err := sendEvent(r.Context(), w, "status", statusBlock(st)); err != nil {
 		return err
 	}
 	tl, err := s.timeline(r.Context(), st.ID)
 	if err != nil {
 		return err
 	}
-	return s.sendEvent(w, "request", "timeline", "timeline", tl)
+	return sendEvent(r.Context(), w, "timeline", timeline(tl))
 }
 
-// sendEvent writes one server-sent event whose data is the template tmpl
-// of page executed with data.
-func (s *Server) sendEvent(w http.ResponseWriter, page, event, tmpl string, data any) error {
+// sendEvent writes one server-sent event whose data is c rendered.
+func sendEvent(ctx context.Context, w io.Writer, event string, c templ.Component) error {
 	var b bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&b, tmpl, data); err != nil {
+	if err := c.Render(ctx, &b); err != nil {
 		return err
 	}
 	lines := strings.ReplaceAll(strings.TrimSpace(b.String()), "\n", "\ndata: ")
@@ -144,7 +145,7 @@ func (s *Server) requestListLive(w http.ResponseWriter, r *http.Request) {
 		wrote := true
 		switch {
 		case !first && sig.String() != last:
-			err = s.sendEvent(w, "requests", "rows", "rows", rows)
+			err = sendEvent(ctx, w, "rows", rowsTable(rows))
 		case time.Since(lastWrite) > heartbeat:
 			_, err = fmt.Fprint(w, ": ping\n\n")
 		default:

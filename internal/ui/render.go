@@ -2,12 +2,11 @@ package ui
 
 import (
 	"bytes"
-	"html/template"
-	"io/fs"
+	"fmt"
 	"net/http"
-	"path"
-	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/httpserver"
@@ -25,31 +24,35 @@ type page struct {
 	Data     any
 }
 
-// reviewForm is the review form's data: the request and the CSRF token.
-type reviewForm struct{ ID, CSRF string }
-
-// funcs are the templates' functions: constructors of partials' data only.
-var funcs = template.FuncMap{
-	"review": func(id, csrf string) reviewForm { return reviewForm{ID: id, CSRF: csrf} },
-}
-
-// parsePages parses each page with the layout and the shared partials,
-// into one template set per page.
-func parsePages() map[string]*template.Template {
-	shared := []string{"templates/layout.html", "templates/partials.html"}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		panic(err)
+// content is a page's own part, chosen by the type of its data.
+func content(p page) templ.Component {
+	switch d := p.Data.(type) {
+	case dashboardData:
+		return dashboardPage(p, d)
+	case catalogData:
+		return catalogPage(d)
+	case formData:
+		return formPage(p, d)
+	case inboxData:
+		return inboxPage(p, d)
+	case quotaData:
+		return quotasPage(d)
+	case listData:
+		return requestsPage(d)
+	case detailData:
+		return requestPage(p, d)
+	case outputsData:
+		return outputsPage(d)
+	case queueData:
+		return reviewsPage(p, d)
+	case tokenData:
+		return tokensPage(p, d)
+	case signInData:
+		return signInPage(p, d)
+	case errorData:
+		return errorPage(d)
 	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		if n == shared[0] || n == shared[1] {
-			continue
-		}
-		t := template.Must(template.New(path.Base(n)).Funcs(funcs).ParseFS(templateFS, append(shared, n)...))
-		pages[strings.TrimSuffix(path.Base(n), ".html")] = t
-	}
-	return pages
+	panic(fmt.Sprintf("ui: no page for %T", p.Data))
 }
 
 // render writes a signed-in page in the layout.
@@ -61,23 +64,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if a := purser.ActorFromContext(r.Context()); a != nil {
 		p.Reviewer = a.Can(purser.ActionRequestReview)
 	}
-	s.write(w, r, status, name, "layout", p)
+	s.write(w, r, status, layout(p, content(p)))
 }
 
 // renderPublic writes a page of the sign-in forms, with the pre-session
 // CSRF token.
 func (s *Server) renderPublic(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
-	s.write(w, r, status, name, "layout", page{Title: title, Nav: name, CSRF: s.preCSRF(w, r), Data: data})
+	p := page{Title: title, Nav: name, CSRF: s.preCSRF(w, r), Data: data}
+	s.write(w, r, status, layout(p, content(p)))
 }
 
-// fragment writes one named template of a page alone (an htmx swap).
-func (s *Server) fragment(w http.ResponseWriter, r *http.Request, pageName, tmpl string, data any) {
-	s.write(w, r, http.StatusOK, pageName, tmpl, data)
-}
-
-func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, pageName, tmpl string, data any) {
+// write renders c whole before answering, so that a failure is an error
+// page and not half a page.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var b bytes.Buffer
-	if err := s.pages[pageName].ExecuteTemplate(&b, tmpl, data); err != nil {
+	if err := c.Render(r.Context(), &b); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -117,7 +118,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var b bytes.Buffer
 	p := page{Title: http.StatusText(status), Nav: "error", User: user(r), Data: d}
-	if t := s.pages["error"]; t == nil || t.ExecuteTemplate(&b, "layout", p) != nil {
+	if layout(p, errorPage(d)).Render(r.Context(), &b) != nil {
 		http.Error(w, d.Message, status)
 		return
 	}

@@ -219,7 +219,7 @@ func (s *Server) requestOutputs(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(d.Outputs, func(i, j int) bool { return d.Outputs[i].Label < d.Outputs[j].Label })
 	if r.Header.Get("HX-Request") == "true" {
-		s.fragment(w, r, "outputs", "outputs-list", d)
+		s.write(w, r, http.StatusOK, outputsList(d.Outputs))
 		return
 	}
 	s.render(w, r, http.StatusOK, "outputs", "Outputs of "+id, d)

@@ -1,4 +1,5 @@
-// Package ui is Purser's web UI: server-rendered pages (html/template)
+// Package ui is Purser's web UI: server-rendered pages (templ, compiled
+// to Go: no template is parsed or executed at run time)
 // with htmx and server-sent events for the live parts, its CSS and
 // JavaScript embedded (no CDN, no inline script: a strict
 // Content-Security-Policy). It mounts beside the API on the shared mux
@@ -12,7 +13,6 @@ package ui
 
 import (
 	"embed"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -21,9 +21,6 @@ import (
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/httpserver"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
@@ -50,7 +47,6 @@ type Server struct {
 	// NowFunc is the UI's clock; nil is time.Now.
 	NowFunc func() time.Time
 
-	pages    map[string]*template.Template
 	stop     stopping
 	failures failures
 }
@@ -69,7 +65,6 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	s.pages = parsePages()
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
 	mux.Handle("GET /static/", httpserver.Named("GET /static/", s.headers(http.StripPrefix("/static/", cacheStatic(files)))))
