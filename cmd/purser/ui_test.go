@@ -95,7 +95,9 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 	jjj.do("approve",
 		chromedp.SetValue(chromedp.CSS("#comment-"+id[1]), "looks fine"),
 		chromedp.Click(chromedp.CSS(`#review-`+id[1]+` button[value="approve"]`)),
-		chromedp.WaitVisible(chromedp.CSS("main p")))
+		// "main p" is on the queue before the redirect too: wait for what
+		// only the queue the redirect shows has (the request is gone from it).
+		chromedp.WaitVisible(chromedp.Search(`//main//p[contains(., "Nothing waits for review")]`)))
 	jjj.check("reviews-after")
 	jjj.do("quotas", chromedp.Navigate(url+"/quotas"), chromedp.WaitVisible(chromedp.CSS("svg.bar")))
 	jjj.check("quotas")
