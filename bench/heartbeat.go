@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,28 +38,14 @@ func runHeartbeat(ctx context.Context, dir string, agents int, interval, window 
 		r.err = fmt.Errorf("go build: %v: %s", err, tail(out, 2000))
 		return r
 	}
-	cmd := exec.CommandContext(ctx, bin, "server")
-	cmd.Env = append(os.Environ(), "PURSER_DATA_DIR="+filepath.Join(dir, "heartbeat-data"), "PURSER_LISTEN=127.0.0.1:0",
-		"PURSER_LOG_LEVEL=warn", "PURSER_LOG_FORMAT=json")
-	stdout, err := cmd.StdoutPipe()
+	srv, err := startServer(ctx, bin, filepath.Join(dir, "heartbeat-data"))
 	if err != nil {
 		r.err = err
 		return r
 	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		r.err = err
-		return r
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	url, token, err := readBanner(stdout)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	defer srv.stop()
 
-	agentClients, err := registerAgents(ctx, url, token, agents)
+	agentClients, err := registerAgents(ctx, srv.url, srv.token, agents)
 	if err != nil {
 		r.err = err
 		return r
@@ -72,7 +57,7 @@ func runHeartbeat(ctx context.Context, dir string, agents int, interval, window 
 		latencies []time.Duration
 		wg        sync.WaitGroup
 	)
-	cpu0, start := procCPU(cmd.Process.Pid), time.Now()
+	cpu0, start := procCPU(srv.pid()), time.Now()
 	for i, c := range agentClients {
 		wg.Add(1)
 		go func() {
@@ -94,7 +79,7 @@ func runHeartbeat(ctx context.Context, dir string, agents int, interval, window 
 		}()
 	}
 	wg.Wait()
-	r.serverCPU = procCPU(cmd.Process.Pid) - cpu0
+	r.serverCPU = procCPU(srv.pid()) - cpu0
 	r.window = time.Since(start)
 	slices.Sort(latencies)
 	r.beats = len(latencies)

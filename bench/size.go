@@ -58,33 +58,18 @@ func runSize(ctx context.Context, dir string, envs, clients int) sizeResult {
 	}
 	r.binary = st.Size()
 
-	cmd := exec.CommandContext(ctx, bin, "server")
-	cmd.Env = append(os.Environ(), "PURSER_DATA_DIR="+filepath.Join(dir, "size-data"), "PURSER_LISTEN=127.0.0.1:0",
-		"PURSER_LOG_LEVEL=warn", "PURSER_LOG_FORMAT=json",
-		// auto-approval is a job: the burst waits for it beyond the default 10
-		"PURSER_REQUESTS_MAX_PENDING="+strconv.Itoa(envs+1))
-	stdout, err := cmd.StdoutPipe()
+	// auto-approval is a job: the burst waits for it beyond the default 10
+	srv, err := startServer(ctx, bin, filepath.Join(dir, "size-data"), "PURSER_REQUESTS_MAX_PENDING="+strconv.Itoa(envs+1))
 	if err != nil {
 		r.loadErr = err
 		return r
 	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		r.loadErr = err
-		return r
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	url, token, err := readBanner(stdout)
-	if err != nil {
-		r.loadErr = err
-		return r
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	c := &apiClient{url: url, token: token}
+	defer srv.stop()
+	c := &apiClient{url: srv.url, token: srv.token}
 	// Idle: serving, its workers started, nothing asked of it for a while.
 	time.Sleep(3 * time.Second)
-	r.idleRSS, _ = rss(cmd.Process.Pid, "VmRSS")
-	r.idleAnon, _ = rss(cmd.Process.Pid, "RssAnon")
+	r.idleRSS, _ = rss(srv.pid(), "VmRSS")
+	r.idleAnon, _ = rss(srv.pid(), "RssAnon")
 
 	tpl := map[string]any{"_id": "bench-ns", "name": "bench namespace", "driver": "sim", "resource_type": "KUBERNETES",
 		"footprint": map[string]any{"cores": 1, "memory": 1, "cost_per_hour": 0.01},
@@ -134,8 +119,8 @@ func runSize(ctx context.Context, dir string, envs, clients int) sizeResult {
 		time.Sleep(500 * time.Millisecond)
 	}
 	r.envs = envs
-	r.loadRSS, _ = rss(cmd.Process.Pid, "VmRSS")
-	r.peakRSS, _ = rss(cmd.Process.Pid, "VmHWM")
+	r.loadRSS, _ = rss(srv.pid(), "VmRSS")
+	r.peakRSS, _ = rss(srv.pid(), "VmHWM")
 	return r
 }
 

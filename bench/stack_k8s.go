@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,27 +80,13 @@ func stackK8s(ctx context.Context, dir, kubeconfig string, n, stackWorkers, clie
 		r.err = fmt.Errorf("go build: %v: %s", err, out)
 		return r
 	}
-	cmd := exec.CommandContext(ctx, bin, "server")
-	cmd.Env = append(os.Environ(), "PURSER_DATA_DIR="+filepath.Join(dir, "stack-data"), "PURSER_LISTEN=127.0.0.1:0",
-		"PURSER_LOG_LEVEL=warn", "PURSER_LOG_FORMAT=json", "PURSER_WORKERS_STACKS_MAX="+strconv.Itoa(stackWorkers))
-	stdout, err := cmd.StdoutPipe()
+	srv, err := startServer(ctx, bin, filepath.Join(dir, "stack-data"), "PURSER_WORKERS_STACKS_MAX="+strconv.Itoa(stackWorkers))
 	if err != nil {
 		r.err = err
 		return r
 	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		r.err = err
-		return r
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	url, token, err := readBanner(stdout)
-	if err != nil {
-		r.err = err
-		return r
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	c := client.New(url, token)
+	defer srv.stop()
+	c := client.New(srv.url, srv.token)
 	name := func(i int) string { return fmt.Sprintf("bench-%04d", i) }
 
 	start := time.Now()
@@ -117,7 +102,7 @@ func stackK8s(ctx context.Context, dir, kubeconfig string, n, stackWorkers, clie
 
 	stackfile := []byte("defaults:\n  memory: 64\nservices:\n  - web:\n      image: nginx:1.27\n      memory: 64\n      desired_count: 1\n")
 	sent := make([]time.Time, n)
-	cpu0, machine0 := procCPU(cmd.Process.Pid), machineCPU()
+	cpu0, machine0 := procCPU(srv.pid()), machineCPU()
 	start = time.Now()
 	if err := parallel(n, clients, func(i int) error {
 		sent[i] = time.Now()
@@ -129,7 +114,7 @@ func stackK8s(ctx context.Context, dir, kubeconfig string, n, stackWorkers, clie
 	}
 	done, err := waitApplied(ctx, c, n, 30*time.Minute)
 	r.total = time.Since(start)
-	r.serverCPU, r.machineCPU = procCPU(cmd.Process.Pid)-cpu0, machineCPU()-machine0
+	r.serverCPU, r.machineCPU = procCPU(srv.pid())-cpu0, machineCPU()-machine0
 	if err != nil {
 		r.err = err
 		return r

@@ -98,7 +98,7 @@ func (s *SessionService) SignIn(ctx context.Context, username, password string) 
 		return nil, "", fmt.Errorf("find password: %w", err)
 	}
 	if hash == "" {
-		passwordMatches(dummyHash, password)
+		passwordMatches(dummyHash(), password)
 		return nil, "", unauthSession()
 	}
 	if !passwordMatches(hash, password) || !active {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -34,8 +35,10 @@ func hashPassword(password string) string {
 }
 
 // dummyHash is checked against when there is no stored hash, so that an
-// unknown username costs the same time as a wrong password.
-var dummyHash = hashPassword("purser-no-such-user")
+// unknown username costs the same time as a wrong password. It is made on
+// first use, not at start: argon2id takes 19 MiB and tens of milliseconds,
+// which every process importing the store (each CLI command too) would pay.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("purser-no-such-user") })
 
 // passwordMatches reports whether password matches a PHC argon2id hash,
 // with the parameters the hash names.
