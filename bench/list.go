@@ -224,17 +224,25 @@ func scratchSchema(ctx context.Context, base string) (string, func(), error) {
 // seedRequests inserts n provision requests by one user from one template,
 // one microsecond apart, in batches.
 func seedRequests(ctx context.Context, db *sqldb.DB, n int) error {
-	uid, tid := purser.NewID(), purser.NewID()
-	now := time.Now().UnixMicro()
-	err := db.WithTx(ctx, func(tx sqldb.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO users (id, username, created_at, updated_at) VALUES (?, ?, ?, ?)", uid, fmt.Sprintf("requester-%d", now), now, now); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "INSERT INTO templates (id, name, driver, resource_type, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			tid, "bench", "sim", "KUBERNETES", "{}", now, now)
+	uid, now := purser.NewID(), time.Now().UnixMicro()
+	if err := db.WithTx(ctx, func(tx sqldb.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO users (id, username, created_at, updated_at) VALUES (?, ?, ?, ?)", uid, fmt.Sprintf("requester-%d", now), now, now)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
+		return err
+	}
+	return seedRequestsOf(ctx, db, uid, n)
+}
+
+// seedRequestsOf inserts n requests of the user's, of a template of their
+// own, in every status the lists show.
+func seedRequestsOf(ctx context.Context, db *sqldb.DB, uid string, n int) error {
+	tid, now := purser.NewID(), time.Now().UnixMicro()
+	if err := db.WithTx(ctx, func(tx sqldb.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO templates (id, name, driver, resource_type, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			tid, "bench "+tid, "sim", "KUBERNETES", "{}", now, now)
+		return err
+	}); err != nil {
 		return err
 	}
 	statuses := []string{"DEPLOYED", "REQUESTED", "EXPIRED", "DEPLOYED"}

@@ -25,8 +25,12 @@
 //	    heartbeating over its own connection; heartbeat p50 / p99 and the
 //	    server's CPU.
 //
+//	(g) ui (bench/ui.go): each web page a developer and a DevOps user
+//	    open, signed in, with -ui-requests requests in the store; target
+//	    100 ms.
+//
 // -run picks some of them (list, create, provision, depth, size, stack,
-// stack-k8s, heartbeat); bench/README.md
+// stack-k8s, heartbeat, ui); bench/README.md
 // states the targets and the last figures.
 //
 // Run it with `make bench`. Every load goes to 127.0.0.1 and stops after
@@ -68,6 +72,7 @@ func main() {
 	requests := flag.Int("requests", 100000, "provision requests to seed for the list-depth benchmark (0 skips it)")
 	stacks := flag.Int("stacks", 1000, "stack-k8s: single-service stacks (one kubernetes cluster each) reconciled on the test control plane")
 	stackWorkers := flag.Int("stack-workers", 10, "stack-k8s: the server's workers.stacks_max, stacks rolled out at once")
+	uiRequests := flag.Int("ui-requests", 10000, "ui: provision requests in the store while the web pages are timed")
 	agents := flag.Int("agents", 1000, "heartbeat: agents registered with one server process on SQLite, each heartbeating every -heartbeat-interval")
 	hbInterval := flag.Duration("heartbeat-interval", 10*time.Second, "heartbeat: each agent's interval (purser agent's default is 10s)")
 	hbWindow := flag.Duration("heartbeat-window", time.Minute, "heartbeat: how long the agents heartbeat")
@@ -88,10 +93,10 @@ func main() {
 	selected := map[string]bool{}
 	for _, b := range strings.Split(*only, ",") {
 		switch b = strings.TrimSpace(b); b {
-		case "list", "create", "provision", "depth", "size", "stack", "stack-k8s", "heartbeat":
+		case "list", "create", "provision", "depth", "size", "stack", "stack-k8s", "heartbeat", "ui":
 			selected[b] = true
 		default:
-			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack, stack-k8s, heartbeat)", b)
+			log.Fatalf("-run: unknown benchmark %q (list, create, provision, depth, size, stack, stack-k8s, heartbeat, ui)", b)
 		}
 	}
 
@@ -132,6 +137,17 @@ func main() {
 				p.pickP50.Round(100*time.Microsecond), p.pickP99.Round(100*time.Microsecond))
 			fmt.Fprintf(tw, "%s\t%d environments via the API to DEPLOYED\t%.1f s\t\t\t< 40 s\t\n", name, p.envs, p.envElapsed.Seconds())
 			fmt.Fprintf(tw, "%s\tprovisions per s (vs River no-op jobs per s)\t%.0f\t%.0f\t%.0f%%\t-\t\n", name, p.provisionsPerSec, p.riverJobsPerSec, 100*p.provisionsPerSec/p.riverJobsPerSec)
+		}
+		if selected["ui"] {
+			fmt.Fprintf(os.Stderr, "%s: seeding %d requests for the web pages...\n", name, *uiRequests)
+			pages, err := runUI(ctx, db, *uiRequests, 25)
+			if err != nil {
+				log.Fatal(err)
+			}
+			for _, p := range pages {
+				fmt.Fprintf(tw, "%s\tweb page %s as %s, %d requests in the store: median / slowest (%d KB)\t%s / %s\t\t\t< 100 ms\t\n", name, p.path, p.who,
+					*uiRequests, p.bytes/1000, p.p50.Round(10*time.Microsecond), p.max.Round(10*time.Microsecond))
+			}
 		}
 		if selected["depth"] && *requests > 0 {
 			fmt.Fprintf(os.Stderr, "%s: seeding %d requests...\n", name, *requests)
