@@ -137,7 +137,12 @@ func testPoolSelfHealing(t *testing.T, env ...string) {
 			t.Fatalf("the suspect event says no reason: %v", e.After)
 		}
 	}
-	if got := strings.Join(actions, " "); !strings.Contains(got, "host.register host.join host.suspect host.unhealthy host.leave") {
+	// SUSPECT lasts 3 s here; a sweep that comes later (a loaded machine,
+	// the leader not elected yet) finds n2 unhealthy at once, which the
+	// domain records as one step (host_test.go covers both paths).
+	got := strings.Join(actions, " ")
+	if !strings.Contains(got, "host.register host.join host.suspect host.unhealthy host.leave") &&
+		!strings.Contains(got, "host.register host.join host.unhealthy host.leave") {
 		t.Fatalf("n2's events: %s", got)
 	}
 	eventually(t, "admins told of the replacement", func() bool {
