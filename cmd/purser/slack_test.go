@@ -101,16 +101,15 @@ func (p *slackPeer) until(t *testing.T, what string, f func() bool) {
 // applying, and returns it.
 func waitRevision(ctx context.Context, t *testing.T, c *client.Client, n int) *client.StackRevision {
 	t.Helper()
-	for {
-		rev, err := c.StackRevision(ctx, "demo", n)
-		if err != nil {
+	var rev *client.StackRevision
+	eventually(t, fmt.Sprintf("revision %d of demo ends", n), func() bool {
+		var err error
+		if rev, err = c.StackRevision(ctx, "demo", n); err != nil {
 			t.Fatal(err)
 		}
-		if rev.Status != "pending" && rev.Status != "applying" {
-			return rev
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return rev.Status != "pending" && rev.Status != "applying"
+	})
+	return rev
 }
 
 // slackPost sends body to the server's Slack route, signed as Slack signs.
