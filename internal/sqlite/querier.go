@@ -115,6 +115,10 @@ func (r sqlRow) Scan(dest ...any) error {
 type txQuerier struct {
 	querier
 	tx *sql.Tx
+	// jobs is set when the transaction inserted River jobs, and wake is
+	// signalled once it has committed (see wakeDriver).
+	jobs bool
+	wake chan struct{}
 }
 
 func (t *txQuerier) Native() any { return t.tx }
@@ -123,6 +127,9 @@ func (t *txQuerier) Native() any { return t.tx }
 // transaction, now that the writer's connection is free.
 func (t *txQuerier) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
+	if err == nil && t.jobs {
+		signal(t.wake)
+	}
 	t.stmts.prepareSeen(context.WithoutCancel(ctx))
 	return err
 }

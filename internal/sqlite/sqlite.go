@@ -55,6 +55,9 @@ type Store struct {
 	writeStmts *stmtCache
 	// damage is what PRAGMA quick_check found at open, nil for a sound file.
 	damage error
+	// wake is signalled when a transaction that inserted jobs commits: it
+	// wakes the River listener (wakeDriver).
+	wake chan struct{}
 }
 
 // Open opens (creating if needed) the database file at path, runs the
@@ -97,7 +100,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
-	s := &Store{write: write, read: read, writeStmts: newStmtCache(write)}
+	s := &Store{write: write, read: read, writeStmts: newStmtCache(write), wake: make(chan struct{}, 1)}
 	if s.damage = quickCheck(ctx, write); s.damage != nil {
 		logger.ErrorContext(ctx, "the database file is damaged; restore it from a backup", "path", abs, "error", s.damage)
 	}
@@ -108,7 +111,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		}
 		return nil, err
 	}
-	inserter, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: logging.River(logger)})
+	inserter, err := river.NewClient(newWakeDriver(write, s.wake), &river.Config{Logger: logging.River(logger)})
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("river insert client: %w", err)
@@ -125,6 +128,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		},
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			_, err := s.client.Load().InsertTx(ctx, tx.Native().(*sql.Tx), args, opts)
+			if t, ok := tx.(*txQuerier); ok && err == nil {
+				t.jobs = true
+			}
 			return err
 		},
 		Ping: func(ctx context.Context) error {
@@ -166,10 +172,11 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 // most once per cfg.FetchCooldown, not per River's default 100 ms. SQLite
 // has no LISTEN/NOTIFY; River emulates it (riversqlite appends the
 // notification to its river_notification table, which the client's
-// listener polls every 50 ms), so a job inserted here is fetched within
-// about that long, and cfg.FetchPollInterval is only the fallback.
+// listener polls every 50 ms); the store wakes the listener as soon as a
+// transaction that inserted jobs commits (wakeDriver), so a job is fetched
+// at once, and cfg.FetchPollInterval is only the fallback.
 func (s *Store) NewQueue(cfg *river.Config) (*river.Client[*sql.Tx], error) {
-	c, err := river.NewClient(riversqlite.New(s.write), cfg)
+	c, err := river.NewClient(newWakeDriver(s.write, s.wake), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +197,7 @@ func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txQuerier{querier{r: tx, stmts: s.writeStmts, tx: tx}, tx}, nil
+	return &txQuerier{querier: querier{r: tx, stmts: s.writeStmts, tx: tx}, tx: tx, wake: s.wake}, nil
 }
 
 // quickCheck runs PRAGMA quick_check and returns what it found, or nil.
