@@ -2,7 +2,6 @@ package purser
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -32,8 +31,8 @@ type ServiceTag struct {
 }
 
 var (
-	chatClusterRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$`)
-	chatServiceRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_/-]{0,99}$`)
+	chatClusterRE = boundedPattern(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`, 1, 100)
+	chatServiceRE = boundedPattern(`^[A-Za-z0-9][A-Za-z0-9_/-]*$`, 1, 100)
 )
 
 // ParseChatCommand parses a chat command: "deploy to <cluster>

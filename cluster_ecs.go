@@ -7,10 +7,19 @@ import (
 
 var (
 	awsRegionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	ecsClusterRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-	accessKeyRE  = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	roleARNRE    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	ecsClusterRE = boundedPattern(`^[A-Za-z0-9_-]+$`, 1, 255)
+	accessKeyRE  = boundedPattern(`^[A-Z0-9]+$`, 16, 128)
+	// The role's path and name: 1 to 512 bytes after the fixed part.
+	roleARNRE = roleARNPattern{boundedPattern(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/([\w+=,.@/-]+)$`, 0, 2048)}
 )
+
+// roleARNPattern bounds the part after "role/" to 512 bytes, as IAM does.
+type roleARNPattern struct{ pattern }
+
+func (p roleARNPattern) MatchString(s string) bool {
+	m := p.re.FindStringSubmatch(s)
+	return len(s) <= p.max && m != nil && len(m[1]) <= 512
+}
 
 // hasECSFields reports whether any field only an ecs cluster has is set.
 func (c *Cluster) hasECSFields() bool {

@@ -90,7 +90,7 @@ func (h *Host) Matches(selector map[string]string) bool {
 	return true
 }
 
-var hostNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$`)
+var hostNameRE = boundedPattern(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`, 1, 253)
 var labelKeyRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$`)
 
 // Validate checks the host's own fields, as an agent reports them.

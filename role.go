@@ -3,7 +3,6 @@ package purser
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -25,7 +24,7 @@ const (
 	RoleDev    = "dev"
 )
 
-var roleRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,100}$`)
+var roleRE = boundedPattern(`^[a-zA-Z0-9_-]+$`, 1, 100)
 
 // Validate checks the role's fields.
 func (r *Role) Validate() error {

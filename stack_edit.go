@@ -2,13 +2,12 @@ package purser
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 )
 
 // imageTagRE is an OCI tag: letters, digits, '_', '.' and '-' (the seed's
 // chat bot refused '.' and '_', so 1.2.3 could not be deployed).
-var imageTagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+var imageTagRE = boundedPattern(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`, 1, 128)
 
 // SplitImage splits an image reference into its repository and its tag,
 // the text after the last ':' that follows the last '/', so that a

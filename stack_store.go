@@ -2,7 +2,6 @@ package purser
 
 import (
 	"context"
-	"regexp"
 	"time"
 )
 
@@ -36,7 +35,7 @@ type ClusterSecret struct {
 	Updated time.Time
 }
 
-var secretNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+var secretNameRE = boundedPattern(`^[A-Za-z_][A-Za-z0-9_]*$`, 1, 128)
 
 // MaxSecretSize is the largest value a cluster secret may hold.
 const MaxSecretSize = 64 << 10

@@ -3,7 +3,6 @@ package purser
 import (
 	"context"
 	"net/mail"
-	"regexp"
 )
 
 // User is a person who uses Purser. Roles name Role documents.
@@ -26,7 +25,7 @@ func (u *User) HasRole(role string) bool {
 	return false
 }
 
-var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)
+var usernameRE = boundedPattern(`^[a-z0-9][a-z0-9._-]*$`, 1, 100)
 
 // Validate checks the user's own fields (not whether its roles exist).
 func (u *User) Validate() error {
