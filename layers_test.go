@@ -37,6 +37,7 @@ var rules = []rule{
 	{"internal/driver/sim", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/exec", []string{"."}, "a driver implements a domain interface; it knows no store"},
 	{"internal/driver/kubernetes", []string{".", "internal/k8stest"}, "a driver implements a domain interface; its tests run a real control plane"},
+	{"internal/driver/pool", []string{"."}, "a driver implements a domain interface; it reaches pools through the small interfaces it declares, which the store implements"},
 	{"internal/driver/ecs", []string{".", "internal/awsclient"}, "a driver implements a domain interface; it knows no store (its credentials come with the cluster)"},
 	{"internal/awsclient", []string{"."}, "builds the AWS SDK configuration from a cluster's own credentials, for the ECS target and the ECR tag lister"},
 	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
@@ -71,6 +72,8 @@ var testOnly = map[string][]string{
 	"internal/driver/kubernetes": {"internal/stackfile"}, // the stack target is tested with the seed's stackfile
 	// the ECS target is tested against the AWS emulator with the seed's stackfile
 	"internal/driver/ecs": {"internal/awstest", "internal/stackfile"},
+	// the pool driver is tested against a real store of either engine
+	"internal/driver/pool": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest"},
 	// the Slack app is tested against a real store of either engine
 	"internal/slackbot": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/httpserver"},
 	// the UI's page tests run on a real store on both engines, counting its queries

@@ -26,6 +26,7 @@ import (
 	"github.com/purserhq/purser/internal/driver/ecs"
 	"github.com/purserhq/purser/internal/driver/exec"
 	"github.com/purserhq/purser/internal/driver/kubernetes"
+	"github.com/purserhq/purser/internal/driver/pool"
 	"github.com/purserhq/purser/internal/driver/sim"
 	"github.com/purserhq/purser/internal/footprint"
 	"github.com/purserhq/purser/internal/httpserver"
@@ -141,10 +142,12 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	xd := execDriver(cfg, key, logger)
 	xd.HTTPClient = policy.Client(30 * time.Second)
 	k8sDriver := &kubernetes.Driver{}
+	poolDriver := &pool.Driver{}
 	drivers := map[string]purser.Driver{
 		sim.Name:        simDriver,
 		exec.Name:       xd,
 		kubernetes.Name: k8sDriver,
+		pool.Name:       poolDriver,
 	}
 
 	st := &store{drivers: drivers, policy: policy}
@@ -176,6 +179,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		st.db.NowFunc = h.NowFunc
 	}
 	k8sDriver.Clusters = st.db.ClusterCredentials
+	poolDriver.Pools, poolDriver.Hosts = sqldb.NewPoolService(st.db), sqldb.NewHostService(st.db)
 	st.db.ValidateCluster = kubernetes.ValidateCluster
 	st.db.Drivers = map[string][]string{}
 	for name, d := range drivers {
