@@ -90,6 +90,12 @@ type liveData struct {
 	Drift *driftView
 	// Moving is set while something changes: the part asks again.
 	Moving bool
+	// The newest revisions (More older ones not shown), with rollback
+	// buttons when Write.
+	Revisions []revisionRow
+	More      int
+	Write     bool
+	CSRF      string
 }
 
 // driftView is the last drift scan, as the stack's page shows it.
@@ -125,7 +131,11 @@ func (s *Server) live(r *http.Request, cluster string) (liveData, error) {
 	if err != nil {
 		return liveData{}, err
 	}
-	d := liveData{Cluster: cluster, Revision: s.newRevisionRow(cur, cur.Number), Services: newServiceRows(purser.ServiceStatuses(cur, actual))}
+	d := liveData{Cluster: cluster, Revision: s.newRevisionRow(cur, cur.Number), Services: newServiceRows(purser.ServiceStatuses(cur, actual)),
+		Write: purser.ActorFromContext(ctx).Can(purser.ActionStackWrite)}
+	if sess := sessionFrom(ctx); sess != nil {
+		d.CSRF = sess.CSRFToken
+	}
 	d.Moving = cur.Status == purser.RevisionPending || cur.Status == purser.RevisionApplying
 	for _, sv := range d.Services {
 		d.Moving = d.Moving || (sv.State == string(purser.ServiceProgressing) && cur.Status != purser.RevisionPending)
@@ -140,38 +150,31 @@ func (s *Server) live(r *http.Request, cluster string) (liveData, error) {
 	default:
 		return d, err
 	}
+	revs, pi, err := s.Stacks.StackRevisions(ctx, cluster, purser.Query{Page: 1, MaxResults: 20})
+	if err != nil {
+		return d, err
+	}
+	d.More = max(pi.Total-len(revs), 0)
+	for _, x := range revs {
+		d.Revisions = append(d.Revisions, s.newRevisionRow(x, cur.Number))
+	}
 	return d, nil
 }
 
 // stackDetailData is a stack's page's.
-type stackDetailData struct {
-	Live      liveData
-	Revisions []revisionRow
-	More      int
-	Write     bool
-}
+type stackDetailData struct{ Live liveData }
 
 func (d stackDetailData) content(p page) templ.Component { return stackPage(p, d) }
 
 // stackDetail serves GET /stacks/{cluster}: the services desired beside
 // actual, drift, and the newest revisions with a rollback button each.
 func (s *Server) stackDetail(w http.ResponseWriter, r *http.Request) {
-	ctx, cluster := r.Context(), r.PathValue("cluster")
-	live, err := s.live(r, cluster)
+	live, err := s.live(r, r.PathValue("cluster"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	revs, pi, err := s.Stacks.StackRevisions(ctx, cluster, purser.Query{Page: 1, MaxResults: 20})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := stackDetailData{Live: live, Write: purser.ActorFromContext(ctx).Can(purser.ActionStackWrite), More: max(pi.Total-len(revs), 0)}
-	for _, x := range revs {
-		d.Revisions = append(d.Revisions, s.newRevisionRow(x, live.Revision.Number))
-	}
-	s.render(w, r, http.StatusOK, "stacks", "Stack of "+cluster, d)
+	s.render(w, r, http.StatusOK, "stacks", "Stack of "+live.Cluster, stackDetailData{Live: live})
 }
 
 // stackLive serves GET /stacks/{cluster}/live: the live part alone, which
