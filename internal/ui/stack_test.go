@@ -217,3 +217,45 @@ func TestStackEditPlanApplyRollback(t *testing.T) {
 		dev.get("/clusters", http.StatusForbidden)
 	})
 }
+
+// TestStackPageShowsDrift: once a scan finds a service running other than
+// its applied revision says, the stack's page shows the drift, what
+// differs, and (to DevOps) the button that applies the revision again.
+func TestStackPageShowsDrift(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		e.addStack("staging")
+		sys := purser.SystemContext(context.Background())
+		stacks := sqldb.NewStackService(db)
+		for _, st := range []purser.RevisionStatus{purser.RevisionApplying, purser.RevisionApplied} {
+			if _, err := stacks.MarkRevision(sys, "staging", 1, st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		actual, err := stacks.ActualServices(sys, "staging")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := actual[0]
+		a.Spec.Image = "xxx.dkr.ecr.us-east-1.amazonaws.com/" + a.Spec.Name + ":hotfix"
+		if err := stacks.SetActualService(sys, "staging", a.Spec.Name, &a); err != nil {
+			t.Fatal(err)
+		}
+		actual[0] = a
+		err = stacks.ScanDrift(sys, "staging", func(c *purser.Cluster, r *purser.StackRevision, prev *purser.DriftState) (*purser.DriftState, purser.Change, error) {
+			st, ch := purser.DriftScan(c, r, actual, prev, time.Now())
+			return st, ch, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := e.signIn(purser.RoleDevOps).get("/stacks/staging", http.StatusOK)
+		if !strings.Contains(page, `id="drift"`) || !strings.Contains(page, ":hotfix") || !strings.Contains(page, "Correct the drift") ||
+			!strings.Contains(page, ">drifted<") {
+			t.Fatalf("the stack's page does not show the drift:\n%s", page)
+		}
+		if list := e.signIn(purser.RoleDev).get("/stacks", http.StatusOK); !strings.Contains(list, ">drifted<") {
+			t.Fatalf("the stacks list does not show the drift:\n%s", list)
+		}
+	})
+}
