@@ -97,7 +97,7 @@ func TestUIStackEditPlanApplyRollback(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector("#service-user-service .replicas").textContent.trim() === "2 / 2"`, chromedp.WithPollingTimeout(60*time.Second)))
 	jjj.check("stack-scaled")
 	for _, p := range []struct{ path, sel, name string }{
-		{"/stacks/demo-sim/services/user-service", "#other_tag", "service"},
+		{"/stacks/demo-sim/services/user-service", "#tag-list:not([hx-get]) p", "service"}, // the registry asked after the page loaded
 		{"/clusters", "#clusters", "clusters"},
 		{"/clusters/demo-sim", ".facts", "cluster"},
 		{"/pools", "#main h2", "pools"},

@@ -50,6 +50,7 @@ func (s *Server) infraRoutes() []route {
 			route{pattern: "GET /stacks/{cluster}", h: s.stackDetail},
 			route{pattern: "GET /stacks/{cluster}/live", h: s.stackLive},
 			route{pattern: "GET /stacks/{cluster}/services/{service}", h: s.servicePage},
+			route{pattern: "GET /stacks/{cluster}/services/{service}/tags", h: s.serviceTags},
 			route{pattern: "POST /stacks/{cluster}/services/{service}", h: s.updateService},
 			route{pattern: "GET /stacks/{cluster}/edit", h: s.stackEditor},
 			route{pattern: "POST /stacks/{cluster}/edit", h: s.stackEdit},
@@ -221,4 +222,10 @@ func editorAttrs(d editorData) templ.Attributes {
 		a["aria-invalid"], a["aria-describedby"] = "true", "stackfile-errors stackfile-help"
 	}
 	return a
+}
+
+// tagsAttrs make the tag picker ask for the registry's tags once the page
+// has loaded.
+func tagsAttrs(d serviceData) templ.Attributes {
+	return templ.Attributes{"hx-get": string(stackURL(d.Cluster, "services", d.Service.Name, "tags")), "hx-trigger": "load", "hx-swap": "outerHTML"}
 }

@@ -34,13 +34,18 @@ type serviceData struct {
 	// Tag and Count are what the forms hold.
 	Tag, Count string
 	Write      bool
+	// Listed is set once the registry was asked: the page asks for the
+	// tags after it loads (GET .../tags), or with ?tags=1 without script,
+	// so that a slow registry never holds the page.
+	Listed bool
 }
 
 func (d serviceData) content(p page) templ.Component { return servicePage(p, d) }
 
-// servicePage serves GET /stacks/{cluster}/services/{service}.
+// servicePage serves GET /stacks/{cluster}/services/{service}: the
+// registry's tags too with ?tags=1.
 func (s *Server) servicePage(w http.ResponseWriter, r *http.Request) {
-	d, err := s.serviceData(r)
+	d, err := s.serviceData(r, r.URL.Query().Get("tags") == "1")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -48,8 +53,20 @@ func (s *Server) servicePage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "stacks", d.Service.Name+" on "+d.Cluster, d)
 }
 
-// serviceData reads the service's state and its image's newest tags.
-func (s *Server) serviceData(r *http.Request) (serviceData, error) {
+// serviceTags serves GET /stacks/{cluster}/services/{service}/tags: the
+// tag picker's list alone, which htmx swaps into the page.
+func (s *Server) serviceTags(w http.ResponseWriter, r *http.Request) {
+	d, err := s.serviceData(r, true)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.write(w, r, http.StatusOK, tagList(d))
+}
+
+// serviceData reads the service's state and, withTags, its image's
+// newest tags from the registry.
+func (s *Server) serviceData(r *http.Request, withTags bool) (serviceData, error) {
 	ctx, cluster, name := r.Context(), r.PathValue("cluster"), r.PathValue("service")
 	cur, actual, err := s.Stacks.StackState(ctx, cluster)
 	if err != nil {
@@ -67,6 +84,10 @@ func (s *Server) serviceData(r *http.Request) (serviceData, error) {
 		return d, purser.Errorf(purser.ENOTFOUND, "revision %d of %s has no service %s", cur.Number, cluster, name)
 	}
 	d.Tag, d.Count = d.Service.DesiredTag, strconv.Itoa(d.Service.DesiredCount)
+	if !withTags {
+		return d, nil
+	}
+	d.Listed = true
 	if s.Tags == nil {
 		d.TagsError = "This server lists no image tags; type the tag."
 		return d, nil
@@ -148,7 +169,7 @@ func (s *Server) updateService(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, derr := s.serviceData(r)
+	d, derr := s.serviceData(r, u.ImageTag != nil)
 	if derr != nil {
 		s.fail(w, r, derr)
 		return

@@ -189,8 +189,13 @@ func TestStackEditPlanApplyRollback(t *testing.T) {
 		}
 
 		svc := ops.get("/stacks/staging/services/user-service", http.StatusOK)
-		if !strings.Contains(svc, "pushed") || !strings.Contains(svc, "3 days ago") || !strings.Contains(svc, "0123456789ab") {
-			t.Fatalf("the tag picker:\n%s", svc)
+		if !strings.Contains(svc, `hx-get="/stacks/staging/services/user-service/tags"`) || strings.Contains(svc, "pushed") {
+			t.Fatalf("the service's page does not leave the registry to after it loads:\n%s", svc)
+		}
+		for _, path := range []string{"/stacks/staging/services/user-service/tags", "/stacks/staging/services/user-service?tags=1"} {
+			if tags := ops.get(path, http.StatusOK); !strings.Contains(tags, "pushed") || !strings.Contains(tags, "3 days ago") || !strings.Contains(tags, "0123456789ab") {
+				t.Fatalf("the tag picker at %s:\n%s", path, tags)
+			}
 		}
 		status, body = ops.post("/stacks/staging/services/user-service", url.Values{"csrf": {ops.csrf}, "if_match": {"3"}, "change": {"scale"}, "desired_count": {"-1"}})
 		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="desired_count-error"`) {
