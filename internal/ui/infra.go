@@ -191,12 +191,17 @@ func orDash(s string) string {
 }
 
 // liveAttrs make the live part of a stack's page ask for itself again
-// every second while something moves, and stop once all is settled.
+// every second while something moves, and stop once all is settled (or,
+// after a deploy, once it has followed for Follow seconds).
 func liveAttrs(d liveData) templ.Attributes {
-	if !d.Moving {
+	if !d.Moving && d.Follow == 0 {
 		return templ.Attributes{}
 	}
-	return templ.Attributes{"hx-get": string(stackURL(d.Cluster, "live")), "hx-trigger": "every 1s", "hx-swap": "outerHTML"}
+	u := string(stackURL(d.Cluster, "live"))
+	if d.Follow > 1 {
+		u += "?follow=" + strconv.Itoa(d.Follow-1)
+	}
+	return templ.Attributes{"hx-get": u, "hx-trigger": "every 1s", "hx-swap": "outerHTML"}
 }
 
 // errClass is a form field's class: invalid when the server refused it.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -88,8 +89,11 @@ type liveData struct {
 	Services []serviceRow
 	// Drift is the last scan's finding; nil when never scanned.
 	Drift *driftView
-	// Moving is set while something changes: the part asks again.
+	// Moving is set while something changes: the part asks again. Follow
+	// counts how many more times it asks even when nothing moves yet (a
+	// deploy's job has not started).
 	Moving bool
+	Follow int
 	// The newest revisions (More older ones not shown), with rollback
 	// buttons when Write.
 	Revisions []revisionRow
@@ -133,6 +137,9 @@ func (s *Server) live(r *http.Request, cluster string) (liveData, error) {
 	}
 	d := liveData{Cluster: cluster, Revision: s.newRevisionRow(cur, cur.Number), Services: newServiceRows(purser.ServiceStatuses(cur, actual)),
 		Write: purser.ActorFromContext(ctx).Can(purser.ActionStackWrite)}
+	if f, err := strconv.Atoi(r.URL.Query().Get("follow")); err == nil {
+		d.Follow = min(max(f, 0), 60)
+	}
 	if sess := sessionFrom(ctx); sess != nil {
 		d.CSRF = sess.CSRFToken
 	}
@@ -196,7 +203,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	redirect(w, r, stackURL(cluster))
+	redirect(w, r, stackURL(cluster)+"?follow=30")
 }
 
 // rollback serves POST /stacks/{cluster}/rollback: a revision equal to

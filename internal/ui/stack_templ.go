@@ -547,7 +547,7 @@ func stackLivePart(d liveData) templ.Component {
 				}
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"scroll\"><table id=\"services\"><caption>Services, desired beside actual</caption> <thead><tr><th scope=\"col\">Service</th><th scope=\"col\" class=\"col-image\">Image</th><th scope=\"col\">Tag desired / running</th><th scope=\"col\">Replicas running / desired</th><th scope=\"col\">Health</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"scroll\"><table id=\"services\"><caption>Services: tag desired / running, replicas running / desired</caption> <thead><tr><th scope=\"col\">Service</th><th scope=\"col\" class=\"col-image\">Image</th><th scope=\"col\">Tag</th><th scope=\"col\">Replicas</th><th scope=\"col\">Health</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -254,10 +254,15 @@ func TestStackPageShowsDrift(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		page := e.signIn(purser.RoleDevOps).get("/stacks/staging", http.StatusOK)
+		ops := e.signIn(purser.RoleDevOps)
+		page := ops.get("/stacks/staging", http.StatusOK)
 		if !strings.Contains(page, `id="drift"`) || !strings.Contains(page, ":hotfix") || !strings.Contains(page, "Correct the drift") ||
 			!strings.Contains(page, ">drifted<") {
 			t.Fatalf("the stack's page does not show the drift:\n%s", page)
+		}
+		if status, page := ops.post("/stacks/staging/deploy", url.Values{"csrf": {ops.csrf}}); status != http.StatusOK ||
+			!strings.Contains(page, `hx-get="/stacks/staging/live?follow=29"`) {
+			t.Fatalf("correct the drift: %d\n%s", status, page)
 		}
 		if list := e.signIn(purser.RoleDev).get("/stacks", http.StatusOK); !strings.Contains(list, ">drifted<") {
 			t.Fatalf("the stacks list does not show the drift:\n%s", list)
