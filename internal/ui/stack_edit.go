@@ -51,6 +51,8 @@ type editorData struct {
 	Plan                   []purser.ServicePlan
 	NoOp                   bool
 	Diff                   []diffLine
+	// Write: the user may apply (others may check and plan a stackfile).
+	Write bool
 }
 
 func (d editorData) content(p page) templ.Component { return editorPage(p, d) }
@@ -76,7 +78,7 @@ func yamlOf(sf *purser.Stackfile) (string, error) {
 // given (as YAML when it was given as JSON).
 func (s *Server) stackEditor(w http.ResponseWriter, r *http.Request) {
 	ctx, cluster := r.Context(), r.PathValue("cluster")
-	d := editorData{Cluster: cluster, Text: starter}
+	d := editorData{Cluster: cluster, Text: starter, Write: purser.ActorFromContext(ctx).Can(purser.ActionStackWrite)}
 	cur, err := s.Stacks.CurrentRevision(ctx, cluster)
 	switch purser.ErrorCode(err) {
 	case "":
@@ -111,7 +113,8 @@ func planHash(cluster, text string) string {
 // it. Faults show beside their lines, with status 422.
 func (s *Server) stackEdit(w http.ResponseWriter, r *http.Request) {
 	ctx, cluster := r.Context(), r.PathValue("cluster")
-	d := editorData{Cluster: cluster, Text: strings.ReplaceAll(r.PostFormValue("stackfile"), "\r\n", "\n"), Message: r.PostFormValue("message")}
+	d := editorData{Cluster: cluster, Text: strings.ReplaceAll(r.PostFormValue("stackfile"), "\r\n", "\n"), Message: r.PostFormValue("message"),
+		Write: purser.ActorFromContext(ctx).Can(purser.ActionStackWrite)}
 	title := "Edit the stack of " + cluster
 	ifMatch, err := strconv.Atoi(r.PostFormValue("if_match"))
 	if err != nil || ifMatch < 0 {

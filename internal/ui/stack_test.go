@@ -220,6 +220,13 @@ func TestStackEditPlanApplyRollback(t *testing.T) {
 			t.Fatalf("a developer is offered changes or clusters:\n%s", page)
 		}
 		dev.get("/clusters", http.StatusForbidden)
+		if status, body := dev.post("/stacks/staging/edit", url.Values{"csrf": {dev.csrf}, "if_match": {"5"}, "stackfile": {good}, "action": {"plan"}}); status != http.StatusOK ||
+			!strings.Contains(body, `id="plan-diff"`) || strings.Contains(body, `id="apply"`) {
+			t.Fatalf("a developer plans but is offered no Apply: %d\n%s", status, body)
+		}
+		if status, _ := ops.post("/clusters/staging/check", url.Values{"csrf": {ops.csrf}}); status != http.StatusOK {
+			t.Fatalf("check the cluster: %d", status)
+		}
 	})
 }
 
