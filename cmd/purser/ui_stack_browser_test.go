@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/purserhq/purser/client"
@@ -115,7 +116,8 @@ func revisionIs(n int, status string) string {
 }
 
 // TestUIScreenshots saves the main pages at desktop (1280 px) and phone
-// (375 px) widths, each checked as the other browser tests check theirs:
+// (375 px) widths, and jjj's in dark mode, each checked as the other
+// browser tests check theirs (axe's contrast checks included):
 // into docs/screenshots with PURSER_UPDATE_SCREENSHOTS=1, else a temporary
 // directory.
 func TestUIScreenshots(t *testing.T) {
@@ -174,6 +176,18 @@ func TestUIScreenshots(t *testing.T) {
 			if size.w == 375 {
 				noScroll(b, p.name)
 			}
+		}
+	}
+	// Dark mode, as a system set to dark shows jjj's pages.
+	if _, err := chromedp.Call(jjj.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	jjj.name = "dark"
+	for _, p := range pages {
+		if p.who == "jjj" {
+			jjj.do("dark "+p.name, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(url+p.path), chromedp.WaitVisible(chromedp.CSS(p.sel)))
+			jjj.check(p.name)
 		}
 	}
 	t.Logf("screenshots in %s", shots)
