@@ -125,7 +125,11 @@ func (s *Server) stackEdit(w http.ResponseWriter, r *http.Request) {
 	refuse := func(err error) {
 		d.Planned = false
 		s.editorFaults(&d, err)
-		s.render(w, r, statusOf(err), "stacks", title, d)
+		status := statusOf(err)
+		if purser.ErrorCode(err) == purser.ETOOLARGE {
+			status = http.StatusRequestEntityTooLarge
+		}
+		s.render(w, r, status, "stacks", title, d)
 	}
 	sf, err := stackfile.Parse([]byte(d.Text))
 	if err != nil {
