@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,8 +14,10 @@ import (
 	"time"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/httpserver"
 	"github.com/purserhq/purser/internal/sqldb"
+	"github.com/purserhq/purser/internal/stackfile"
 	"github.com/purserhq/purser/internal/ui"
 )
 
@@ -48,9 +51,16 @@ func runUI(ctx context.Context, db *sqldb.DB, n, samples int) ([]uiPage, error) 
 	if err := seedRequestsOf(ctx, db, users[purser.RoleDev].ID, n); err != nil {
 		return nil, err
 	}
+	cluster, pool := fmt.Sprintf("ui-sim-%d", stamp%1_000_000), fmt.Sprintf("ui-pool-%d", stamp%1_000_000)
+	if err := seedInfra(sys, db, cluster, pool, 20); err != nil {
+		return nil, err
+	}
 	web := &ui.Server{Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
 		Requests: sqldb.NewRequestService(db), Quotas: sqldb.NewQuotaService(db),
-		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db)}
+		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db),
+		Clusters: &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(db), Probe: kubernetes.Probe},
+		Stacks:   sqldb.NewStackService(db), StackList: sqldb.NewStackService(db),
+		Pools: sqldb.NewPoolService(db), Hosts: sqldb.NewHostService(db)}
 	// as the API hands / to browsers
 	home := mountFunc(func(mux *http.ServeMux) { mux.Handle("GET /{$}", web.Dashboard()) })
 	srv := httptest.NewServer((&httpserver.Server{Tokens: sqldb.NewTokenService(db)}).Handler(web, home))
@@ -62,6 +72,10 @@ func runUI(ctx context.Context, db *sqldb.DB, n, samples int) ([]uiPage, error) 
 		{purser.RoleDev, "/dashboard"}, {purser.RoleDev, "/requests"}, {purser.RoleDev, "/catalog"},
 		{purser.RoleDev, "/quotas"}, {purser.RoleDev, "/inbox"}, {purser.RoleDev, "/tokens"},
 		{purser.RoleDevOps, "/dashboard"}, {purser.RoleDevOps, "/reviews"}, {purser.RoleDevOps, "/quotas"},
+		{purser.RoleDevOps, "/stacks"}, {purser.RoleDevOps, "/stacks/" + cluster}, {purser.RoleDevOps, "/stacks/" + cluster + "/edit"},
+		{purser.RoleDevOps, "/stacks/" + cluster + "/revisions/1"}, {purser.RoleDevOps, "/stacks/" + cluster + "/services/user-service"},
+		{purser.RoleDevOps, "/clusters"}, {purser.RoleDevOps, "/clusters/" + cluster},
+		{purser.RoleDevOps, "/pools"}, {purser.RoleDevOps, "/pools/" + pool},
 	} {
 		c, err := uiSignIn(srv.URL, users[p.role].Username)
 		if err != nil {
@@ -83,6 +97,50 @@ func runUI(ctx context.Context, db *sqldb.DB, n, samples int) ([]uiPage, error) 
 		out = append(out, page)
 	}
 	return out, nil
+}
+
+// seedInfra registers a sim cluster with the desired-state seed's stack,
+// running, and n hosts of which a pool takes half.
+func seedInfra(sys context.Context, db *sqldb.DB, cluster, pool string, n int) error {
+	if db.Sealer == nil { // credentials are sealed, as the server seals them
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		s, err := sqldb.NewSealer(key)
+		if err != nil {
+			return err
+		}
+		db.Sealer = s
+	}
+	c := &purser.Cluster{Name: cluster, Kind: purser.ClusterSim}
+	c.RecordCheck(purser.SimulatedVersion, nil, time.Now().UTC().Truncate(time.Microsecond))
+	if err := sqldb.NewClusterService(db).CreateCluster(sys, c); err != nil {
+		return err
+	}
+	sf, err := stackfile.Parse(stackfile.SeedExample)
+	if err != nil {
+		return err
+	}
+	stacks := sqldb.NewStackService(db)
+	if _, err := stacks.ProposeRevision(sys, cluster, purser.StackProposal{Source: string(stackfile.SeedExample), Stackfile: sf}); err != nil {
+		return err
+	}
+	for _, sv := range sf.Normalize().Services {
+		if err := stacks.SetActualService(sys, cluster, sv.Name, &purser.ActualService{Spec: sv, RunningCount: sv.Count()}); err != nil {
+			return err
+		}
+	}
+	_, secret, err := sqldb.NewJoinTokenService(db).CreateJoinToken(sys, "bench", true, time.Hour)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		h := purser.Host{Name: fmt.Sprintf("%s-h%d", pool, i), Address: "10.0.0.1", Cores: 8, Memory: 32 << 30, Labels: map[string]string{"pool": pool}}
+		if _, _, err := sqldb.NewHostService(db).RegisterHost(context.Background(), secret, h); err != nil {
+			return err
+		}
+	}
+	_, err = sqldb.NewPoolService(db).CreatePool(sys, &purser.Pool{Name: pool, Cores: 8 * n / 2, Spares: 1, Selector: map[string]string{"pool": pool}}, false)
+	return err
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -347,7 +347,8 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	}
 	srv.Sessions = sqldb.NewSessionService(st.db)
 	web := &ui.Server{Sessions: srv.Sessions, Tokens: srv.Tokens, Templates: srv.Templates, Requests: srv.Requests,
-		Quotas: srv.Quotas, Notifications: srv.Notifications, Events: srv.Events, Names: srv.Names, Logger: logger.With("component", "ui")}
+		Quotas: srv.Quotas, Notifications: srv.Notifications, Events: srv.Events, Names: srv.Names, Logger: logger.With("component", "ui"),
+		Clusters: srv.Clusters, Stacks: srv.Stacks, StackList: sqldb.NewStackService(st.db), Tags: srv.Tags, Pools: srv.Pools, Hosts: srv.Hosts}
 	srv.HTMLHome = web.Dashboard()
 	handler := (&httpserver.Server{
 		Tokens:     srv.Tokens,

@@ -21,7 +21,9 @@ type page struct {
 	User     *purser.User
 	CSRF     string
 	Reviewer bool
-	Data     any
+	// Infra lists the infrastructure pages the user may open.
+	Infra infraNav
+	Data  any
 }
 
 // content is a page's own part, chosen by the type of its data.
@@ -52,6 +54,9 @@ func content(p page) templ.Component {
 	case errorData:
 		return errorPage(d)
 	}
+	if c, ok := p.Data.(pageContent); ok {
+		return c.content(p)
+	}
 	panic(fmt.Sprintf("ui: no page for %T", p.Data))
 }
 
@@ -63,6 +68,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if a := purser.ActorFromContext(r.Context()); a != nil {
 		p.Reviewer = a.Can(purser.ActionRequestReview)
+		p.Infra = s.infraNav(a)
 	}
 	s.write(w, r, status, layout(p, content(p)))
 }

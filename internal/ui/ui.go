@@ -35,8 +35,16 @@ type Server struct {
 	Notifications purser.NotificationService
 	Events        purser.EventService
 	// Names shows usernames beside ids; nil: ids only.
-	Names  purser.NameService
-	Logger *slog.Logger
+	Names purser.NameService
+	// Clusters, Stacks, StackList, Tags, Pools and Hosts serve the
+	// infrastructure pages (clusters, stacks, pools); nil: no such pages.
+	Clusters  purser.ClusterService
+	Stacks    purser.StackStore
+	StackList purser.StackLister
+	Tags      purser.TagLister
+	Pools     purser.PoolService
+	Hosts     purser.HostService
+	Logger    *slog.Logger
 	// Insecure leaves the Secure attribute off cookies wherever the
 	// browser reaches the server; without it, cookies are Secure except at
 	// loopback addresses.
@@ -68,7 +76,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	static, _ := fs.Sub(staticFS, "static")
 	files := http.FileServerFS(static)
 	mux.Handle("GET /static/", httpserver.Named("GET /static/", s.headers(http.StripPrefix("/static/", cacheStatic(files)))))
-	for _, r := range s.routes() {
+	for _, r := range append(s.routes(), s.infraRoutes()...) {
 		var h http.Handler = r.h
 		if !r.public {
 			h = s.requireUser(h)

@@ -102,6 +102,7 @@ func newEnv(t *testing.T, db *sqldb.DB) *env {
 	web := &ui.Server{LiveInterval: 50 * time.Millisecond, Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
 		Requests: sqldb.NewRequestService(db), Quotas: sqldb.NewQuotaService(db),
 		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db)}
+	equipInfra(web, db)
 	home := mountFunc(func(mux *http.ServeMux) { mux.Handle("GET /{$}", web.Dashboard()) }) // as the API hands / to browsers
 	e.srv = httptest.NewServer((&httpserver.Server{Tokens: sqldb.NewTokenService(db)}).Handler(web, home))
 	t.Cleanup(e.srv.Close)

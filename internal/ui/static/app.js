@@ -7,7 +7,9 @@
       var t = times[i];
       var d = new Date(t.getAttribute("datetime"));
       if (!isNaN(d.getTime())) {
-        t.textContent = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+        var local = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+        // A relative time ("3 days ago") keeps its words; the absolute time shows on hover.
+        if (t.classList.contains("rel")) { t.title = local; } else { t.textContent = local; }
       }
     }
   }
