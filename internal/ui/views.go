@@ -50,9 +50,9 @@ func fieldClass(f field) string {
 	return "field"
 }
 
-// plural is "s" unless n is 1 (or less).
+// plural is "s" unless n is 1: "0 requests", "1 request", "2 requests".
 func plural(n int) string {
-	if n > 1 {
+	if n != 1 {
 		return "s"
 	}
 	return ""
