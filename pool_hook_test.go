@@ -162,7 +162,6 @@ func runningHook(kind HookKind, host, pool string) *HookRun {
 	return &HookRun{Meta: Meta{ID: string(kind) + host, Created: t0}, Host: host, Pool: pool, Kind: kind, State: HookRunning}
 }
 
-
 func actions(ch Change) string {
 	var out []string
 	for _, e := range ch.Events {

@@ -103,7 +103,7 @@ func (p *Pool) Resize(by *Actor, plan *ResizePlan, confirm bool, now time.Time) 
 		ch.add(c)
 	}
 	for _, h := range plan.Remove {
-		_, c := h.leave(p, "left pool " + p.Name + " to shrink it")
+		_, c := h.leave(p, "left pool "+p.Name+" to shrink it")
 		ch.add(c)
 	}
 	return ch, nil
@@ -150,7 +150,7 @@ func (p *Pool) RemoveNode(by *Actor, h *Host, members int) (Change, error) {
 	if h.Member(p.Name) && members <= p.MinHosts {
 		return Change{}, Errorf(ECONFLICT, "pool %s has its minimum of %d hosts", p.Name, p.MinHosts)
 	}
-	_, ch := h.leave(p, "removed from pool " + p.Name)
+	_, ch := h.leave(p, "removed from pool "+p.Name)
 	return ch, nil
 }
 

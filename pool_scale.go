@@ -158,7 +158,7 @@ func (p *Pool) scaleDown(after *Pool, members []*Host, u PoolUsage, util float64
 	after.LowSince = nil
 	ev := AuditEvent{Action: "pool.scale_down", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": h.Name, "reason": low, "pods": u.Pods[h.Name]}}
 	if u.Pods[h.Name] == 0 {
-		ch := h.FinishDrain(p, "scale-down: " + low)
+		ch := h.FinishDrain(p, "scale-down: "+low)
 		ch.Events = append(ch.Events, ev)
 		return ch, ""
 	}

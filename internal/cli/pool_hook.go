@@ -28,7 +28,9 @@ func (f *hookFlags) add(cmd *cobra.Command) {
 }
 
 // set reports whether any hook was given.
-func (f *hookFlags) set() bool { return f.join != "" || f.leave != "" || f.reboot != "" || f.file != "" }
+func (f *hookFlags) set() bool {
+	return f.join != "" || f.leave != "" || f.reboot != "" || f.file != ""
+}
 
 // hooks reads the file, then the flags over it.
 func (f *hookFlags) hooks() (client.PoolHooks, error) {
