@@ -55,6 +55,9 @@ func poolView(w io.Writer, p *client.Pool) {
 		}
 		poolHostRows(w, role, []client.PoolHost{h})
 	}
+	if len(p.Hooks.Join)+len(p.Hooks.Leave)+len(p.Hooks.Reboot) > 0 {
+		fmt.Fprintln(w)
+	}
 	for _, x := range []struct {
 		kind string
 		argv []string

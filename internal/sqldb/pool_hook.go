@@ -305,7 +305,7 @@ func (s *HookRunService) FindHookRuns(ctx context.Context, host string, q purser
 	}
 	return list(ctx, s.db, listSpec[hookRunRow, purser.HookRun]{
 		from: "hook_runs", selectCols: hookRunSelect, where: where,
-		orderBy: hookRunColumns.orderBy(q.Sort, "_id"), query: q,
+		orderBy: hookRunColumns.orderBy(q.Sort, "id"), query: q,
 		scan: scanHookRun, domain: (*hookRunRow).domain,
 	})
 }
