@@ -134,7 +134,8 @@ func (c *Client) ResizePool(ctx context.Context, name string, in PoolResize) (*R
 }
 
 // DestroyPool destroys a pool: nil when it is gone, or the pool
-// DESTROY_FAILED naming the hosts that did not leave.
+// DESTROYING (its hosts run their leave hooks) or DESTROY_FAILED naming
+// the hosts that did not leave.
 func (c *Client) DestroyPool(ctx context.Context, name string) (*Pool, error) {
 	var out Pool
 	if err := c.Do(ctx, http.MethodDelete, APIPath+"/pools/"+url.PathEscape(name), nil, &out); err != nil {

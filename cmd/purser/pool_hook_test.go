@@ -194,7 +194,7 @@ func testPoolHooks(t *testing.T, env ...string) {
 		t.Fatal(err)
 	}
 	code, out, errOut = asUser(t, url, admin, "pools", "destroy", "web", "--yes")
-	if code == 0 || !strings.Contains(out+errOut, "DESTROYING") {
+	if code != 0 || !strings.Contains(out, "is being destroyed") {
 		t.Fatalf("destroy with leave hooks: %d %s%s", code, out, errOut)
 	}
 	eventually(t, "DESTROY_FAILED naming "+members[1], func() bool {

@@ -67,7 +67,10 @@ func (s *Server) registerPools() {
 	d.Description = "204 when every host left and the pool is gone. A host that does not answer (SUSPECT, UNHEALTHY) cannot leave: the answer is then 200 " +
 		"with the pool DESTROY_FAILED, its status naming the host; the admins are told, and a later destroy tries again."
 	d.DefaultStatus = http.StatusNoContent
-	d.Responses = map[string]*huma.Response{"200": {Description: "DESTROY_FAILED: the pool, naming the hosts that did not leave."}}
+	d.Description += " When members run a leave hook, the answer is 202 with the pool DESTROYING: it goes once every leave succeeded, " +
+		"or becomes DESTROY_FAILED naming the host whose leave failed."
+	d.Responses = map[string]*huma.Response{"200": {Description: "DESTROY_FAILED: the pool, naming the hosts that did not leave."},
+		"202": {Description: "DESTROYING: the pool, waiting for its hosts' leave hooks."}}
 	huma.Register(s.api, d, s.destroyPool)
 	a := op(http.MethodPost, "/pools/{name}/nodes", "add-pool-node", "pools", "Add a free host (or a spare) to a pool (devops, admins)", http.StatusNotFound, http.StatusConflict)
 	huma.Register(s.api, a, s.addNode)
@@ -210,6 +213,9 @@ func (s *Server) destroyPool(ctx context.Context, in *poolName) (*struct {
 			return nil, s.problem(ctx, err)
 		}
 		out.Status, out.Body = http.StatusOK, &d
+		if p.State == purser.PoolDestroying {
+			out.Status = http.StatusAccepted
+		}
 	}
 	return out, nil
 }

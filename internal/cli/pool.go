@@ -221,6 +221,10 @@ func newPoolDestroyCmd(cli *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if p != nil && p.State == string(purser.PoolDestroying) {
+				fmt.Fprintf(cli.stdout, "Pool %s is being destroyed: its hosts run their leave hooks; it goes once they all succeeded (purser pools get %s).\n", p.Name, p.Name)
+				return nil
+			}
 			if p != nil {
 				return fmt.Errorf("pool %s is %s: %s", p.Name, p.State, p.Status)
 			}
