@@ -158,6 +158,27 @@ func testPoolHooks(t *testing.T, env ...string) {
 	if os.Geteuid() == 0 && !strings.Contains(log, "HOME=") {
 		t.Fatalf("no HOME in the hook's environment:\n%s", log)
 	}
+	// Another host's agent sees nothing of n1's runs.
+	spy, err := client.New(url, "").RegisterHost(ctx, client.HostRegistration{JoinToken: tok.Token, Name: "spy", Cores: 1, Memory: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := client.New(url, spy.Credential)
+	if _, err := sc.ClaimHookRuns(ctx, "n1"); client.StatusCode(err) != 403 {
+		t.Fatalf("another agent claims n1's runs: %v", err)
+	}
+	if _, err := sc.HookRunLogs(ctx, "n1", runs.Items[0].ID, 0); client.StatusCode(err) != 403 {
+		t.Fatalf("another agent reads n1's log: %v", err)
+	}
+	if _, err := sc.FinishHookRun(ctx, "n1", runs.Items[0].ID, client.HookRunFinish{}); client.StatusCode(err) != 403 {
+		t.Fatalf("another agent reports n1's run: %v", err)
+	}
+	if _, err := c.ClaimHookRuns(ctx, "n1"); client.StatusCode(err) != 403 {
+		t.Fatalf("an admin claims n1's runs: %v", err)
+	}
+	if _, err := c.RetireHost(ctx, "spy"); err != nil {
+		t.Fatal(err)
+	}
 
 	// Growing: best fit takes n4, whose join fails; n5 is placed instead.
 	if err := os.WriteFile(filepath.Join(dir, "fail-join-n4"), nil, 0o644); err != nil {
