@@ -95,7 +95,7 @@ func (p *Pool) CheckCluster(c *Cluster) error {
 	case p.Cluster == "":
 		return nil
 	case c == nil:
-		return Invalid(FieldError{"cluster", "exists", fmt.Sprintf("no cluster %s is registered (purser clusters create)", p.Cluster)})
+		return Invalid(FieldError{"cluster", "exists", fmt.Sprintf("no cluster %s is registered (purser clusters add)", p.Cluster)})
 	case c.Kind != ClusterKubernetes:
 		return Invalid(FieldError{"cluster", "kind", fmt.Sprintf("cluster %s is of kind %s: a pool's cluster must be of kind kubernetes", c.Name, c.Kind)})
 	}

@@ -196,8 +196,8 @@ func (p *Pool) Reboot(by *Actor, h *Host) (Change, error) {
 	if err := by.Authorize(ActionHostWrite, ""); err != nil {
 		return Change{}, err
 	}
-	if h.Pool != p.Name {
-		return Change{}, Errorf(ECONFLICT, "host %s is not in pool %s", h.Name, p.Name)
+	if h.Pool == "" || h.Pool != p.Name {
+		return Change{}, Errorf(ECONFLICT, "host %s is in no pool: only a pool's host has a reboot hook", h.Name)
 	}
 	run := p.hookRun(HookReboot, h)
 	if run == nil {

@@ -97,8 +97,9 @@ func (r *HookRun) end(state HookRunState, exit int, why string, now time.Time) (
 	return &after, Change{Rows: []Row{&after}, Events: []AuditEvent{{Action: action, TargetType: "host", TargetID: r.Host, Before: r.doc(), After: after.doc()}}}
 }
 
-// succeed: a join makes the member joined; the last leave of a
-// destroying pool removes it.
+// succeed: a join makes the member joined (or, when the host left the
+// pool meanwhile, queues its leave); the last leave of a destroying pool
+// removes it.
 func (r *HookRun) succeed(f HookFacts, now time.Time) Change {
 	_, ch := r.end(HookSucceeded, 0, "", now)
 	h, p := f.Host, f.Pool
@@ -107,6 +108,9 @@ func (r *HookRun) succeed(f HookFacts, now time.Time) Change {
 		after, c := h.transition(h.State, "host.joined", "join hook succeeded: joined pool "+r.Pool)
 		after.Joined = true
 		ch.add(c)
+	case r.Kind == HookJoin && h != nil && !h.Member(r.Pool):
+		// It left (removed, the pool destroyed) while joining: undo the join.
+		ch.queue(p.hookRun(HookLeave, h), "joined pool "+r.Pool+" after leaving it")
 	case r.Kind == HookLeave && p != nil && p.State == PoolDestroying && othersOpen(r, f.Open) == 0:
 		ch.Rows = append(ch.Rows, DeletedPool{p.Name})
 		ch.Events = append(ch.Events, AuditEvent{Action: "pool.destroy", TargetType: "pool", TargetID: p.Name, Before: p.doc()})

@@ -213,6 +213,8 @@ func TestFinishHookRun(t *testing.T) {
 				}
 				t.Fatal("no status")
 			}},
+		{"JoinedAfterLeavingLeaves", runningHook(HookJoin, "a", "web"), 0, HookFacts{Host: host("a", 8, 32, HostReady, ""), Pool: p},
+			"hook.succeed:a hook.queue:a", nil},
 		{"LastLeaveRemovesPool", runningHook(HookLeave, "a", "web"), 0,
 			HookFacts{Host: host("a", 8, 32, HostReady, ""), Pool: destroying, Open: []*HookRun{runningHook(HookLeave, "a", "web")}},
 			"hook.succeed:a pool.destroy:web", nil},

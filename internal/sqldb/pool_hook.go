@@ -144,6 +144,15 @@ func (s *HookRunService) ClaimHookRuns(ctx context.Context, host string) ([]*pur
 	if err := purser.ActorFromContext(ctx).AuthorizeAgent(host); err != nil {
 		return nil, 0, err
 	}
+	// Asked after every heartbeat: a read first, a transaction only when
+	// there is something to take.
+	var pending int
+	if err := s.db.Read.QueryRow(ctx, "SELECT COUNT(*) FROM hook_runs WHERE host = ? AND state = ?", host, purser.HookPending).Scan(&pending); err != nil {
+		return nil, 0, fmt.Errorf("pending hook runs: %w", err)
+	}
+	if pending == 0 {
+		return nil, s.Timeout, nil
+	}
 	var out []*purser.HookRun
 	err := s.db.WithTx(ctx, func(tx Tx) error {
 		h, err := s.db.findHost(ctx, tx, host, true)
