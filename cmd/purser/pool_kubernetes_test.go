@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -146,6 +147,18 @@ func testPoolOnKubernetes(t *testing.T, cp *k8stest.ControlPlane, env ...string)
 	must("pools", "create", web, "--cores", "16", "--memory", "64GiB", "--cluster", prefix+"-pools",
 		"--join-hook", hook("join.sh"), "--leave-hook", hook("leave.sh"))
 	eventually(t, "two nodes", func() bool { return poolNodes(t, kube, web) == h(1)+","+h(2) })
+	eventually(t, "kwok made "+h(1)+" Ready", func() bool {
+		n, err := kube.CoreV1().Nodes().Get(ctx, h(1), metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				return true
+			}
+		}
+		return false
+	})
 	must("pools", "resize", web, "--cores", "24", "--memory", "96GiB")
 	eventually(t, "three nodes", func() bool { return poolNodes(t, kube, web) == h(1)+","+h(2)+","+h(3) })
 	must("pools", "resize", web, "--cores", "16", "--memory", "64GiB", "--yes")
@@ -193,7 +206,14 @@ func testPoolOnKubernetes(t *testing.T, cp *k8stest.ControlPlane, env ...string)
 		t.Fatalf("%s after its replacement: %+v", victim, hh)
 	}
 
-	// Half of the pool's agents die: remediation halts and pages.
+	// Half of the pool's agents die: remediation halts and pages. (The
+	// last free host goes under maintenance first: were the two to turn
+	// unhealthy in two sweeps, the first would be replaced by it.)
+	free, err := c.ListHosts(ctx, client.ListOptions{Where: `{"state":"READY","pool":""}`})
+	if err != nil || len(free.Items) != 1 {
+		t.Fatalf("free hosts: %v %+v", err, free)
+	}
+	must("hosts", "maintenance", free.Items[0].Name)
 	agents[members[1]].kill9(t)
 	agents[members[2]].kill9(t)
 	eventually(t, "remediation halted", func() bool {
