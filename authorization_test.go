@@ -79,6 +79,22 @@ func TestAuthorization(t *testing.T) {
 			return err
 		}, "yy yy -- --"},
 		{"join_tokens.write", func(a *Actor, owner string) error { _, _, _, err := NewJoinToken(a, "", false, 0, t0); return err }, "yy yy -- --"},
+		{"hooks.set", func(a *Actor, owner string) error {
+			_, err := (&Pool{Name: "p"}).SetHooks(a, PoolHooks{Reboot: []string{"/sbin/reboot"}}, t0)
+			return err
+		}, "yy yy -- --"},
+		{"hooks.reboot", func(a *Actor, owner string) error {
+			_, err := (&Pool{Name: "p", Hooks: PoolHooks{Reboot: []string{"/sbin/reboot"}}}).Reboot(a, &Host{Name: owner, Pool: "p"})
+			return err
+		}, "yy yy -- --"},
+		{"hooks.claim", func(a *Actor, owner string) error {
+			_, _, err := ClaimHookRuns(a, &Host{Name: owner}, nil, func(string) string { return "" }, t0)
+			return err
+		}, "-- -- -- y-"},
+		{"hooks.finish", func(a *Actor, owner string) error {
+			_, err := FinishHookRun(a, &HookRun{Host: owner, State: HookRunning}, 0, "", HookFacts{}, t0)
+			return err
+		}, "-- -- -- y-"},
 	}
 	actors := []struct {
 		name  string

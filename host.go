@@ -41,6 +41,9 @@ type Host struct {
 	// a host the pool holds in reserve to replace a failed member.
 	Pool  string
 	Spare bool
+	// Joined is set once the pool's join hook succeeded on a member (at
+	// once when the pool has none); a member not joined yet is joining.
+	Joined bool
 	// LastHeartbeat is when the agent last reported; Reason says why the
 	// host is in its state (the last transition's cause).
 	LastHeartbeat *time.Time
@@ -155,7 +158,7 @@ func (p HealthPolicy) WithDefaults() HealthPolicy {
 
 // doc is the host as audit events keep it.
 func (h *Host) doc() map[string]any {
-	return map[string]any{"name": h.Name, "state": string(h.State), "pool": h.Pool, "spare": h.Spare, "reason": h.Reason,
+	return map[string]any{"name": h.Name, "state": string(h.State), "pool": h.Pool, "spare": h.Spare, "joined": h.Joined, "reason": h.Reason,
 		"cores": h.Cores, "memory": h.Memory, "labels": maps.Clone(h.Labels)}
 }
 

@@ -44,7 +44,7 @@ var rules = []rule{
 	{"internal/export", []string{"."}, "the stack exporter implements a domain interface over a bucket; it knows no store"},
 	{"internal/registry", []string{".", "internal/awsclient"}, "the tag listers implement a domain interface; they know no store or HTTP API (ECR credentials come through a function the server wires)"},
 	{"internal/awstest", nil, "the test AWS emulator knows nothing of Purser"},
-	{"internal/cli", []string{".", "client"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database"},
+	{"internal/cli", []string{".", "client", "internal/driver/exec"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database; the agent runs its host's hooks under the exec driver's rules (clean environment, run-as user, process group killed)"},
 	{"internal/notify/smtptest", nil, "the test SMTP peer knows nothing of Purser"},
 	// Slack chat operations (issue 13 item 6)
 	{"internal/slackbot", []string{".", "internal/httpserver", "internal/stackfile"}, "the Slack app acts through the domain's services as the mapped user (authorization stays in the store) and talks only to Slack; its routes are labelled for the shared middleware; a chat deploy's stackfile is written by the pure codec"},

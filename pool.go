@@ -11,11 +11,14 @@ import (
 // PoolState is where a pool stands.
 type PoolState string
 
-// Pool states. A pool is ACTIVE from its creation; a destroy that cannot
-// release every host (one does not answer) leaves it DESTROY_FAILED,
-// naming the host, until a later destroy succeeds.
+// Pool states. A pool is ACTIVE from its creation; a destroy whose hosts
+// run a leave hook leaves it DESTROYING until every leave succeeded; a
+// destroy that cannot release every host (one does not answer, or its
+// leave hook fails) leaves it DESTROY_FAILED, naming the host, until a
+// later destroy succeeds.
 const (
 	PoolActive        PoolState = "ACTIVE"
+	PoolDestroying    PoolState = "DESTROYING"
 	PoolDestroyFailed PoolState = "DESTROY_FAILED"
 )
 
@@ -30,7 +33,14 @@ type Pool struct {
 	Selector map[string]string
 	MinHosts int
 	MaxHosts int // 0: no maximum
-	State    PoolState
+	// Cluster names the Purser cluster (kind kubernetes) that is the
+	// pool's control plane: stacks and environments target the pool
+	// through it, and its server is the hooks' {{ server }}.
+	Cluster string
+	// Hooks are the commands agents run on their hosts as they join and
+	// leave the pool, or reboot.
+	Hooks PoolHooks
+	State PoolState
 	// Status answers "why not": why no remediation, scale-down or destroy
 	// (empty when nothing is held back).
 	Status string
@@ -70,7 +80,26 @@ func (p *Pool) Validate() error {
 		fe = append(fe, FieldError{"max_hosts", "minimum", "must be at least min_hosts and 1 (0: no maximum)"})
 	}
 	fe = append(fe, validateLabels("selector", p.Selector)...)
+	if p.Cluster != "" && !clusterNameRE.MatchString(p.Cluster) {
+		fe = append(fe, FieldError{"cluster", "pattern", "must name a registered cluster"})
+	}
+	fe = append(fe, p.Hooks.Validate()...)
 	return invalidOrNil(fe)
+}
+
+// CheckCluster checks the pool's cluster as the store found it (c nil:
+// none by that name): it must exist and be of kind kubernetes, since the
+// pool's hosts become its nodes.
+func (p *Pool) CheckCluster(c *Cluster) error {
+	switch {
+	case p.Cluster == "":
+		return nil
+	case c == nil:
+		return Invalid(FieldError{"cluster", "exists", fmt.Sprintf("no cluster %s is registered (purser clusters add)", p.Cluster)})
+	case c.Kind != ClusterKubernetes:
+		return Invalid(FieldError{"cluster", "kind", fmt.Sprintf("cluster %s is of kind %s: a pool's cluster must be of kind kubernetes", c.Name, c.Kind)})
+	}
+	return nil
 }
 
 // Size is what the pool asks for.
@@ -78,7 +107,7 @@ func (p *Pool) Size() Resources { return Resources{p.Cores, p.Memory} }
 
 func (p *Pool) doc() map[string]any {
 	return map[string]any{"name": p.Name, "cores": p.Cores, "memory": p.Memory, "spares": p.Spares, "selector": maps.Clone(p.Selector),
-		"min_hosts": p.MinHosts, "max_hosts": p.MaxHosts, "state": string(p.State), "status": p.Status, "halted": p.Halted, "scale_status": p.ScaleStatus}
+		"min_hosts": p.MinHosts, "max_hosts": p.MaxHosts, "cluster": p.Cluster, "hooks": p.Hooks.doc(), "state": string(p.State), "status": p.Status, "halted": p.Halted, "scale_status": p.ScaleStatus}
 }
 
 // DeletedPool is the Row of a destroyed pool's removal.
@@ -114,26 +143,41 @@ func Total(hosts []*Host) Resources {
 	return r
 }
 
-// join returns the host joining pool (as a spare or a member) and its event.
-func (h *Host) join(pool string, spare bool, reason string) (*Host, Change) {
+// join returns the host joining pool p (as a spare or a member) and its
+// event. A member is not joined until the pool's join hook succeeded on
+// it: the run is queued for its agent (with no join hook it is joined at
+// once). A spare runs nothing until it replaces a member.
+func (h *Host) join(p *Pool, spare bool, reason string) (*Host, Change) {
 	state, action := HostAssigned, "host.join"
 	if spare {
 		state, action = HostReady, "host.reserve"
 	}
 	after := h.copy()
-	after.Pool, after.Spare, after.State, after.Reason = pool, spare, state, reason
-	return after, Change{Rows: []Row{after}, Events: []AuditEvent{{Action: action, TargetType: "host", TargetID: h.Name, Before: h.doc(), After: after.doc()}}}
+	after.Pool, after.Spare, after.State, after.Reason = p.Name, spare, state, reason
+	run := p.hookRun(HookJoin, h)
+	after.Joined = !spare && run == nil
+	ch := Change{Rows: []Row{after}, Events: []AuditEvent{{Action: action, TargetType: "host", TargetID: h.Name, Before: h.doc(), After: after.doc()}}}
+	if !spare {
+		ch.queue(run, reason)
+	}
+	return after, ch
 }
 
 // leave returns the host back in the free inventory (or, when it does not
-// answer, out of the pool in its state) and its event.
-func (h *Host) leave(reason string) (*Host, Change) {
+// answer, out of the pool in its state) and its event. A joined member
+// runs pool p's leave hook (queued: an agent that does not answer runs it
+// when it comes back).
+func (h *Host) leave(p *Pool, reason string) (*Host, Change) {
 	after := h.copy()
-	after.Pool, after.Spare, after.Reason = "", false, reason
+	after.Pool, after.Spare, after.Reason, after.Joined = "", false, reason, false
 	if after.State == HostAssigned || after.State == HostDraining {
 		after.State = HostReady
 	}
-	return after, Change{Rows: []Row{after}, Events: []AuditEvent{{Action: "host.leave", TargetType: "host", TargetID: h.Name, Before: h.doc(), After: after.doc()}}}
+	ch := Change{Rows: []Row{after}, Events: []AuditEvent{{Action: "host.leave", TargetType: "host", TargetID: h.Name, Before: h.doc(), After: after.doc()}}}
+	if h.Joined {
+		ch.queue(p.hookRun(HookLeave, h), reason)
+	}
+	return after, ch
 }
 
 // CreatePool decides creating p from the hosts of the inventory at now:
@@ -159,21 +203,23 @@ func CreatePool(by *Actor, p *Pool, hosts []*Host, now time.Time) (*Placement, C
 	*p = after
 	ch := Change{Rows: []Row{p}, Events: []AuditEvent{{Action: "pool.create", TargetType: "pool", TargetID: p.Name, After: after.doc()}}}
 	for _, h := range plan.Members {
-		_, c := h.join(p.Name, false, "joined pool "+p.Name+" at creation")
+		_, c := h.join(p, false, "joined pool "+p.Name+" at creation")
 		ch.add(c)
 	}
 	for _, h := range plan.Spares {
-		_, c := h.join(p.Name, true, "spare of pool "+p.Name)
+		_, c := h.join(p, true, "spare of pool "+p.Name)
 		ch.add(c)
 	}
 	return plan, ch, nil
 }
 
 // Destroy decides destroying the pool: every host leaves for the free
-// inventory. A host that does not answer (SUSPECT, UNHEALTHY) cannot
-// leave: the pool then stays, DESTROY_FAILED, naming it in its status,
-// the admins are told, and a later destroy tries again. Nothing is lost
-// silently.
+// inventory, each joined member running the pool's leave hook; while
+// those runs are open the pool is DESTROYING, and it is removed when the
+// last succeeds (FinishHookRun). A host that does not answer (SUSPECT,
+// UNHEALTHY) cannot leave: the pool then stays, DESTROY_FAILED, naming it
+// in its status, the admins are told, and a later destroy tries again.
+// Nothing is lost silently.
 func (p *Pool) Destroy(by *Actor, hosts []*Host, now time.Time) (Change, error) {
 	if err := by.Authorize(ActionPoolWrite, ""); err != nil {
 		return Change{}, err
@@ -188,21 +234,41 @@ func (p *Pool) Destroy(by *Actor, hosts []*Host, now time.Time) (Change, error) 
 			stuck = append(stuck, fmt.Sprintf("%s (%s: %s)", h.Name, h.State, h.Reason))
 			continue
 		}
-		_, c := h.leave("pool " + p.Name + " destroyed")
+		_, c := h.leave(p, "pool "+p.Name+" destroyed")
 		ch.add(c)
 	}
 	if len(stuck) == 0 {
-		ch.Rows = append(ch.Rows, DeletedPool{p.Name})
-		ch.Events = append(ch.Events, AuditEvent{Action: "pool.destroy", TargetType: "pool", TargetID: p.Name, Before: p.doc()})
+		leaving := 0
+		for _, r := range ch.Rows {
+			if _, ok := r.(*HookRun); ok {
+				leaving++
+			}
+		}
+		if leaving == 0 {
+			ch.Rows = append(ch.Rows, DeletedPool{p.Name})
+			ch.Events = append(ch.Events, AuditEvent{Action: "pool.destroy", TargetType: "pool", TargetID: p.Name, Before: p.doc()})
+			return ch, nil
+		}
+		after := *p
+		after.State, after.Updated = PoolDestroying, now
+		after.Status = fmt.Sprintf("destroying: waiting for %d leave hooks", leaving)
+		ch.Rows = append(ch.Rows, &after)
+		ch.Events = append(ch.Events, AuditEvent{Action: "pool.destroying", TargetType: "pool", TargetID: p.Name, Before: p.doc(), After: after.doc()})
 		return ch, nil
 	}
 	sort.Strings(stuck)
+	return p.destroyFailed(ch, strings.Join(stuck, ", ")+" did not leave; destroy again once it answers, or remove it", now), nil
+}
+
+// destroyFailed adds to ch the pool DESTROY_FAILED with why, and tells the
+// admins.
+func (p *Pool) destroyFailed(ch Change, why string, now time.Time) Change {
 	after := *p
 	after.State, after.Updated = PoolDestroyFailed, now
-	after.Status = "destroy failed: " + strings.Join(stuck, ", ") + " did not leave; destroy again once it answers, or remove it"
+	after.Status = "destroy failed: " + why
 	ch.Rows = append(ch.Rows, &after)
 	ch.Events = append(ch.Events, AuditEvent{Action: "pool.destroy_failed", TargetType: "pool", TargetID: p.Name, Before: p.doc(), After: after.doc()})
 	ch.ToAdmins = append(ch.ToAdmins, Message{Event: "pool.destroy_failed", Title: "Pool " + p.Name + " destroy failed", Description: after.Status,
 		Link: "/api/v1/pools/" + p.Name})
-	return ch, nil
+	return ch
 }

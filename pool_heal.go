@@ -84,8 +84,8 @@ func (p *Pool) replace(h *Host, ready, free *[]*Host, after *Pool) Change {
 		return ch
 	}
 	*ready, *free = without(*ready, []*Host{pick}), without(*free, []*Host{pick})
-	_, ch := h.leave(fmt.Sprintf("replaced by %s in pool %s: %s", pick.Name, p.Name, h.Reason))
-	_, c := pick.join(p.Name, false, "replaced unhealthy host "+h.Name)
+	_, ch := h.leave(p, fmt.Sprintf("replaced by %s in pool %s: %s", pick.Name, p.Name, h.Reason))
+	_, c := pick.join(p, false, "replaced unhealthy host "+h.Name)
 	ch.add(c)
 	ch.Events = append(ch.Events, AuditEvent{Action: "pool.replace", TargetType: "pool", TargetID: p.Name,
 		Before: map[string]any{"host": h.Name, "state": string(h.State), "reason": h.Reason}, After: map[string]any{"host": pick.Name, "from": from}})

@@ -99,11 +99,11 @@ func (p *Pool) Resize(by *Actor, plan *ResizePlan, confirm bool, now time.Time) 
 	*p = after
 	ch.Rows = append(ch.Rows, p)
 	for _, h := range plan.Add {
-		_, c := h.join(p.Name, false, "joined pool "+p.Name+" to grow it")
+		_, c := h.join(p, false, "joined pool "+p.Name+" to grow it")
 		ch.add(c)
 	}
 	for _, h := range plan.Remove {
-		_, c := h.leave("left pool " + p.Name + " to shrink it")
+		_, c := h.leave(p, "left pool "+p.Name+" to shrink it")
 		ch.add(c)
 	}
 	return ch, nil
@@ -126,7 +126,7 @@ func (p *Pool) AddNode(by *Actor, h *Host, members int) (Change, error) {
 	case p.MaxHosts > 0 && members >= p.MaxHosts:
 		return Change{}, Errorf(ECONFLICT, "pool %s has its maximum of %d hosts", p.Name, p.MaxHosts)
 	}
-	_, ch := h.join(p.Name, false, "added to pool "+p.Name)
+	_, ch := h.join(p, false, "added to pool "+p.Name)
 	return ch, nil
 }
 
@@ -150,7 +150,7 @@ func (p *Pool) RemoveNode(by *Actor, h *Host, members int) (Change, error) {
 	if h.Member(p.Name) && members <= p.MinHosts {
 		return Change{}, Errorf(ECONFLICT, "pool %s has its minimum of %d hosts", p.Name, p.MinHosts)
 	}
-	_, ch := h.leave("removed from pool " + p.Name)
+	_, ch := h.leave(p, "removed from pool "+p.Name)
 	return ch, nil
 }
 
@@ -171,8 +171,9 @@ func (p *Pool) Drain(by *Actor, h *Host, deadline time.Time) (Change, error) {
 	return ch, nil
 }
 
-// FinishDrain releases a drained host to the free inventory.
-func (h *Host) FinishDrain(reason string) Change {
-	_, ch := h.leave(reason)
+// FinishDrain releases a drained host of pool p to the free inventory
+// (running p's leave hook).
+func (h *Host) FinishDrain(p *Pool, reason string) Change {
+	_, ch := h.leave(p, reason)
 	return ch
 }

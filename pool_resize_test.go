@@ -112,7 +112,7 @@ func TestNodes(t *testing.T) {
 	if err != nil || ch.Rows[0].(*Host).State != HostDraining {
 		t.Fatalf("drain: %v", err)
 	}
-	if h := hosts[0].FinishDrain("drained").Rows[0].(*Host); h.State != HostReady || h.Pool != "" {
+	if h := hosts[0].FinishDrain(p, "drained").Rows[0].(*Host); h.State != HostReady || h.Pool != "" {
 		t.Fatalf("finish drain: %+v", h)
 	}
 }

@@ -115,7 +115,7 @@ func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, why string, now time
 		return Change{}, fmt.Sprintf("no scale-up (%s): no free host matches the selector", why)
 	}
 	after.LastScaleUp = &now
-	_, ch := pick.join(p.Name, false, "scale-up: "+why)
+	_, ch := pick.join(p, false, "scale-up: "+why)
 	ch.Events = append(ch.Events, AuditEvent{Action: "pool.scale_up", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": pick.Name, "reason": why}})
 	return ch, ""
 }
@@ -158,7 +158,7 @@ func (p *Pool) scaleDown(after *Pool, members []*Host, u PoolUsage, util float64
 	after.LowSince = nil
 	ev := AuditEvent{Action: "pool.scale_down", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": h.Name, "reason": low, "pods": u.Pods[h.Name]}}
 	if u.Pods[h.Name] == 0 {
-		ch := h.FinishDrain("scale-down: " + low)
+		ch := h.FinishDrain(p, "scale-down: "+low)
 		ch.Events = append(ch.Events, ev)
 		return ch, ""
 	}

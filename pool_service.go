@@ -61,6 +61,30 @@ type PoolService interface {
 	RemoveNode(ctx context.Context, pool, host string) (*Host, error)
 	// DrainNode starts draining a member, to leave by the deadline.
 	DrainNode(ctx context.Context, pool, host string, deadline time.Duration) (*Host, error)
+	// SetPoolHooks changes the pool's hooks; runs already queued keep
+	// theirs.
+	SetPoolHooks(ctx context.Context, name string, hooks PoolHooks) (*Pool, error)
+}
+
+// HookRunService hands hosts' hook runs to their agents and keeps their
+// output. Claiming, logging and finishing are the host's own agent's;
+// reading needs hosts:read (or being the agent), a reboot hosts:write.
+type HookRunService interface {
+	// ClaimHookRuns returns the host's pending runs, rendered and now
+	// RUNNING, in the order queued, and how long a run may take from
+	// when it was queued.
+	ClaimHookRuns(ctx context.Context, host string) ([]*HookRun, time.Duration, error)
+	// AppendHookLog appends output lines to a running run's log.
+	AppendHookLog(ctx context.Context, host, id string, lines []LogLine) error
+	// FinishHookRun records a run's exit (errMsg: it could not start)
+	// and what it implies (FinishHookRun).
+	FinishHookRun(ctx context.Context, host, id string, exit int, errMsg string) (*HookRun, error)
+	// FindHookRuns returns a page of the host's runs.
+	FindHookRuns(ctx context.Context, host string, q Query) ([]*HookRun, PageInfo, error)
+	// FindHookRunLogs returns a run's log lines after seq, at most limit.
+	FindHookRunLogs(ctx context.Context, host, id string, afterSeq int64, limit int) ([]LogLine, error)
+	// RebootHost queues the reboot hook of the host's pool.
+	RebootHost(ctx context.Context, host string) (*HookRun, error)
 }
 
 // PoolHealthStore is what the health sweep needs of the store: each
@@ -74,6 +98,9 @@ type PoolHealthStore interface {
 	HealPools(ctx context.Context) (int, error)
 	// FinishDrains releases the hosts whose drain ended.
 	FinishDrains(ctx context.Context) (int, error)
+	// ExpireHookRuns fails the hook runs still open past timeout
+	// (ExpireHookRun): a join that never finished places another host.
+	ExpireHookRuns(ctx context.Context, timeout time.Duration) (int, error)
 }
 
 // PoolSweepArgs asks to sweep hosts' health and heal pools (periodic, on

@@ -18,6 +18,7 @@ type Host struct {
 	State         string            `json:"state" enum:"READY,ASSIGNED,DRAINING,SUSPECT,UNHEALTHY,MAINTENANCE,RETIRED" doc:"READY: free (or a pool's spare); ASSIGNED: a pool's member; SUSPECT and UNHEALTHY: no heartbeat for 50 s and 5 min (by default)."`
 	Pool          string            `json:"pool,omitempty" doc:"The pool it belongs to; empty when free."`
 	Spare         bool              `json:"spare" doc:"Held in reserve by its pool, to replace a failed member."`
+	Joined        bool              `json:"joined" doc:"A member whose pool's join hook succeeded (at once when the pool has none); a member not joined yet is joining."`
 	Reason        string            `json:"reason" doc:"Why it is in its state: the last transition's cause."`
 	LastHeartbeat *time.Time        `json:"last_heartbeat,omitempty"`
 }

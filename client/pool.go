@@ -19,6 +19,17 @@ type PoolHost struct {
 	Memory int64  `json:"memory" doc:"Bytes."`
 	State  string `json:"state"`
 	Spare  bool   `json:"spare"`
+	Joined bool   `json:"joined" doc:"A member whose join hook succeeded."`
+}
+
+// PoolHooks are the commands a pool's agents run on their hosts: argv
+// lists whose arguments may hold {{ pool }}, {{ cluster }}, {{ server }},
+// {{ host }} and {{ address }}, each replaced as plain text inside its
+// argument (no shell reads it).
+type PoolHooks struct {
+	Join   []string `json:"join,omitempty" maxItems:"64" doc:"Run when a host becomes a member; it is joined once this exits 0."`
+	Leave  []string `json:"leave,omitempty" maxItems:"64" doc:"Run when a joined member leaves (removed, resized down, drained, replaced, the pool destroyed)."`
+	Reboot []string `json:"reboot,omitempty" maxItems:"64" doc:"Run on purser hosts reboot."`
 }
 
 // Pool is a set of hosts forming one cluster.
@@ -31,7 +42,9 @@ type Pool struct {
 	Selector    map[string]string `json:"selector"`
 	MinHosts    int               `json:"min_hosts"`
 	MaxHosts    int               `json:"max_hosts" doc:"0: no maximum."`
-	State       string            `json:"state" enum:"ACTIVE,DESTROY_FAILED"`
+	Cluster     string            `json:"cluster" doc:"The Purser cluster (kind kubernetes) that is the pool's control plane; empty when none."`
+	Hooks       PoolHooks         `json:"hooks"`
+	State       string            `json:"state" enum:"ACTIVE,DESTROYING,DESTROY_FAILED" doc:"DESTROYING: waiting for its hosts' leave hooks."`
 	Status      string            `json:"status" doc:"Why not: why remediation halted or cannot proceed, why a destroy failed; empty when nothing is held back."`
 	ScaleStatus string            `json:"scale_status" doc:"Why not, for autoscaling: cooldown, minimum or maximum size, pods with nowhere to go."`
 	Halted      bool              `json:"halted" doc:"Self-healing is halted: too many members are unhealthy (more than 40 %, or more than 3 hosts)."`
@@ -48,6 +61,8 @@ type PoolCreate struct {
 	Selector map[string]string `json:"selector,omitempty" doc:"Only hosts with every one of these labels."`
 	MinHosts int               `json:"min_hosts,omitempty" minimum:"0"`
 	MaxHosts int               `json:"max_hosts,omitempty" minimum:"0"`
+	Cluster  string            `json:"cluster,omitempty" doc:"A registered cluster of kind kubernetes: the pool's control plane, its server the hooks' {{ server }}."`
+	Hooks    *PoolHooks        `json:"hooks,omitempty"`
 	DryRun   bool              `json:"dry_run,omitempty" doc:"Only plan: answer 200 with the placement, create nothing."`
 }
 
@@ -119,7 +134,8 @@ func (c *Client) ResizePool(ctx context.Context, name string, in PoolResize) (*R
 }
 
 // DestroyPool destroys a pool: nil when it is gone, or the pool
-// DESTROY_FAILED naming the hosts that did not leave.
+// DESTROYING (its hosts run their leave hooks) or DESTROY_FAILED naming
+// the hosts that did not leave.
 func (c *Client) DestroyPool(ctx context.Context, name string) (*Pool, error) {
 	var out Pool
 	if err := c.Do(ctx, http.MethodDelete, APIPath+"/pools/"+url.PathEscape(name), nil, &out); err != nil {
@@ -147,4 +163,10 @@ func (c *Client) RemoveNode(ctx context.Context, pool, host string) (*Host, erro
 func (c *Client) DrainNode(ctx context.Context, pool, host string, deadlineSeconds int) (*Host, error) {
 	var out Host
 	return &out, c.Do(ctx, http.MethodPost, APIPath+"/pools/"+url.PathEscape(pool)+"/nodes/"+url.PathEscape(host)+"/drain", PoolDrain{deadlineSeconds}, &out)
+}
+
+// SetPoolHooks replaces a pool's hooks.
+func (c *Client) SetPoolHooks(ctx context.Context, name string, in PoolHooks) (*Pool, error) {
+	var out Pool
+	return &out, c.Do(ctx, http.MethodPut, APIPath+"/pools/"+url.PathEscape(name)+"/hooks", in, &out)
 }

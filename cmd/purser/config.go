@@ -72,6 +72,10 @@ type PoolsConfig struct {
 	SuspectAfter   time.Duration `koanf:"suspect_after" yaml:"suspect_after"`
 	UnhealthyAfter time.Duration `koanf:"unhealthy_after" yaml:"unhealthy_after"`
 	SweepEvery     time.Duration `koanf:"sweep_every" yaml:"sweep_every"`
+	// JoinTimeout bounds a hook run from when it is queued (default 10
+	// min): a host that has not joined by then fails its join and the pool
+	// places another; a leave or reboot that has not finished fails.
+	JoinTimeout time.Duration `koanf:"join_timeout" yaml:"join_timeout"`
 }
 
 // StacksConfig sets what happens to clusters' stacks beyond the database:
@@ -253,7 +257,8 @@ func DefaultConfig() Config {
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
 
-		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat},
+		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat,
+			JoinTimeout: purser.DefaultJoinTimeout},
 	}
 }
 
@@ -362,8 +367,8 @@ func (c Config) Validate() error {
 	if c.Workers.HeartbeatEvery <= 0 {
 		return fmt.Errorf("config: workers.heartbeat_every must be positive")
 	}
-	if p := c.Pools; p.SuspectAfter <= 0 || p.UnhealthyAfter <= p.SuspectAfter || p.SweepEvery <= 0 {
-		return fmt.Errorf("config: pools.suspect_after and pools.sweep_every must be positive, and pools.unhealthy_after longer than pools.suspect_after")
+	if p := c.Pools; p.SuspectAfter <= 0 || p.UnhealthyAfter <= p.SuspectAfter || p.SweepEvery <= 0 || p.JoinTimeout <= 0 {
+		return fmt.Errorf("config: pools.suspect_after, pools.sweep_every and pools.join_timeout must be positive, and pools.unhealthy_after longer than pools.suspect_after")
 	}
 	if c.Workers.LeaseTTL() >= c.Workers.RescueAfter {
 		return fmt.Errorf("config: workers.rescue_after must be longer than three workers.heartbeat_every (a replica's lease)")

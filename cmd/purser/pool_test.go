@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,10 @@ func startAgent(t *testing.T, url, joinToken, name string, extra ...string) *age
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &agent{done: make(chan int, 1), log: &bytes.Buffer{}}
 	args := append([]string{"agent", "--server", url, "--join-token", joinToken, "--name", name, "--interval", "200ms"}, extra...)
+	if os.Geteuid() == 0 {
+		// Hooks run as purser-exec (tools/test-user.sh), as the exec driver's do.
+		args = append(args, "--run-as", "purser-exec")
+	}
 	var mu sync.Mutex
 	go func() {
 		var out bytes.Buffer

@@ -205,7 +205,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 			RolloutObserver: rolloutObserver(st.slack)},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery,
-			PoolSweepEvery: cfg.Pools.SweepEvery, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter}})
+			PoolSweepEvery: cfg.Pools.SweepEvery, JoinTimeout: cfg.Pools.JoinTimeout, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter}})
 	// The one River client of the process: the store inserts its jobs
 	// through it from now on (see NewQueue of either engine).
 	st.queue, err = newQueue(rc)
@@ -344,6 +344,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Logger: logger.With("component", "api"),
 
 		Hosts: sqldb.NewHostService(st.db), Pools: sqldb.NewPoolService(st.db), JoinTokens: sqldb.NewJoinTokenService(st.db),
+		HookRuns: sqldb.NewHookRunService(st.db, cfg.Pools.JoinTimeout),
 	}
 	srv.Sessions = sqldb.NewSessionService(st.db)
 	web := &ui.Server{Sessions: srv.Sessions, Tokens: srv.Tokens, Templates: srv.Templates, Requests: srv.Requests,

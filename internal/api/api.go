@@ -46,6 +46,8 @@ type Server struct {
 	Hosts      purser.HostService
 	Pools      purser.PoolService
 	JoinTokens purser.JoinTokenService
+	// HookRuns hands pools' hook runs to hosts' agents and keeps their logs.
+	HookRuns purser.HookRunService
 	// Stacks keeps clusters' stacks; nil: no stack routes.
 	Stacks purser.StackStore
 	// FieldNotes say, by cluster kind, which stackfile fields a target
@@ -123,6 +125,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.Hosts != nil {
 		s.registerHosts()
 		s.registerPools()
+	}
+	if s.HookRuns != nil {
+		s.registerHookRuns()
 	}
 
 	s.registerHealth()

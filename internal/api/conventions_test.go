@@ -271,9 +271,10 @@ func TestSchemaNamesAreDeliberate(t *testing.T) {
 	sort.Strings(got)
 	want := []string{"APIIndex", "ApprovalPolicy", "Cluster", "ClusterCreate", "ClusterList", "ClusterPatch", "ClusterSecret", "ClusterSecretList", "ClusterSecretSet", "Event",
 		"EventList", "ExpirySweep", "ExtensionRequest", "ExtensionRequestCreate", "ExtensionRequestList", "FieldChange", "Footprint", "FootprintExpressions", "Health", "HealthCheck",
+		"HookLogLine", "HookLogLines", "HookRun", "HookRunFinish", "HookRunList", "HookRunsClaimed",
 		"Host", "HostList", "HostMaintenance", "HostPatch", "HostRegistered", "HostRegistration", "ImageTag", "ImageTagList", "JoinToken", "JoinTokenCreate",
 		"JoinTokenList", "Kubeconfig", "Link", "ListMeta", "LogLine", "LogLineList", "MarkedRead", "NewJoinToken", "NewToken", "Notification",
-		"NotificationList", "Param", "PasswordSet", "PlanNote", "Pool", "PoolCreate", "PoolCreated", "PoolDrain", "PoolHost", "PoolList",
+		"NotificationList", "Param", "PasswordSet", "PlanNote", "Pool", "PoolCreate", "PoolCreated", "PoolDrain", "PoolHooks", "PoolHost", "PoolList",
 		"PoolNode", "PoolPlacement", "PoolResize", "PoolSize", "Preferences", "PreferencesPatch", "Problem", "ProblemField", "ProvisionRequest", "ProvisionRequestCreate",
 		"ProvisionRequestList", "Quota", "QuotaCheck", "QuotaCreate", "QuotaFit", "QuotaLimits", "QuotaList", "QuotaPatch", "QuotaUsage", "ResizePlan",
 		"Review", "Role", "RoleCreate", "RoleList", "RolePatch", "SeedReview", "SeedReviewResult", "ServicePlan", "SignInLink", "StackDiff",

@@ -113,6 +113,7 @@ func newEnv(t *testing.T, open store, opts ...func(*httpserver.Server)) *env {
 		Checks:        []api.Check{{Name: "database", Func: db.Ping}},
 
 		Hosts: sqldb.NewHostService(db), Pools: sqldb.NewPoolService(db), JoinTokens: sqldb.NewJoinTokenService(db),
+		HookRuns: sqldb.NewHookRunService(db, 0),
 	}
 	e.srv = httptest.NewServer(serve(e.api, opts...))
 	t.Cleanup(e.srv.Close)

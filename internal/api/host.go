@@ -16,7 +16,7 @@ func newHostDoc(h *purser.Host) hostDoc {
 		labels = map[string]string{}
 	}
 	return hostDoc{Meta: newMeta(h.Name, h.Created, h.Updated, h.ETag(), "hosts", "host"), Name: h.Name, Address: h.Address,
-		Cores: h.Cores, Memory: h.Memory, Labels: labels, State: string(h.State), Pool: h.Pool, Spare: h.Spare, Reason: h.Reason,
+		Cores: h.Cores, Memory: h.Memory, Labels: labels, State: string(h.State), Pool: h.Pool, Spare: h.Spare, Joined: h.Joined, Reason: h.Reason,
 		LastHeartbeat: h.LastHeartbeat}
 }
 

@@ -15,7 +15,7 @@ import (
 func poolHosts(hs []*purser.Host) []client.PoolHost {
 	out := make([]client.PoolHost, len(hs))
 	for i, h := range hs {
-		out[i] = client.PoolHost{Name: h.Name, Cores: h.Cores, Memory: h.Memory, State: string(h.State), Spare: h.Spare}
+		out[i] = client.PoolHost{Name: h.Name, Cores: h.Cores, Memory: h.Memory, State: string(h.State), Spare: h.Spare, Joined: h.Joined}
 	}
 	return out
 }
@@ -32,7 +32,7 @@ func newPoolDoc(p *purser.Pool, hosts []*purser.Host) poolDoc {
 		sel = map[string]string{}
 	}
 	return poolDoc{Meta: newMeta(p.Name, p.Created, p.Updated, p.ETag(), "pools", "pool"), Name: p.Name, Cores: p.Cores, Memory: p.Memory,
-		Spares: p.Spares, Selector: sel, MinHosts: p.MinHosts, MaxHosts: p.MaxHosts, State: string(p.State), Status: p.Status,
+		Spares: p.Spares, Selector: sel, MinHosts: p.MinHosts, MaxHosts: p.MaxHosts, Cluster: p.Cluster, Hooks: hooksDoc(p.Hooks), State: string(p.State), Status: p.Status,
 		ScaleStatus: p.ScaleStatus, Halted: p.Halted, Total: size(purser.Total(members)), Hosts: poolHosts(append(members, spares...))}
 }
 
@@ -67,7 +67,10 @@ func (s *Server) registerPools() {
 	d.Description = "204 when every host left and the pool is gone. A host that does not answer (SUSPECT, UNHEALTHY) cannot leave: the answer is then 200 " +
 		"with the pool DESTROY_FAILED, its status naming the host; the admins are told, and a later destroy tries again."
 	d.DefaultStatus = http.StatusNoContent
-	d.Responses = map[string]*huma.Response{"200": {Description: "DESTROY_FAILED: the pool, naming the hosts that did not leave."}}
+	d.Description += " When members run a leave hook, the answer is 202 with the pool DESTROYING: it goes once every leave succeeded, " +
+		"or becomes DESTROY_FAILED naming the host whose leave failed."
+	d.Responses = map[string]*huma.Response{"200": {Description: "DESTROY_FAILED: the pool, naming the hosts that did not leave."},
+		"202": {Description: "DESTROYING: the pool, waiting for its hosts' leave hooks."}}
 	huma.Register(s.api, d, s.destroyPool)
 	a := op(http.MethodPost, "/pools/{name}/nodes", "add-pool-node", "pools", "Add a free host (or a spare) to a pool (devops, admins)", http.StatusNotFound, http.StatusConflict)
 	huma.Register(s.api, a, s.addNode)
@@ -77,6 +80,30 @@ func (s *Server) registerPools() {
 	dr.DefaultStatus = http.StatusAccepted
 	dr.Description = "The host becomes DRAINING; the health sweep releases it once drained (until pools have their own Kubernetes API, at its next run)."
 	huma.Register(s.api, dr, s.drainNode)
+	hk := op(http.MethodPut, "/pools/{name}/hooks", "set-pool-hooks", "pools", "Replace a pool's hooks (devops, admins)", http.StatusNotFound)
+	hk.Description = "Runs already queued keep the hooks they were queued with. A hook is an argv list; its arguments may hold " +
+		"{{ pool }}, {{ cluster }}, {{ server }}, {{ host }} and {{ address }} (422 for another placeholder, or one in the command)."
+	huma.Register(s.api, hk, s.setPoolHooks)
+}
+
+func hooksDoc(h purser.PoolHooks) client.PoolHooks {
+	return client.PoolHooks{Join: h.Join, Leave: h.Leave, Reboot: h.Reboot}
+}
+
+// setPoolHooks serves PUT /api/v1/pools/{name}/hooks.
+func (s *Server) setPoolHooks(ctx context.Context, in *struct {
+	Name string `path:"name"`
+	Body poolHooksBody
+}) (*poolOutput, error) {
+	p, err := s.Pools.SetPoolHooks(ctx, in.Name, purser.PoolHooks{Join: in.Body.Join, Leave: in.Body.Leave, Reboot: in.Body.Reboot})
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	d, err := s.poolDocument(ctx, p)
+	if err != nil {
+		return nil, s.problem(ctx, err)
+	}
+	return &poolOutput{ETag: etagOf(d.ETag), Body: d}, nil
 }
 
 // listPools serves GET /api/v1/pools.
@@ -111,7 +138,11 @@ func (s *Server) createPool(ctx context.Context, in *struct{ Body poolBody }) (*
 	Body     poolCreatedDoc
 }, error) {
 	b := in.Body
-	p := &purser.Pool{Name: b.Name, Cores: b.Cores, Memory: b.Memory, Spares: b.Spares, Selector: b.Selector, MinHosts: b.MinHosts, MaxHosts: b.MaxHosts}
+	p := &purser.Pool{Name: b.Name, Cores: b.Cores, Memory: b.Memory, Spares: b.Spares, Selector: b.Selector, MinHosts: b.MinHosts, MaxHosts: b.MaxHosts,
+		Cluster: b.Cluster}
+	if b.Hooks != nil {
+		p.Hooks = purser.PoolHooks{Join: b.Hooks.Join, Leave: b.Hooks.Leave, Reboot: b.Hooks.Reboot}
+	}
 	plan, err := s.Pools.CreatePool(ctx, p, b.DryRun)
 	if err != nil {
 		return nil, s.problem(ctx, err)
@@ -182,6 +213,9 @@ func (s *Server) destroyPool(ctx context.Context, in *poolName) (*struct {
 			return nil, s.problem(ctx, err)
 		}
 		out.Status, out.Body = http.StatusOK, &d
+		if p.State == purser.PoolDestroying {
+			out.Status = http.StatusAccepted
+		}
 	}
 	return out, nil
 }

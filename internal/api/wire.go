@@ -62,6 +62,11 @@ type (
 	resizePlanDoc        = client.ResizePlan
 	poolNodeBody         = client.PoolNode
 	poolDrainBody        = client.PoolDrain
+	poolHooksBody        = client.PoolHooks
+	hookRunDoc           = client.HookRun
+	hookRunsClaimedDoc   = client.HookRunsClaimed
+	hookLogLinesBody     = client.HookLogLines
+	hookRunFinishBody    = client.HookRunFinish
 )
 
 // schemaNames name every schema of the OpenAPI document deliberately: a
@@ -156,6 +161,12 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[resizePlanDoc]():        "ResizePlan",
 	reflect.TypeFor[poolNodeBody]():         "PoolNode",
 	reflect.TypeFor[poolDrainBody]():        "PoolDrain",
+	reflect.TypeFor[poolHooksBody]():        "PoolHooks",
+	reflect.TypeFor[hookRunDoc]():           "HookRun",
+	reflect.TypeFor[hookRunsClaimedDoc]():   "HookRunsClaimed",
+	reflect.TypeFor[hookLogLinesBody]():     "HookLogLines",
+	reflect.TypeFor[client.HookLogLine]():   "HookLogLine",
+	reflect.TypeFor[hookRunFinishBody]():    "HookRunFinish",
 
 	reflect.TypeFor[client.ClusterSecret]():    "ClusterSecret",
 	reflect.TypeFor[client.ClusterSecretSet](): "ClusterSecretSet",

@@ -11,12 +11,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
+	"github.com/purserhq/purser/internal/driver/exec"
 )
 
 // Agent is the daemon of one host: it registers the host with a join
@@ -26,12 +28,25 @@ type Agent struct {
 	Host     client.HostRegistration
 	Interval time.Duration
 	Log      io.Writer
+	// RunAs is the user hooks run as (a name, or uid[:gid]); RunAsRoot
+	// lets an agent running as root run them as root. WorkDir is their
+	// working directory and HOME.
+	RunAs     string
+	RunAsRoot bool
+	WorkDir   string
 }
 
 // Run registers the host and heartbeats until ctx ends. A heartbeat that
 // fails is logged and tried again at the next tick; a refused credential
 // (the host retired) ends the run.
 func (a *Agent) Run(ctx context.Context) error {
+	cred, err := exec.HookCredential(a.RunAs, a.RunAsRoot)
+	if err != nil {
+		return UsageError{err}
+	}
+	if a.WorkDir == "" {
+		a.WorkDir = os.TempDir()
+	}
 	reg, err := a.Client.RegisterHost(ctx, a.Host)
 	if client.StatusCode(err) == 401 {
 		// Not the login hint Message adds to a 401: the join token is the credential here.
@@ -42,6 +57,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.Client.Token = reg.Credential
 	fmt.Fprintf(a.Log, "registered host %s (%d cores, %s): %s\n", reg.Host.Name, reg.Host.Cores, purser.FormatBytes(reg.Host.Memory), reg.Host.State)
+	hooks := &hookRunner{a: a, cred: cred, queue: make(chan claimed, 64)}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { hooks.loop(ctx) })
+	defer func() { cancel(); wg.Wait() }()
+	hooks.claim(ctx)
 	t := time.NewTicker(a.Interval)
 	defer t.Stop()
 	for {
@@ -53,6 +74,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		if err := a.runOnce(ctx); err != nil {
 			return err
 		}
+		hooks.claim(ctx)
 	}
 }
 
@@ -92,9 +114,13 @@ func newAgentCmd(cli *env) *cobra.Command {
 	var labels []string
 	var memory string
 	var interval time.Duration
+	var runAs, workDir string
+	var runAsRoot bool
 	cmd := &cobra.Command{Use: "agent --server URL --join-token T", Short: "Run a host's agent: register it, then report it alive", Args: cobra.NoArgs,
 		Long: "The agent registers this machine (its name, address, cores and memory, read from the system) with a join token,\n" +
-			"receives its own credential, and sends a heartbeat every 10 s until stopped.",
+			"receives its own credential, and sends a heartbeat every 10 s until stopped. It runs the hooks of its host's pool\n" +
+			"(join, leave, reboot) as the server hands them over, under the exec rules: a clean environment, the --run-as user,\n" +
+			"the whole process group killed at the timeout; their output is the run's live log (purser hosts runs HOST).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cli.client()
 			if err != nil {
@@ -106,7 +132,7 @@ func newAgentCmd(cli *env) *cobra.Command {
 			if err := agentFacts(&in, memory, labels); err != nil {
 				return err
 			}
-			a := &Agent{Client: client.New(c.BaseURL, ""), Host: in, Interval: interval, Log: cli.stderr}
+			a := &Agent{Client: client.New(c.BaseURL, ""), Host: in, Interval: interval, Log: cli.stderr, RunAs: runAs, RunAsRoot: runAsRoot, WorkDir: workDir}
 			return a.Run(cmd.Context())
 		}}
 	f := cmd.Flags()
@@ -117,6 +143,9 @@ func newAgentCmd(cli *env) *cobra.Command {
 	f.IntVar(&in.Cores, "cores", 0, "cores to report (default: the machine's, runtime.NumCPU)")
 	f.StringVar(&memory, "memory", "", "memory to report, e.g. 64GiB (default: the machine's, /proc/meminfo)")
 	f.DurationVar(&interval, "interval", purser.DefaultHeartbeat, "time between heartbeats")
+	f.StringVar(&runAs, "run-as", "", "the user hooks run as: a name, or uid[:gid] (needed when the agent runs as root)")
+	f.BoolVar(&runAsRoot, "run-as-root", false, "run hooks as root when the agent runs as root (kubeadm join needs it)")
+	f.StringVar(&workDir, "work-dir", "", "the hooks' working directory and HOME (default: the system's temporary directory)")
 	return cmd
 }
 

@@ -96,6 +96,7 @@ func newHostsCmd(cli *env) *cobra.Command {
 		return c.RetireHost(cmd.Context(), name)
 	})
 	cmd.AddCommand(list, get, label, maint, retire)
+	cmd.AddCommand(newHostHookCmds(cli)...)
 	return cmd
 }
 

@@ -23,7 +23,7 @@ func poolHostRows(w io.Writer, role string, hs []client.PoolHost) {
 }
 
 func poolTable(w io.Writer, ps []client.Pool) {
-	row(w, "NAME", "STATE", "REQUESTED", "MEMBERS", "HOSTS", "SPARES", "STATUS")
+	row(w, "NAME", "STATE", "CLUSTER", "REQUESTED", "MEMBERS", "HOSTS", "SPARES", "STATUS")
 	for _, p := range ps {
 		spares := 0
 		for _, h := range p.Hosts {
@@ -35,7 +35,7 @@ func poolTable(w io.Writer, ps []client.Pool) {
 		if status == "" {
 			status = p.ScaleStatus
 		}
-		row(w, p.Name, p.State, sizeString(client.PoolSize{Cores: p.Cores, Memory: p.Memory}), sizeString(p.Total),
+		row(w, p.Name, p.State, dash(p.Cluster), sizeString(client.PoolSize{Cores: p.Cores, Memory: p.Memory}), sizeString(p.Total),
 			strconv.Itoa(len(p.Hosts)-spares), fmt.Sprintf("%d/%d", spares, p.Spares), dash(status))
 	}
 }
@@ -47,10 +47,24 @@ func poolView(w io.Writer, p *client.Pool) {
 	row(w, "ROLE", "HOST", "CORES", "MEMORY", "STATE")
 	for _, h := range p.Hosts {
 		role := "member"
-		if h.Spare {
+		switch {
+		case h.Spare:
 			role = "spare"
+		case !h.Joined:
+			role = "joining"
 		}
 		poolHostRows(w, role, []client.PoolHost{h})
+	}
+	if len(p.Hooks.Join)+len(p.Hooks.Leave)+len(p.Hooks.Reboot) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, x := range []struct {
+		kind string
+		argv []string
+	}{{"join", p.Hooks.Join}, {"leave", p.Hooks.Leave}, {"reboot", p.Hooks.Reboot}} {
+		if len(x.argv) > 0 {
+			fmt.Fprintf(w, "%s hook:\t%q\n", x.kind, x.argv)
+		}
 	}
 }
 
@@ -82,7 +96,7 @@ func memoryFlag(s string) (int64, error) {
 
 func newPoolsCmd(cli *env) *cobra.Command {
 	cmd := &cobra.Command{Use: "pools", Aliases: []string{"pool"}, Short: "Pools: clusters of in-house hosts sized in cores and memory (devops, admins)"}
-	cmd.AddCommand(newPoolCreateCmd(cli), newPoolResizeCmd(cli), newPoolDestroyCmd(cli), newPoolListCmd(cli), newPoolGetCmd(cli))
+	cmd.AddCommand(newPoolCreateCmd(cli), newPoolHooksCmd(cli), newPoolResizeCmd(cli), newPoolDestroyCmd(cli), newPoolListCmd(cli), newPoolGetCmd(cli))
 	cmd.AddCommand(newPoolNodeCmds(cli)...)
 	return cmd
 }
@@ -91,6 +105,7 @@ func newPoolCreateCmd(cli *env) *cobra.Command {
 	var in client.PoolCreate
 	var memory string
 	var selector []string
+	var hf hookFlags
 	create := &cobra.Command{Use: "create NAME --cores N --memory SIZE", Short: "Create a pool by best fit, showing the plan first", Args: cobra.ExactArgs(1),
 		Example: "  purser pools create web --cores 32 --memory 128GiB --spares 1 --selector rack=3",
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +119,13 @@ func newPoolCreateCmd(cli *env) *cobra.Command {
 			}
 			if in.Selector, err = parseLabels(selector); err != nil {
 				return err
+			}
+			if hf.set() {
+				h, err := hf.hooks()
+				if err != nil {
+					return err
+				}
+				in.Hooks = &h
 			}
 			dry := in.DryRun
 			in.DryRun = true
@@ -133,6 +155,8 @@ func newPoolCreateCmd(cli *env) *cobra.Command {
 	f.StringArrayVar(&selector, "selector", nil, "only hosts with this label, key=value (repeat)")
 	f.IntVar(&in.MinHosts, "min-hosts", 0, "the least members autoscaling keeps")
 	f.IntVar(&in.MaxHosts, "max-hosts", 0, "the most members (0: no maximum)")
+	f.StringVar(&in.Cluster, "cluster", "", "the registered cluster (kind kubernetes) that is the pool's control plane")
+	hf.add(create)
 	f.BoolVar(&in.DryRun, "dry-run", false, "only show the plan")
 	return create
 }
@@ -196,6 +220,10 @@ func newPoolDestroyCmd(cli *env) *cobra.Command {
 			p, err := c.DestroyPool(cmd.Context(), args[0])
 			if err != nil {
 				return err
+			}
+			if p != nil && p.State == string(purser.PoolDestroying) {
+				fmt.Fprintf(cli.stdout, "Pool %s is being destroyed: its hosts run their leave hooks; it goes once they all succeeded (purser pools get %s).\n", p.Name, p.Name)
+				return nil
 			}
 			if p != nil {
 				return fmt.Errorf("pool %s is %s: %s", p.Name, p.State, p.Status)

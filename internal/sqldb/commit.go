@@ -41,7 +41,7 @@ func (db *DB) commit(ctx context.Context, tx Tx, c purser.Change) error {
 			err = db.saveCluster(ctx, tx, v)
 		case *purser.StackRevision:
 			err = db.saveStackRevision(ctx, tx, v)
-		case *purser.Host, purser.HostCredential, purser.HostHeartbeat, *purser.JoinToken, purser.NewJoinTokenRow, *purser.Pool, purser.DeletedPool:
+		case *purser.Host, purser.HostCredential, purser.HostHeartbeat, *purser.JoinToken, purser.NewJoinTokenRow, *purser.Pool, purser.DeletedPool, *purser.HookRun:
 			err = db.commitPoolRow(ctx, tx, v)
 		default:
 			err = fmt.Errorf("commit: no table for %T", row)

@@ -142,22 +142,41 @@ func (l *JobLog) Close() error {
 // still logs): the per-request lock makes the second wait for the first's
 // commit, so that it reads the right MAX(seq) instead of colliding on it.
 func (db *DB) appendLogs(ctx context.Context, requestID string, lines []purser.LogLine) error {
+	return db.appendLogsTo(ctx, jobLogTable, requestID, lines)
+}
+
+// logTable is a table of logs: job_logs (a request's jobs) or
+// hook_run_logs (a hook run's, as its agent streams it).
+type logTable struct{ table, key string }
+
+var (
+	jobLogTable = logTable{"job_logs", "request_id"}
+	hookRunLogs = logTable{"hook_run_logs", "run_id"}
+)
+
+// appendLogsTo numbers lines after the log's last and inserts them; a
+// log past MaxJobLogLines keeps no more.
+func (db *DB) appendLogsTo(ctx context.Context, t logTable, requestID string, lines []purser.LogLine) error {
 	return db.WithTx(ctx, func(tx Tx) error {
-		if err := db.Lock(ctx, tx, "job_log:"+requestID); err != nil {
+		if err := db.Lock(ctx, tx, t.table+":"+requestID); err != nil {
 			return fmt.Errorf("lock log: %w", err)
 		}
 		var last *int64
-		if err := tx.QueryRow(ctx, "SELECT MAX(seq) FROM job_logs WHERE request_id = ?", requestID).Scan(&last); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT MAX(seq) FROM "+t.table+" WHERE "+t.key+" = ?", requestID).Scan(&last); err != nil {
 			return err
 		}
 		seq := int64(0)
 		if last != nil {
 			seq = *last
 		}
+		if t == hookRunLogs && seq+int64(len(lines)) > MaxJobLogLines {
+			// An agent's stream is cut at the job log's limit.
+			lines = lines[:max(0, MaxJobLogLines-seq)]
+		}
 		// A few statements per batch rather than one per line: a chatty
 		// command's batch of hundreds of lines is one round trip or two.
 		for chunk := range slices.Chunk(lines, logInsertRows) {
-			ins := builder.Insert("job_logs").Columns("request_id", "seq", "at", "stream", "line")
+			ins := builder.Insert(t.table).Columns(t.key, "seq", "at", "stream", "line")
 			for _, ln := range chunk {
 				seq++
 				ins = ins.Values(requestID, seq, micros(ln.Time), ln.Stream, ln.Line)
@@ -186,8 +205,13 @@ func (s *LogService) FindLogs(ctx context.Context, requestID string, afterSeq in
 	if _, err := NewRequestService(s.db).FindRequestByID(ctx, requestID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Read.Query(ctx, "SELECT seq, at, stream, line FROM job_logs WHERE request_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-		requestID, afterSeq, limit)
+	return s.db.findLogsIn(ctx, jobLogTable, requestID, afterSeq, limit)
+}
+
+// findLogsIn reads a log of t after seq, at most limit lines.
+func (db *DB) findLogsIn(ctx context.Context, t logTable, id string, afterSeq int64, limit int) ([]purser.LogLine, error) {
+	rows, err := db.Read.Query(ctx, "SELECT seq, at, stream, line FROM "+t.table+" WHERE "+t.key+" = ? AND seq > ? ORDER BY seq LIMIT ?",
+		id, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
 	}

@@ -25,18 +25,18 @@ var poolColumns = columns{plain: map[string]string{
 	unique: []string{"_id", "name"},
 }
 
-const poolSelect = "id, name, cores, memory, spares, selector, min_hosts, max_hosts, state, status, scale_status, halted, last_scale_up, low_since, version, created_at, updated_at"
+const poolSelect = "id, name, cores, memory, spares, selector, min_hosts, max_hosts, cluster, hooks, state, status, scale_status, halted, last_scale_up, low_since, version, created_at, updated_at"
 
 type poolRow struct {
 	purser.Pool
-	selector         string
+	selector, hooks  string
 	scaleUp, low     *int64
 	created, updated int64
 }
 
 func scanPool(row Row) (*poolRow, error) {
 	var r poolRow
-	err := row.Scan(&r.ID, &r.Name, &r.Cores, &r.Memory, &r.Spares, &r.selector, &r.MinHosts, &r.MaxHosts, &r.State, &r.Status, &r.ScaleStatus,
+	err := row.Scan(&r.ID, &r.Name, &r.Cores, &r.Memory, &r.Spares, &r.selector, &r.MinHosts, &r.MaxHosts, &r.Cluster, &r.hooks, &r.State, &r.Status, &r.ScaleStatus,
 		&r.Halted, &r.scaleUp, &r.low, &r.Version, &r.created, &r.updated)
 	return &r, err
 }
@@ -44,6 +44,7 @@ func scanPool(row Row) (*poolRow, error) {
 func (r *poolRow) domain() *purser.Pool {
 	p := r.Pool
 	_ = json.Unmarshal([]byte(r.selector), &p.Selector)
+	p.Hooks = decodeHooks(r.hooks)
 	p.LastScaleUp, p.LowSince = fromMicrosPtr(r.scaleUp), fromMicrosPtr(r.low)
 	p.Created, p.Updated = fromMicros(r.created), fromMicros(r.updated)
 	return &p
@@ -66,9 +67,9 @@ func (db *DB) savePool(ctx context.Context, tx Tx, p *purser.Pool) error {
 	now := db.now()
 	if p.Version == 0 {
 		p.Created, p.Updated, p.Version = now, now, 1
-		_, err := tx.Exec(ctx, `INSERT INTO pools (id, name, cores, memory, spares, selector, min_hosts, max_hosts, state, status, scale_status, halted,
-			last_scale_up, low_since, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-			p.ID, p.Name, p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.State, p.Status, p.ScaleStatus, p.Halted,
+		_, err := tx.Exec(ctx, `INSERT INTO pools (id, name, cores, memory, spares, selector, min_hosts, max_hosts, cluster, hooks, state, status, scale_status, halted,
+			last_scale_up, low_since, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			p.ID, p.Name, p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.Cluster, encodeHooks(p.Hooks), p.State, p.Status, p.ScaleStatus, p.Halted,
 			microsPtr(p.LastScaleUp), microsPtr(p.LowSince), micros(now), micros(now))
 		if db.UniqueViolation != nil && db.UniqueViolation(err) {
 			return &purser.Error{Code: purser.ECONFLICT, Message: "pool " + p.Name + " already exists",
@@ -77,9 +78,9 @@ func (db *DB) savePool(ctx context.Context, tx Tx, p *purser.Pool) error {
 		return db.translate(err, "pool "+p.Name)
 	}
 	p.Updated = now
-	n, err := tx.Exec(ctx, `UPDATE pools SET cores = ?, memory = ?, spares = ?, selector = ?, min_hosts = ?, max_hosts = ?, state = ?, status = ?,
+	n, err := tx.Exec(ctx, `UPDATE pools SET cores = ?, memory = ?, spares = ?, selector = ?, min_hosts = ?, max_hosts = ?, cluster = ?, hooks = ?, state = ?, status = ?,
 		scale_status = ?, halted = ?, last_scale_up = ?, low_since = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
-		p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.State, p.Status, p.ScaleStatus, p.Halted,
+		p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.Cluster, encodeHooks(p.Hooks), p.State, p.Status, p.ScaleStatus, p.Halted,
 		microsPtr(p.LastScaleUp), microsPtr(p.LowSince), micros(now), p.Name, p.Version)
 	if err != nil {
 		return fmt.Errorf("save pool: %w", err)
@@ -131,6 +132,12 @@ func (s *PoolService) CreatePool(ctx context.Context, p *purser.Pool, dryRun boo
 	err := s.db.WithTx(ctx, func(tx Tx) error {
 		hosts, err := s.db.inventory(ctx, tx)
 		if err != nil {
+			return err
+		}
+		if err := purser.Authorize(ctx, purser.ActionPoolRead, ""); err != nil {
+			return err
+		}
+		if err := s.db.checkPoolCluster(ctx, tx, p); err != nil {
 			return err
 		}
 		if dryRun {
@@ -248,6 +255,19 @@ func (s *PoolService) DrainNode(ctx context.Context, pool, host string, deadline
 	})
 }
 
+// SetPoolHooks changes a pool's hooks (pools:write).
+func (s *PoolService) SetPoolHooks(ctx context.Context, name string, hooks purser.PoolHooks) (*purser.Pool, error) {
+	var out *purser.Pool
+	err := s.poolTx(ctx, name, func(p *purser.Pool, _ []*purser.Host) (purser.Change, error) {
+		ch, err := p.SetHooks(purser.ActorFromContext(ctx), hooks, s.db.now())
+		if err == nil {
+			out = ch.Rows[0].(*purser.Pool)
+		}
+		return ch, err
+	})
+	return out, err
+}
+
 // deletePool removes a destroyed pool.
 func (db *DB) deletePool(ctx context.Context, tx Tx, name string) error {
 	_, err := tx.Exec(ctx, "DELETE FROM pools WHERE name = ?", name)
@@ -273,6 +293,8 @@ func (db *DB) commitPoolRow(ctx context.Context, tx Tx, row purser.Row) error {
 		return db.savePool(ctx, tx, v)
 	case purser.DeletedPool:
 		return db.deletePool(ctx, tx, v.Name)
+	case *purser.HookRun:
+		return db.saveHookRun(ctx, tx, v)
 	}
 	return fmt.Errorf("commit: no table for %T", row)
 }

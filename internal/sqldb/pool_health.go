@@ -132,8 +132,13 @@ func (s *HostService) FinishDrains(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, h := range hosts {
-		ch := h.FinishDrain("drained out of pool " + h.Pool)
-		err := s.db.WithTx(ctx, func(tx Tx) error { return s.db.commit(ctx, tx, ch) })
+		err := s.db.WithTx(ctx, func(tx Tx) error {
+			p, err := s.db.findPool(ctx, tx, h.Pool, false)
+			if err != nil && purser.ErrorCode(err) != purser.ENOTFOUND {
+				return err
+			}
+			return s.db.commit(ctx, tx, h.FinishDrain(p, "drained out of pool "+h.Pool))
+		})
 		if purser.ErrorCode(err) == purser.ECONFLICT {
 			continue
 		}

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -20,7 +21,10 @@ type PoolSweepWorker struct {
 	river.WorkerDefaults[purser.PoolSweepArgs]
 	Store  purser.PoolHealthStore
 	Policy purser.HealthPolicy
-	Logger *slog.Logger
+	// JoinTimeout fails hook runs still open that long after they were
+	// queued (pools.join_timeout; 0: purser.DefaultJoinTimeout).
+	JoinTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // Work runs one sweep as Purser itself.
@@ -33,6 +37,14 @@ func (w *PoolSweepWorker) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	timeout := w.JoinTimeout
+	if timeout <= 0 {
+		timeout = purser.DefaultJoinTimeout
+	}
+	expired, err := w.Store.ExpireHookRuns(ctx, timeout)
+	if err != nil {
+		return err
+	}
 	drained, err := w.Store.FinishDrains(ctx)
 	if err != nil {
 		return err
@@ -41,8 +53,8 @@ func (w *PoolSweepWorker) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if health+drained+healed > 0 {
-		w.Logger.InfoContext(ctx, "pool sweep", "host_changes", health, "drained", drained, "pools_changed", healed)
+	if health+expired+drained+healed > 0 {
+		w.Logger.InfoContext(ctx, "pool sweep", "host_changes", health, "hooks_expired", expired, "drained", drained, "pools_changed", healed)
 	}
 	return nil
 }

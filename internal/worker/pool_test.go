@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/purserhq/purser"
 )
@@ -33,20 +34,23 @@ func (s *sweepStore) CheckHostHealth(ctx context.Context, p purser.HealthPolicy)
 }
 func (s *sweepStore) HealPools(context.Context) (int, error)    { return s.step("heal") }
 func (s *sweepStore) FinishDrains(context.Context) (int, error) { return s.step("drains") }
+func (s *sweepStore) ExpireHookRuns(context.Context, time.Duration) (int, error) {
+	return s.step("hooks")
+}
 
 // TestPoolSweep: health first (so that a host that just failed is healed
-// in the same sweep), then drains, then healing, with the configured
+// in the same sweep), then hook runs past their timeout, then drains, then healing, with the configured
 // policy; a failing step stops the sweep (River retries it).
 func TestPoolSweep(t *testing.T) {
 	policy := purser.HealthPolicy{Suspect: 1, Unhealthy: 2}
 	s := &sweepStore{}
 	w := &PoolSweepWorker{Store: s, Policy: policy, Logger: slog.New(slog.DiscardHandler)}
-	if err := w.runOnce(context.Background()); err != nil || strings.Join(s.steps, ",") != "health,drains,heal" || s.policy != policy {
+	if err := w.runOnce(context.Background()); err != nil || strings.Join(s.steps, ",") != "health,hooks,drains,heal" || s.policy != policy {
 		t.Fatalf("steps %v policy %v: %v", s.steps, s.policy, err)
 	}
 	s = &sweepStore{fail: "drains"}
 	w.Store = s
-	if err := w.runOnce(context.Background()); err == nil || strings.Join(s.steps, ",") != "health,drains" {
+	if err := w.runOnce(context.Background()); err == nil || strings.Join(s.steps, ",") != "health,hooks,drains" {
 		t.Fatalf("a failing step: %v %v", s.steps, err)
 	}
 	if cfg := Config(Deps{Logger: slog.New(slog.DiscardHandler), Pools: s}, Options{}); len(cfg.PeriodicJobs) != 4 {

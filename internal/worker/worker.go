@@ -54,6 +54,8 @@ type Options struct {
 	// SUSPECT and UNHEALTHY.
 	PoolSweepEvery time.Duration
 	Health         purser.HealthPolicy
+	// JoinTimeout bounds pools' hook runs (default 10 min).
+	JoinTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -158,7 +160,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	var periodic []*river.PeriodicJob
 	if d.Pools != nil {
-		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, Logger: d.Logger})
+		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, JoinTimeout: o.JoinTimeout, Logger: d.Logger})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
 		}, nil))
