@@ -21,12 +21,16 @@ type page struct {
 	User     *purser.User
 	CSRF     string
 	Reviewer bool
-	Data     any
+	// OIDC names the OpenID Connect provider the sign-in page offers; "" none.
+	OIDC string
+	Data any
 }
 
 // content is a page's own part, chosen by the type of its data.
 func content(p page) templ.Component {
 	switch d := p.Data.(type) {
+	case pageContent:
+		return d.content(p)
 	case dashboardData:
 		return dashboardPage(p, d)
 	case catalogData:
@@ -71,6 +75,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // CSRF token.
 func (s *Server) renderPublic(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	p := page{Title: title, Nav: name, CSRF: s.preCSRF(w, r), Data: data}
+	if s.OIDC != nil {
+		p.OIDC = s.OIDC.Name()
+	}
 	s.write(w, r, status, layout(p, content(p)))
 }
 
