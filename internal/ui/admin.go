@@ -35,6 +35,10 @@ func (s *Server) adminRoutes() []route {
 		{pattern: "GET /admin/tokens", h: admin(s.allTokens)},
 		{pattern: "POST /admin/tokens/{id}/revoke", h: admin(s.adminRevokeToken)},
 		{pattern: "GET /audit", h: s.auditLog},
+		{pattern: "GET /requests/{id}/log", h: s.requestLog},
+		{pattern: "GET /requests/{id}/log/live", h: s.requestLogLive},
+		{pattern: "POST /requests/{id}/extend", h: s.extendRequest},
+		{pattern: "POST /requests/{id}/extension/{eid}", h: s.reviewExtension},
 	}
 }
 

@@ -58,6 +58,10 @@ type Server struct {
 	Roles      purser.RoleService
 	Identities purser.IdentitySignIn
 	OIDC       *oidc.Provider
+	// Logs and Extensions serve the request page's job log and its
+	// extension form; nil: not shown.
+	Logs       purser.LogService
+	Extensions purser.ExtensionService
 
 	stop stopping
 }
