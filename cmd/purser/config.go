@@ -382,7 +382,7 @@ func (c Config) Validate() error {
 	if err := c.Slack.validate(); err != nil {
 		return err
 	}
-	if err := c.UI.OIDC.validate(c.PublicURL); err != nil {
+	if err := c.UI.OIDC.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Format {

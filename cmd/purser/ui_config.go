@@ -27,7 +27,9 @@ type OIDCConfig struct {
 	ClientID     string `koanf:"client_id" yaml:"client_id"`
 	ClientSecret string `koanf:"client_secret" yaml:"client_secret" secret:"true"`
 	// RedirectURL is registered with the provider; "" is
-	// public_url + /signin/oidc/callback.
+	// public_url + /signin/oidc/callback, or without public_url the
+	// callback on the host the browser reached (https, but http at
+	// loopback addresses or with insecure_cookies).
 	RedirectURL string `koanf:"redirect_url" yaml:"redirect_url"`
 	// Scopes beyond openid; empty is profile, email, groups.
 	Scopes []string `koanf:"scopes" yaml:"scopes"`
@@ -43,7 +45,7 @@ type OIDCConfig struct {
 }
 
 // validate checks the OIDC keys, naming the one at fault.
-func (o OIDCConfig) validate(publicURL string) error {
+func (o OIDCConfig) validate() error {
 	if o.Issuer == "" {
 		return nil
 	}
@@ -52,9 +54,6 @@ func (o OIDCConfig) validate(publicURL string) error {
 	}
 	if o.ClientID == "" {
 		return fmt.Errorf("config: ui.oidc.client_id is required with ui.oidc.issuer")
-	}
-	if o.RedirectURL == "" && publicURL == "" {
-		return fmt.Errorf("config: ui.oidc.redirect_url (or public_url) is required with ui.oidc.issuer")
 	}
 	_, err := o.groupRoles()
 	return err
@@ -79,7 +78,7 @@ func (o OIDCConfig) provider(publicURL string) *oidc.Provider {
 	}
 	m, _ := o.groupRoles() // validated at load
 	redirect := o.RedirectURL
-	if redirect == "" {
+	if redirect == "" && publicURL != "" {
 		redirect = strings.TrimRight(publicURL, "/") + "/signin/oidc/callback"
 	}
 	name := o.Name

@@ -22,10 +22,14 @@ const uiPassword = "a long enough password"
 // with a bad parameter (the server's message shows beside the field),
 // then a good one; jjj signs in, sees it in the review queue with its
 // quota bars, and approves; bbb's request page turns DEPLOYED without a
-// reload and reveals the outputs. Every page is checked for console
+// reload and reveals the outputs. On SQLite, and on PostgreSQL when
+// PURSER_TEST_POSTGRES_URL is set. Every page is checked for console
 // errors and with axe-core; screenshots go to a temporary directory.
-func TestUIRequestReviewDeploy(t *testing.T) {
+func TestUIRequestReviewDeploy(t *testing.T) { eachStore(t, testUIRequestReviewDeploy) }
+
+func testUIRequestReviewDeploy(t *testing.T, env ...string) {
 	axe := axeSource(t)
+	setEnv(t, env...)
 	url, tokens := demoServer(t)
 	ctx := context.Background()
 	shots, err := os.MkdirTemp("", "purser-ui-shots-")

@@ -29,7 +29,8 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	// RedirectURL is this server's callback, PUBLIC_URL/signin/oidc/callback.
+	// RedirectURL is this server's callback, PUBLIC_URL/signin/oidc/callback;
+	// "" leaves it to each Flow.
 	RedirectURL string
 	// Scopes asked for beyond openid; nil is profile, email and groups.
 	Scopes []string
@@ -89,16 +90,25 @@ func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 	return pr, nil
 }
 
-func (p *Provider) oauth2(pr *gooidc.Provider) *oauth2.Config {
-	return &oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, RedirectURL: p.cfg.RedirectURL,
+// RedirectURL is the configured callback, or "".
+func (p *Provider) RedirectURL() string { return p.cfg.RedirectURL }
+
+func (p *Provider) oauth2(pr *gooidc.Provider, f Flow) *oauth2.Config {
+	redirect := p.cfg.RedirectURL
+	if f.Redirect != "" {
+		redirect = f.Redirect
+	}
+	return &oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, RedirectURL: redirect,
 		Endpoint: pr.Endpoint(), Scopes: append([]string{gooidc.ScopeOpenID}, p.cfg.Scopes...)}
 }
 
 // Flow is one sign-in's secrets, kept by the browser between the
 // redirect to the provider and the callback: the state the callback must
-// echo, the nonce the ID token must hold, and the PKCE verifier.
+// echo, the nonce the ID token must hold, and the PKCE verifier; and the
+// callback URL, when the configuration names none.
 type Flow struct {
 	State, Nonce, Verifier string
+	Redirect               string
 }
 
 // NewFlow makes a sign-in's random secrets.
@@ -112,7 +122,7 @@ func (p *Provider) AuthURL(ctx context.Context, f Flow) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return p.oauth2(pr).AuthCodeURL(f.State, gooidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), nil
+	return p.oauth2(pr, f).AuthCodeURL(f.State, gooidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), nil
 }
 
 // ErrRefused is a sign-in the provider or its token refused: a person's
@@ -137,7 +147,7 @@ func (p *Provider) Exchange(ctx context.Context, f Flow, code string) (purser.Id
 		return purser.Identity{}, err
 	}
 	ctx = gooidc.ClientContext(ctx, p.client)
-	tok, err := p.oauth2(pr).Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
+	tok, err := p.oauth2(pr, f).Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {

@@ -34,6 +34,15 @@ func (s *Server) oidcStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := oidcState{Flow: oidc.NewFlow(), Next: safeNext(r.URL.Query().Get("next"))}
+	if s.OIDC.RedirectURL() == "" {
+		// Not configured: the callback on the host the browser reached
+		// (the provider accepts only the callbacks registered with it).
+		scheme := "https"
+		if r.TLS == nil && (s.Insecure || loopback(r.Host)) {
+			scheme = "http"
+		}
+		st.Redirect = scheme + "://" + r.Host + "/signin/oidc/callback"
+	}
 	to, err := s.OIDC.AuthURL(r.Context(), st.Flow)
 	if err != nil {
 		s.Logger.ErrorContext(r.Context(), "oidc discovery", "error", err)

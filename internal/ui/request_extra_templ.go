@@ -227,7 +227,7 @@ func requestExtras(p page, d extraData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\"><pre class=\"log\" id=\"job-log\" sse-swap=\"log\" hx-swap=\"beforeend\" tabindex=\"0\" aria-label=\"Job log\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\"><pre class=\"log\" id=\"job-log\" role=\"log\" sse-swap=\"log\" hx-swap=\"beforeend\" tabindex=\"0\" aria-label=\"Job log\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -240,7 +240,7 @@ func requestExtras(p page, d extraData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<pre class=\"log\" id=\"job-log\" tabindex=\"0\" aria-label=\"Job log\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<pre class=\"log\" id=\"job-log\" role=\"log\" tabindex=\"0\" aria-label=\"Job log\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -110,7 +110,7 @@ func (p *Provider) authorizeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(`<!DOCTYPE html><html lang="en"><head><title>Test provider</title></head><body><main><h1>Test provider</h1>
+	_, _ = w.Write([]byte(`<!DOCTYPE html><html lang="en"><head><title>Test provider</title><link rel="icon" href="data:,"></head><body><main><h1>Test provider</h1>
 <form method="post" action="/authorize"><input type="hidden" name="query" value="` + html.EscapeString(r.URL.RawQuery) + `">
 <label for="login">Username</label> <input id="login" name="login"> <button type="submit" id="approve">Sign in</button></form></main></body></html>`))
 }
