@@ -38,6 +38,7 @@ func (s *Server) adminRoutes() []route {
 		{pattern: "GET /requests/{id}/log", h: s.requestLog},
 		{pattern: "GET /requests/{id}/log/live", h: s.requestLogLive},
 		{pattern: "POST /requests/{id}/extend", h: s.extendRequest},
+		{pattern: "GET /requests/{id}/purge", h: s.purgePage},
 		{pattern: "POST /requests/{id}/extension/{eid}", h: s.reviewExtension},
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/purserhq/purser"
 )
 
@@ -235,4 +237,27 @@ func (s *Server) afterExtension(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	s.requestDetail(w, r.WithContext(context.WithValue(r.Context(), extendErrKey{}, err)))
+}
+
+// purgeData is the purge confirmation page's.
+type purgeData struct {
+	ID, Template, Status string
+	Error                string
+}
+
+func (d purgeData) content(p page) templ.Component { return purgePage(p, d) }
+
+// purgePage serves GET /requests/{id}/purge: what purging destroys, and
+// the form that does it, which must carry the request's id typed again.
+func (s *Server) purgePage(w http.ResponseWriter, r *http.Request) {
+	req, err := s.Requests.FindRequestByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := purgeData{ID: req.ID, Template: req.ResourceTemplate, Status: string(req.Status)}
+	if _, ok := purser.Transitions[purser.ActPurge][req.Status]; !ok {
+		d.Error = "This environment cannot be purged in " + string(req.Status) + " state."
+	}
+	s.render(w, r, http.StatusOK, "request", "Purge "+req.ID+"?", d)
 }

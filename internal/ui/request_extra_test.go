@@ -102,3 +102,33 @@ func TestJobLogIsLive(t *testing.T) {
 		t.Fatalf("no log event: %v", sc.Err())
 	})
 }
+
+// TestPurgeIsConfirmed: purging asks, on a page of its own, for the
+// request's id typed again; without it nothing is purged.
+func TestPurgeIsConfirmed(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		e.submit(1)
+		dev := e.signIn(purser.RoleDev)
+		rs, _, _ := sqldb.NewRequestService(db).FindRequests(purser.SystemContext(context.Background()), purser.Query{Page: 1, MaxResults: 1})
+		id := rs[0].ID
+		opsCtx := purser.NewContextWithActor(context.Background(), &purser.Actor{User: e.users[purser.RoleDevOps]})
+		if _, err := sqldb.NewRequestService(db).ActOnRequest(opsCtx, id, purser.ActApprove, purser.Review{}); err != nil {
+			t.Fatal(err)
+		}
+		if body := dev.get("/requests/"+id, http.StatusOK); !strings.Contains(body, `href="/requests/`+id+`/purge"`) {
+			t.Fatalf("no purge link: %s", body)
+		}
+		for _, confirm := range []string{"", "not-the-id"} {
+			if body := dev.postOK("/requests/"+id+"/act", url.Values{"action": {"purge"}, "confirm": {confirm}}, http.StatusOK); !strings.Contains(body, `id="purge-form"`) {
+				t.Fatalf("purge confirmed with %q: %s", confirm, body)
+			}
+		}
+		if r, _ := sqldb.NewRequestService(db).FindRequestByID(opsCtx, id); r.Status != purser.StatusApproved {
+			t.Fatalf("purged without confirmation: %s", r.Status)
+		}
+		if body := dev.postOK("/requests/"+id+"/act", url.Values{"action": {"purge"}, "confirm": {id}}, http.StatusOK); !strings.Contains(body, string(purser.StatusPurgeInitiated)) {
+			t.Fatalf("purge: %s", body)
+		}
+	})
+}
