@@ -150,3 +150,41 @@ func TestAuditLog(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminPagesCostTheSameQueries: the admin pages and the audit log
+// make as many queries with 30 users, tokens and events as with 3.
+func TestAdminPagesCostTheSameQueries(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		e.addAdmin()
+		admin := e.signIn(purser.RoleAdmin)
+		add := func(n int) {
+			sys := purser.SystemContext(context.Background())
+			for i := 0; i < n; i++ {
+				u := &purser.User{Username: fmt.Sprintf("u%d-%d", n, i), Roles: []string{purser.RoleDev}, IsActive: true}
+				if err := sqldb.NewUserService(db).CreateUser(sys, u); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := sqldb.NewTokenService(db).CreateToken(sys, u.ID, "t", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		pages := []string{"/admin/users", "/admin/tokens", "/admin/roles", "/audit", "/audit?actor=admin-user&kind=user."}
+		cost := func() []int64 {
+			var out []int64
+			for _, p := range pages {
+				before := e.reads.n.Load()
+				admin.get(p, http.StatusOK)
+				out = append(out, e.reads.n.Load()-before)
+			}
+			return out
+		}
+		add(3)
+		small := cost()
+		add(27)
+		if large := cost(); fmt.Sprint(small) != fmt.Sprint(large) {
+			t.Fatalf("queries per page grow with the store: %v with 3 users, %v with 30 (pages %v)", small, large, pages)
+		}
+	})
+}
