@@ -121,6 +121,13 @@ func testUIAdminAuditOIDC(t *testing.T, env ...string) {
 		t.Fatalf("olive's user events: %q", events)
 	}
 	olive.check("audit-filtered")
+	olive.do("phone width", chromedp.EmulateViewport(375, 812), chromedp.Navigate(url+"/admin/users"), chromedp.WaitVisible(chromedp.CSS("#users")))
+	olive.check("admin-users-phone")
+	noScroll(olive, "users")
+	olive.do("the audit log at phone width", chromedp.Navigate(url+"/audit"), chromedp.WaitVisible(chromedp.CSS("#events")))
+	olive.check("audit-phone")
+	noScroll(olive, "audit")
+	olive.do("desktop width", chromedp.EmulateViewport(1280, 900))
 
 	// The link signs newbie in once they choose a password.
 	newbie := newBrowser(t, olive.ctx, "newbie", axe, shots, false)
