@@ -26,7 +26,9 @@ var rules = []rule{
 	{"internal/postgres", []string{".", "internal/sqldb", "internal/storetest", "internal/logging"}, "an engine wraps sqldb; its tests run the conformance suite"},
 	{"internal/storetest", []string{".", "internal/sqldb", "internal/footprint"}, "the suite drives services through the domain interfaces, equipped as the server equips them"},
 	{"internal/api", []string{".", "internal/httpserver", "client", "internal/stackfile"}, "handlers speak to domain interfaces only; authorization lives in the services (tests may wire a real store); routes are labelled for the shared middleware; the wire types are the public client's, so the two ends cannot drift; stackfile bodies are read and written by the pure stackfile codec"},
-	{"internal/ui", []string{".", "internal/httpserver", "internal/stackfile"}, "the web UI calls the same domain services as the API (authorization lives there) and labels its routes for the shared middleware; it knows no store, no API handler and no client; its stackfile editor reads and writes YAML with the pure stackfile codec"},
+	{"internal/ui", []string{".", "internal/httpserver", "internal/oidc", "internal/stackfile"}, "the web UI calls the same domain services as the API (authorization lives there) and labels its routes for the shared middleware; it signs in through the OpenID Connect adapter; it knows no store, no API handler and no client; its stackfile editor reads and writes YAML with the pure stackfile codec"},
+	{"internal/oidc", []string{"."}, "the OpenID Connect adapter turns a provider's ID token into the domain's Identity; it knows no store or HTTP handler"},
+	{"internal/oidc/oidctest", nil, "the test OpenID Connect provider knows nothing of Purser"},
 	{"internal/httpserver", []string{"."}, "the shared middleware authenticates through the domain's token service and knows none of the handlers it mounts, so a UI can mount beside the API"},
 	{"internal/worker", []string{".", "internal/notify", "internal/logging"}, "workers act through the domain's small interfaces (the store implements them) and deliver notifications, never through the HTTP layer"},
 	{"internal/notify", []string{".", "internal/outbound"}, "channels know notifications, not where they are stored; webhooks go out through the outbound policy"},
@@ -77,7 +79,9 @@ var testOnly = map[string][]string{
 	// the Slack app is tested against a real store of either engine
 	"internal/slackbot": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/httpserver"},
 	// the UI's page tests run on a real store on both engines, counting its queries
-	"internal/ui": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest"},
+	"internal/ui": {"internal/sqldb", "internal/sqlite", "internal/postgres", "internal/storetest", "internal/oidc/oidctest"},
+	// the OpenID Connect adapter is tested against the test provider
+	"internal/oidc": {"internal/oidc/oidctest"},
 	// the schema test migrates both engines and compares what they made
 	"internal/postgres": {"internal/sqlite"},
 }

@@ -75,3 +75,15 @@ type SessionService interface {
 	// SignOut ends the session of the secret; an unknown one is no error.
 	SignOut(ctx context.Context, secret string) error
 }
+
+// IdentitySignIn signs people in with an external identity provider.
+type IdentitySignIn interface {
+	// SignInWithIdentity opens a session for the user linked to the
+	// identity (issuer, subject), updating its name, email and, when
+	// id.Roles is not nil, its roles. An unlinked identity creates the
+	// user (with id.Roles, or none) or, when a user of that username has
+	// the identity's verified email and no linked identity, links it;
+	// another user of that username is ECONFLICT. An inactive user is
+	// EUNAUTHORIZED; a role that does not exist EINVALID.
+	SignInWithIdentity(ctx context.Context, id Identity) (*Session, string, error)
+}

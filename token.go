@@ -57,7 +57,13 @@ func TokenHint(secret string) string {
 // TokenFilter selects tokens. UserID "" means the caller's own.
 type TokenFilter struct {
 	UserID string
+	// All lists every user's tokens, newest first, at most
+	// MaxTokensListed (admins only: tokens:any_user); UserID is ignored.
+	All bool
 }
+
+// MaxTokensListed bounds a list of every user's tokens.
+const MaxTokensListed = 1000
 
 // TokenService manages API tokens and authenticates callers.
 type TokenService interface {

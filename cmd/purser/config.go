@@ -64,6 +64,8 @@ type Config struct {
 	// Pools sets when silent hosts turn SUSPECT and UNHEALTHY, and how
 	// often the health sweep runs.
 	Pools PoolsConfig `koanf:"pools" yaml:"pools"`
+	// UI sets the web UI's cookies and its OpenID Connect sign-in (ui_config.go).
+	UI UIConfig `koanf:"ui" yaml:"ui"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
@@ -383,6 +385,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Slack.validate(); err != nil {
+		return err
+	}
+	if err := c.UI.OIDC.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Format {

@@ -349,7 +349,9 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	srv.Sessions = sqldb.NewSessionService(st.db)
 	web := &ui.Server{Sessions: srv.Sessions, Tokens: srv.Tokens, Templates: srv.Templates, Requests: srv.Requests,
 		Quotas: srv.Quotas, Notifications: srv.Notifications, Events: srv.Events, Names: srv.Names, Logger: logger.With("component", "ui"),
-		Clusters: srv.Clusters, Stacks: srv.Stacks, StackList: sqldb.NewStackService(st.db), Tags: srv.Tags, Pools: srv.Pools, Hosts: srv.Hosts}
+		Clusters: srv.Clusters, Stacks: srv.Stacks, StackList: sqldb.NewStackService(st.db), Tags: srv.Tags, Pools: srv.Pools, Hosts: srv.Hosts,
+		Limiter: sqldb.NewSignInLimiter(st.db), Users: srv.Users, Roles: srv.Roles, Identities: sqldb.NewSessionService(st.db),
+		OIDC: cfg.UI.OIDC.provider(cfg.PublicURL), Insecure: cfg.UI.InsecureCookies, Logs: srv.Logs, Extensions: srv.Extensions}
 	srv.HTMLHome = web.Dashboard()
 	handler := (&httpserver.Server{
 		Tokens:     srv.Tokens,

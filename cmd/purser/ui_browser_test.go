@@ -147,7 +147,9 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // text returns the text of the first element sel matches.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(b.ctx, 90*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
 		b.t.Fatalf("%s: text of %s: %v", b.name, sel, err)
 	}

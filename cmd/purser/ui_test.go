@@ -22,10 +22,14 @@ const uiPassword = "a long enough password"
 // with a bad parameter (the server's message shows beside the field),
 // then a good one; jjj signs in, sees it in the review queue with its
 // quota bars, and approves; bbb's request page turns DEPLOYED without a
-// reload and reveals the outputs. Every page is checked for console
+// reload and reveals the outputs. On SQLite, and on PostgreSQL when
+// PURSER_TEST_POSTGRES_URL is set. Every page is checked for console
 // errors and with axe-core; screenshots go to a temporary directory.
-func TestUIRequestReviewDeploy(t *testing.T) {
+func TestUIRequestReviewDeploy(t *testing.T) { eachStore(t, testUIRequestReviewDeploy) }
+
+func testUIRequestReviewDeploy(t *testing.T, env ...string) {
 	axe := axeSource(t)
+	setEnv(t, env...)
 	url, tokens := demoServer(t)
 	ctx := context.Background()
 	shots, err := os.MkdirTemp("", "purser-ui-shots-")
@@ -104,7 +108,10 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 
 	bbb.do("see it deployed without a reload",
 		chromedp.Poll[chromedp.Void](`document.getElementById("status-badge").textContent === "DEPLOYED" && window.notReloaded === true &&
-			document.querySelectorAll("#timeline li").length >= 3`,
+			document.querySelectorAll("#timeline li").length >= 3 &&
+			// htmx has bound the reveal link the stream swapped in (before, a
+			// click follows the link to the outputs page, as without JavaScript)
+			(document.getElementById("reveal")?.["htmx-internal-data"]?.initHash ?? "") !== ""`,
 			chromedp.WithPollingTimeout(90*time.Second)))
 	bbb.do("reveal the outputs", chromedp.Click(chromedp.CSS("#reveal")), chromedp.WaitVisible(chromedp.CSS("#outputs-list dd")))
 	if tl := bbb.text("#timeline"); !strings.Contains(tl, "jjj") || !strings.Contains(tl, "DEPLOYED") {
@@ -140,6 +147,18 @@ func TestUIRequestReviewDeploy(t *testing.T) {
 	bbb.do("dashboard at phone width", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	bbb.check("dashboard-phone")
 	noScroll(bbb, "dashboard")
+	// Purging asks first, on a page of its own.
+	bbb.do("purge asks first", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(url+"/requests/"+id[1]),
+		chromedp.WaitVisible(chromedp.CSS("#job-log")), chromedp.Click(chromedp.CSS("#purge")), chromedp.WaitVisible(chromedp.CSS("#purge-form")))
+	bbb.check("purge-confirm")
+	bbb.do("type the id", chromedp.SetValue(chromedp.CSS("#confirm"), id[1]))
+	bbb.submit("purge", `#purge-form button[type="submit"]`)
+	bbb.do("purging", chromedp.Poll[chromedp.Void](`["PURGE_INITIATED", "PURGED"].includes(document.getElementById("status-badge").textContent)`,
+		chromedp.WithPollingTimeout(90*time.Second)))
+	if log := bbb.text("#job-log"); strings.TrimSpace(log) == "" {
+		t.Fatalf("the job log is empty after deploying")
+	}
+	bbb.check("request-purging")
 	bbb.do("sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#username")))
 }
 

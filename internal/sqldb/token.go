@@ -88,14 +88,22 @@ func (s *TokenService) CreateToken(ctx context.Context, userID, name string, exp
 
 // FindTokens lists a user's tokens, newest first.
 func (s *TokenService) FindTokens(ctx context.Context, f purser.TokenFilter) ([]*purser.Token, error) {
-	userID, err := s.owner(ctx, f.UserID)
-	if err != nil {
-		return nil, err
+	q, args := "SELECT "+tokenSelect+" FROM tokens ORDER BY created_at DESC, id LIMIT ?", []any{purser.MaxTokensListed}
+	if f.All {
+		if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, ""); err != nil {
+			return nil, err
+		}
+	} else {
+		userID, err := s.owner(ctx, f.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, userID); err != nil {
+			return nil, err
+		}
+		q, args = "SELECT "+tokenSelect+" FROM tokens WHERE user_id = ? ORDER BY created_at DESC, id", []any{userID}
 	}
-	if err := purser.Authorize(ctx, purser.ActionTokenAnyUser, userID); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Read.Query(ctx, "SELECT "+tokenSelect+" FROM tokens WHERE user_id = ? ORDER BY created_at DESC, id", userID)
+	rows, err := s.db.Read.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

@@ -28,6 +28,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Roles", func(t *testing.T) { t.Parallel(); testRoles(t, open) })
 	t.Run("Tokens", func(t *testing.T) { t.Parallel(); testTokens(t, open) })
 	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, open) })
+	t.Run("Identities", func(t *testing.T) { t.Parallel(); testIdentities(t, open) })
+	t.Run("SignInLimiter", func(t *testing.T) { t.Parallel(); testSignInLimiter(t, open) })
 	t.Run("Query", func(t *testing.T) { t.Parallel(); testQuery(t, open) })
 	t.Run("Jobs", func(t *testing.T) { t.Parallel(); testJobs(t, open) })
 	t.Run("Bootstrap", func(t *testing.T) { t.Parallel(); testBootstrap(t, open) })

@@ -49,6 +49,12 @@ func testTokens(t *testing.T, open Opener) {
 		if _, _, err := ts.CreateToken(adminCtx, ops.ID, "for ops", nil); err != nil {
 			t.Fatalf("admin creating a token for another user: %v", err)
 		}
+		_, err = ts.FindTokens(devCtx, purser.TokenFilter{All: true})
+		wantCode(t, err, purser.EFORBIDDEN)
+		all, err := ts.FindTokens(adminCtx, purser.TokenFilter{All: true})
+		if err != nil || len(all) < 2 || all[0].Name != "for ops" {
+			t.Fatalf("every user's tokens, for an admin: %d %v", len(all), err)
+		}
 	})
 	t.Run("Revoked", func(t *testing.T) {
 		_, s2, err := ts.CreateToken(devCtx, "", "ci", nil)

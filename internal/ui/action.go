@@ -37,6 +37,11 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, purser.Invalid(purser.FieldError{Field: "action", Rule: "enum", Message: "must be revoke, retry or purge"}))
 		return
 	}
+	if a == purser.ActPurge && r.PostFormValue("confirm") != r.PathValue("id") {
+		// Purging is confirmed on its own page (request_extra.go).
+		http.Redirect(w, r, string(requestURL(r.PathValue("id"), "purge")), http.StatusSeeOther)
+		return
+	}
 	if _, err := s.Requests.ActOnRequest(r.Context(), r.PathValue("id"), a, purser.Review{}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -17,12 +17,6 @@ import (
 // is offered only when the server has the service behind it and the user
 // may read it.
 
-// pageContent is a page's data that renders its own content, so that a
-// new page needs no case in content's switch.
-type pageContent interface {
-	content(p page) templ.Component
-}
-
 // infraNav says which infrastructure pages the navigation offers.
 type infraNav struct {
 	Stacks, Clusters, Pools bool

@@ -4,55 +4,36 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 )
 
-// signInFailuresPerMinute is how many failed sign-ins one client address
-// may make in a minute before its sign-ins are refused until the minute
-// ends: enough for typos, too few to guess passwords.
-const signInFailuresPerMinute = 10
-
-// failures counts failed sign-ins per client address in fixed windows.
-type failures struct {
-	mu      sync.Mutex
-	windows map[string]*window
+// signInKeys are the keys a sign-in's failures count against: the
+// client's address and the username it tried (purser.SignInLimiter), so
+// that neither one address nor many addresses can guess a password fast.
+func signInKeys(r *http.Request, username string) []string {
+	keys := []string{"addr:" + clientAddr(r)}
+	if u := strings.ToLower(strings.TrimSpace(username)); u != "" {
+		keys = append(keys, "user:"+u)
+	}
+	return keys
 }
 
-type window struct {
-	start time.Time
-	n     int
+// signInWait is how long the sign-in must wait; a limiter that fails does
+// not stop sign-ins (it is logged).
+func (s *Server) signInWait(r *http.Request, keys []string) time.Duration {
+	wait, err := s.Limiter.SignInWait(r.Context(), keys...)
+	if err != nil {
+		s.Logger.ErrorContext(r.Context(), "sign-in limiter", "error", err)
+	}
+	return wait
 }
 
-// blocked returns how long addr must wait, or 0.
-func (f *failures) blocked(addr string, now time.Time) time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w := f.windows[addr]
-	if w == nil || now.Sub(w.start) >= time.Minute || w.n < signInFailuresPerMinute {
-		return 0
+// signInFailed counts a failed sign-in against keys.
+func (s *Server) signInFailed(r *http.Request, keys []string) {
+	if err := s.Limiter.FailSignIn(r.Context(), keys...); err != nil {
+		s.Logger.ErrorContext(r.Context(), "sign-in limiter", "error", err)
 	}
-	return time.Minute - now.Sub(w.start)
-}
-
-// fail counts a failure of addr, and forgets windows that ended.
-func (f *failures) fail(addr string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.windows == nil {
-		f.windows = map[string]*window{}
-	}
-	for a, w := range f.windows {
-		if now.Sub(w.start) >= time.Minute {
-			delete(f.windows, a)
-		}
-	}
-	w := f.windows[addr]
-	if w == nil {
-		w = &window{start: now}
-		f.windows[addr] = w
-	}
-	w.n++
 }
 
 // clientAddr is the connection's peer address (X-Forwarded-For is not
@@ -65,10 +46,11 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// tooManyFailures answers a sign-in from an address that failed too often.
+// tooManyFailures answers a sign-in for an address or a username that
+// failed too often.
 func (s *Server) tooManyFailures(w http.ResponseWriter, r *http.Request, wait time.Duration) {
 	secs := int(wait.Seconds()) + 1
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	s.renderPublic(w, r, http.StatusTooManyRequests, "signin", "Sign in", signInData{Action: "/signin",
-		Next: r.PostFormValue("next"), Error: "Too many failed sign-ins from your address; try again in " + strconv.Itoa(secs) + " seconds."})
+		Next: r.PostFormValue("next"), Error: "Too many failed sign-ins from your address or for this username; try again in " + strconv.Itoa(secs) + " seconds."})
 }

@@ -23,12 +23,22 @@ type page struct {
 	Reviewer bool
 	// Infra lists the infrastructure pages the user may open.
 	Infra infraNav
-	Data  any
+	// OIDC names the OpenID Connect provider the sign-in page offers; "" none.
+	OIDC string
+	Data any
+}
+
+// pageContent is a page's data that renders its own content, so that a
+// new page needs no case in content's switch.
+type pageContent interface {
+	content(p page) templ.Component
 }
 
 // content is a page's own part, chosen by the type of its data.
 func content(p page) templ.Component {
 	switch d := p.Data.(type) {
+	case pageContent:
+		return d.content(p)
 	case dashboardData:
 		return dashboardPage(p, d)
 	case catalogData:
@@ -54,9 +64,6 @@ func content(p page) templ.Component {
 	case errorData:
 		return errorPage(d)
 	}
-	if c, ok := p.Data.(pageContent); ok {
-		return c.content(p)
-	}
 	panic(fmt.Sprintf("ui: no page for %T", p.Data))
 }
 
@@ -77,6 +84,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // CSRF token.
 func (s *Server) renderPublic(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	p := page{Title: title, Nav: name, CSRF: s.preCSRF(w, r), Data: data}
+	if s.OIDC != nil {
+		p.OIDC = s.OIDC.Name()
+	}
 	s.write(w, r, status, layout(p, content(p)))
 }
 

@@ -109,6 +109,7 @@ type detailData struct {
 	Fit      []fitBar
 	Review   bool
 	Actions  []actionButton
+	Extra    extraData // job log and extension (request_extra.go)
 }
 
 // timelineEntry is one event of a request's history.
@@ -153,7 +154,11 @@ func (s *Server) requestDetail(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Fit, d.Review = fitBars(checks), true
 	}
-	s.render(w, r, http.StatusOK, "request", "Request "+req.ID, d)
+	if d.Extra, err = s.requestExtra(r, req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, d.Extra.status, "request", "Request "+req.ID, d)
 }
 
 // timeline returns a request's events, oldest first, with the actors'

@@ -109,8 +109,11 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 // loopback address (a laptop, a test) or Insecure is set.
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: !s.Insecure && !loopback(r.Host), SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 }
+
+// secure reports whether the cookies of r's answer are Secure.
+func (s *Server) secure(r *http.Request) bool { return !s.Insecure && !loopback(r.Host) }
 
 // loopback reports whether host (with or without a port) names this machine.
 func loopback(host string) bool {
@@ -152,8 +155,8 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	username, next := r.PostFormValue("username"), r.PostFormValue("next")
-	addr := clientAddr(r)
-	if wait := s.failures.blocked(addr, s.now()); wait > 0 {
+	keys := signInKeys(r, username)
+	if wait := s.signInWait(r, keys); wait > 0 {
 		s.tooManyFailures(w, r, wait)
 		return
 	}
@@ -163,7 +166,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.failures.fail(addr, s.now())
+		s.signInFailed(r, keys)
 		s.renderPublic(w, r, http.StatusUnauthorized, "signin", "Sign in",
 			signInData{Username: username, Next: next, Error: purser.ErrorMessage(err), Action: "/signin"})
 		return
@@ -185,8 +188,8 @@ func (s *Server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 		s.renderPublic(w, r, http.StatusUnprocessableEntity, "signin", "Set your password", data)
 		return
 	}
-	addr := clientAddr(r)
-	if wait := s.failures.blocked(addr, s.now()); wait > 0 {
+	keys := signInKeys(r, "")
+	if wait := s.signInWait(r, keys); wait > 0 {
 		s.tooManyFailures(w, r, wait)
 		return
 	}
@@ -198,7 +201,7 @@ func (s *Server) linkSignIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if code == purser.EUNAUTHORIZED {
-			s.failures.fail(addr, s.now())
+			s.signInFailed(r, keys)
 		}
 		data.Error = purser.ErrorMessage(err)
 		s.renderPublic(w, r, statusOf(err), "signin", "Set your password", data)

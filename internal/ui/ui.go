@@ -20,6 +20,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/httpserver"
+	"github.com/purserhq/purser/internal/oidc"
 )
 
 //go:embed static
@@ -55,8 +56,22 @@ type Server struct {
 	// NowFunc is the UI's clock; nil is time.Now.
 	NowFunc func() time.Time
 
-	stop     stopping
-	failures failures
+	// Limiter counts failed sign-ins per client address and username,
+	// in the store: every replica refuses the same guesses.
+	Limiter purser.SignInLimiter
+	// Users and Roles serve the admin pages; Identities and OIDC sign
+	// people in with an OpenID Connect provider (OIDC nil: no such
+	// sign-in).
+	Users      purser.UserService
+	Roles      purser.RoleService
+	Identities purser.IdentitySignIn
+	OIDC       *oidc.Provider
+	// Logs and Extensions serve the request page's job log and its
+	// extension form; nil: not shown.
+	Logs       purser.LogService
+	Extensions purser.ExtensionService
+
+	stop stopping
 }
 
 // route is one of the UI's routes: its pattern and handler, and whether
@@ -91,7 +106,7 @@ func (s *Server) Dashboard() http.Handler {
 }
 
 func (s *Server) routes() []route {
-	return []route{
+	return append([]route{
 		{pattern: "GET /signin", h: s.signInPage, public: true},
 		{pattern: "POST /signin", h: s.signIn, public: true},
 		{pattern: "GET /signin/link/{secret}", h: s.linkPage, public: true},
@@ -116,7 +131,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /tokens", h: s.tokenPage},
 		{pattern: "POST /tokens", h: s.createToken},
 		{pattern: "POST /tokens/{id}/revoke", h: s.revokeToken},
-	}
+	}, s.adminRoutes()...)
 }
 
 func (s *Server) now() time.Time {

@@ -51,6 +51,7 @@ type env struct {
 	srv   *httptest.Server
 	reads *counting
 	users map[string]*purser.User
+	web   *ui.Server
 }
 
 func eachStore(t *testing.T, f func(t *testing.T, db *sqldb.DB)) {
@@ -101,7 +102,10 @@ func newEnv(t *testing.T, db *sqldb.DB) *env {
 	}
 	web := &ui.Server{LiveInterval: 50 * time.Millisecond, Sessions: sessions, Tokens: sqldb.NewTokenService(db), Templates: sqldb.NewTemplateService(db),
 		Requests: sqldb.NewRequestService(db), Quotas: sqldb.NewQuotaService(db),
-		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db)}
+		Notifications: sqldb.NewNotificationService(db), Events: sqldb.NewEventService(db), Names: sqldb.NewNameService(db),
+		Limiter: sqldb.NewSignInLimiter(db), Users: sqldb.NewUserService(db), Roles: sqldb.NewRoleService(db), Identities: sessions,
+		Logs: sqldb.NewLogService(db), Extensions: sqldb.NewExtensionService(db)}
+	e.web = web
 	equipInfra(web, db)
 	home := mountFunc(func(mux *http.ServeMux) { mux.Handle("GET /{$}", web.Dashboard()) }) // as the API hands / to browsers
 	e.srv = httptest.NewServer((&httpserver.Server{Tokens: sqldb.NewTokenService(db)}).Handler(web, home))
