@@ -130,6 +130,7 @@ func (h *Host) join(pool string, spare bool, reason string) (*Host, Change) {
 func (h *Host) leave(reason string) (*Host, Change) {
 	after := h.copy()
 	after.Pool, after.Spare, after.Reason = "", false, reason
+	after.DrainDeadline, after.DrainWait = nil, ""
 	if after.State == HostAssigned || after.State == HostDraining {
 		after.State = HostReady
 	}

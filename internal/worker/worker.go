@@ -54,6 +54,8 @@ type Options struct {
 	// SUSPECT and UNHEALTHY.
 	PoolSweepEvery time.Duration
 	Health         purser.HealthPolicy
+	// Scale tunes autoscaling (zero fields take the domain's defaults).
+	Scale purser.ScalePolicy
 }
 
 func (o *Options) defaults() {
@@ -132,6 +134,9 @@ type Deps struct {
 	// Pools is the store of hosts and pools the health sweep works on;
 	// nil: no sweep.
 	Pools purser.PoolHealthStore
+	// PoolKube resolves pools' Kubernetes APIs for drains and
+	// autoscaling; nil: drains end at the next sweep, nothing autoscales.
+	PoolKube PoolKube
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -158,7 +163,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	var periodic []*river.PeriodicJob
 	if d.Pools != nil {
-		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, Logger: d.Logger})
+		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, Kube: d.PoolKube, Scale: o.Scale, NowFunc: d.Now, Logger: d.Logger})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
 		}, nil))

@@ -1,0 +1,42 @@
+package kubernetes
+
+import (
+	"context"
+
+	"github.com/purserhq/purser"
+)
+
+// PoolClusters resolves a pool's Kubernetes API: the registered cluster
+// (of kind kubernetes) that ClusterOf names as the pool's control plane.
+type PoolClusters struct {
+	// ClusterOf names the pool's control plane cluster ("" when it has
+	// none).
+	ClusterOf func(p *purser.Pool) string
+	// Clusters returns a registered cluster with its credentials.
+	Clusters Credentials
+}
+
+// Client returns the pool's API; ENOTFOUND when the pool has no control
+// plane (or its cluster is gone), EINVALID when its cluster is not of kind
+// kubernetes.
+func (pc *PoolClusters) Client(ctx context.Context, p *purser.Pool) (purser.PoolCluster, error) {
+	name := ""
+	if pc.ClusterOf != nil {
+		name = pc.ClusterOf(p)
+	}
+	if name == "" {
+		return nil, purser.Errorf(purser.ENOTFOUND, "pool %s has no Kubernetes control plane", p.Name)
+	}
+	c, err := pc.Clusters(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.Kind != purser.ClusterKubernetes {
+		return nil, purser.Errorf(purser.EINVALID, "pool %s: cluster %s is of kind %s, not kubernetes", p.Name, name, c.Kind)
+	}
+	cfg, err := RESTConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return NewPoolNodes(cfg)
+}
