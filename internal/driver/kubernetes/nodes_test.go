@@ -1,0 +1,182 @@
+package kubernetes
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/k8stest"
+)
+
+// poolPod is a pod of namespace default bound to node (or left to the
+// scheduler when node is ""), requesting cpu and memory.
+func poolPod(name, node, cpu, memory string, labels map[string]string, owner string) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "nginx",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)}}}}},
+	}
+	if owner != "" {
+		yes := true
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: owner, Name: "x", UID: "00000000-0000-0000-0000-000000000001", Controller: &yes}}
+	}
+	return p
+}
+
+// waitUntil polls ok every 100 ms for a minute.
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(time.Minute)
+	for !ok() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("never: %s", what)
+		}
+	}
+}
+
+// TestPoolNodes runs a pool's API against a real control plane with kwok
+// nodes named after hosts: usage counts the pods' requests against the
+// members' allocatable and the unschedulable pods; a drain cordons the
+// node, evicts what it may, is refused by a disruption budget (and says
+// which), deletes by force at the deadline, and leaves DaemonSets' pods;
+// uncordon undoes only Purser's cordon.
+func TestPoolNodes(t *testing.T) {
+	cp := k8stest.StartWithNodes(t, k8stest.Nodes{Count: 1})
+	cp.RemoveNode(t, "kwok-node-0")
+	cp.AddNamedNode(t, "h1", "4", "8Gi")
+	cp.AddNamedNode(t, "h2", "4", "8Gi")
+	ctx := context.Background()
+	kc := k8stest.Client(t, cp.Kubeconfig)
+	create := func(p *corev1.Pod) {
+		t.Helper()
+		if _, err := kc.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	web := map[string]string{"app": "web"}
+	create(poolPod("web-1", "h1", "1", "1Gi", web, ""))
+	create(poolPod("batch-1", "h1", "500m", "512Mi", nil, ""))
+	create(poolPod("agent-1", "h1", "100m", "64Mi", nil, "DaemonSet"))
+	create(poolPod("big-1", "", "16", "1Gi", nil, ""))
+	one := intstr.FromInt32(1)
+	if _, err := kc.PolicyV1().PodDisruptionBudgets("default").Create(ctx, &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-pdb"},
+		Spec:       policyv1.PodDisruptionBudgetSpec{MinAvailable: &one, Selector: &metav1.LabelSelector{MatchLabels: web}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := mustRESTConfig(t, cp)
+	n, err := NewPoolNodes(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u purser.PoolUsage
+	waitUntil(t, "big-1 unschedulable", func() bool {
+		u, err = n.Usage(ctx, []string{"h1", "h2", "h3"})
+		return err == nil && u.Pending == 1
+	})
+	want := purser.PoolUsage{Pending: 1, PendingNeed: purser.Resources{Cores: 16, Memory: purser.GiB},
+		Requested: purser.Resources{Cores: 2, Memory: purser.GiB + 512<<20 + 64<<20}, Allocatable: purser.Resources{Cores: 8, Memory: 16 * purser.GiB},
+		Pods: map[string]int{"h1": 2}, Unready: []string{"h3"}}
+	if u.PendingNeed != want.PendingNeed || u.Requested != want.Requested || u.Allocatable != want.Allocatable ||
+		u.Pods["h1"] != 2 || len(u.Pods) != 1 || len(u.Unready) != 1 || u.Unready[0] != "h3" || len(u.Cordoned) != 0 {
+		t.Fatalf("usage %+v, want %+v", u, want)
+	}
+
+	// A first pass: batch-1 is evicted, web-1 is refused by its budget.
+	s, err := n.Drain(ctx, "h1", false)
+	if err != nil || s.Left != 2 || s.Wait != "disruption budget web-pdb refused eviction of default/web-1" {
+		t.Fatalf("drain: %+v %v", s, err)
+	}
+	if node, _ := kc.CoreV1().Nodes().Get(ctx, "h1", metav1.GetOptions{}); !node.Spec.Unschedulable {
+		t.Fatal("h1 not cordoned")
+	}
+	waitUntil(t, "batch-1 evicted", func() bool {
+		s, err = n.Drain(ctx, "h1", false)
+		return err == nil && s.Left == 1
+	})
+	// The deadline: web-1 is deleted by force; the DaemonSet's pod stays.
+	if s, err = n.Drain(ctx, "h1", true); err != nil || s.Left != 0 || s.Forced != 1 {
+		t.Fatalf("forced drain: %+v %v", s, err)
+	}
+	if _, err := kc.CoreV1().Pods("default").Get(ctx, "agent-1", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the DaemonSet's pod: %v", err)
+	}
+	if s, err = n.Drain(ctx, "gone", false); err != nil || s != (purser.DrainStep{}) {
+		t.Fatalf("a missing node: %+v %v", s, err)
+	}
+
+	// h1 is a member again: Purser's cordon is lifted; an operator's stays.
+	if u, err = n.Usage(ctx, []string{"h1", "h2"}); err != nil || len(u.Cordoned) != 1 || u.Cordoned[0] != "h1" {
+		t.Fatalf("cordoned: %+v %v", u.Cordoned, err)
+	}
+	cordon(t, kc, "h2")
+	for _, node := range []string{"h1", "h2"} {
+		if err := n.Uncordon(ctx, node); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for node, want := range map[string]bool{"h1": false, "h2": true} {
+		if got, _ := kc.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); got.Spec.Unschedulable != want {
+			t.Fatalf("%s unschedulable %v, want %v", node, got.Spec.Unschedulable, want)
+		}
+	}
+}
+
+func cordon(t *testing.T, kc *k8s.Clientset, node string) {
+	t.Helper()
+	got, err := kc.CoreV1().Nodes().Get(context.Background(), node, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Spec.Unschedulable = true
+	if _, err := kc.CoreV1().Nodes().Update(context.Background(), got, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustRESTConfig(t *testing.T, cp *k8stest.ControlPlane) *rest.Config {
+	t.Helper()
+	cfg, err := RESTConfig(&purser.Cluster{Name: "pool", Kind: purser.ClusterKubernetes, Kubeconfig: cp.Kubeconfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestPoolClusters: a pool's API is the cluster its ClusterOf names; none
+// is ENOTFOUND (the sweep then says so in the pool's status), a cluster
+// of another kind EINVALID.
+func TestPoolClusters(t *testing.T) {
+	t.Parallel()
+	clusters := func(_ context.Context, name string) (*purser.Cluster, error) {
+		kind := purser.ClusterKubernetes
+		if name == "fleet" {
+			kind = purser.ClusterECS
+		}
+		return &purser.Cluster{Name: name, Kind: kind, Server: "https://127.0.0.1:6443", Token: "t"}, nil
+	}
+	p := &purser.Pool{Name: "web"}
+	for cluster, code := range map[string]string{"": purser.ENOTFOUND, "fleet": purser.EINVALID, "kube": ""} {
+		pc := &PoolClusters{Clusters: clusters, ClusterOf: func(*purser.Pool) string { return cluster }}
+		api, err := pc.Client(context.Background(), p)
+		if purser.ErrorCode(err) != code || (code == "") != (api != nil) {
+			t.Fatalf("cluster %q: %v %v", cluster, api, err)
+		}
+	}
+}
