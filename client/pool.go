@@ -19,6 +19,10 @@ type PoolHost struct {
 	Memory int64  `json:"memory" doc:"Bytes."`
 	State  string `json:"state"`
 	Spare  bool   `json:"spare"`
+	// Reason says why the host is in its state; a drain that waits says
+	// what holds it ("...: disruption budget web-pdb refused eviction of
+	// default/web-1").
+	Reason string `json:"reason,omitempty"`
 }
 
 // Pool is a set of hosts forming one cluster.

@@ -40,17 +40,21 @@ func poolTable(w io.Writer, ps []client.Pool) {
 	}
 }
 
-// poolView prints one pool and its hosts.
+// poolView prints one pool, its why-not statuses and its hosts with the
+// reason each is in its state.
 func poolView(w io.Writer, p *client.Pool) {
 	poolTable(w, []client.Pool{*p})
 	fmt.Fprintln(w)
-	row(w, "ROLE", "HOST", "CORES", "MEMORY", "STATE")
+	fmt.Fprintf(w, "Status:       %s\n", dash(p.Status))
+	fmt.Fprintf(w, "Autoscaling:  %s\n", dash(p.ScaleStatus))
+	fmt.Fprintln(w)
+	row(w, "ROLE", "HOST", "CORES", "MEMORY", "STATE", "REASON")
 	for _, h := range p.Hosts {
 		role := "member"
 		if h.Spare {
 			role = "spare"
 		}
-		poolHostRows(w, role, []client.PoolHost{h})
+		row(w, role, h.Name, strconv.Itoa(h.Cores), purser.FormatBytes(h.Memory), h.State, dash(h.Reason))
 	}
 }
 
