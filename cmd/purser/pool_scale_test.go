@@ -24,7 +24,9 @@ import (
 // resolves a pool's registered cluster).
 type testKube struct{ api purser.PoolCluster }
 
-func (k testKube) Client(context.Context, *purser.Pool) (purser.PoolCluster, error) { return k.api, nil }
+func (k testKube) Client(context.Context, *purser.Pool) (purser.PoolCluster, error) {
+	return k.api, nil
+}
 
 // TestPoolAutoscaling, on a real control plane whose kwok nodes are named
 // after the hosts (the test plays the agents' join and leave hooks: a
