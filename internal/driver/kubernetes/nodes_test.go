@@ -166,13 +166,16 @@ func TestPoolClusters(t *testing.T) {
 	t.Parallel()
 	clusters := func(_ context.Context, name string) (*purser.Cluster, error) {
 		kind := purser.ClusterKubernetes
-		if name == "fleet" {
+		switch name {
+		case "fleet":
 			kind = purser.ClusterECS
+		case "gone":
+			return nil, purser.Errorf(purser.ENOTFOUND, "cluster gone not found")
 		}
 		return &purser.Cluster{Name: name, Kind: kind, Server: "https://127.0.0.1:6443", Token: "t"}, nil
 	}
 	p := &purser.Pool{Name: "web"}
-	for cluster, code := range map[string]string{"": purser.ENOTFOUND, "fleet": purser.EINVALID, "kube": ""} {
+	for cluster, code := range map[string]string{"": purser.ENOTFOUND, "fleet": purser.EINVALID, "gone": purser.EINVALID, "kube": ""} {
 		pc := &PoolClusters{Clusters: clusters, ClusterOf: func(*purser.Pool) string { return cluster }}
 		api, err := pc.Client(context.Background(), p)
 		if purser.ErrorCode(err) != code || (code == "") != (api != nil) {

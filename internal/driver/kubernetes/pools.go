@@ -17,8 +17,8 @@ type PoolClusters struct {
 }
 
 // Client returns the pool's API; ENOTFOUND when the pool has no control
-// plane (or its cluster is gone), EINVALID when its cluster is not of kind
-// kubernetes.
+// plane, EINVALID when its cluster is gone or not of kind kubernetes (the
+// sweep then holds the pool's drains, rather than end them unevicted).
 func (pc *PoolClusters) Client(ctx context.Context, p *purser.Pool) (purser.PoolCluster, error) {
 	name := ""
 	if pc.ClusterOf != nil {
@@ -28,6 +28,9 @@ func (pc *PoolClusters) Client(ctx context.Context, p *purser.Pool) (purser.Pool
 		return nil, purser.Errorf(purser.ENOTFOUND, "pool %s has no Kubernetes control plane", p.Name)
 	}
 	c, err := pc.Clusters(ctx, name)
+	if purser.ErrorCode(err) == purser.ENOTFOUND {
+		return nil, purser.Errorf(purser.EINVALID, "pool %s: its control plane, cluster %s, is not registered", p.Name, name)
+	}
 	if err != nil {
 		return nil, err
 	}
