@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -17,20 +18,16 @@ import (
 	"github.com/purserhq/purser/internal/k8stest"
 )
 
-// poolPod is a pod of namespace default bound to node (or left to the
-// scheduler when node is ""), requesting cpu and memory.
-func poolPod(name, node, cpu, memory string, labels map[string]string, owner string) *corev1.Pod {
-	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
-		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "nginx",
-			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)}}}}},
-	}
-	if owner != "" {
-		yes := true
-		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: owner, Name: "x", UID: "00000000-0000-0000-0000-000000000001", Controller: &yes}}
-	}
-	return p
+// podSpec is a pod's spec bound to node (or left to the scheduler when
+// node is ""), requesting cpu and memory.
+func podSpec(node, cpu, memory string) corev1.PodSpec {
+	return corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "nginx",
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)}}}}}
+}
+
+func poolPod(name, node, cpu, memory string, labels map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels}, Spec: podSpec(node, cpu, memory)}
 }
 
 // waitUntil polls ok every 100 ms for a minute.
@@ -68,10 +65,22 @@ func TestPoolNodes(t *testing.T) {
 		}
 	}
 	web := map[string]string{"app": "web"}
-	create(poolPod("web-1", "h1", "1", "1Gi", web, ""))
-	create(poolPod("batch-1", "h1", "500m", "512Mi", nil, ""))
-	create(poolPod("agent-1", "h1", "100m", "64Mi", nil, "DaemonSet"))
-	create(poolPod("big-1", "", "16", "1Gi", nil, ""))
+	create(poolPod("web-1", "h1", "1", "1Gi", web))
+	create(poolPod("batch-1", "h1", "500m", "512Mi", nil))
+	create(poolPod("big-1", "", "16", "1Gi", nil))
+	agent := map[string]string{"app": "agent"}
+	if _, err := kc.AppsV1().DaemonSets("default").Create(ctx, &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent"},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: agent},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: agent}, Spec: podSpec("", "100m", "64Mi")}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	agents := func(node string) int {
+		l, err := kc.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=agent", FieldSelector: "spec.nodeName=" + node})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(l.Items)
+	}
 	one := intstr.FromInt32(1)
 	if _, err := kc.PolicyV1().PodDisruptionBudgets("default").Create(ctx, &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-pdb"},
@@ -86,12 +95,13 @@ func TestPoolNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var u purser.PoolUsage
-	waitUntil(t, "big-1 unschedulable", func() bool {
+	waitUntil(t, "big-1 unschedulable, the DaemonSet's pods on h1 and h2", func() bool {
 		u, err = n.Usage(ctx, []string{"h1", "h2", "h3"})
-		return err == nil && u.Pending == 1
+		return err == nil && u.Pending == 1 && agents("h1") == 1 && agents("h2") == 1
 	})
+	// 1 + 0.5 + 2 x 0.1 cores: 2 rounded up.
 	want := purser.PoolUsage{Pending: 1, PendingNeed: purser.Resources{Cores: 16, Memory: purser.GiB},
-		Requested: purser.Resources{Cores: 2, Memory: purser.GiB + 512<<20 + 64<<20}, Allocatable: purser.Resources{Cores: 8, Memory: 16 * purser.GiB},
+		Requested: purser.Resources{Cores: 2, Memory: purser.GiB + 512<<20 + 2*64<<20}, Allocatable: purser.Resources{Cores: 8, Memory: 16 * purser.GiB},
 		Pods: map[string]int{"h1": 2}, Unready: []string{"h3"}}
 	if u.PendingNeed != want.PendingNeed || u.Requested != want.Requested || u.Allocatable != want.Allocatable ||
 		u.Pods["h1"] != 2 || len(u.Pods) != 1 || len(u.Unready) != 1 || u.Unready[0] != "h3" || len(u.Cordoned) != 0 {
@@ -114,8 +124,8 @@ func TestPoolNodes(t *testing.T) {
 	if s, err = n.Drain(ctx, "h1", true); err != nil || s.Left != 0 || s.Forced != 1 {
 		t.Fatalf("forced drain: %+v %v", s, err)
 	}
-	if _, err := kc.CoreV1().Pods("default").Get(ctx, "agent-1", metav1.GetOptions{}); err != nil {
-		t.Fatalf("the DaemonSet's pod: %v", err)
+	if agents("h1") != 1 {
+		t.Fatal("the DaemonSet's pod left h1")
 	}
 	if s, err = n.Drain(ctx, "gone", false); err != nil || s != (purser.DrainStep{}) {
 		t.Fatalf("a missing node: %+v %v", s, err)
