@@ -20,6 +20,9 @@ func (w *PoolSweepWorker) sweepPools(ctx context.Context) (drained, scaled int, 
 	whyNot := make(map[string]string, len(pools))
 	for _, p := range pools {
 		api, err := w.Kube.Client(ctx, p)
+		if err != nil {
+			api = nil
+		}
 		switch {
 		case purser.ErrorCode(err) == purser.ENOTFOUND:
 			whyNot[p.Name] = "no Kubernetes control plane to read usage from"

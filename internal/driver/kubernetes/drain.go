@@ -82,7 +82,7 @@ func (n *PoolNodes) evict(ctx context.Context, p *podDoc) (gone bool, wait strin
 	case apierrors.IsInternalError(err): // e.g. more than one budget selects the pod
 		return false, fmt.Sprintf("eviction of %s/%s refused: %s", ns, name, apiMessage(err)), nil
 	}
-	return false, "", fmt.Errorf("evict pod %s/%s: %w", ns, name, err)
+	return false, "", apiError("evict pod "+ns+"/"+name, err)
 }
 
 // budgetRefusal names the budget that refused an eviction, from the
@@ -121,7 +121,7 @@ func (n *PoolNodes) forceDelete(ctx context.Context, p *podDoc) (bool, error) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("delete pod %s/%s: %w", p.Metadata.Namespace, p.Metadata.Name, err)
+		return false, apiError("delete pod "+p.Metadata.Namespace+"/"+p.Metadata.Name, err)
 	}
 	return false, nil
 }

@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -93,7 +94,7 @@ type (
 func (n *PoolNodes) list(ctx context.Context, gvr schema.GroupVersionResource, opts metav1.ListOptions, out any) error {
 	l, err := n.dc.Resource(gvr).List(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("list %s: %w", gvr.Resource, err)
+		return apiError("list "+gvr.Resource, err)
 	}
 	items := make([]map[string]any, len(l.Items))
 	for i := range l.Items {
@@ -245,7 +246,7 @@ func (n *PoolNodes) node(ctx context.Context, name string) (*nodeDoc, error) {
 		return nil, purser.Errorf(purser.ENOTFOUND, "node %s not found", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get node %s: %w", name, err)
+		return nil, apiError("get node "+name, err)
 	}
 	b, err := json.Marshal(obj.Object)
 	if err != nil {
@@ -264,7 +265,7 @@ func (n *PoolNodes) Cordon(ctx context.Context, name string) error {
 	}
 	patch := `{"metadata":{"annotations":{"` + AnnotationCordoned + `":"drain"}},"spec":{"unschedulable":true}}`
 	if _, err := n.dc.Resource(nodesGVR).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
-		return fmt.Errorf("cordon node %s: %w", name, err)
+		return apiError("cordon node "+name, err)
 	}
 	return nil
 }
@@ -280,7 +281,19 @@ func (n *PoolNodes) Uncordon(ctx context.Context, name string) error {
 	}
 	patch := `{"metadata":{"annotations":{"` + AnnotationCordoned + `":null}},"spec":{"unschedulable":false}}`
 	if _, err := n.dc.Resource(nodesGVR).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
-		return fmt.Errorf("uncordon node %s: %w", name, err)
+		return apiError("uncordon node "+name, err)
 	}
 	return nil
+}
+
+// apiError translates an error of the pool's API once, at the boundary:
+// the API server's own answer is safe to show; a transport error only
+// says the API cannot be reached (its details are logged).
+func apiError(op string, err error) error {
+	msg := op + ": the pool's Kubernetes API cannot be reached"
+	var se *apierrors.StatusError
+	if errors.As(err, &se) && se.ErrStatus.Message != "" {
+		msg = op + ": " + se.ErrStatus.Message
+	}
+	return &purser.Error{Code: purser.EUNAVAILABLE, Message: msg, Err: err}
 }

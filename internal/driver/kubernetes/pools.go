@@ -39,7 +39,11 @@ func (pc *PoolClusters) Client(ctx context.Context, p *purser.Pool) (purser.Pool
 	}
 	cfg, err := RESTConfig(c)
 	if err != nil {
+		return nil, &purser.Error{Code: purser.EINVALID, Message: "pool " + p.Name + ": the credentials of cluster " + name + " are refused", Err: err}
+	}
+	api, err := NewPoolNodes(cfg)
+	if err != nil {
 		return nil, err
 	}
-	return NewPoolNodes(cfg)
+	return api, nil
 }
