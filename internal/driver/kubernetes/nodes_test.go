@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -191,5 +192,46 @@ func TestPoolClusters(t *testing.T) {
 		if purser.ErrorCode(err) != code || (code == "") != (api != nil) {
 			t.Fatalf("cluster %q: %v %v", cluster, api, err)
 		}
+	}
+}
+
+// TestBudgetRefusal: the budget is named from the cause the API server
+// gives, in both of its wordings (TestPoolNodes meets one on a real
+// server); without one the server's message is kept.
+func TestBudgetRefusal(t *testing.T) {
+	t.Parallel()
+	refusal := func(cause string) error {
+		err := apierrors.NewTooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 0)
+		if cause != "" {
+			err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Type: "DisruptionBudget", Message: cause})
+		}
+		return err
+	}
+	for cause, want := range map[string]string{
+		"The disruption budget web-pdb needs 2 healthy pods and has 2 currently": "disruption budget web-pdb refused eviction of default/web-1",
+		"The disruption budget web-pdb is still being processed by the server.":  "disruption budget web-pdb refused eviction of default/web-1",
+		"": "eviction of default/web-1 refused: Cannot evict pod as it would violate the pod's disruption budget.",
+	} {
+		if got := budgetRefusal(refusal(cause), "default/web-1"); got != want {
+			t.Errorf("%q: %q, want %q", cause, got, want)
+		}
+	}
+}
+
+// TestPodRequests: a pod holds the larger of its containers' sum and its
+// largest init container, plus its overhead.
+func TestPodRequests(t *testing.T) {
+	t.Parallel()
+	var p podDoc
+	c := func(cpu, mem string) podContainer {
+		var pc podContainer
+		pc.Resources.Requests = map[string]string{"cpu": cpu, "memory": mem}
+		return pc
+	}
+	p.Spec.Containers = []podContainer{c("500m", "1Gi"), c("250m", "1Gi")}
+	p.Spec.InitContainers = []podContainer{c("1", "512Mi")}
+	p.Spec.Overhead = map[string]string{"cpu": "100m"}
+	if got := p.requests(); got != (milli{1100, 2 << 30}) {
+		t.Fatalf("requests %+v", got)
 	}
 }
