@@ -2,13 +2,13 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/purserhq/purser"
 )
@@ -69,9 +69,12 @@ func (n *PoolNodes) Drain(ctx context.Context, node string, force bool) (purser.
 // answers 429 or 500 for) refused it.
 func (n *PoolNodes) evict(ctx context.Context, p *podDoc) (gone bool, wait string, err error) {
 	ns, name := p.Metadata.Namespace, p.Metadata.Name
-	ev := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "policy/v1", "kind": "Eviction",
-		"metadata": map[string]any{"name": name, "namespace": ns}}}
-	_, err = n.dc.Resource(podsGVR).Namespace(ns).Create(ctx, ev, metav1.CreateOptions{}, "eviction")
+	body, err := json.Marshal(map[string]any{"apiVersion": "policy/v1", "kind": "Eviction", "metadata": map[string]any{"name": name, "namespace": ns}})
+	if err != nil {
+		return false, "", err
+	}
+	err = n.rc.Post().AbsPath("/api/v1/namespaces", ns, "pods", name, "eviction").SetHeader("Content-Type", "application/json").
+		Body(body).MaxRetries(0).Do(ctx).Error()
 	switch {
 	case err == nil:
 		return false, "", nil

@@ -30,8 +30,14 @@ var (
 
 // PoolNodes is a pool's Kubernetes API (purser.PoolCluster): a host's
 // node is named after the host. It reads nodes and pods as plain JSON
-// through the dynamic client, like the rest of the package.
-type PoolNodes struct{ dc dynamic.Interface }
+// through the dynamic client, like the rest of the package, and posts
+// evictions through a REST client that does not retry: the API server
+// answers a refused eviction with a Retry-After, which client-go would
+// otherwise wait out ten times in one call.
+type PoolNodes struct {
+	dc dynamic.Interface
+	rc *rest.RESTClient
+}
 
 var _ purser.PoolCluster = (*PoolNodes)(nil)
 
@@ -41,7 +47,11 @@ func NewPoolNodes(cfg *rest.Config) (*PoolNodes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pool cluster client: %w", err)
 	}
-	return &PoolNodes{dc: dc}, nil
+	rc, err := rest.UnversionedRESTClientFor(dynamic.ConfigFor(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("pool cluster client: %w", err)
+	}
+	return &PoolNodes{dc: dc, rc: rc}, nil
 }
 
 // The few fields of nodes and pods the pool's sweep reads.

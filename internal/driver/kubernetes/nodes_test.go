@@ -97,8 +97,11 @@ func TestPoolNodes(t *testing.T) {
 	}
 	var u purser.PoolUsage
 	waitUntil(t, "big-1 unschedulable, the DaemonSet's pods on h1 and h2", func() bool {
+		if agents("h1") != 1 || agents("h2") != 1 {
+			return false
+		}
 		u, err = n.Usage(ctx, []string{"h1", "h2", "h3"})
-		return err == nil && u.Pending == 1 && agents("h1") == 1 && agents("h2") == 1
+		return err == nil && u.Pending == 1
 	})
 	// 1 + 0.5 + 2 x 0.1 cores: 2 rounded up.
 	want := purser.PoolUsage{Pending: 1, PendingNeed: purser.Resources{Cores: 16, Memory: purser.GiB},
