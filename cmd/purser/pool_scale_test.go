@@ -135,9 +135,11 @@ func testPoolAutoscaling(t *testing.T, env ...string) {
 		p := hooks()
 		return strings.Contains(p.Status, "drain of "+node+" waits: "+refused)
 	})
-	if out := mustAs(t, url, admin, "pools", "get", "web"); !strings.Contains(out, refused) || !strings.Contains(out, "DRAINING") {
+	out := mustAs(t, url, admin, "pools", "get", "web")
+	if !strings.Contains(out, refused) || !strings.Contains(out, "DRAINING") {
 		t.Fatalf("pools get does not say why the drain waits:\n%s", out)
 	}
+	t.Logf("pools get web, while the drain waits:\n%s", out)
 	eventually(t, "the drain forced at its deadline", func() bool {
 		h, err := c.GetHost(ctx, node)
 		return err == nil && h.Pool == "" && strings.Contains(h.Reason, "deleted by force")
@@ -155,6 +157,7 @@ func testPoolAutoscaling(t *testing.T, env ...string) {
 		return len(p.Hosts) == 1 && strings.HasSuffix(p.ScaleStatus, "at its minimum of 1 hosts")
 	})
 	inbox(t, c, "pool.scale_down", "left")
+	t.Logf("pools get web, scaled down:\n%s", mustAs(t, url, admin, "pools", "get", "web"))
 }
 
 func podRunning(t *testing.T, kc *k8s.Clientset, name string) bool {

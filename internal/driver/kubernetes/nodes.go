@@ -43,6 +43,10 @@ var _ purser.PoolCluster = (*PoolNodes)(nil)
 
 // NewPoolNodes returns the API of a pool whose control plane cfg reaches.
 func NewPoolNodes(cfg *rest.Config) (*PoolNodes, error) {
+	// A sweep reads nodes and pods and drains nodes: more than client-go's
+	// default 5 requests a second allow without waiting.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
 	dc, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pool cluster client: %w", err)
