@@ -48,6 +48,12 @@ type Host struct {
 	// host is in its state (the last transition's cause).
 	LastHeartbeat *time.Time
 	Reason        string
+	// DrainDeadline is when a DRAINING host's remaining pods are deleted
+	// by force; DrainWait says why its drain waits ("disruption budget
+	// web-pdb refused eviction of default/web-1"), "" when nothing holds
+	// it. Both are cleared when the host leaves.
+	DrainDeadline *time.Time
+	DrainWait     string
 }
 
 // Resources are an amount of cores and memory (bytes).
@@ -143,6 +149,8 @@ const (
 	DefaultDrainDeadline   = time.Hour
 	DefaultScaleDownAfter  = 10 * time.Minute
 	DefaultScaleUpCooldown = 10 * time.Minute
+	DefaultScaleUpAbove    = 0.8
+	DefaultScaleDownBelow  = 0.5
 )
 
 // WithDefaults fills the zero durations.

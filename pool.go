@@ -170,6 +170,7 @@ func (h *Host) join(p *Pool, spare bool, reason string) (*Host, Change) {
 func (h *Host) leave(p *Pool, reason string) (*Host, Change) {
 	after := h.copy()
 	after.Pool, after.Spare, after.Reason, after.Joined = "", false, reason, false
+	after.DrainDeadline, after.DrainWait = nil, ""
 	if after.State == HostAssigned || after.State == HostDraining {
 		after.State = HostReady
 	}

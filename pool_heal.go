@@ -2,6 +2,7 @@ package purser
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -53,6 +54,7 @@ func (p *Pool) Heal(hosts []*Host, now time.Time) Change {
 			ch.ToAdmins = append(ch.ToAdmins, p.message("pool.heal_halted", "Pool "+p.Name+": self-healing halted",
 				halt+": replacing them could burn every spare on a fault that is not the hosts'; look at the hosts, then remove or repair them."))
 		}
+		after.Status = joinStatus(halt, drainStatus(members))
 		return p.withStatus(&after, ch, now)
 	}
 	ready := readySpares(spares)
@@ -64,6 +66,7 @@ func (p *Pool) Heal(hosts []*Host, now time.Time) Change {
 		ch.ToAdmins = append(ch.ToAdmins, p.message("pool.spares_exhausted", "Pool "+p.Name+": spares exhausted",
 			"pool "+p.Name+" has used its last spare; the next failure is replaced from the free inventory if anything fits."))
 	}
+	after.Status = joinStatus(after.Status, drainStatus(members))
 	return p.withStatus(&after, ch, now)
 }
 
@@ -77,7 +80,7 @@ func (p *Pool) replace(h *Host, ready, free *[]*Host, after *Pool) Change {
 	if pick == nil {
 		after.Status = noSpareFits(h.Size(), append(append([]*Host(nil), *ready...), *free...))
 		var ch Change
-		if p.Status != after.Status {
+		if !strings.HasPrefix(p.Status, after.Status) {
 			ch.ToAdmins = append(ch.ToAdmins, p.message("pool.spares_exhausted", "Pool "+p.Name+": cannot replace "+h.Name,
 				"host "+h.Name+" is unhealthy ("+h.Reason+") and "+after.Status+"."))
 		}

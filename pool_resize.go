@@ -167,8 +167,14 @@ func (p *Pool) Drain(by *Actor, h *Host, deadline time.Time) (Change, error) {
 	if h.State != HostAssigned {
 		return Change{}, Errorf(ECONFLICT, "host %s is %s: only an ASSIGNED member drains", h.Name, h.State)
 	}
-	_, ch := h.transition(HostDraining, "host.drain", "draining out of pool "+p.Name+" until "+deadline.UTC().Format(time.RFC3339))
-	return ch, nil
+	return h.startDrain(p.Name, "host.drain", deadline), nil
+}
+
+// startDrain returns h DRAINING out of pool until deadline, and its event.
+func (h *Host) startDrain(pool, action string, deadline time.Time) Change {
+	after, ch := h.transition(HostDraining, action, drainReason(pool, deadline, ""))
+	after.DrainDeadline, after.DrainWait = &deadline, ""
+	return ch
 }
 
 // FinishDrain releases a drained host of pool p to the free inventory

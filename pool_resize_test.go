@@ -109,7 +109,7 @@ func TestNodes(t *testing.T) {
 		t.Fatalf("not in pool: %v", err)
 	}
 	ch, err := p.Drain(by, hosts[0], t0.Add(time.Hour))
-	if err != nil || ch.Rows[0].(*Host).State != HostDraining {
+	if err != nil || ch.Rows[0].(*Host).State != HostDraining || !ch.Rows[0].(*Host).DrainDeadline.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("drain: %v", err)
 	}
 	if h := hosts[0].FinishDrain(p, "drained").Rows[0].(*Host); h.State != HostReady || h.Pool != "" {

@@ -8,13 +8,17 @@ import (
 )
 
 // PoolUsage is what a pool's Kubernetes API reports: pods that cannot be
-// scheduled, the pods' requests against the nodes' allocatable resources,
-// and how many evictable pods each member runs.
+// scheduled (and the largest request among them), the pods' requests
+// against the members' nodes' allocatable resources, how many evictable
+// pods each member runs, and the members without a Ready node.
 type PoolUsage struct {
 	Pending     int
+	PendingNeed Resources // the largest request of a pending pod
 	Requested   Resources
 	Allocatable Resources
 	Pods        map[string]int
+	Unready     []string // members whose node is missing or not Ready, by name
+	Cordoned    []string // members whose node Purser cordoned (to uncordon)
 }
 
 // Utilisation is the larger of the cores and memory fractions requested.
@@ -36,15 +40,21 @@ func (u PoolUsage) Utilisation() float64 {
 type ScalePolicy struct {
 	HighWater, LowWater float64
 	DownAfter, Cooldown time.Duration
+	// DrainDeadline bounds the drain of a busy member a scale-down
+	// removes (default DefaultDrainDeadline).
+	DrainDeadline time.Duration
 }
 
 // WithDefaults fills the zero fields.
 func (s ScalePolicy) WithDefaults() ScalePolicy {
 	if s.HighWater == 0 {
-		s.HighWater = 0.8
+		s.HighWater = DefaultScaleUpAbove
 	}
 	if s.LowWater == 0 {
-		s.LowWater = 0.5
+		s.LowWater = DefaultScaleDownBelow
+	}
+	if s.DrainDeadline == 0 {
+		s.DrainDeadline = DefaultDrainDeadline
 	}
 	if s.DownAfter == 0 {
 		s.DownAfter = DefaultScaleDownAfter
@@ -61,10 +71,14 @@ func (s ScalePolicy) WithDefaults() ScalePolicy {
 // mark; one member leaves when utilisation stayed below the low-water mark
 // for DownAfter, not within Cooldown of a scale-up, an empty member at
 // once, a busy one by draining, and only one draining at a time. The
-// pool's ScaleStatus says why not.
+// pool's ScaleStatus says why not. A pool without max_hosts is not
+// autoscaled (Autoscaled).
 func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePolicy) Change {
 	if p.State != PoolActive {
 		return Change{}
+	}
+	if !p.Autoscaled() {
+		return p.AutoscaleOff("", now)
 	}
 	pol = pol.WithDefaults()
 	members, _ := PoolHosts(p.Name, hosts)
@@ -78,7 +92,7 @@ func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePol
 		if u.Pending > 0 {
 			why = fmt.Sprintf("%d pod(s) pending", u.Pending)
 		}
-		ch, after.ScaleStatus = p.scaleUp(&after, members, hosts, why, now)
+		ch, after.ScaleStatus = p.scaleUp(&after, members, hosts, u, why, now)
 	case util < pol.LowWater:
 		if after.LowSince == nil {
 			after.LowSince = &now
@@ -87,11 +101,33 @@ func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePol
 	default:
 		after.LowSince, after.ScaleStatus = nil, ""
 	}
+	return p.withScale(&after, ch, now)
+}
+
+// withScale adds after to ch when its autoscaling fields changed.
+func (p *Pool) withScale(after *Pool, ch Change, now time.Time) Change {
 	if after.ScaleStatus != p.ScaleStatus || !sameTime(after.LowSince, p.LowSince) || !sameTime(after.LastScaleUp, p.LastScaleUp) {
 		after.Updated = now
-		ch.Rows = append(ch.Rows, &after)
+		ch.Rows = append(ch.Rows, after)
 	}
 	return ch
+}
+
+// Autoscaled reports whether the pool is autoscaled: it names its
+// maximum of hosts (its minimum defaults to 1).
+func (p *Pool) Autoscaled() bool { return p.MaxHosts > 0 }
+
+// AutoscaleOff decides the pool's ScaleStatus when its usage cannot be
+// read (why: "no Kubernetes control plane to read usage from"): nothing
+// scales, and the low-utilisation clock stops. A pool that is not
+// autoscaled says nothing.
+func (p *Pool) AutoscaleOff(why string, now time.Time) Change {
+	after := *p
+	after.LowSince, after.ScaleStatus = nil, ""
+	if p.Autoscaled() && why != "" {
+		after.ScaleStatus = "no autoscaling: " + why
+	}
+	return p.withScale(&after, Change{}, now)
 }
 
 func sameTime(a, b *time.Time) bool {
@@ -100,23 +136,42 @@ func sameTime(a, b *time.Time) bool {
 
 func pct(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }
 
-func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, why string, now time.Time) (Change, string) {
+// scaleUp decides one free host joining: among those that fit the largest
+// pending pod, the best fit for the pool's largest member, else the one
+// covering the most of it. None joins while a member's node is not Ready
+// yet (it may be the capacity the pods wait for).
+func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, u PoolUsage, why string, now time.Time) (Change, string) {
 	if p.MaxHosts > 0 && len(members) >= p.MaxHosts {
 		return Change{}, fmt.Sprintf("no scale-up (%s): at its maximum of %d hosts", why, p.MaxHosts)
 	}
+	if len(u.Unready) > 0 {
+		return Change{}, fmt.Sprintf("no scale-up (%s): waiting for host %s to become a Ready node", why, u.Unready[0])
+	}
 	free := candidates(hosts, p.Selector)
-	pick := bestSingle(free, largest(members))
-	if pick == nil {
-		if i := largestShareIndex(free, Resources{1, 1}); i >= 0 {
-			pick = free[i]
+	var fit []*Host
+	for _, h := range free {
+		if h.Size().Covers(u.PendingNeed) {
+			fit = append(fit, h)
 		}
 	}
+	pick := bestSingle(fit, largest(members))
 	if pick == nil {
+		if i := largestShareIndex(fit, Resources{1, 1}); i >= 0 {
+			pick = fit[i]
+		}
+	}
+	switch {
+	case pick == nil && len(free) == 0:
 		return Change{}, fmt.Sprintf("no scale-up (%s): no free host matches the selector", why)
+	case pick == nil:
+		big := largest(free)
+		return Change{}, fmt.Sprintf("no scale-up (%s): no free host fits: needs %s, largest free %d and %s", why, u.PendingNeed, big.Cores, gib(big.Memory))
 	}
 	after.LastScaleUp = &now
 	_, ch := pick.join(p, false, "scale-up: "+why)
 	ch.Events = append(ch.Events, AuditEvent{Action: "pool.scale_up", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": pick.Name, "reason": why}})
+	ch.ToAdmins = append(ch.ToAdmins, p.message("pool.scale_up", "Pool "+p.Name+" scaled up: "+pick.Name+" joined",
+		fmt.Sprintf("host %s (%s) joined pool %s: %s.", pick.Name, pick.Size(), p.Name, why)))
 	return ch, ""
 }
 
@@ -132,10 +187,39 @@ func (p *Pool) scaleDown(after *Pool, members []*Host, u PoolUsage, util float64
 	if len(members) <= max(p.MinHosts, 1) {
 		return Change{}, fmt.Sprintf("no scale-down (%s): at its minimum of %d hosts", low, max(p.MinHosts, 1))
 	}
+	h, why := scaleDownPick(members, u)
+	if h == nil {
+		return Change{}, fmt.Sprintf("no scale-down (%s): %s", low, why)
+	}
+	if rest := u.Allocatable.Sub(h.Size()); !rest.Covers(u.Requested) {
+		return Change{}, fmt.Sprintf("no scale-down (%s): pods with nowhere to go (%s requested, %s left without %s)", low, u.Requested, rest, h.Name)
+	}
+	held := now.Sub(*after.LowSince).Truncate(time.Second)
+	after.LowSince = nil
+	ev := AuditEvent{Action: "pool.scale_down", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": h.Name, "reason": low, "pods": u.Pods[h.Name]}}
+	if u.Pods[h.Name] == 0 {
+		ch := h.FinishDrain(p, "scale-down: "+low)
+		ch.Events = append(ch.Events, ev)
+		ch.ToAdmins = append(ch.ToAdmins, p.message("pool.scale_down", "Pool "+p.Name+" scaled down: "+h.Name+" left",
+			fmt.Sprintf("host %s, running no pod, left pool %s for the free inventory: %s for %s.", h.Name, p.Name, low, held)))
+		return ch, ""
+	}
+	ch := h.startDrain(p.Name, "host.drain", now.Add(pol.DrainDeadline))
+	ch.Events = append(ch.Events, ev)
+	ch.ToAdmins = append(ch.ToAdmins, p.message("pool.scale_down", "Pool "+p.Name+" scaling down: "+h.Name+" drains",
+		fmt.Sprintf("host %s drains out of pool %s (%d pod(s) to evict, by %s): %s for %s.", h.Name, p.Name, u.Pods[h.Name],
+			now.Add(pol.DrainDeadline).UTC().Format(time.RFC3339), low, held)))
+	return ch, ""
+}
+
+// scaleDownPick chooses the member a scale-down removes: the ASSIGNED one
+// running the fewest pods, ties to the smallest; none while one drains
+// (one at a time), and why.
+func scaleDownPick(members []*Host, u PoolUsage) (*Host, string) {
 	var ready []*Host
 	for _, h := range members {
 		if h.State == HostDraining {
-			return Change{}, fmt.Sprintf("no scale-down (%s): host %s is still draining (one at a time)", low, h.Name)
+			return nil, fmt.Sprintf("host %s is still draining (one at a time)", h.Name)
 		}
 		if h.State == HostAssigned {
 			ready = append(ready, h)
@@ -149,20 +233,7 @@ func (p *Pool) scaleDown(after *Pool, members []*Host, u PoolUsage, util float64
 		return biggerFirst(b, a)
 	})
 	if len(ready) == 0 {
-		return Change{}, fmt.Sprintf("no scale-down (%s): no member is ASSIGNED", low)
+		return nil, "no member is ASSIGNED"
 	}
-	h := ready[0]
-	if rest := u.Allocatable.Sub(h.Size()); !rest.Covers(u.Requested) {
-		return Change{}, fmt.Sprintf("no scale-down (%s): pods with nowhere to go (%s requested, %s left without %s)", low, u.Requested, rest, h.Name)
-	}
-	after.LowSince = nil
-	ev := AuditEvent{Action: "pool.scale_down", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": h.Name, "reason": low, "pods": u.Pods[h.Name]}}
-	if u.Pods[h.Name] == 0 {
-		ch := h.FinishDrain(p, "scale-down: "+low)
-		ch.Events = append(ch.Events, ev)
-		return ch, ""
-	}
-	_, ch := h.transition(HostDraining, "host.drain", "scale-down: "+low)
-	ch.Events = append(ch.Events, ev)
-	return ch, ""
+	return ready[0], ""
 }

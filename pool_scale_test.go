@@ -37,6 +37,12 @@ func TestAutoscale(t *testing.T) {
 		{"OneDrainAtATime", busy(6), Pool{LowSince: ago(11 * time.Minute)}, true, nil, "", "", "", "no scale-down (utilisation 25 % below 50 %): host a is still draining (one at a time)", true},
 		{"BusyNodeDrains", PoolUsage{Requested: Resources{6, 0}, Allocatable: Resources{24, 96 * GiB}, Pods: map[string]int{"a": 3, "b": 1, "c": 5}},
 			Pool{LowSince: ago(11 * time.Minute)}, false, nil, "", "", "b", "", false},
+		{"UpWaitsForNode", PoolUsage{Pending: 1, Unready: []string{"c"}}, Pool{}, false, []string{"f1:8:32"}, "", "", "",
+			"no scale-up (1 pod(s) pending): waiting for host c to become a Ready node", false},
+		{"UpNoneFits", PoolUsage{Pending: 1, PendingNeed: Resources{12, GiB}}, Pool{}, false, []string{"f1:8:32", "f2:4:64"}, "", "", "",
+			"no scale-up (1 pod(s) pending): no free host fits: needs 12 cores and 1 GiB, largest free 8 and 64", false},
+		{"UpFitsThePod", PoolUsage{Pending: 1, PendingNeed: Resources{12, GiB}}, Pool{}, false, []string{"f1:8:32", "f3:16:64"}, "f3", "", "", "", false},
+		{"NotAutoscaled", PoolUsage{Pending: 1}, Pool{MaxHosts: -1}, false, []string{"f1:8:32"}, "", "", "", "", false},
 		{"NowhereToGo", PoolUsage{Requested: Resources{17, 0}, Allocatable: Resources{36, 96 * GiB}, Pods: map[string]int{"a": 3, "b": 1, "c": 5}},
 			Pool{LowSince: ago(11 * time.Minute)}, false, nil, "", "", "", "", true},
 	}
@@ -52,6 +58,12 @@ func TestAutoscale(t *testing.T) {
 			}
 			p := tt.pool
 			p.Name, p.State = "p", PoolActive
+			switch p.MaxHosts {
+			case 0:
+				p.MaxHosts = 10
+			case -1:
+				p.MaxHosts = 0
+			}
 			ch := p.Autoscale(hosts, tt.usage, t0, ScalePolicy{})
 			var up, down, drain string
 			after := &p
@@ -73,6 +85,14 @@ func TestAutoscale(t *testing.T) {
 			if up != tt.up || down != tt.down || drain != tt.drain || (after.LowSince != nil) != tt.lowSince {
 				t.Fatalf("up %q down %q drain %q lowSince %v (status %q)", up, down, drain, after.LowSince, after.ScaleStatus)
 			}
+			if moved := up + down + drain; moved != "" && (len(ch.ToAdmins) != 1 || !strings.Contains(ch.ToAdmins[0].Title, moved)) {
+				t.Fatalf("the admins are not told of %s: %+v", moved, ch.ToAdmins)
+			}
+			for _, r := range ch.Rows {
+				if h, ok := r.(*Host); ok && h.State == HostDraining && (h.DrainDeadline == nil || !h.DrainDeadline.Equal(t0.Add(DefaultDrainDeadline))) {
+					t.Fatalf("a scale-down drain without its deadline: %v", h.DrainDeadline)
+				}
+			}
 			if tt.name == "NowhereToGo" {
 				if !strings.Contains(after.ScaleStatus, "pods with nowhere to go (17 cores and 0 MiB requested, 16 cores and 64 GiB left without b)") {
 					t.Fatalf("status %q", after.ScaleStatus)
@@ -81,5 +101,21 @@ func TestAutoscale(t *testing.T) {
 				t.Fatalf("status %q, want %q", after.ScaleStatus, tt.status)
 			}
 		})
+	}
+}
+
+// TestAutoscaleOff: a pool whose usage cannot be read says why, and its
+// low-utilisation clock stops; a pool without max_hosts says nothing.
+func TestAutoscaleOff(t *testing.T) {
+	t.Parallel()
+	low := t0.Add(-time.Minute)
+	p := Pool{Name: "p", State: PoolActive, MaxHosts: 3, LowSince: &low}
+	ch := p.AutoscaleOff("no Kubernetes control plane to read usage from", t0)
+	if len(ch.Rows) != 1 || ch.Rows[0].(*Pool).ScaleStatus != "no autoscaling: no Kubernetes control plane to read usage from" || ch.Rows[0].(*Pool).LowSince != nil {
+		t.Fatalf("off: %+v", ch.Rows)
+	}
+	p.MaxHosts, p.LowSince = 0, nil
+	if ch := p.AutoscaleOff("no Kubernetes control plane to read usage from", t0); len(ch.Rows) != 0 {
+		t.Fatalf("a pool that is not autoscaled changed: %+v", ch.Rows[0])
 	}
 }

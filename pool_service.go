@@ -96,11 +96,36 @@ type PoolHealthStore interface {
 	CheckHostHealth(ctx context.Context, p HealthPolicy) (int, error)
 	// HealPools applies Pool.Heal to every active pool.
 	HealPools(ctx context.Context) (int, error)
-	// FinishDrains releases the hosts whose drain ended.
+	// FinishDrains releases every DRAINING host: a drain waits for nothing
+	// when no pool has a Kubernetes API to evict through.
 	FinishDrains(ctx context.Context) (int, error)
 	// ExpireHookRuns fails the hook runs still open past timeout
 	// (ExpireHookRun): a join that never finished places another host.
 	ExpireHookRuns(ctx context.Context, timeout time.Duration) (int, error)
+	// PoolsToSweep returns the active pools and the whole inventory.
+	PoolsToSweep(ctx context.Context) ([]*Pool, []*Host, error)
+	// RecordDrain applies Host.Drained with one pass of the host's drain,
+	// and reports whether it changed anything.
+	RecordDrain(ctx context.Context, host string, s DrainStep) (bool, error)
+	// AutoscalePool applies Pool.Autoscale with the pool's usage or, when
+	// u is nil, Pool.AutoscaleOff with why; it reports whether it changed
+	// anything.
+	AutoscalePool(ctx context.Context, pool string, u *PoolUsage, why string, p ScalePolicy) (bool, error)
+}
+
+// PoolCluster is a pool's Kubernetes API as the sweep uses it; a host's
+// node is named after it.
+type PoolCluster interface {
+	// Usage reads the pool's usage over its members' nodes (every pending
+	// pod of the cluster counts).
+	Usage(ctx context.Context, members []string) (PoolUsage, error)
+	// Drain cordons the node and asks an eviction of each of its pods
+	// (force: deletes them instead) and says what is left; a missing node
+	// has nothing left.
+	Drain(ctx context.Context, node string, force bool) (DrainStep, error)
+	// Uncordon makes a node Purser cordoned schedulable again (its host
+	// is a member again).
+	Uncordon(ctx context.Context, node string) error
 }
 
 // PoolSweepArgs asks to sweep hosts' health and heal pools (periodic, on

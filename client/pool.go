@@ -20,6 +20,10 @@ type PoolHost struct {
 	State  string `json:"state"`
 	Spare  bool   `json:"spare"`
 	Joined bool   `json:"joined" doc:"A member whose join hook succeeded."`
+	// Reason says why the host is in its state; a drain that waits says
+	// what holds it ("...: disruption budget web-pdb refused eviction of
+	// default/web-1").
+	Reason string `json:"reason,omitempty"`
 }
 
 // PoolHooks are the commands a pool's agents run on their hosts: argv

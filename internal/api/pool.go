@@ -15,7 +15,7 @@ import (
 func poolHosts(hs []*purser.Host) []client.PoolHost {
 	out := make([]client.PoolHost, len(hs))
 	for i, h := range hs {
-		out[i] = client.PoolHost{Name: h.Name, Cores: h.Cores, Memory: h.Memory, State: string(h.State), Spare: h.Spare, Joined: h.Joined}
+		out[i] = client.PoolHost{Name: h.Name, Cores: h.Cores, Memory: h.Memory, State: string(h.State), Spare: h.Spare, Joined: h.Joined, Reason: h.Reason}
 	}
 	return out
 }

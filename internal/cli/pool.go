@@ -40,11 +40,15 @@ func poolTable(w io.Writer, ps []client.Pool) {
 	}
 }
 
-// poolView prints one pool and its hosts.
+// poolView prints one pool, its why-not statuses and its hosts with the
+// reason each is in its state.
 func poolView(w io.Writer, p *client.Pool) {
 	poolTable(w, []client.Pool{*p})
 	fmt.Fprintln(w)
-	row(w, "ROLE", "HOST", "CORES", "MEMORY", "STATE")
+	fmt.Fprintf(w, "Status:       %s\n", dash(p.Status))
+	fmt.Fprintf(w, "Autoscaling:  %s\n", dash(p.ScaleStatus))
+	fmt.Fprintln(w)
+	row(w, "ROLE", "HOST", "CORES", "MEMORY", "STATE", "REASON")
 	for _, h := range p.Hosts {
 		role := "member"
 		switch {
@@ -53,7 +57,7 @@ func poolView(w io.Writer, p *client.Pool) {
 		case !h.Joined:
 			role = "joining"
 		}
-		poolHostRows(w, role, []client.PoolHost{h})
+		row(w, role, h.Name, strconv.Itoa(h.Cores), purser.FormatBytes(h.Memory), h.State, dash(h.Reason))
 	}
 	if len(p.Hooks.Join)+len(p.Hooks.Leave)+len(p.Hooks.Reboot) > 0 {
 		fmt.Fprintln(w)

@@ -121,3 +121,70 @@ func (cp *ControlPlane) startNodes(t testing.TB, kubeconfig string, n Nodes) {
 		}
 	}
 }
+
+// AddNamedNode adds a kwok node named name with cpu and memory as its
+// capacity and allocatable ("8", "32Gi"), as a machine joining the
+// cluster would, and waits until it is Ready and untainted. It needs a
+// control plane StartWithNodes started.
+func (cp *ControlPlane) AddNamedNode(t testing.TB, name, cpu, memory string) {
+	t.Helper()
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory), corev1.ResourcePods: resource.MustParse("110"),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	nodes := Client(t, cp.Kubeconfig).CoreV1().Nodes()
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{kwokNodeAnnotation: "fake"},
+			Labels: map[string]string{"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", "type": "kwok"}},
+		Status: corev1.NodeStatus{Capacity: capacity, Allocatable: capacity},
+	}
+	if _, err := nodes.Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create node %s: %v", name, err)
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := nodes.Get(ctx, name, metav1.GetOptions{})
+		if err == nil && nodeReady(got) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node %s not Ready after 1m (%v)", name, err)
+		case <-tick.C:
+		}
+	}
+	if _, err := nodes.Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"taints":null}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("untaint node %s: %v", name, err)
+	}
+}
+
+// RemoveNode deletes a node, as a machine leaving the cluster would; its
+// pods are deleted with it (kwok runs no kubelet to evict them).
+func (cp *ControlPlane) RemoveNode(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := Client(t, cp.Kubeconfig)
+	if err := c.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete node %s: %v", name, err)
+	}
+	pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + name})
+	if err != nil {
+		t.Fatalf("pods of node %s: %v", name, err)
+	}
+	zero := int64(0)
+	for _, p := range pods.Items {
+		_ = c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	}
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}

@@ -26,19 +26,19 @@ var hostColumns = columns{plain: map[string]string{
 	nullable: []string{"last_heartbeat"},
 }
 
-const hostSelect = "id, name, address, cores, memory, labels, state, pool, spare, joined, reason, last_heartbeat, version, created_at, updated_at"
+const hostSelect = "id, name, address, cores, memory, labels, state, pool, spare, joined, reason, last_heartbeat, drain_deadline, drain_wait, version, created_at, updated_at"
 
 type hostRow struct {
 	purser.Host
 	labels           string
-	heartbeat        *int64
+	heartbeat, drain *int64
 	created, updated int64
 }
 
 func scanHost(row Row) (*hostRow, error) {
 	var r hostRow
 	err := row.Scan(&r.ID, &r.Name, &r.Address, &r.Cores, &r.Memory, &r.labels, &r.State, &r.Pool, &r.Spare, &r.Joined, &r.Reason,
-		&r.heartbeat, &r.Version, &r.created, &r.updated)
+		&r.heartbeat, &r.drain, &r.DrainWait, &r.Version, &r.created, &r.updated)
 	return &r, err
 }
 
@@ -46,6 +46,7 @@ func (r *hostRow) domain() *purser.Host {
 	h := r.Host
 	_ = json.Unmarshal([]byte(r.labels), &h.Labels)
 	h.LastHeartbeat, h.Created, h.Updated = fromMicrosPtr(r.heartbeat), fromMicros(r.created), fromMicros(r.updated)
+	h.DrainDeadline = fromMicrosPtr(r.drain)
 	return &h
 }
 
@@ -97,15 +98,15 @@ func (db *DB) saveHost(ctx context.Context, tx Tx, h *purser.Host) error {
 	now := db.now()
 	if h.Version == 0 {
 		h.Created, h.Updated, h.Version = now, now, 1
-		_, err := tx.Exec(ctx, `INSERT INTO hosts (id, name, address, cores, memory, labels, state, pool, spare, joined, reason, last_heartbeat, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, h.ID, h.Name, h.Address, h.Cores, h.Memory, jsonObject(h.Labels), h.State, h.Pool, h.Spare, h.Joined,
-			h.Reason, microsPtr(h.LastHeartbeat), micros(now), micros(now))
+		_, err := tx.Exec(ctx, `INSERT INTO hosts (id, name, address, cores, memory, labels, state, pool, spare, joined, reason, last_heartbeat, drain_deadline, drain_wait,
+			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, h.ID, h.Name, h.Address, h.Cores, h.Memory, jsonObject(h.Labels),
+			h.State, h.Pool, h.Spare, h.Joined, h.Reason, microsPtr(h.LastHeartbeat), microsPtr(h.DrainDeadline), h.DrainWait, micros(now), micros(now))
 		return db.translate(err, "host "+h.Name)
 	}
 	h.Updated = now
 	n, err := tx.Exec(ctx, `UPDATE hosts SET address = ?, cores = ?, memory = ?, labels = ?, state = ?, pool = ?, spare = ?, joined = ?, reason = ?, last_heartbeat = ?,
-		version = version + 1, updated_at = ? WHERE name = ? AND version = ?`, h.Address, h.Cores, h.Memory, jsonObject(h.Labels), h.State, h.Pool, h.Spare, h.Joined,
-		h.Reason, microsPtr(h.LastHeartbeat), micros(now), h.Name, h.Version)
+		drain_deadline = ?, drain_wait = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`, h.Address, h.Cores, h.Memory,
+		jsonObject(h.Labels), h.State, h.Pool, h.Spare, h.Joined, h.Reason, microsPtr(h.LastHeartbeat), microsPtr(h.DrainDeadline), h.DrainWait, micros(now), h.Name, h.Version)
 	if err != nil {
 		return fmt.Errorf("save host: %w", err)
 	}

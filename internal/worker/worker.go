@@ -56,6 +56,8 @@ type Options struct {
 	Health         purser.HealthPolicy
 	// JoinTimeout bounds pools' hook runs (default 10 min).
 	JoinTimeout time.Duration
+	// Scale tunes autoscaling (zero fields take the domain's defaults).
+	Scale purser.ScalePolicy
 }
 
 func (o *Options) defaults() {
@@ -134,6 +136,9 @@ type Deps struct {
 	// Pools is the store of hosts and pools the health sweep works on;
 	// nil: no sweep.
 	Pools purser.PoolHealthStore
+	// PoolKube resolves pools' Kubernetes APIs for drains and
+	// autoscaling; nil: drains end at the next sweep, nothing autoscales.
+	PoolKube PoolKube
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -160,7 +165,7 @@ func Config(d Deps, o Options) *river.Config {
 	river.AddWorker(workers, &StackExportWorker{Stacks: d.Stacks, Exporter: d.Exporter, Logger: d.Logger})
 	var periodic []*river.PeriodicJob
 	if d.Pools != nil {
-		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, JoinTimeout: o.JoinTimeout, Logger: d.Logger})
+		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, JoinTimeout: o.JoinTimeout, Kube: d.PoolKube, Scale: o.Scale, NowFunc: d.Now, Logger: d.Logger})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
 		}, nil))

@@ -63,9 +63,6 @@ type Hosts interface {
 type Driver struct {
 	Pools Pools
 	Hosts Hosts
-	// Cluster returns the name of the Purser cluster a pool registered,
-	// reported as the output "cluster"; nil, or "", when it has none.
-	Cluster func(*purser.Pool) string
 }
 
 var (
@@ -144,10 +141,8 @@ func (d *Driver) outputs(ctx context.Context, p *purser.Pool) (map[string]string
 		"cores":   strconv.Itoa(total.Cores),
 		"memory":  purser.FormatBytes(total.Memory),
 	}
-	if d.Cluster != nil {
-		if c := d.Cluster(p); c != "" {
-			out["cluster"] = c
-		}
+	if p.Cluster != "" { // the pool's control plane, a Purser cluster
+		out["cluster"] = p.Cluster
 	}
 	return out, nil
 }

@@ -124,14 +124,13 @@ func TestProvisionDestroy(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *sqldb.DB) {
 		f := newFixture(t, db, "a:16:64", "b:8:32", "c:8:32", "d:16:64", "e:4:16")
 		d := f.driver
-		d.Cluster = func(p *purser.Pool) string { return "cluster-of-" + p.Name }
 		e := env("65a1b2c3d4e5f60718293a4b", 24, 96, 1)
 		out, err := d.Provision(context.Background(), e)
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := "env-65a1b2c3d4e5f60718293a4b"
-		want := map[string]string{"pool": name, "members": "a,b", "spares": "d", "cores": "24", "memory": "96 GiB", "cluster": "cluster-of-" + name}
+		want := map[string]string{"pool": name, "members": "a,b", "spares": "d", "cores": "24", "memory": "96 GiB"}
 		if diff := cmp.Diff(want, out); diff != "" {
 			t.Fatalf("outputs (-want +got):\n%s", diff)
 		}
