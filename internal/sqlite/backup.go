@@ -58,4 +58,3 @@ func removeIfExists(path string) error {
 	}
 	return nil
 }
-
