@@ -95,7 +95,6 @@ func newRestoreCmd(stdout io.Writer) *cobra.Command {
 // opened is the configured database opened for a backup or a restore.
 type opened struct {
 	db       *sqldb.DB
-	catalog  sqldb.Catalog
 	snapshot func(ctx context.Context) (*sqldb.Snapshot, error)
 	close    func() error
 }
@@ -108,7 +107,7 @@ func openConfigured(ctx context.Context, cfg Config, mustExist bool) (*opened, e
 		if err != nil {
 			return nil, err
 		}
-		return &opened{db: s.DB, catalog: postgres.Catalog, snapshot: s.Snapshot, close: s.Close}, nil
+		return &opened{db: s.DB, snapshot: s.Snapshot, close: s.Close}, nil
 	}
 	path := cfg.SQLitePath()
 	if st, err := os.Stat(path); mustExist && (err != nil || st.Size() == 0) {
@@ -122,7 +121,7 @@ func openConfigured(ctx context.Context, cfg Config, mustExist bool) (*opened, e
 		return nil, err
 	}
 	dir := filepath.Dir(path)
-	return &opened{db: s.DB, catalog: sqlite.Catalog, close: s.Close,
+	return &opened{db: s.DB, close: s.Close,
 		snapshot: func(ctx context.Context) (*sqldb.Snapshot, error) { return s.Snapshot(ctx, dir) }}, nil
 }
 
@@ -212,7 +211,7 @@ func restoreFromFile(ctx context.Context, cfg Config, path string, progress sqld
 		return sqldb.RestoreSummary{}, err
 	}
 	defer o.close()
-	sum, err := o.db.Restore(ctx, f, o.catalog, func(m sqldb.Manifest) error {
+	sum, err := o.db.Restore(ctx, f, func(m sqldb.Manifest) error {
 		if m.KeyFingerprint != keyFingerprint(key) {
 			return fmt.Errorf("the backup's secrets were sealed with another secret_key (fingerprint %s, this configuration's %s): "+
 				"set secret_key (PURSER_SECRET_KEY) to the key of the server that made it (for SQLite without one configured: its data_dir/secret.key)",

@@ -267,7 +267,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		return err
 	}
 	defer st.close()
-	reg.MustRegister(worker.NewJobCollector(st.db), worker.NewDriftCollector(sqldb.NewStackService(st.db)))
+	reg.MustRegister(worker.NewJobCollector(st.db), worker.NewDriftCollector(sqldb.NewStackService(st.db)), worker.NewOpsCollector(st.db))
 
 	if cfg.SecretKeyPrevious != "" {
 		n, err := st.db.Reseal(ctx)

@@ -19,6 +19,7 @@ var Catalog = sqldb.Catalog{
 		"WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ?",
 	Jobs: "SELECT kind, args::text, queue, priority, max_attempts, metadata::text FROM river_job " +
 		"WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled') ORDER BY id",
+	QueueLag: "SELECT queue, EXTRACT(EPOCH FROM (now() - MIN(scheduled_at)))::float8 FROM river_job WHERE state = 'available' GROUP BY queue",
 }
 
 // Snapshot opens a REPEATABLE READ READ ONLY transaction: every query of

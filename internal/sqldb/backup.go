@@ -79,6 +79,9 @@ type Catalog struct {
 	// Jobs lists the queue's unfinished jobs as kind, args (JSON text),
 	// queue, priority, max_attempts and metadata (JSON text).
 	Jobs string
+	// QueueLag lists, per queue, the seconds its oldest available job has
+	// waited (queue, seconds).
+	QueueLag string
 }
 
 // SchemaVersionQuery is the highest migration applied, on either engine.

@@ -38,7 +38,7 @@ var ErrNotEmpty = errors.New("the database already holds Purser data")
 // what its migrations seeded is replaced) and its schema at least as new
 // as the archive's. check, when set, may refuse the manifest (a restore
 // needs the key the archive's secrets were sealed with).
-func (db *DB) Restore(ctx context.Context, r io.Reader, cat Catalog, check func(Manifest) error, progress RestoreProgress) (RestoreSummary, error) {
+func (db *DB) Restore(ctx context.Context, r io.Reader, check func(Manifest) error, progress RestoreProgress) (RestoreSummary, error) {
 	var sum RestoreSummary
 	if progress == nil {
 		progress = func(string, int64, bool) {}
@@ -85,7 +85,7 @@ func (db *DB) Restore(ctx context.Context, r io.Reader, cat Catalog, check func(
 	if users > 0 {
 		return sum, fmt.Errorf("%w (%d users): restore only into a new, empty database that no server has started on", ErrNotEmpty, users)
 	}
-	dest, err := LoadTables(ctx, tx, cat)
+	dest, err := LoadTables(ctx, tx, db.Catalog)
 	if err != nil {
 		return sum, err
 	}

@@ -18,6 +18,7 @@ var Catalog = sqldb.Catalog{
 	Parents: `SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)`,
 	Jobs: "SELECT kind, json(args), queue, priority, max_attempts, json(metadata) FROM river_job " +
 		"WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled') ORDER BY id",
+	QueueLag: "SELECT queue, (julianday('now') - julianday(MIN(scheduled_at))) * 86400.0 FROM river_job WHERE state = 'available' GROUP BY queue",
 }
 
 // Snapshot copies the database, online, with VACUUM INTO (a consistent
