@@ -7,16 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/export"
 	"github.com/purserhq/purser/internal/postgres"
 	"github.com/purserhq/purser/internal/sqldb"
 	"github.com/purserhq/purser/internal/sqlite"
+	"github.com/purserhq/purser/internal/worker"
 )
 
 // newBackupCmd is `purser backup FILE`: an online, portable copy of the
@@ -223,4 +228,75 @@ func restoreFromFile(ctx context.Context, cfg Config, path string, progress sqld
 		return sum, fmt.Errorf("restore into %s: %w", o.db.Name, err)
 	}
 	return sum, err
+}
+
+// BackupConfig schedules backups: the archive `purser backup` writes, made
+// by the leader replica and written to a directory or a bucket, the oldest
+// deleted beyond Retention.
+type BackupConfig struct {
+	// Schedule is when: a cron expression ("0 3 * * *", in UTC), or
+	// @hourly, @daily, @every 6h...; empty: no scheduled backups.
+	Schedule string `koanf:"schedule" yaml:"schedule"`
+	// URL is where: a directory, file:///abs/dir (default
+	// data_dir/backups), or s3://bucket[/prefix] with, for a store other
+	// than AWS, ?endpoint=URL&region=R&use_path_style=true.
+	URL string `koanf:"url" yaml:"url"`
+	// Retention is how many scheduled backups are kept (default 7).
+	Retention int `koanf:"retention" yaml:"retention"`
+	// AccessKeyID and SecretAccessKey sign the S3 writes (use ${VAR} in
+	// the file for the secret); AWSDefaultCredentials, without keys, takes
+	// them from the AWS SDK's default chain.
+	AccessKeyID           string `koanf:"access_key_id" yaml:"access_key_id"`
+	SecretAccessKey       string `koanf:"secret_access_key" yaml:"secret_access_key" secret:"true"`
+	AWSDefaultCredentials bool   `koanf:"aws_default_credentials" yaml:"aws_default_credentials"`
+}
+
+func (b BackupConfig) validate() error {
+	if b.Schedule == "" {
+		return nil
+	}
+	if _, err := cron.ParseStandard(b.Schedule); err != nil {
+		return fmt.Errorf("config: backup.schedule must be a cron expression (\"0 3 * * *\") or @daily, @every 6h...: %v", err)
+	}
+	if b.Retention < 1 {
+		return fmt.Errorf("config: backup.retention must be at least 1 (how many scheduled backups to keep)")
+	}
+	return nil
+}
+
+// backupMaker writes the archive of the server's own open store.
+type backupMaker struct {
+	o   *opened
+	key []byte
+}
+
+func (m *backupMaker) WriteBackup(ctx context.Context, w io.Writer) error {
+	_, err := writeSnapshot(ctx, m.o, m.key, w)
+	return err
+}
+
+// scheduledBackups returns the backup worker and its schedule, or nils when
+// backup.schedule is empty.
+func scheduledBackups(ctx context.Context, cfg Config, o *opened, key []byte, logger *slog.Logger) (*worker.BackupWorker, river.PeriodicSchedule, error) {
+	b := cfg.Backup
+	if b.Schedule == "" {
+		return nil, nil, nil
+	}
+	sched, err := cron.ParseStandard(b.Schedule)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := b.URL
+	if u == "" {
+		if u, err = export.DirURL(filepath.Join(cfg.DataDir, "backups")); err != nil {
+			return nil, nil, fmt.Errorf("config: backup.url: %w", err)
+		}
+	}
+	bucket, err := export.Open(ctx, u, export.Options{AccessKeyID: b.AccessKeyID, SecretAccessKey: b.SecretAccessKey, DefaultCredentials: b.AWSDefaultCredentials})
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: backup.url: %w", err)
+	}
+	logger.Info("scheduled backups", "schedule", b.Schedule, "url", bucket.URL(), "retention", b.Retention)
+	return &worker.BackupWorker{Maker: &backupMaker{o: o, key: key}, Bucket: bucket, Keep: b.Retention, Now: time.Now,
+		Logger: logger.With("component", "backup")}, sched, nil
 }

@@ -4,12 +4,19 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
+	"github.com/purserhq/purser/internal/awstest"
+	"github.com/purserhq/purser/internal/export"
 	"github.com/purserhq/purser/internal/storetest"
 )
 
@@ -116,4 +123,79 @@ func seedForBackup(t *testing.T, url, admin string) (string, string, map[string]
 		return revisionStatus(t, url, admin, "demo-sim", 1) == "applied"
 	})
 	return admin, r.ID, apiAnswers(t, url, admin, r.ID)
+}
+
+// TestScheduledBackups: with backup.schedule, the leader writes an archive
+// on schedule to backup.url (a directory on SQLite, an S3 bucket on the AWS
+// emulator on PostgreSQL), keeps the newest backup.retention of them, and
+// the newest restores into a new store.
+func TestScheduledBackups(t *testing.T) { eachStore(t, testScheduledBackups) }
+
+func testScheduledBackups(t *testing.T, env ...string) {
+	ctx := context.Background()
+	url := "file://" + t.TempDir()
+	var opts export.Options
+	if len(env) > 0 { // PostgreSQL: to S3
+		endpoint := awstest.Start(t)
+		client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("backups")}); err != nil {
+			t.Fatalf("create bucket: %v", err)
+		}
+		url = "s3://backups/purser?endpoint=" + endpoint + "&use_path_style=true"
+		opts = export.Options{AccessKeyID: "test", SecretAccessKey: "test"}
+		env = append(env, "PURSER_BACKUP_ACCESS_KEY_ID", "test", "PURSER_BACKUP_SECRET_ACCESS_KEY", "test")
+	}
+	bucket, err := export.Open(ctx, url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server(t, append(env, "PURSER_BACKUP_SCHEDULE", "@every 1s", "PURSER_BACKUP_URL", url, "PURSER_BACKUP_RETENTION", "2")...)
+	list := func() []string {
+		keys, err := bucket.ListObjects(ctx, purser.BackupPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	var first string
+	eventually(t, "a first scheduled backup", func() bool {
+		if keys := list(); len(keys) > 0 {
+			first = keys[0]
+			return true
+		}
+		return false
+	})
+	var keys []string
+	eventually(t, "the first backup deleted, two newer kept", func() bool {
+		keys = list()
+		return len(keys) == 2 && !slices.Contains(keys, first)
+	})
+	if len(keys) != 2 {
+		t.Fatalf("backups kept: %v, want the newest 2", keys)
+	}
+	t.Logf("kept %v (first %s deleted)", keys, first)
+
+	body, _, err := bucket.ReadObject(ctx, keys[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), keys[1])
+	if err := os.WriteFile(archive, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := testKey
+	if len(env) == 0 {
+		data, err := os.ReadFile(filepath.Join(os.Getenv("PURSER_DATA_DIR"), "secret.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = strings.TrimSpace(string(data))
+	}
+	t.Setenv("PURSER_DATABASE", "")
+	t.Setenv("PURSER_DATA_DIR", t.TempDir())
+	t.Setenv("PURSER_SECRET_KEY", key)
+	if code, out, errOut := cli(t, "restore", archive); code != 0 || !strings.Contains(out, "users") {
+		t.Fatalf("restore of a scheduled backup: %d %q %q", code, out, errOut)
+	}
 }

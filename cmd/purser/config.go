@@ -64,6 +64,10 @@ type Config struct {
 	// Pools sets when silent hosts turn SUSPECT and UNHEALTHY, and how
 	// often the health sweep runs.
 	Pools PoolsConfig `koanf:"pools" yaml:"pools"`
+
+	// Backup schedules backups of the store to a directory or a bucket
+	// (backup.go); off unless schedule is set.
+	Backup BackupConfig `koanf:"backup" yaml:"backup"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
@@ -253,6 +257,8 @@ func DefaultConfig() Config {
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
 
+		Backup: BackupConfig{Retention: 7},
+
 		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat},
 	}
 }
@@ -378,6 +384,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Slack.validate(); err != nil {
+		return err
+	}
+	if err := c.Backup.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Format {

@@ -149,6 +149,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 
 	st := &store{drivers: drivers, policy: policy}
 	var newQueue func(*river.Config) (queue, error)
+	var snapshot func(context.Context) (*sqldb.Snapshot, error) // for scheduled backups
 	if cfg.IsPostgres() {
 		s, err := postgres.Open(ctx, cfg.Database, logger)
 		if err != nil {
@@ -156,6 +157,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		}
 		st.db, st.close = s.DB, s.Close
 		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
+		snapshot = s.Snapshot
 		reg.MustRegister(postgres.NewPoolCollector(s.Pool))
 	} else {
 		s, err := sqlite.Open(ctx, cfg.SQLitePath(), logger)
@@ -164,6 +166,9 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		}
 		st.db, st.close = s.DB, s.Close
 		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
+		snapshot = func(ctx context.Context) (*sqldb.Snapshot, error) {
+			return s.Snapshot(ctx, filepath.Dir(cfg.SQLitePath()))
+		}
 		w, r := s.SQLDB()
 		reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
 	}
@@ -190,6 +195,11 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	sender.ReviewButtons = st.slack != nil
 	w := cfg.Workers
 	stacks := sqldb.NewStackService(st.db)
+	backups, backupSchedule, err := scheduledBackups(ctx, cfg, &opened{db: st.db, snapshot: snapshot}, key, logger)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
 			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter, Pools: sqldb.NewHostService(st.db),
@@ -198,7 +208,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
 				purser.ClusterECS:        ecs.NewStackTarget(nil),
 			},
-			RolloutObserver: rolloutObserver(st.slack)},
+			RolloutObserver: rolloutObserver(st.slack), Backups: backups, BackupSchedule: backupSchedule},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery,
 			PoolSweepEvery: cfg.Pools.SweepEvery, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter}})

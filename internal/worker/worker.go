@@ -132,6 +132,10 @@ type Deps struct {
 	// Pools is the store of hosts and pools the health sweep works on;
 	// nil: no sweep.
 	Pools purser.PoolHealthStore
+	// Backups, when set, makes scheduled backups on BackupSchedule.
+	Backups *BackupWorker
+	// BackupSchedule is when backups run (on the leader); nil: never.
+	BackupSchedule river.PeriodicSchedule
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -161,6 +165,12 @@ func Config(d Deps, o Options) *river.Config {
 		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, Logger: d.Logger})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
+		}, nil))
+	}
+	if d.Backups != nil && d.BackupSchedule != nil {
+		river.AddWorker(workers, d.Backups)
+		periodic = append(periodic, river.NewPeriodicJob(d.BackupSchedule, func() (river.JobArgs, *river.InsertOpts) {
+			return purser.BackupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.BackupArgs{}.Kind()), MaxAttempts: 3}
 		}, nil))
 	}
 	return &river.Config{
