@@ -199,3 +199,41 @@ func testScheduledBackups(t *testing.T, env ...string) {
 		t.Fatalf("restore of a scheduled backup: %d %q %q", code, out, errOut)
 	}
 }
+
+// TestBackupMovesPostgreSQLToSQLite is the move back: an archive of a
+// running PostgreSQL server restores into SQLite with the same answers.
+func TestBackupMovesPostgreSQLToSQLite(t *testing.T) {
+	pg := storetest.PostgresURL(t)
+	if pg == "" {
+		t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
+	}
+	archive := filepath.Join(t.TempDir(), "purser.tar.gz")
+	var token, requestID string
+	var before map[string]string
+	t.Run("BackupPostgreSQL", func(t *testing.T) {
+		url, admin := serverWith(t, []string{"server", "--demo"}, "PURSER_DATABASE", pg, "PURSER_SECRET_KEY", testKey, "PURSER_SIM_ROLLOUT_TIME", "-1s")
+		token, requestID, before = seedForBackup(t, url, admin)
+		if code, out, errOut := cli(t, "backup", archive); code != 0 {
+			t.Fatalf("backup: %d %q %q", code, out, errOut)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	t.Run("RestoreSQLite", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Setenv("PURSER_DATABASE", "")
+		t.Setenv("PURSER_DATA_DIR", dir)
+		t.Setenv("PURSER_SECRET_KEY", testKey)
+		if code, out, errOut := cli(t, "restore", archive); code != 0 {
+			t.Fatalf("restore: %d %q %q", code, out, errOut)
+		}
+		url, _ := server(t, "PURSER_DATA_DIR", dir, "PURSER_SECRET_KEY", testKey)
+		after := apiAnswers(t, url, token, requestID)
+		for p := range before {
+			if d := cmp.Diff(before[p], after[p]); d != "" {
+				t.Errorf("GET %s differs after the move (-PostgreSQL +SQLite):\n%s", p, d)
+			}
+		}
+	})
+}
