@@ -36,7 +36,7 @@ func (s *Store) Snapshot(ctx context.Context, dir string) (*sqldb.Snapshot, erro
 	remove := func() error {
 		return errors.Join(os.Remove(path), removeIfExists(path+"-wal"), removeIfExists(path+"-shm"))
 	}
-	if _, err := s.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+	if err := s.vacuumInto(ctx, path); err != nil {
 		_ = removeIfExists(path)
 		return nil, fmt.Errorf("snapshot (VACUUM INTO %s): %w", filepath.Dir(path), err)
 	}
@@ -51,6 +51,23 @@ func (s *Store) Snapshot(ctx context.Context, dir string) (*sqldb.Snapshot, erro
 	}
 	return &sqldb.Snapshot{Engine: "sqlite", Read: querier{r: db}, Catalog: Catalog,
 		Close: func() error { return errors.Join(db.Close(), remove()) }}, nil
+}
+
+// vacuumInto copies the database to path on a connection of its own: the
+// readers are query-only (which VACUUM INTO is not, to SQLite), and the
+// single writer must not be held for the length of the copy.
+func (s *Store) vacuumInto(ctx context.Context, path string) error {
+	var file string
+	if err := s.read.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return err
+	}
+	db, err := openCached("file:" + (&url.URL{Path: file}).EscapedPath() + "?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "VACUUM INTO ?", path)
+	return err
 }
 
 func removeIfExists(path string) error {
