@@ -171,15 +171,15 @@ func backupToFile(ctx context.Context, cfg Config, path string) (backupSummary, 
 
 // writeBackup writes the configured database's archive to w.
 func writeBackup(ctx context.Context, cfg Config, w io.Writer) (backupSummary, error) {
-	key, err := loadSecretKey(cfg)
-	if err != nil {
-		return backupSummary{}, err
-	}
-	o, err := openConfigured(ctx, cfg, true)
+	o, err := openConfigured(ctx, cfg, true) // first: no key is made for a database that is not there
 	if err != nil {
 		return backupSummary{}, err
 	}
 	defer o.close()
+	key, err := loadSecretKey(cfg)
+	if err != nil {
+		return backupSummary{}, err
+	}
 	return writeSnapshot(ctx, o, key, w)
 }
 
