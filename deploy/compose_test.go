@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +41,15 @@ func TestCompose(t *testing.T) {
 	}
 	if len(lb.Volumes) == 0 {
 		t.Errorf("the load balancer mounts no configuration")
+	}
+	conf, err := os.ReadFile("nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"purser-1", "purser-2"} {
+		if !strings.Contains(string(conf), "server "+r+":8080") {
+			t.Errorf("nginx.conf does not balance onto %s:8080", r)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -63,6 +65,26 @@ func TestComposeEnvironment(t *testing.T) {
 	}
 	if replicas != 2 {
 		t.Errorf("%d Purser services in compose.yaml, want 2 replicas", replicas)
+	}
+}
+
+// TestManifestEnvironment: every PURSER_* variable the Helm chart gives the
+// server (as deploy/manifests/purser.yaml has it rendered) is a
+// configuration key.
+func TestManifestEnvironment(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "deploy", "manifests", "purser.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := configVariables(t)
+	names := regexp.MustCompile(`(?m)^\s*- name: (PURSER_[A-Z0-9_]+)$`).FindAllStringSubmatch(string(data), -1)
+	if len(names) < 5 {
+		t.Fatalf("the manifests set %d PURSER_* variables: the file was not read as expected", len(names))
+	}
+	for _, m := range names {
+		if !known[m[1]] && !pendingKeys[m[1]] {
+			t.Errorf("the chart sets %s, which is no configuration key", m[1])
+		}
 	}
 }
 
