@@ -43,31 +43,11 @@ func (db *DB) Restore(ctx context.Context, r io.Reader, check func(Manifest) err
 	if progress == nil {
 		progress = func(string, int64, bool) {}
 	}
-	gz, err := gzip.NewReader(r)
+	tr, m, err := db.openArchive(ctx, r)
 	if err != nil {
-		return sum, fmt.Errorf("not a Purser backup (gzip: %w)", err)
-	}
-	tr := tar.NewReader(gz)
-	hdr, err := tr.Next()
-	if err != nil || hdr.Name != "manifest.json" {
-		return sum, fmt.Errorf("not a Purser backup: its first file is not manifest.json")
-	}
-	var m Manifest
-	if err := json.NewDecoder(tr).Decode(&m); err != nil {
-		return sum, fmt.Errorf("manifest.json: %w", err)
-	}
-	if m.Format != ArchiveFormat {
-		return sum, fmt.Errorf("archive format %q is not %q, which this version of Purser reads", m.Format, ArchiveFormat)
+		return sum, err
 	}
 	sum.Manifest = m
-	var current int64
-	if err := db.Read.QueryRow(ctx, SchemaVersionQuery).Scan(&current); err != nil {
-		return sum, fmt.Errorf("schema version: %w", err)
-	}
-	if m.SchemaVersion > current {
-		return sum, fmt.Errorf("the backup's schema (version %d, Purser %s) is newer than this database's (version %d): restore it with Purser %s or later",
-			m.SchemaVersion, m.PurserVersion, current, m.PurserVersion)
-	}
 	if check != nil {
 		if err := check(m); err != nil {
 			return sum, err
@@ -147,18 +127,56 @@ func (db *DB) Restore(ctx context.Context, r io.Reader, check func(Manifest) err
 		}
 		got[hdr.Name] = FileSum{SHA256: hex.EncodeToString(h.Sum(nil)), Rows: n}
 	}
+	if err := checkSums(got, want); err != nil {
+		return sum, err
+	}
+	return sum, tx.Commit(ctx)
+}
+
+// openArchive reads an archive's manifest and checks this database can
+// take it: the format is known and the schema no newer than this one's.
+func (db *DB) openArchive(ctx context.Context, r io.Reader) (*tar.Reader, Manifest, error) {
+	var m Manifest
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, m, fmt.Errorf("not a Purser backup (gzip: %w)", err)
+	}
+	tr := tar.NewReader(gz)
+	hdr, err := tr.Next()
+	if err != nil || hdr.Name != "manifest.json" {
+		return nil, m, fmt.Errorf("not a Purser backup: its first file is not manifest.json")
+	}
+	if err := json.NewDecoder(tr).Decode(&m); err != nil {
+		return nil, m, fmt.Errorf("manifest.json: %w", err)
+	}
+	if m.Format != ArchiveFormat {
+		return nil, m, fmt.Errorf("archive format %q is not %q, which this version of Purser reads", m.Format, ArchiveFormat)
+	}
+	var current int64
+	if err := db.Read.QueryRow(ctx, SchemaVersionQuery).Scan(&current); err != nil {
+		return nil, m, fmt.Errorf("schema version: %w", err)
+	}
+	if m.SchemaVersion > current {
+		return nil, m, fmt.Errorf("the backup's schema (version %d, Purser %s) is newer than this database's (version %d): restore it with Purser %s or later",
+			m.SchemaVersion, m.PurserVersion, current, m.PurserVersion)
+	}
+	return tr, m, nil
+}
+
+// checkSums compares what was read with checksums.json (want).
+func checkSums(got, want map[string]FileSum) error {
 	if want == nil {
-		return sum, fmt.Errorf("the archive is incomplete: it has no checksums.json (was the backup cut short?)")
+		return fmt.Errorf("the archive is incomplete: it has no checksums.json (was the backup cut short?)")
 	}
 	for name, w := range want {
 		if g, ok := got[name]; !ok || g != w {
-			return sum, fmt.Errorf("the archive is damaged: %s does not match its checksum; nothing was restored", name)
+			return fmt.Errorf("the archive is damaged: %s does not match its checksum; nothing was restored", name)
 		}
 	}
 	if len(got) != len(want) {
-		return sum, fmt.Errorf("the archive is damaged: it holds files its checksums do not list; nothing was restored")
+		return fmt.Errorf("the archive is damaged: it holds files its checksums do not list; nothing was restored")
 	}
-	return sum, tx.Commit(ctx)
+	return nil
 }
 
 // restoreTable inserts the archived rows of t into d, the same table in
