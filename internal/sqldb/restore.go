@@ -196,9 +196,23 @@ func restoreTable(ctx context.Context, tx Tx, t, d Table, r *bufio.Reader, progr
 		}
 		names[i], types[i] = quoteIdent(c.Name), typ
 	}
-	insert := "INSERT INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
-	var n int64
+	// Many rows per INSERT (a round trip each on PostgreSQL), under both
+	// engines' bound on parameters.
+	per := max(1, 900/len(names))
+	head := "INSERT INTO " + quoteIdent(t.Name) + " (" + strings.Join(names, ", ") + ") VALUES "
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	var pending []any
+	var n, queued int64
+	flush := func() error {
+		if queued == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, head+strings.TrimSuffix(strings.Repeat(one+", ", int(queued)), ", "), pending...); err != nil {
+			return fmt.Errorf("rows %d to %d: %w", n-queued+1, n, err)
+		}
+		pending, queued = pending[:0], 0
+		return nil
+	}
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
@@ -206,16 +220,19 @@ func restoreTable(ctx context.Context, tx Tx, t, d Table, r *bufio.Reader, progr
 			if derr != nil {
 				return n, fmt.Errorf("row %d: %w", n+1, derr)
 			}
-			if _, err := tx.Exec(ctx, insert, args...); err != nil {
-				return n, fmt.Errorf("row %d: %w", n+1, err)
-			}
+			pending = append(pending, args...)
 			n++
+			if queued++; queued == int64(per) {
+				if err := flush(); err != nil {
+					return n, err
+				}
+			}
 			if n%5000 == 0 {
 				progress(t.Name, n, false)
 			}
 		}
 		if err == io.EOF {
-			return n, nil
+			return n, flush()
 		}
 		if err != nil {
 			return n, err
