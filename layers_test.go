@@ -50,6 +50,7 @@ var rules = []rule{
 	{"internal/notify/smtptest", nil, "the test SMTP peer knows nothing of Purser"},
 	// Slack chat operations (issue 13 item 6)
 	{"internal/slackbot", []string{".", "internal/httpserver", "internal/stackfile"}, "the Slack app acts through the domain's services as the mapped user (authorization stays in the store) and talks only to Slack; its routes are labelled for the shared middleware; a chat deploy's stackfile is written by the pure codec"},
+	{"deploy", []string{"internal/k8stest"}, "the deployment files (image, compose, chart) have no code; their tests render the chart onto the test control plane"},
 	{"bench", []string{anything}, "benchmarks assemble a server as cmd/purser does, to measure the real thing"},
 	{"cmd/purser", []string{anything}, "main wires every package together; nothing imports it"},
 }

@@ -66,6 +66,10 @@ type Config struct {
 	Pools PoolsConfig `koanf:"pools" yaml:"pools"`
 	// UI sets the web UI's cookies and its OpenID Connect sign-in (ui_config.go).
 	UI UIConfig `koanf:"ui" yaml:"ui"`
+
+	// Backup schedules backups of the store to a directory or a bucket
+	// (backup.go); off unless schedule is set.
+	Backup BackupConfig `koanf:"backup" yaml:"backup"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
@@ -275,6 +279,8 @@ func DefaultConfig() Config {
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
 
+		Backup: BackupConfig{Retention: 7},
+
 		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat,
 			JoinTimeout:        purser.DefaultJoinTimeout,
 			ScaleUpUtilisation: purser.DefaultScaleUpAbove, ScaleDownUtilisation: purser.DefaultScaleDownBelow, ScaleDownAfter: purser.DefaultScaleDownAfter,
@@ -411,6 +417,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.UI.OIDC.validate(); err != nil {
+		return err
+	}
+	if err := c.Backup.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Format {

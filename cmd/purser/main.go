@@ -41,7 +41,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, h hooks) *cobra.Command {
-	return commands.NewRootCmd(stdin, stdout, stderr, newServerCmd(stdout, stderr, h), newAdminCmd(stdout))
+	return commands.NewRootCmd(stdin, stdout, stderr, newServerCmd(stdout, stderr, h), newAdminCmd(stdout),
+		newBackupCmd(stdout), newRestoreCmd(stdout), newHealthcheckCmd(stdout))
 }
 
 func newServerCmd(stdout, stderr io.Writer, h hooks) *cobra.Command {

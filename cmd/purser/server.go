@@ -155,6 +155,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 
 	st := &store{drivers: drivers, policy: policy}
 	var newQueue func(*river.Config) (queue, error)
+	var snapshot func(context.Context) (*sqldb.Snapshot, error) // for scheduled backups
 	if cfg.IsPostgres() {
 		s, err := postgres.Open(ctx, cfg.Database, logger)
 		if err != nil {
@@ -162,6 +163,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		}
 		st.db, st.close = s.DB, s.Close
 		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
+		snapshot = s.Snapshot
 		reg.MustRegister(postgres.NewPoolCollector(s.Pool))
 	} else {
 		s, err := sqlite.Open(ctx, cfg.SQLitePath(), logger)
@@ -170,6 +172,9 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 		}
 		st.db, st.close = s.DB, s.Close
 		newQueue = func(c *river.Config) (queue, error) { return s.NewQueue(c) }
+		snapshot = func(ctx context.Context) (*sqldb.Snapshot, error) {
+			return s.Snapshot(ctx, filepath.Dir(cfg.SQLitePath()))
+		}
 		w, r := s.SQLDB()
 		reg.MustRegister(collectors.NewDBStatsCollector(w, "sqlite_write"), collectors.NewDBStatsCollector(r, "sqlite_read"))
 	}
@@ -197,6 +202,11 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 	sender.ReviewButtons = st.slack != nil
 	w := cfg.Workers
 	stacks := sqldb.NewStackService(st.db)
+	backups, backupSchedule, err := scheduledBackups(ctx, cfg, &opened{db: st.db, snapshot: snapshot}, key, logger)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	rc := worker.Config(
 		worker.Deps{Requests: sqldb.NewRequestService(st.db), Logs: st.db.JobLogs(), Deliveries: st.db, Tokens: st.db, Now: st.db.NowFunc,
 			Drivers: drivers, Sender: sender, Logger: logger, Stacks: stacks, Exporter: exporter, Pools: sqldb.NewHostService(st.db),
@@ -205,7 +215,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
 				purser.ClusterECS:        ecs.NewStackTarget(nil),
 			},
-			RolloutObserver: rolloutObserver(st.slack), PoolKube: poolKube(st, h)},
+			RolloutObserver: rolloutObserver(st.slack), PoolKube: poolKube(st, h), Backups: backups, BackupSchedule: backupSchedule},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery,
 			PoolSweepEvery: cfg.Pools.SweepEvery, JoinTimeout: cfg.Pools.JoinTimeout, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter},
@@ -275,7 +285,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		return err
 	}
 	defer st.close()
-	reg.MustRegister(worker.NewJobCollector(st.db), worker.NewDriftCollector(sqldb.NewStackService(st.db)))
+	reg.MustRegister(worker.NewJobCollector(st.db), worker.NewDriftCollector(sqldb.NewStackService(st.db)), worker.NewOpsCollector(st.db))
 
 	if cfg.SecretKeyPrevious != "" {
 		n, err := st.db.Reseal(ctx)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -90,4 +91,33 @@ func (d dirStore) get(_ context.Context, key string) ([]byte, map[string]string,
 		a.Metadata = map[string]string{}
 	}
 	return body, a.Metadata, nil
+}
+
+// list returns the objects' names that start with prefix (sidecars and
+// files being written left out).
+func (d dirStore) list(_ context.Context, prefix string) ([]string, error) {
+	entries, err := os.ReadDir(string(d))
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.Type().IsRegular() && strings.HasPrefix(n, prefix) && !strings.HasSuffix(n, attrsExt) && !strings.HasSuffix(n, ".tmp") {
+			keys = append(keys, n)
+		}
+	}
+	return keys, nil
+}
+
+// remove deletes the object and its sidecar.
+func (d dirStore) remove(_ context.Context, key string) error {
+	path := filepath.Join(string(d), key)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(path + attrsExt); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -1,7 +1,8 @@
 // Package export writes clusters' applied stacks to a bucket: a directory
 // (file://, the default, data_dir/stacks) or S3 and S3-compatible stores
 // (s3://bucket, with endpoint, region and use_path_style for a store other
-// than AWS). It implements purser.StackExporter.
+// than AWS). It implements purser.StackExporter, and purser.BackupBucket
+// for scheduled backups (put, list, delete).
 //
 // It writes what gocloud.dev/blob's fileblob and s3blob wrote before it
 // (the same files, sidecars and S3 metadata), without gocloud.dev: its
@@ -17,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,9 +59,16 @@ type Bucket struct {
 type store interface {
 	put(ctx context.Context, key string, body []byte, contentType string, meta map[string]string) error
 	get(ctx context.Context, key string) ([]byte, map[string]string, error)
+	// list returns the keys that start with prefix, in no order.
+	list(ctx context.Context, prefix string) ([]string, error)
+	// remove deletes the object; one that is not there is no error.
+	remove(ctx context.Context, key string) error
 }
 
-var _ purser.StackExporter = (*Bucket)(nil)
+var (
+	_ purser.StackExporter = (*Bucket)(nil)
+	_ purser.BackupBucket  = (*Bucket)(nil)
+)
 
 // DirURL returns the file:// URL of dir, made absolute.
 func DirURL(dir string) (string, error) {
@@ -202,6 +211,46 @@ func (b *Bucket) Read(ctx context.Context, cluster string) ([]byte, map[string]s
 		return nil, nil, fmt.Errorf("read %s from %s: %w", key, b.url, err)
 	}
 	return body, meta, nil
+}
+
+// PutObject writes body as the object key (backups: purser.BackupBucket).
+func (b *Bucket) PutObject(ctx context.Context, key string, body []byte, contentType string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := b.b.put(ctx, key, body, contentType, nil); err != nil {
+		return fmt.Errorf("write %s to %s: %w", key, b.url, err)
+	}
+	return nil
+}
+
+// ReadObject returns the object key as written, with its metadata.
+func (b *Bucket) ReadObject(ctx context.Context, key string) ([]byte, map[string]string, error) {
+	if err := checkKey(key); err != nil {
+		return nil, nil, err
+	}
+	return b.b.get(ctx, key)
+}
+
+// ListObjects returns the keys that start with prefix, sorted.
+func (b *Bucket) ListObjects(ctx context.Context, prefix string) ([]string, error) {
+	keys, err := b.b.list(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", b.url, err)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// DeleteObject removes the object key; one already gone is no error.
+func (b *Bucket) DeleteObject(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := b.b.remove(ctx, key); err != nil {
+		return fmt.Errorf("delete %s from %s: %w", key, b.url, err)
+	}
+	return nil
 }
 
 // Close releases the bucket: neither kind holds anything open.

@@ -53,6 +53,31 @@ func (s *s3Store) get(ctx context.Context, key string) ([]byte, map[string]strin
 	return body, md, nil
 }
 
+// list returns the keys under the store's prefix that start with prefix,
+// without the store's prefix.
+func (s *s3Store) list(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Contents {
+			if k := strings.TrimPrefix(aws.ToString(o.Key), s.prefix); !strings.Contains(k, "/") {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, nil
+}
+
+// remove deletes the object (S3 answers a missing one with success).
+func (s *s3Store) remove(ctx context.Context, key string) error {
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.prefix + key)})
+	return err
+}
+
 // escapeMetaKey is s3blob's key escaping: path escaping, then '@', ':'
 // and '=' as __0x40__ and the like.
 func escapeMetaKey(k string) string {

@@ -90,7 +90,8 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 			_, err := s.client.Load().InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
 			return err
 		},
-		Ping: pool.Ping,
+		Ping:    pool.Ping,
+		Catalog: Catalog,
 		Lock: func(ctx context.Context, tx sqldb.Tx, key string) error {
 			_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
 			return err

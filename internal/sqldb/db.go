@@ -91,6 +91,9 @@ type Engine struct {
 	// about one subject (a user's quota). SQLite's single writer already
 	// serialises write transactions, so there it does nothing.
 	Lock func(ctx context.Context, tx Tx, key string) error
+	// Catalog describes the engine's schema and queue, for backups,
+	// restores and the operators' metrics.
+	Catalog Catalog
 }
 
 // DB gives the services their database.

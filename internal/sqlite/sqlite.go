@@ -139,7 +139,8 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 			}
 			return write.PingContext(ctx)
 		},
-		Lock: func(context.Context, sqldb.Tx, string) error { return nil },
+		Catalog: Catalog,
+		Lock:    func(context.Context, sqldb.Tx, string) error { return nil },
 	}, logger)
 	return s, nil
 }

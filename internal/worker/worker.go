@@ -139,6 +139,10 @@ type Deps struct {
 	// PoolKube resolves pools' Kubernetes APIs for drains and
 	// autoscaling; nil: drains end at the next sweep, nothing autoscales.
 	PoolKube PoolKube
+	// Backups, when set, makes scheduled backups on BackupSchedule.
+	Backups *BackupWorker
+	// BackupSchedule is when backups run (on the leader); nil: never.
+	BackupSchedule river.PeriodicSchedule
 }
 
 // Config returns the River configuration: the queues, every worker and the
@@ -168,6 +172,12 @@ func Config(d Deps, o Options) *river.Config {
 		river.AddWorker(workers, &PoolSweepWorker{Store: d.Pools, Policy: o.Health, JoinTimeout: o.JoinTimeout, Kube: d.PoolKube, Scale: o.Scale, NowFunc: d.Now, Logger: d.Logger})
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.PoolSweepEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return purser.PoolSweepArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.PoolSweepArgs{}.Kind())}
+		}, nil))
+	}
+	if d.Backups != nil && d.BackupSchedule != nil {
+		river.AddWorker(workers, d.Backups)
+		periodic = append(periodic, river.NewPeriodicJob(d.BackupSchedule, func() (river.JobArgs, *river.InsertOpts) {
+			return purser.BackupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(purser.BackupArgs{}.Kind()), MaxAttempts: 3}
 		}, nil))
 	}
 	return &river.Config{
