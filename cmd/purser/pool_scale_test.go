@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,22 +16,13 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	k8s "k8s.io/client-go/kubernetes"
 
-	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/client"
-	"github.com/purserhq/purser/internal/driver/kubernetes"
 	"github.com/purserhq/purser/internal/k8stest"
 )
 
-// testKube resolves every pool to the test's control plane (the server
-// resolves a pool's registered cluster).
-type testKube struct{ api purser.PoolCluster }
-
-func (k testKube) Client(context.Context, *purser.Pool) (purser.PoolCluster, error) {
-	return k.api, nil
-}
-
-// TestPoolAutoscaling, on a real control plane whose kwok nodes are named
-// after the hosts (the test plays the agents' join and leave hooks: a
+// TestPoolAutoscaling, on a real control plane registered as the pool's
+// cluster, whose kwok nodes are named after the hosts (the test plays the
+// agents' join and leave hooks: a
 // member's node is added, a released host's removed): a pod that cannot
 // be scheduled scales the pool up; a drain a disruption budget refuses
 // says so in the pool's and the host's status, then is forced at its
@@ -40,15 +33,11 @@ func TestPoolAutoscaling(t *testing.T) { eachStore(t, testPoolAutoscaling) }
 func testPoolAutoscaling(t *testing.T, env ...string) {
 	cp := k8stest.StartWithNodes(t, k8stest.Nodes{Count: 1})
 	cp.RemoveNode(t, "kwok-node-0")
-	cfg, err := kubernetes.RESTConfig(&purser.Cluster{Name: "web", Kind: purser.ClusterKubernetes, Kubeconfig: cp.Kubeconfig})
-	if err != nil {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(cp.Kubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	api, err := kubernetes.NewPoolNodes(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, admin := serverHooked(t, hooks{PoolKube: testKube{api}}, []string{"server"}, append(env, "PURSER_POOLS_SWEEP_EVERY", "250ms",
+	url, admin := serverHooked(t, hooks{}, []string{"server"}, append(env, "PURSER_POOLS_SWEEP_EVERY", "250ms",
 		"PURSER_POOLS_SCALE_DOWN_AFTER", "2s", "PURSER_POOLS_SCALE_UP_COOLDOWN", "2s")...)
 	ctx := context.Background()
 	c := client.New(url, admin)
@@ -64,7 +53,10 @@ func testPoolAutoscaling(t *testing.T, env ...string) {
 		l, err := c.ListHosts(ctx, client.ListOptions{Where: `{"state":"READY"}`})
 		return err == nil && len(l.Items) == 3
 	})
-	mustAs(t, url, admin, "pools", "create", "web", "--cores", "4", "--memory", "8GiB", "--min-hosts", "1", "--max-hosts", "3")
+	// The pool's control plane: the test's API server, registered as a
+	// cluster; the server reads usage and evicts through it.
+	mustAs(t, url, admin, "clusters", "add", "web-cp", "--kubeconfig", kubeconfig)
+	mustAs(t, url, admin, "pools", "create", "web", "--cluster", "web-cp", "--cores", "4", "--memory", "8GiB", "--min-hosts", "1", "--max-hosts", "3")
 
 	// hooks plays the join and leave hooks: the pool's members have nodes.
 	hooks := func() *client.Pool {

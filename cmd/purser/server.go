@@ -50,9 +50,6 @@ type hooks struct {
 	// OnListen, when set, is called with the server's URL and the
 	// bootstrap token (if one was made) once it accepts connections.
 	OnListen func(url, token string)
-	// PoolKube, when set, resolves pools' Kubernetes APIs (a test's
-	// control plane) instead of the registered clusters.
-	PoolKube worker.PoolKube
 }
 
 // queue is what cmd needs of a River client, whatever its driver.
@@ -215,7 +212,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger, reg prometh
 				purser.ClusterKubernetes: kubernetes.NewStackTarget(),
 				purser.ClusterECS:        ecs.NewStackTarget(nil),
 			},
-			RolloutObserver: rolloutObserver(st.slack), PoolKube: poolKube(st, h), Backups: backups, BackupSchedule: backupSchedule},
+			RolloutObserver: rolloutObserver(st.slack), PoolKube: poolKube(st), Backups: backups, BackupSchedule: backupSchedule},
 		worker.Options{MaxWorkers: w.Max, NotifyWorkers: w.NotifyMax, DefaultWorkers: w.DefaultMax, StackWorkers: w.StacksMax, MaxAttempts: w.MaxAttempts,
 			JobTimeout: w.JobTimeout, RescueAfter: w.RescueAfter, RetryBase: w.RetryBase, ExpireEvery: w.ExpireEvery,
 			PoolSweepEvery: cfg.Pools.SweepEvery, JoinTimeout: cfg.Pools.JoinTimeout, Health: purser.HealthPolicy{Suspect: cfg.Pools.SuspectAfter, Unhealthy: cfg.Pools.UnhealthyAfter},
@@ -437,10 +434,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 }
 
 // poolKube resolves a pool's Kubernetes API: the registered cluster that
-// is its control plane (issue 14), or the test's.
-func poolKube(st *store, h hooks) worker.PoolKube {
-	if h.PoolKube != nil {
-		return h.PoolKube
-	}
+// is its control plane (Pool.Cluster).
+func poolKube(st *store) worker.PoolKube {
 	return &kubernetes.PoolClusters{Clusters: st.db.ClusterCredentials}
 }
