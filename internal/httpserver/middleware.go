@@ -188,6 +188,12 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 		}
 		actor, err := s.Tokens.Authenticate(r.Context(), secret)
 		if err != nil {
+			if purser.ErrorCode(err) == purser.EUNAVAILABLE {
+				s.Logger.WarnContext(r.Context(), "authenticate", "error", err)
+				w.Header().Set("Retry-After", RetryAfterUnavailable)
+				writeProblem(w, http.StatusServiceUnavailable, purser.ErrorMessage(err))
+				return
+			}
 			if purser.ErrorCode(err) != purser.EUNAUTHORIZED {
 				s.Logger.ErrorContext(r.Context(), "authenticate", "error", err)
 				writeProblem(w, http.StatusInternalServerError, "internal error")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -96,7 +97,11 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[purser.Provis
 			log.WriteLine("purser", "clean-up failed: "+firstLine(derr.Error()))
 		}
 	}
-	superseded, ferr := w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
+	var superseded bool
+	ferr := whileUnavailable(rctx, func() (err2 error) {
+		superseded, err2 = w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
+		return err2
+	})
 	if ferr != nil {
 		return ferr
 	}
@@ -138,7 +143,9 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
+	if ferr := whileUnavailable(rctx, func() error {
+		return w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)})
+	}); ferr != nil {
 		return ferr
 	}
 	if err != nil && !final(job.JobRow) {
@@ -235,4 +242,24 @@ func (w *RefreshWorker) Work(ctx context.Context, job *river.Job[purser.RefreshA
 		return err
 	}
 	return w.Requests.RefreshOutputs(ctx, r.ID, out)
+}
+
+// whileUnavailable calls record until it succeeds, fails otherwise than
+// with EUNAVAILABLE, or ctx ends. A driver's work is recorded through a
+// short database outage rather than failed: a retried job would call the
+// driver again.
+func whileUnavailable(ctx context.Context, record func() error) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := record()
+		if purser.ErrorCode(err) != purser.EUNAVAILABLE {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
