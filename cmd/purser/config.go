@@ -64,6 +64,10 @@ type Config struct {
 	// Pools sets when silent hosts turn SUSPECT and UNHEALTHY, and how
 	// often the health sweep runs.
 	Pools PoolsConfig `koanf:"pools" yaml:"pools"`
+
+	// Cache keeps the catalog and image tags in this process, or in Redis
+	// shared by every replica (cache.go).
+	Cache CacheConfig `koanf:"cache" yaml:"cache"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
@@ -252,6 +256,7 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
+		Cache:  CacheConfig{TTL: time.Hour},
 
 		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat},
 	}
@@ -373,6 +378,9 @@ func (c Config) Validate() error {
 	}
 	if c.Requests.MaxPending < 1 {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
+	}
+	if err := c.Cache.validate(); err != nil {
+		return err
 	}
 	if err := c.Stacks.validate(); err != nil {
 		return err

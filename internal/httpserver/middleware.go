@@ -69,11 +69,21 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	cache  *purser.CacheReport
+}
+
+// header adds, as the answer starts, X-Cache: HIT or MISS when a cache
+// was consulted for it (a handler's own X-Cache stands).
+func (w *statusWriter) header() {
+	if s := w.cache.Status(); s != "" && w.Header().Get("X-Cache") == "" {
+		w.Header().Set("X-Cache", s)
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.header()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -81,6 +91,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.header()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
@@ -115,7 +126,8 @@ func (s *Server) requestMiddleware(next http.Handler) http.Handler {
 		}
 		route := "unmatched"
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), routeKey{}, &route)
-		sw := &statusWriter{ResponseWriter: w}
+		ctx, report := purser.NewContextWithCacheReport(ctx)
+		sw := &statusWriter{ResponseWriter: w, cache: report}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
