@@ -42,6 +42,7 @@ var rules = []rule{
 	{"internal/k8stest", nil, "the test control plane knows nothing of Purser"},
 	{"internal/export", []string{"."}, "the stack exporter implements a domain interface over a bucket; it knows no store"},
 	{"internal/registry", []string{".", "internal/awsclient", "internal/cache"}, "the tag listers implement a domain interface; they know no store or HTTP API (ECR credentials come through a function the server wires); answers are kept in the shared cache"},
+	{"internal/otlp", nil, "the OTLP/HTTP JSON span exporter knows nothing of Purser"},
 	{"internal/cache", []string{"."}, "the cache keeps answers in this process or in Redis and reports hits on the request's context; it knows no store, source or HTTP API"},
 	{"internal/awstest", nil, "the test AWS emulator knows nothing of Purser"},
 	{"internal/cli", []string{".", "client"}, "the CLI talks to a server through the public client only, with the domain's vocabulary; it never opens the database"},

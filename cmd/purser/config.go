@@ -68,6 +68,8 @@ type Config struct {
 	// Cache keeps the catalog and image tags in this process, or in Redis
 	// shared by every replica (cache.go).
 	Cache CacheConfig `koanf:"cache" yaml:"cache"`
+	// Telemetry exports OpenTelemetry traces; off by default (telemetry.go).
+	Telemetry TelemetryConfig `koanf:"telemetry" yaml:"telemetry"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,

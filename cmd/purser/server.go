@@ -255,6 +255,18 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	shutdownTraces, err := openTelemetry(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdownTraces(sctx); err != nil {
+			logger.Warn("flush traces", "error", err)
+		}
+	}()
+
 	// Bind first: a start that cannot listen must fail before it creates a
 	// database and an admin whose token it would never get to print.
 	ln, err := net.Listen("tcp", cfg.Listen)

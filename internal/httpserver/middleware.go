@@ -13,8 +13,19 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/purserhq/purser"
 )
+
+// tracer makes one span per HTTP request (when tracing is on).
+var tracer = otel.Tracer("github.com/purserhq/purser/internal/httpserver")
+
+var propagator = propagation.TraceContext{}
 
 type requestIDKey struct{}
 
@@ -25,7 +36,8 @@ func RequestID(ctx context.Context) string {
 }
 
 // LogHandler wraps h so that every record logged with a request's context
-// carries its request_id.
+// carries its request_id, and every record logged while a span is active
+// (a request, a job, when tracing is on) its trace_id and span_id.
 func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 type requestIDHandler struct{ slog.Handler }
@@ -33,6 +45,9 @@ type requestIDHandler struct{ slog.Handler }
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -127,10 +142,22 @@ func (s *Server) requestMiddleware(next http.Handler) http.Handler {
 		route := "unmatched"
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), routeKey{}, &route)
 		ctx, report := purser.NewContextWithCacheReport(ctx)
+		// The request's span continues the caller's trace (traceparent);
+		// it is named after the route once the mux matched one.
+		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
 		sw := &statusWriter{ResponseWriter: w, cache: report}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		span.SetName(route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status),
+			attribute.String("request.id", id))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
 		}
 		elapsed := time.Since(start)
 		s.metrics.observe(route, sw.status, elapsed)

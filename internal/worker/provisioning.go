@@ -83,7 +83,9 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[purser.Provis
 	ok := d != nil
 	var out map[string]string
 	if ok {
-		out, err = d.Provision(ctx, env)
+		pctx, span := driverSpan(ctx, "provision", fmt.Sprintf("%T", d), id)
+		out, err = d.Provision(pctx, env)
+		endDriverSpan(span, err)
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
@@ -136,7 +138,9 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]
 	}
 	defer w.closeLog(ctx, log, id, "purge")
 	if d != nil {
-		err = d.Destroy(ctx, env)
+		dctx, span := driverSpan(ctx, "destroy", fmt.Sprintf("%T", d), id)
+		err = d.Destroy(dctx, env)
+		endDriverSpan(span, err)
 	}
 	if err != nil {
 		log.WriteLine("purser", "purge failed: "+firstLine(err.Error()))
