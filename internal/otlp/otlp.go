@@ -229,7 +229,7 @@ func attrs(kvs []attribute.KeyValue) []keyValue {
 		case attribute.FLOAT64:
 			v = map[string]any{"doubleValue": kv.Value.AsFloat64()}
 		default:
-			v = map[string]any{"stringValue": kv.Value.Emit()}
+			v = map[string]any{"stringValue": kv.Value.String()}
 		}
 		out = append(out, keyValue{Key: string(kv.Key), Value: v})
 	}
