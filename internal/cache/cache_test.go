@@ -23,16 +23,22 @@ type entry struct {
 // startRedis starts a redis-server of the test's own on a free port.
 func startRedis(t *testing.T) (url string, kill func()) {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install redis-server)")
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
+	return startRedisOn(t, port)
+}
+
+// startRedisOn starts a redis-server of the test's own on port.
+func startRedisOn(t *testing.T, port int) (url string, kill func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server)")
+	}
 	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -147,5 +153,49 @@ func TestRedisDown(t *testing.T) {
 	c.Set(ctx, "k", entry{"two", 2})
 	if err := set.Check(ctx); err == nil {
 		t.Error("check with Redis gone: no error")
+	}
+}
+
+// TestRedisBack: two clients (two replicas) that saw Redis go away share
+// answers again once it is back.
+func TestRedisBack(t *testing.T) {
+	t.Parallel()
+	url, kill := startRedis(t)
+	a, _ := cache.NewRedis(url)
+	b, _ := cache.NewRedis(url)
+	defer a.Close()
+	defer b.Close()
+	ca := cache.New[entry](cache.NewSet(a, nil, nil), "things", time.Minute)
+	cb := cache.New[entry](cache.NewSet(b, nil, nil), "things", time.Minute)
+	ctx := context.Background()
+	ca.Set(ctx, "k", entry{"one", 1})
+	if _, ok := cb.Get(ctx, "k"); !ok {
+		t.Fatal("b misses what a set")
+	}
+	kill()
+	cb.Get(ctx, "k") // a miss, or this process's copy, valid until the disconnection is noticed
+	var port int
+	fmt.Sscanf(url, "redis://127.0.0.1:%d/0", &port)
+	startRedisOn(t, port)
+	start := time.Now()
+	for a.Check(ctx) != nil || b.Check(ctx) != nil {
+		if time.Since(start) > 10*time.Second {
+			t.Fatal("never reconnected")
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+	t.Logf("both reconnected after %s", time.Since(start))
+	for i := range 20 {
+		key := fmt.Sprint("k", i)
+		if _, ok := ca.Get(ctx, key); ok {
+			t.Fatalf("%s: a hit before any set", key)
+		}
+		ca.Set(ctx, key, entry{"two", i})
+		if v, ok := ca.Get(ctx, key); !ok || v.N != i {
+			t.Fatalf("%s: a misses what it set itself after Redis came back", key)
+		}
+		if v, ok := cb.Get(ctx, key); !ok || v.N != i {
+			t.Fatalf("%s: b misses what a set after Redis came back", key)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -84,11 +86,14 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	var b []byte
-	if _, recent := r.written.GetIfPresent(key); recent {
-		b, err = c.Do(ctx, c.B().Get().Key(key).Build()).AsBytes()
-	} else {
-		b, err = c.DoCache(ctx, c.B().Get().Key(key).Cache(), localTTL).AsBytes()
-	}
+	err = again(func() (err error) {
+		if _, recent := r.written.GetIfPresent(key); recent {
+			b, err = c.Do(ctx, c.B().Get().Key(key).Build()).AsBytes()
+		} else {
+			b, err = c.DoCache(ctx, c.B().Get().Key(key).Cache(), localTTL).AsBytes()
+		}
+		return err
+	})
 	if rueidis.IsRedisNil(err) {
 		return nil, false, nil
 	}
@@ -107,7 +112,9 @@ func (r *Redis) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 	r.written.Set(key, struct{}{})
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	return c.Do(ctx, c.B().Set().Key(key).Value(rueidis.BinaryString(val)).Px(ttl).Build()).Error()
+	return again(func() error {
+		return c.Do(ctx, c.B().Set().Key(key).Value(rueidis.BinaryString(val)).Px(ttl).Build()).Error()
+	})
 }
 
 // Delete implements Backend: every replica's client-side copy is
@@ -122,7 +129,7 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	return c.Do(ctx, c.B().Del().Key(keys...).Build()).Error()
+	return again(func() error { return c.Do(ctx, c.B().Del().Key(keys...).Build()).Error() })
 }
 
 // Check implements Backend: a PING.
@@ -147,4 +154,16 @@ func (r *Redis) Close() {
 		r.client.Close()
 		r.client = nil
 	}
+}
+
+// again calls do a second time when the first failed on a connection
+// Redis closed (it restarted): the first call after a restart may still
+// go to the old connection, and a second opens a new one. Other errors,
+// and a Redis still away, fail at once.
+func again(do func() error) error {
+	err := do()
+	if err != nil && !rueidis.IsRedisNil(err) && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, rueidis.ErrClosing)) {
+		err = do()
+	}
+	return err
 }
