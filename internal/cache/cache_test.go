@@ -1,10 +1,13 @@
 package cache_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,7 +142,8 @@ func TestRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	set := cache.NewSet(r, nil, nil)
+	var logs bytes.Buffer
+	set := cache.NewSet(r, nil, slog.New(slog.NewTextHandler(&logs, nil)))
 	c := cache.New[entry](set, "things", time.Minute)
 	ctx := context.Background()
 	c.Set(ctx, "k", entry{"one", 1})
@@ -153,6 +157,9 @@ func TestRedisDown(t *testing.T) {
 	c.Set(ctx, "k", entry{"two", 2})
 	if err := set.Check(ctx); err == nil {
 		t.Error("check with Redis gone: no error")
+	}
+	if n := strings.Count(logs.String(), "level=WARN msg=\"cache unavailable; reading from the source\""); n != 1 {
+		t.Errorf("%d warnings (one per 10 s wanted):\n%s", n, logs.String())
 	}
 }
 
