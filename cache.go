@@ -43,3 +43,10 @@ func (r *CacheReport) Status() string {
 		return "HIT"
 	}
 }
+
+// CacheStatus is the Status of ctx's report: "HIT", "MISS", or "" when no
+// cache was consulted (or ctx carries no report).
+func CacheStatus(ctx context.Context) string {
+	r, _ := ctx.Value(cacheReportKey{}).(*CacheReport)
+	return r.Status()
+}

@@ -101,7 +101,8 @@ func testSharedCache(t *testing.T, env ...string) {
 	want := func(url, xcache, name string) {
 		t.Helper()
 		st, x, body := get(t, url+tmpl, token)
-		if st != http.StatusOK || x != xcache || !strings.Contains(body, `"name":"`+name+`"`) {
+		if st != http.StatusOK || x != xcache || !strings.Contains(body, `"name":"`+name+`"`) ||
+			!strings.Contains(body, fmt.Sprintf(`"cache":%t`, xcache == "HIT")) {
 			t.Fatalf("GET %s: %d X-Cache %q %s; want 200, %s, name %s", url+tmpl, st, x, body, xcache, name)
 		}
 	}
