@@ -65,9 +65,15 @@ func runHeartbeat(ctx context.Context, dir string, agents int, interval, window 
 			offset := interval * time.Duration(i) / time.Duration(agents)
 			for next := start.Add(offset); next.Before(start.Add(window)); next = next.Add(interval) {
 				time.Sleep(time.Until(next))
+				name := fmt.Sprintf("bench-%04d", i)
 				t := time.Now()
-				_, err := c.Heartbeat(ctx, fmt.Sprintf("bench-%04d", i))
+				_, err := c.Heartbeat(ctx, name)
 				d := time.Since(t)
+				if err == nil {
+					// What purser agent does after each heartbeat: ask for
+					// its host's hook runs (none here: a read).
+					_, err = c.ClaimHookRuns(ctx, name)
+				}
 				mu.Lock()
 				if err != nil {
 					r.failed++

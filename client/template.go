@@ -22,6 +22,9 @@ type Template struct {
 	Approval          map[string]any `json:"approval"`
 	IsActive          bool           `json:"is_active"`
 	Revision          int            `json:"revision"`
+	// Cache is set on a single template's answer: whether it came from
+	// the cache (X-Cache: HIT) rather than from the database.
+	Cache *bool `json:"cache,omitempty" doc:"On GET /templates/{id}: whether the answer came from the cache (X-Cache: HIT) rather than from the database (MISS)."`
 }
 
 // ListTemplates returns a page of the catalog.

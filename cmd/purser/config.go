@@ -70,6 +70,12 @@ type Config struct {
 	// Backup schedules backups of the store to a directory or a bucket
 	// (backup.go); off unless schedule is set.
 	Backup BackupConfig `koanf:"backup" yaml:"backup"`
+
+	// Cache keeps the catalog and image tags in this process, or in Redis
+	// shared by every replica (cache.go).
+	Cache CacheConfig `koanf:"cache" yaml:"cache"`
+	// Telemetry exports OpenTelemetry traces; off by default (telemetry.go).
+	Telemetry TelemetryConfig `koanf:"telemetry" yaml:"telemetry"`
 }
 
 // PoolsConfig times hosts' health (DESIGN.md: suspect after 50 s,
@@ -278,6 +284,7 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
 			IdleTimeout: 2 * time.Minute, MaxConnections: 1024, AuthFailuresPerMinute: 30},
 		Stacks: StacksConfig{TagsTTL: registry.DefaultTTL, TagsStale: registry.DefaultStaleTTL},
+		Cache:  CacheConfig{TTL: time.Hour},
 
 		Backup: BackupConfig{Retention: 7},
 
@@ -409,6 +416,9 @@ func (c Config) Validate() error {
 	}
 	if c.Requests.MaxPending < 1 {
 		return fmt.Errorf("config: requests.max_pending must be at least 1")
+	}
+	if err := c.Cache.validate(); err != nil {
+		return err
 	}
 	if err := c.Stacks.validate(); err != nil {
 		return err

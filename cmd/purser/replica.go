@@ -29,7 +29,12 @@ func openReplica(ctx context.Context, cfg Config, st *store, logger *slog.Logger
 	r := &replica{
 		heartbeat: &worker.Heartbeat{Leases: st.db, Replica: id, Every: cfg.Workers.HeartbeatEvery,
 			TTL: cfg.Workers.LeaseTTL(), Logger: logger},
-		rescuer: &worker.Rescuer{Leases: st.db, Requests: sqldb.NewRequestService(st.db), Every: cfg.Workers.HeartbeatEvery, Logger: logger},
+	}
+	r.rescuer = &worker.Rescuer{Leases: st.db, Requests: sqldb.NewRequestService(st.db), Every: cfg.Workers.HeartbeatEvery, Logger: logger}
+	if cfg.IsPostgres() {
+		// Other replicas' leases are trusted as lapsed only once this one
+		// has reached the database for a whole lease without a break.
+		r.rescuer.Heartbeat, r.rescuer.Grace = r.heartbeat, cfg.Workers.LeaseTTL()
 	}
 	if err := r.heartbeat.Open(); err != nil {
 		return nil, fmt.Errorf("replica lease: %w", err)

@@ -270,6 +270,18 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	shutdownTraces, err := openTelemetry(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdownTraces(sctx); err != nil {
+			logger.Warn("flush traces", "error", err)
+		}
+	}()
+
 	// Bind first: a start that cannot listen must fail before it creates a
 	// database and an admin whose token it would never get to print.
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -300,6 +312,11 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	caches, err := openCaches(cfg, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer caches.Backend.Close()
 	// The lease outlives the queue: it is given up (deferred) only after
 	// the queue stopped below.
 	rep, err := openReplica(ctx, cfg, st, logger)
@@ -327,7 +344,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 				return p.PrepareTemplate(ctx, t)
 			}
 			return nil
-		}},
+		}, Cache: newCatalogCache(cfg, caches)},
 		Requests:      sqldb.NewRequestService(st.db),
 		Extensions:    sqldb.NewExtensionService(st.db),
 		Quotas:        sqldb.NewQuotaService(st.db),
@@ -338,7 +355,7 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 		Clusters:      &kubernetes.Clusters{ClusterStore: sqldb.NewClusterService(st.db), Probe: kubernetes.Probe, NowFunc: st.db.NowFunc},
 		Stacks:        sqldb.NewStackService(st.db),
 		FieldNotes:    map[string]purser.FieldNoter{purser.ClusterKubernetes: kubernetes.NewStackTarget()},
-		Tags:          newTagSource(cfg.Stacks, st, reg),
+		Tags:          newTagSource(cfg.Stacks, st, caches),
 		DefaultDriver: sim.Name,
 		Checks: []api.Check{
 			{Name: "database", Func: st.db.Ping},
@@ -351,6 +368,8 @@ func runServer(ctx context.Context, cfg Config, demo bool, stdout, stderr io.Wri
 				_, err := st.db.JobCounts(ctx)
 				return err
 			}},
+			// Down, the cache costs speed, not service: reads go to the sources.
+			{Name: "cache", Func: caches.Check, Optional: true},
 		},
 		Logger: logger.With("component", "api"),
 

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/purserhq/purser/internal/cache"
 	"github.com/purserhq/purser/internal/registry"
 )
 
@@ -23,14 +22,14 @@ func (c StacksConfig) validate() error {
 // policy (the image names a host a DevOps user chose); ECR with the
 // cluster's credentials, read as the kubernetes driver reads them, at
 // AWS's address or the cluster's endpoint (clusters are trusted).
-func newTagSource(cfg StacksConfig, st *store, reg prometheus.Registerer) *registry.Source {
+func newTagSource(cfg StacksConfig, st *store, caches *cache.Set) *registry.Source {
 	return &registry.Source{
 		Transport: st.policy.Client(0).Transport,
 		ECRClient: &http.Client{Timeout: registry.DefaultTimeout},
 		Cluster:   st.db.ClusterCredentials,
-		Cache:     registry.NewMemoryCache(cfg.TagsStale, 0),
+		Cache:     registry.Shared(cache.New[registry.Entry](caches, "image_tags", cfg.TagsStale)),
 		TTL:       cfg.TagsTTL,
-		Metrics:   registry.NewMetrics(reg),
+		Metrics:   caches.Counter("image_tags"),
 		NowFunc:   st.db.NowFunc,
 	}
 }

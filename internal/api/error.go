@@ -45,6 +45,10 @@ const internalDetail = httpserver.InternalDetail
 // field is one entry of errors, with its path and rule; the detail then
 // summarises instead of repeating them (see tidyProblem).
 func (s *Server) problem(ctx context.Context, err error) error {
+	var done huma.StatusError
+	if errors.As(err, &done) {
+		return err // already a problem (a helper made it)
+	}
 	code := purser.ErrorCode(err)
 	if code == purser.EINTERNAL {
 		s.Logger.ErrorContext(ctx, "request failed", "error", err)
@@ -60,7 +64,13 @@ func (s *Server) problem(ctx context.Context, err error) error {
 	for _, f := range pe.Fields {
 		details = append(details, &huma.ErrorDetail{Message: f.Message + " (rule: " + f.Rule + ")", Location: where + f.Field})
 	}
-	return huma.NewError(StatusOf(code), pe.Message, details...)
+	herr := huma.NewError(StatusOf(code), pe.Message, details...)
+	if code == purser.EUNAVAILABLE {
+		// A dependency (the database) is out of reach for now: say when to
+		// come back rather than leave clients to guess.
+		return huma.ErrorWithHeaders(herr, http.Header{"Retry-After": {httpserver.RetryAfterUnavailable}})
+	}
+	return herr
 }
 
 // requiredProperty is huma's message for a missing field, which it places

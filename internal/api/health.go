@@ -14,6 +14,9 @@ import (
 type Check struct {
 	Name string
 	Func func(ctx context.Context) error
+	// Optional checks say DOWN in the details without failing readiness:
+	// the server still serves without what they check (the cache).
+	Optional bool
 }
 
 type checkResult struct {
@@ -88,7 +91,9 @@ func (s *Server) readyz(ctx context.Context, _ *struct{}) (*healthOutput, error)
 		res := checkResult{Name: c.Name, Status: "UP"}
 		if err := c.Func(ctx); err != nil {
 			res.Status, res.Error = "DOWN", err.Error()
-			out.Status, out.Body.Status = http.StatusServiceUnavailable, "DOWN"
+			if !c.Optional {
+				out.Status, out.Body.Status = http.StatusServiceUnavailable, "DOWN"
+			}
 			s.Logger.WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err)
 		}
 		out.Body.Checks = append(out.Body.Checks, res)

@@ -42,6 +42,7 @@ type templateDoc struct {
 	IsActive          bool           `json:"is_active"`
 	Revision          int            `json:"revision" doc:"The template's revision: 1 at creation, one more at each change. Requests pin the revision they were made with."`
 	Warnings          []string       `json:"warnings,omitempty" doc:"What the server did differently from what the body may have meant (on the answer to a create), e.g. a type Purser does not run, made simulated."`
+	Cache             *bool          `json:"cache,omitempty" doc:"On GET /templates/{id}: whether the answer came from the cache (X-Cache: HIT) rather than from the database (MISS)."`
 }
 
 func newTemplateDoc(t *purser.Template) templateDoc {
@@ -210,6 +211,10 @@ func (s *Server) getTemplate(ctx context.Context, in *struct {
 		return nil, s.problem(ctx, err)
 	}
 	d := newTemplateDoc(t)
+	if st := purser.CacheStatus(ctx); st != "" {
+		hit := st == "HIT"
+		d.Cache = &hit
+	}
 	return &templateOutput{ETag: etagOf(d.ETag), Body: d}, nil
 }
 

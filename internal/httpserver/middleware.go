@@ -13,8 +13,19 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/purserhq/purser"
 )
+
+// tracer makes one span per HTTP request (when tracing is on).
+var tracer = otel.Tracer("github.com/purserhq/purser/internal/httpserver")
+
+var propagator = propagation.TraceContext{}
 
 type requestIDKey struct{}
 
@@ -25,7 +36,8 @@ func RequestID(ctx context.Context) string {
 }
 
 // LogHandler wraps h so that every record logged with a request's context
-// carries its request_id.
+// carries its request_id, and every record logged while a span is active
+// (a request, a job, when tracing is on) its trace_id and span_id.
 func LogHandler(h slog.Handler) slog.Handler { return requestIDHandler{h} }
 
 type requestIDHandler struct{ slog.Handler }
@@ -33,6 +45,9 @@ type requestIDHandler struct{ slog.Handler }
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -69,11 +84,21 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	cache  *purser.CacheReport
+}
+
+// header adds, as the answer starts, X-Cache: HIT or MISS when a cache
+// was consulted for it (a handler's own X-Cache stands).
+func (w *statusWriter) header() {
+	if s := w.cache.Status(); s != "" && w.Header().Get("X-Cache") == "" {
+		w.Header().Set("X-Cache", s)
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.header()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -81,6 +106,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.header()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += n
@@ -115,10 +141,23 @@ func (s *Server) requestMiddleware(next http.Handler) http.Handler {
 		}
 		route := "unmatched"
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey{}, id), routeKey{}, &route)
-		sw := &statusWriter{ResponseWriter: w}
+		ctx, report := purser.NewContextWithCacheReport(ctx)
+		// The request's span continues the caller's trace (traceparent);
+		// it is named after the route once the mux matched one.
+		ctx = propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		ctx, span := tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		defer span.End()
+		sw := &statusWriter{ResponseWriter: w, cache: report}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		span.SetName(route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", sw.status),
+			attribute.String("request.id", id))
+		if sw.status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(sw.status))
 		}
 		elapsed := time.Since(start)
 		s.metrics.observe(route, sw.status, elapsed)
@@ -188,6 +227,12 @@ func (s *Server) authMiddleware(next http.Handler) http.Handler {
 		}
 		actor, err := s.Tokens.Authenticate(r.Context(), secret)
 		if err != nil {
+			if purser.ErrorCode(err) == purser.EUNAVAILABLE {
+				s.Logger.WarnContext(r.Context(), "authenticate", "error", err)
+				w.Header().Set("Retry-After", RetryAfterUnavailable)
+				writeProblem(w, http.StatusServiceUnavailable, purser.ErrorMessage(err))
+				return
+			}
 			if purser.ErrorCode(err) != purser.EUNAUTHORIZED {
 				s.Logger.ErrorContext(r.Context(), "authenticate", "error", err)
 				writeProblem(w, http.StatusInternalServerError, "internal error")

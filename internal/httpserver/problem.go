@@ -12,6 +12,10 @@ import (
 // InternalDetail is the whole detail of a 500: the cause is only logged.
 const InternalDetail = "internal error; the server log has the details under this request's id"
 
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 answered
+// while a dependency (the database) is out of reach.
+const RetryAfterUnavailable = "5"
+
 // writeProblem writes a problem document outside huma (authentication,
 // unknown routes).
 func writeProblem(w http.ResponseWriter, status int, detail string) {

@@ -88,9 +88,9 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		},
 		InsertJob: func(ctx context.Context, tx sqldb.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 			_, err := s.client.Load().InsertTx(ctx, tx.Native().(pgx.Tx), args, opts)
-			return err
+			return unavailable(err)
 		},
-		Ping:    pool.Ping,
+		Ping:    func(ctx context.Context) error { return unavailable(pool.Ping(ctx)) },
 		Catalog: Catalog,
 		Lock: func(ctx context.Context, tx sqldb.Tx, key string) error {
 			_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key)
@@ -158,7 +158,7 @@ func (s *Store) Close() error {
 func (s *Store) begin(ctx context.Context) (sqldb.Tx, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return &txQuerier{querier{tx}, tx}, nil
 }

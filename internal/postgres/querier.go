@@ -27,16 +27,23 @@ type querier struct{ r runner }
 
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := q.r.Exec(ctx, rebind(query), args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), unavailable(err)
 }
 
 func (q querier) Query(ctx context.Context, query string, args ...any) (sqldb.Rows, error) {
 	rows, err := q.r.Query(ctx, rebind(query), args...)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
-	return rows, nil
+	return pgRows{rows}, nil
 }
+
+// pgRows translates the error that ended an iteration.
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Err() error { return unavailable(r.Rows.Err()) }
+
+func (r pgRows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
 
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqldb.Row {
 	return pgRow{q.r.QueryRow(ctx, rebind(query), args...)}
@@ -49,7 +56,7 @@ func (r pgRow) Scan(dest ...any) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sqldb.ErrNoRows
 	}
-	return err
+	return unavailable(err)
 }
 
 // rebind turns ? placeholders into $1, $2... Purser's SQL never has a ?
@@ -78,5 +85,5 @@ type txQuerier struct {
 }
 
 func (t *txQuerier) Native() any                        { return t.tx }
-func (t *txQuerier) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t *txQuerier) Commit(ctx context.Context) error   { return unavailable(t.tx.Commit(ctx)) }
 func (t *txQuerier) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

@@ -5,9 +5,9 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/cache"
 )
 
 // Entry is a repository's tags as the registry gave them, newest first,
@@ -61,34 +61,17 @@ func (m *MemoryCache) Set(_ context.Context, repository string, e Entry) { m.c.S
 // Invalidate implements Cache.
 func (m *MemoryCache) Invalidate(_ context.Context, repository string) { m.c.Invalidate(repository) }
 
-// Metrics counts a cache's hits and misses, as
-// purser_cache_hits_total{cache="image_tags"} and
-// purser_cache_misses_total{cache="image_tags"}.
-type Metrics struct {
-	hits, misses prometheus.Counter
+// Shared returns a Cache kept in c: in this process or in Redis, shared by
+// every replica. Freshness stays the Source's decision, and so does the
+// counting (Source.Metrics).
+func Shared(c *cache.Cache[Entry]) Cache { return shared{c} }
+
+type shared struct{ c *cache.Cache[Entry] }
+
+func (s shared) Get(ctx context.Context, repository string) (Entry, bool) {
+	return s.c.Peek(ctx, repository)
 }
 
-// NewMetrics registers the image tag cache's counters with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	labels := prometheus.Labels{"cache": "image_tags"}
-	m := &Metrics{
-		hits: prometheus.NewCounter(prometheus.CounterOpts{Name: "purser_cache_hits_total", ConstLabels: labels,
-			Help: "Answers served from a cache, by cache."}),
-		misses: prometheus.NewCounter(prometheus.CounterOpts{Name: "purser_cache_misses_total", ConstLabels: labels,
-			Help: "Answers a cache did not hold (or held too old), by cache."}),
-	}
-	reg.MustRegister(m.hits, m.misses)
-	return m
-}
+func (s shared) Set(ctx context.Context, repository string, e Entry) { s.c.Set(ctx, repository, e) }
 
-func (m *Metrics) hit() {
-	if m != nil {
-		m.hits.Inc()
-	}
-}
-
-func (m *Metrics) miss() {
-	if m != nil {
-		m.misses.Inc()
-	}
-}
+func (s shared) Invalidate(ctx context.Context, repository string) { s.c.Invalidate(ctx, repository) }

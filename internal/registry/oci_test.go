@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/purserhq/purser"
+	"github.com/purserhq/purser/internal/cache"
 	"github.com/purserhq/purser/internal/registry"
 )
 
@@ -120,7 +121,9 @@ func TestCache(t *testing.T) {
 	d1 := pushOCI(t, host, "app", "v1", t0)
 	now := t0
 	reg := prometheus.NewPedanticRegistry()
-	src := &registry.Source{Cache: registry.NewMemoryCache(0, 0), NowFunc: func() time.Time { return now }, Metrics: registry.NewMetrics(reg)}
+	set := cache.NewSet(cache.NewMemory(0), reg, nil)
+	src := &registry.Source{Cache: registry.Shared(cache.New[registry.Entry](set, "image_tags", registry.DefaultStaleTTL)),
+		NowFunc: func() time.Time { return now }, Metrics: set.Counter("image_tags")}
 	ctx := context.Background()
 	get := func() (*purser.TagList, error) {
 		return src.ImageTags(ctx, purser.TagQuery{Image: host + "/app:v1", Limit: 10})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/purserhq/purser"
 	"github.com/purserhq/purser/internal/awsclient"
+	"github.com/purserhq/purser/internal/cache"
 )
 
 // Defaults of a Source.
@@ -51,7 +52,7 @@ type Source struct {
 	// Timeout bounds one listing from a registry; 0 is DefaultTimeout.
 	Timeout time.Duration
 	// Metrics counts cache hits and misses; nil: not counted.
-	Metrics *Metrics
+	Metrics *cache.Counter
 	// NowFunc is the clock that ages answers; nil is time.Now.
 	NowFunc func() time.Time
 }
@@ -86,7 +87,7 @@ func (s *Source) ImageTags(ctx context.Context, q purser.TagQuery) (*purser.TagL
 		cached, ok = s.Cache.Get(ctx, repo)
 	}
 	if ok && now.Sub(cached.Fetched) < s.ttl() {
-		s.Metrics.hit()
+		s.Metrics.Hit(ctx)
 		return answer(repo, cached, q.Limit, true, ""), nil
 	}
 	fctx, cancel := context.WithTimeout(ctx, s.timeout())
@@ -94,14 +95,14 @@ func (s *Source) ImageTags(ctx context.Context, q purser.TagQuery) (*purser.TagL
 	tags, err := fetch(fctx)
 	if err != nil {
 		if ok {
-			s.Metrics.hit()
+			s.Metrics.Hit(ctx)
 			return answer(repo, cached, q.Limit, true, fmt.Sprintf("the registry %s failed (%v): these tags were read %s ago",
 				host, err, now.Sub(cached.Fetched).Round(time.Second))), nil
 		}
-		s.Metrics.miss()
+		s.Metrics.Miss(ctx)
 		return nil, &purser.RegistryError{Registry: host, Err: err}
 	}
-	s.Metrics.miss()
+	s.Metrics.Miss(ctx)
 	fresh := Entry{Tags: purser.NewestTags(tags, -1), Fetched: now}
 	if s.Cache != nil {
 		s.Cache.Set(ctx, repo, fresh)

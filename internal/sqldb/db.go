@@ -170,7 +170,7 @@ func New(e Engine, logger *slog.Logger) *DB {
 		MaximumSize:      10_000,
 		ExpiryCalculator: otter.ExpiryWriting[string, int](CountCacheTTL),
 	})
-	return &DB{Engine: e, Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, counts: counts, MaxAttempts: 5}
+	return &DB{Engine: traced(e), Logger: logger.With("component", "store"), NowFunc: time.Now, auth: auth, counts: counts, MaxAttempts: 5}
 }
 
 // insertJob inserts a job in tx, in its queue, with the configured number

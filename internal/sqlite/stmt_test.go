@@ -44,7 +44,7 @@ func TestStatementCache(t *testing.T) {
 			t.Fatalf("%s: %d, %v; want %d", q, n, err, 3+i)
 		}
 	}
-	if n := len(s.DB.Read.(querier).stmts.m); n != maxStmts {
+	if n := len(s.DB.Read.(interface{ Unwrap() sqldb.Querier }).Unwrap().(querier).stmts.m); n != maxStmts {
 		t.Fatalf("%d statements cached, want the bound %d", n, maxStmts)
 	}
 }

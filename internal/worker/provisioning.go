@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -82,7 +83,9 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[purser.Provis
 	ok := d != nil
 	var out map[string]string
 	if ok {
-		out, err = d.Provision(ctx, env)
+		pctx, span := driverSpan(ctx, "provision", fmt.Sprintf("%T", d), id)
+		out, err = d.Provision(pctx, env)
+		endDriverSpan(span, err)
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
@@ -96,7 +99,11 @@ func (w *ProvisionWorker) Work(ctx context.Context, job *river.Job[purser.Provis
 			log.WriteLine("purser", "clean-up failed: "+firstLine(derr.Error()))
 		}
 	}
-	superseded, ferr := w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
+	var superseded bool
+	ferr := whileUnavailable(rctx, func() (err2 error) {
+		superseded, err2 = w.Requests.FinishProvision(rctx, purser.ProvisionResult{RequestID: id, Outputs: out, Err: err, Final: final(job.JobRow)})
+		return err2
+	})
 	if ferr != nil {
 		return ferr
 	}
@@ -131,14 +138,18 @@ func (w *PurgeWorker) Work(ctx context.Context, job *river.Job[purser.PurgeArgs]
 	}
 	defer w.closeLog(ctx, log, id, "purge")
 	if d != nil {
-		err = d.Destroy(ctx, env)
+		dctx, span := driverSpan(ctx, "destroy", fmt.Sprintf("%T", d), id)
+		err = d.Destroy(dctx, env)
+		endDriverSpan(span, err)
 	}
 	if err != nil {
 		log.WriteLine("purser", "purge failed: "+firstLine(err.Error()))
 	}
 	rctx, cancel := detached(ctx)
 	defer cancel()
-	if ferr := w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)}); ferr != nil {
+	if ferr := whileUnavailable(rctx, func() error {
+		return w.Requests.FinishPurge(rctx, purser.PurgeResult{RequestID: id, Err: err, Final: final(job.JobRow)})
+	}); ferr != nil {
 		return ferr
 	}
 	if err != nil && !final(job.JobRow) {
@@ -235,4 +246,24 @@ func (w *RefreshWorker) Work(ctx context.Context, job *river.Job[purser.RefreshA
 		return err
 	}
 	return w.Requests.RefreshOutputs(ctx, r.ID, out)
+}
+
+// whileUnavailable calls record until it succeeds, fails otherwise than
+// with EUNAVAILABLE, or ctx ends. A driver's work is recorded through a
+// short database outage rather than failed: a retried job would call the
+// driver again.
+func whileUnavailable(ctx context.Context, record func() error) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := record()
+		if purser.ErrorCode(err) != purser.EUNAVAILABLE {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }

@@ -57,6 +57,18 @@ type Heartbeat struct {
 	NowFunc func() time.Time
 
 	loop loop
+	mu   sync.Mutex
+	// since is when the current run of successful renewals began (this
+	// process's clock); zero after a failed one.
+	since time.Time
+}
+
+// Steady reports whether every renewal for at least d succeeded: this
+// replica has reached the database without a break for that long.
+func (h *Heartbeat) Steady(d time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.since.IsZero() && time.Since(h.since) >= d
 }
 
 // Open renews the lease once (failing if it cannot) and then keeps it
@@ -78,10 +90,18 @@ func (h *Heartbeat) Close() error {
 
 func (h *Heartbeat) runOnce(ctx context.Context) error {
 	now, err := clock(ctx, h.Leases, h.NowFunc)
-	if err != nil {
-		return err
+	if err == nil {
+		err = h.Leases.RenewLease(ctx, h.Replica, now, h.TTL)
 	}
-	return h.Leases.RenewLease(ctx, h.Replica, now, h.TTL)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err != nil:
+		h.since = time.Time{}
+	case h.since.IsZero():
+		h.since = time.Now()
+	}
+	return err
 }
 
 // Rescuer rescues, every Every, the running jobs of replicas whose lease
@@ -94,6 +114,13 @@ type Rescuer struct {
 	Requests Finisher
 	Every    time.Duration
 	Logger   *slog.Logger
+	// Heartbeat, when set, is this replica's own: it rescues nothing until
+	// its own renewals have succeeded without a break for Grace. After the
+	// database came back from an outage every live replica's lease looks
+	// lapsed; by then each has renewed its own, so none takes over the jobs
+	// of a replica that is alive (their work would run twice).
+	Heartbeat *Heartbeat
+	Grace     time.Duration
 	// NowFunc, when set (by tests), replaces the database's clock.
 	NowFunc func() time.Time
 
@@ -113,6 +140,9 @@ func (r *Rescuer) Close() error {
 }
 
 func (r *Rescuer) runOnce(ctx context.Context) error {
+	if r.Heartbeat != nil && !r.Heartbeat.Steady(r.Grace) {
+		return nil
+	}
 	now, err := clock(ctx, r.Leases, r.NowFunc)
 	if err != nil {
 		return err

@@ -182,3 +182,67 @@ func TestRescuerEndsAbandonedLastAttempts(t *testing.T) {
 		})
 	}
 }
+
+// TestRescuerWaitsForItsOwnLease: after a database outage every lease
+// looks lapsed, so a rescuer takes over nothing until its own replica's
+// renewals have succeeded for Grace without a break.
+func TestRescuerWaitsForItsOwnLease(t *testing.T) {
+	t.Parallel()
+	m := &memLeases{expires: map[string]time.Time{}}
+	h := &Heartbeat{Leases: m, Replica: "a", TTL: time.Minute}
+	r := &Rescuer{Leases: m, Heartbeat: h, Grace: time.Hour}
+	ctx := context.Background()
+	rescues := func() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.rescued) }
+	if err := r.runOnce(ctx); err != nil || rescues() != 0 {
+		t.Fatalf("before any renewal: %v, %d rescues; want none", err, rescues())
+	}
+	if err := h.runOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.runOnce(ctx); err != nil || rescues() != 0 {
+		t.Fatalf("renewed for less than the grace: %v, %d rescues; want none", err, rescues())
+	}
+	r.Grace = 0
+	if err := r.runOnce(ctx); err != nil || rescues() != 1 {
+		t.Fatalf("renewed without a break: %v, %d rescues; want one", err, rescues())
+	}
+	m.mu.Lock()
+	m.err = errors.New("connection refused")
+	m.mu.Unlock()
+	if err := h.runOnce(ctx); err == nil {
+		t.Fatal("a failed renewal reported no error")
+	}
+	m.mu.Lock()
+	m.err = nil
+	m.mu.Unlock()
+	if err := r.runOnce(ctx); err != nil || rescues() != 1 {
+		t.Fatalf("after a failed renewal: %v, %d rescues; want no new one", err, rescues())
+	}
+}
+
+// TestWhileUnavailable: a driver's result is recorded through a database
+// outage (EUNAVAILABLE is retried), any other error is returned at once.
+func TestWhileUnavailable(t *testing.T) {
+	t.Parallel()
+	down := &purser.Error{Code: purser.EUNAVAILABLE, Message: "the database is unavailable"}
+	calls := 0
+	err := whileUnavailable(context.Background(), func() error {
+		if calls++; calls < 3 {
+			return down
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Errorf("recorded after %d calls: %v; want 3, nil", calls, err)
+	}
+	calls = 0
+	conflict := purser.Errorf(purser.ECONFLICT, "moved on")
+	if err := whileUnavailable(context.Background(), func() error { calls++; return conflict }); err != conflict || calls != 1 {
+		t.Errorf("another error: %v after %d calls; want it at once", err, calls)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := whileUnavailable(ctx, func() error { return down }); purser.ErrorCode(err) != purser.EUNAVAILABLE {
+		t.Errorf("with its context done: %v; want the unavailable error", err)
+	}
+}

@@ -195,6 +195,7 @@ func Config(d Deps, o Options) *river.Config {
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		RetryPolicy:          &Backoff{Base: o.RetryBase},
+		Middleware:           []rivertype.Middleware{&Tracing{}},
 		PeriodicJobs: append(periodic,
 			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 				return TokenCleanupArgs{}, &river.InsertOpts{Queue: purser.JobQueue(TokenCleanupArgs{}.Kind())}
