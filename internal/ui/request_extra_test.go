@@ -116,8 +116,13 @@ func TestPurgeIsConfirmed(t *testing.T) {
 		if _, err := sqldb.NewRequestService(db).ActOnRequest(opsCtx, id, purser.ActApprove, purser.Review{}); err != nil {
 			t.Fatal(err)
 		}
-		if body := dev.get("/requests/"+id, http.StatusOK); !strings.Contains(body, `href="/requests/`+id+`/purge"`) {
+		body := dev.get("/requests/"+id, http.StatusOK)
+		if !strings.Contains(body, `href="/requests/`+id+`/purge"`) {
 			t.Fatalf("no purge link: %s", body)
+		}
+		// One way to purge: the link to the confirmation, no direct button.
+		if n := strings.Count(body, "Purge the environment"); n != 1 || strings.Contains(body, `name="action" value="purge"`) {
+			t.Fatalf("the request page offers purge %d times, or as a button: %s", n, body)
 		}
 		for _, confirm := range []string{"", "not-the-id"} {
 			if body := dev.postOK("/requests/"+id+"/act", url.Values{"action": {"purge"}, "confirm": {confirm}}, http.StatusOK); !strings.Contains(body, `id="purge-form"`) {

@@ -100,7 +100,7 @@ func TestPoolSweepKube(t *testing.T) {
 	if err := w.runOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"health", "pools", `drain b left 1 "disruption budget web-pdb refused eviction of default/web-1"`, `drain c left 0 ""`,
+	want := []string{"health", "hooks", "pools", `drain b left 1 "disruption budget web-pdb refused eviction of default/web-1"`, `drain c left 0 ""`,
 		"pools", "scale web pending 2", `scale bare off "no Kubernetes control plane to read usage from"`, "heal"}
 	if diff := cmp.Diff(want, s.steps); diff != "" {
 		t.Fatalf("steps (-want +got):\n%s", diff)
