@@ -149,6 +149,7 @@ const (
 	DefaultDrainDeadline   = time.Hour
 	DefaultScaleDownAfter  = 10 * time.Minute
 	DefaultScaleUpCooldown = 10 * time.Minute
+	DefaultScaleUpAfter    = time.Minute
 	DefaultScaleUpAbove    = 0.8
 	DefaultScaleDownBelow  = 0.5
 )

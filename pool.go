@@ -49,10 +49,11 @@ type Pool struct {
 	ScaleStatus string
 	// Halted is set while remediation is halted (too many unhealthy).
 	Halted bool
-	// LastScaleUp and LowSince drive autoscaling: the cooldown after a
-	// scale-up, and since when utilisation stays low.
+	// LastScaleUp, LowSince and HighSince drive autoscaling: the cooldown
+	// after a scale-up, and since when utilisation stays low, or high.
 	LastScaleUp *time.Time
 	LowSince    *time.Time
+	HighSince   *time.Time
 }
 
 // PoolFields are the fields of pools that where and sort may name.

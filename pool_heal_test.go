@@ -101,3 +101,23 @@ func TestHaltReason(t *testing.T) {
 		}
 	}
 }
+
+// TestHealJoiningMember: healing reads no utilisation, only health. An
+// UNHEALTHY member still joining is replaced like any other, but queues
+// no leave hook (nothing joined yet: the end of its open join run decides
+// the cleanup, FinishHookRun and ExpireHookRun); a joined one's leave is
+// queued for when its agent answers. The replacements' joins are queued.
+func TestHealJoiningMember(t *testing.T) {
+	t.Parallel()
+	hosts := healFleet(5, 2, []string{"s1:8:32", "s2:8:32"}, nil)
+	hosts[1].Joined = true // a is joining, b joined
+	p := &Pool{Name: "p", Cores: 40, Spares: 2, State: PoolActive, Hooks: testHooks}
+	ch := p.Heal(hosts, t0)
+	var runs []string
+	for _, r := range runsOf(ch) {
+		runs = append(runs, string(r.Kind)+":"+r.Host)
+	}
+	if got := strings.Join(runs, " "); got != "join:s1 leave:b join:s2" {
+		t.Fatalf("runs %s, want join:s1 leave:b join:s2 (no leave for a, which never joined)", got)
+	}
+}

@@ -87,6 +87,22 @@ func ExpireHookRun(r *HookRun, timeout time.Duration, f HookFacts, now time.Time
 	return r.fail(-1, why, f, now)
 }
 
+// ReasonAgentRestarted is why a run RUNNING when its host's agent
+// registered again fails: the agent that took it is gone.
+const ReasonAgentRestarted = "the agent restarted while it ran"
+
+// AgentRestarted decides the end of run r when its host's agent registers
+// again (a restart): a run the old agent had taken (RUNNING) will never be
+// reported, so it fails at once, as a non-zero exit would (a join fails
+// and the pool places another host), rather than at pools.join_timeout.
+// A PENDING run is left for the new agent to claim. Nil Change otherwise.
+func AgentRestarted(r *HookRun, f HookFacts, now time.Time) Change {
+	if r.State != HookRunning {
+		return Change{}
+	}
+	return r.fail(-1, ReasonAgentRestarted, f, now)
+}
+
 func (r *HookRun) end(state HookRunState, exit int, why string, now time.Time) (*HookRun, Change) {
 	after := *r
 	after.State, after.ExitCode, after.Error, after.Finished = state, exit, why, &now
@@ -129,7 +145,9 @@ func othersOpen(r *HookRun, open []*HookRun) int {
 }
 
 // fail: a failed join makes the host leave and the pool place another by
-// best fit; a failed leave puts the host under maintenance (it may still
+// best fit, and, when the join had started (it may have half joined: the
+// node registered, a kubelet running), queues the pool's leave hook on
+// the host, which its agent runs when it answers; a failed leave puts the host under maintenance (it may still
 // be the pool's node: nothing is placed on it until someone looks) and,
 // for a destroying pool, leaves it DESTROY_FAILED naming the host; a
 // failed reboot is told to the admins.
@@ -140,6 +158,9 @@ func (r *HookRun) fail(exit int, why string, f HookFacts, now time.Time) Change 
 	case HookJoin:
 		if h != nil && p != nil && h.Member(p.Name) && !h.Joined {
 			ch.add(p.failJoin(h, why, f.Hosts, now))
+		}
+		if h != nil && r.State == HookRunning && !(h.Member(r.Pool) && h.Joined) {
+			ch.queue(p.hookRun(HookLeave, h), "clean up after the failed join to pool "+r.Pool+": "+why)
 		}
 	case HookLeave:
 		if h != nil && h.Pool == "" && (h.State == HostReady || h.State == HostAssigned) {

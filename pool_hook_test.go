@@ -193,8 +193,11 @@ func TestFinishHookRun(t *testing.T) {
 			}},
 		{"JoinFailsAnotherPlaced", runningHook(HookJoin, "a", "web"), 2,
 			HookFacts{Host: joining(), Pool: p, Hosts: []*Host{joining(), joined2("b"), host("f1", 16, 64, HostReady, ""), host("f2", 8, 32, HostReady, "")}},
-			"hook.fail:a host.join_failed:a host.join:f2 hook.queue:f2",
+			"hook.fail:a host.join_failed:a host.join:f2 hook.queue:f2 hook.queue:a",
 			func(t *testing.T, ch Change) {
+				if runs := runsOf(ch); len(runs) != 3 || runs[2].Kind != HookLeave || runs[2].Host != "a" || runs[2].State != HookPending {
+					t.Fatalf("no leave queued on the half-joined a: %+v", runs)
+				}
 				if h := hostRow(ch, "a"); h.Pool != "" || h.State != HostReady || !strings.Contains(h.Reason, "join hook exited 2") {
 					t.Fatalf("a %+v", h)
 				}
@@ -204,7 +207,7 @@ func TestFinishHookRun(t *testing.T) {
 			}},
 		{"JoinFailsNothingFits", runningHook(HookJoin, "a", "web"), 1,
 			HookFacts{Host: joining(), Pool: p, Hosts: []*Host{joining(), joined2("b")}},
-			"hook.fail:a host.join_failed:a pool.status:web",
+			"hook.fail:a host.join_failed:a pool.status:web hook.queue:a",
 			func(t *testing.T, ch Change) {
 				for _, r := range ch.Rows {
 					if v, ok := r.(*Pool); ok && strings.HasPrefix(v.Status, "short after a failed to join") {
@@ -213,6 +216,9 @@ func TestFinishHookRun(t *testing.T) {
 				}
 				t.Fatal("no status")
 			}},
+		{"JoinFailsAfterLeavingLeaves", runningHook(HookJoin, "a", "web"), 3, HookFacts{Host: host("a", 8, 32, HostReady, ""), Pool: p},
+			"hook.fail:a hook.queue:a", nil},
+		{"JoinFailsPoolGone", runningHook(HookJoin, "a", "web"), 3, HookFacts{Host: host("a", 8, 32, HostReady, "")}, "hook.fail:a", nil},
 		{"JoinedAfterLeavingLeaves", runningHook(HookJoin, "a", "web"), 0, HookFacts{Host: host("a", 8, 32, HostReady, ""), Pool: p},
 			"hook.succeed:a hook.queue:a", nil},
 		{"LastLeaveRemovesPool", runningHook(HookLeave, "a", "web"), 0,
@@ -287,6 +293,59 @@ func TestExpireHookRun(t *testing.T) {
 	}
 	if run := runsOf(ch)[0]; !strings.Contains(run.Error, "not started within 10m0s (pools.join_timeout)") {
 		t.Fatalf("why %q", run.Error)
+	}
+}
+
+// TestExpireRunningJoin: a join the agent took but never reported fails
+// at the timeout, and the pool's leave hook is queued on the host, to run
+// when its agent answers (it may have half joined).
+func TestExpireRunningJoin(t *testing.T) {
+	t.Parallel()
+	p := &Pool{Name: "web", Cores: 8, Hooks: testHooks, State: PoolActive}
+	silent := host("a", 8, 32, HostSuspect, "web")
+	f := HookFacts{Host: silent, Pool: p, Hosts: []*Host{silent}}
+	ch := ExpireHookRun(runningHook(HookJoin, "a", "web"), 10*time.Minute, f, t0.Add(10*time.Minute))
+	if got := actions(ch); got != "hook.fail:a host.join_failed:a pool.status:web hook.queue:a" {
+		t.Fatalf("got %s", got)
+	}
+	if run := runsOf(ch)[1]; run.Kind != HookLeave || run.Host != "a" || run.State != HookPending {
+		t.Fatalf("leave %+v", run)
+	}
+}
+
+// TestAgentRestarted: when a host's agent registers again, the runs it
+// had taken fail at once with the reason, with a failed run's
+// consequences; pending runs wait for the new agent.
+func TestAgentRestarted(t *testing.T) {
+	t.Parallel()
+	p := &Pool{Name: "web", Cores: 8, Hooks: testHooks, State: PoolActive}
+	joining := host("a", 8, 32, HostAssigned, "web")
+	tests := []struct {
+		name    string
+		run     *HookRun
+		actions string
+	}{
+		{"JoinFailsAnotherPlaced", runningHook(HookJoin, "a", "web"), "hook.fail:a host.join_failed:a host.join:f hook.queue:f hook.queue:a"},
+		{"LeaveFailsMaintenance", runningHook(HookLeave, "a", "web"), "hook.fail:a host.leave_failed:a"},
+		{"RebootFailsTold", runningHook(HookReboot, "a", "web"), "hook.fail:a"},
+		{"PendingWaits", func() *HookRun { r := runningHook(HookJoin, "a", "web"); r.State = HookPending; return r }(), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := joining
+			if tt.run.Kind == HookLeave {
+				h = host("a", 8, 32, HostReady, "")
+			}
+			f := HookFacts{Host: h, Pool: p, Hosts: []*Host{h, host("f", 8, 32, HostReady, "")}}
+			ch := AgentRestarted(tt.run, f, t0)
+			if got := actions(ch); got != tt.actions {
+				t.Fatalf("got %s, want %s", got, tt.actions)
+			}
+			if tt.actions != "" && runsOf(ch)[0].Error != ReasonAgentRestarted {
+				t.Fatalf("why %q", runsOf(ch)[0].Error)
+			}
+		})
 	}
 }
 

@@ -34,11 +34,13 @@ func (u PoolUsage) Utilisation() float64 {
 }
 
 // ScalePolicy tunes autoscaling; zero fields take the defaults: scale up
-// above 80 % (HighWater) or with pending pods, down below 50 % (LowWater)
-// held for 10 min (DownAfter), no scale-down within 10 min of a scale-up
+// at once with pending pods, or when utilisation stayed above 80 %
+// (HighWater) for 1 min (UpAfter); down below 50 % (LowWater) held for
+// 10 min (DownAfter), no scale-down within 10 min of a scale-up
 // (Cooldown).
 type ScalePolicy struct {
 	HighWater, LowWater float64
+	UpAfter             time.Duration
 	DownAfter, Cooldown time.Duration
 	// DrainDeadline bounds the drain of a busy member a scale-down
 	// removes (default DefaultDrainDeadline).
@@ -56,6 +58,9 @@ func (s ScalePolicy) WithDefaults() ScalePolicy {
 	if s.DrainDeadline == 0 {
 		s.DrainDeadline = DefaultDrainDeadline
 	}
+	if s.UpAfter == 0 {
+		s.UpAfter = DefaultScaleUpAfter
+	}
 	if s.DownAfter == 0 {
 		s.DownAfter = DefaultScaleDownAfter
 	}
@@ -65,14 +70,32 @@ func (s ScalePolicy) WithDefaults() ScalePolicy {
 	return s
 }
 
-// Autoscale decides the pool's size at now from its usage, between its
-// minimum and maximum hosts, only from and back to the free inventory: one
-// host joins when pods are pending or utilisation is above the high-water
-// mark; one member leaves when utilisation stayed below the low-water mark
-// for DownAfter, not within Cooldown of a scale-up, an empty member at
-// once, a busy one by draining, and only one draining at a time. The
-// pool's ScaleStatus says why not. A pool without max_hosts is not
-// autoscaled (Autoscaled).
+// UsageMembers names the members whose nodes count in the pool's usage:
+// the ASSIGNED members that joined. A member whose join hook has not
+// succeeded yet is not counted (its node, if the hook made one already,
+// is not the pool's yet), nor a draining one.
+func UsageMembers(pool string, hosts []*Host) []string {
+	members, _ := PoolHosts(pool, hosts)
+	var out []string
+	for _, h := range members {
+		if h.State == HostAssigned && h.Joined {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// Autoscale decides the pool's size at now from its usage (read from the
+// nodes of UsageMembers), between its minimum and maximum hosts, only from
+// and back to the free inventory: one host joins at once when pods are
+// pending, or when utilisation stayed above the high-water mark for
+// UpAfter, but never while the previous new member has not joined and
+// become a Ready node (and the high-utilisation clock starts again once
+// it has, so that it counts); one member leaves when utilisation stayed
+// below the low-water mark for DownAfter, not within Cooldown of a
+// scale-up, an empty member at once, a busy one by draining, and only one
+// draining at a time. The pool's ScaleStatus says why not. A pool without
+// max_hosts is not autoscaled (Autoscaled).
 func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePolicy) Change {
 	if p.State != PoolActive {
 		return Change{}
@@ -85,14 +108,20 @@ func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePol
 	after := *p
 	var ch Change
 	util := u.Utilisation()
+	high := util > pol.HighWater
+	if !high {
+		after.HighSince = nil
+	} else if after.HighSince == nil {
+		after.HighSince = &now
+	}
 	switch {
-	case u.Pending > 0 || util > pol.HighWater:
+	case u.Pending > 0 || high:
 		after.LowSince = nil
 		why := fmt.Sprintf("utilisation %s above %s", pct(util), pct(pol.HighWater))
 		if u.Pending > 0 {
 			why = fmt.Sprintf("%d pod(s) pending", u.Pending)
 		}
-		ch, after.ScaleStatus = p.scaleUp(&after, members, hosts, u, why, now)
+		ch, after.ScaleStatus = p.scaleUp(&after, members, hosts, u, why, now, pol)
 	case util < pol.LowWater:
 		if after.LowSince == nil {
 			after.LowSince = &now
@@ -106,7 +135,7 @@ func (p *Pool) Autoscale(hosts []*Host, u PoolUsage, now time.Time, pol ScalePol
 
 // withScale adds after to ch when its autoscaling fields changed.
 func (p *Pool) withScale(after *Pool, ch Change, now time.Time) Change {
-	if after.ScaleStatus != p.ScaleStatus || !sameTime(after.LowSince, p.LowSince) || !sameTime(after.LastScaleUp, p.LastScaleUp) {
+	if after.ScaleStatus != p.ScaleStatus || !sameTime(after.LowSince, p.LowSince) || !sameTime(after.HighSince, p.HighSince) || !sameTime(after.LastScaleUp, p.LastScaleUp) {
 		after.Updated = now
 		ch.Rows = append(ch.Rows, after)
 	}
@@ -123,7 +152,7 @@ func (p *Pool) Autoscaled() bool { return p.MaxHosts > 0 }
 // autoscaled says nothing.
 func (p *Pool) AutoscaleOff(why string, now time.Time) Change {
 	after := *p
-	after.LowSince, after.ScaleStatus = nil, ""
+	after.LowSince, after.HighSince, after.ScaleStatus = nil, nil, ""
 	if p.Autoscaled() && why != "" {
 		after.ScaleStatus = "no autoscaling: " + why
 	}
@@ -138,14 +167,28 @@ func pct(f float64) string { return fmt.Sprintf("%.0f %%", f*100) }
 
 // scaleUp decides one free host joining: among those that fit the largest
 // pending pod, the best fit for the pool's largest member, else the one
-// covering the most of it. None joins while a member's node is not Ready
-// yet (it may be the capacity the pods wait for).
-func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, u PoolUsage, why string, now time.Time) (Change, string) {
+// covering the most of it. None joins while a member has not joined, or
+// its node is not Ready yet (it may be the capacity the pods wait for):
+// the high-utilisation clock then starts again. Without pending pods,
+// utilisation must have stayed high for UpAfter.
+func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, u PoolUsage, why string, now time.Time, pol ScalePolicy) (Change, string) {
 	if p.MaxHosts > 0 && len(members) >= p.MaxHosts {
 		return Change{}, fmt.Sprintf("no scale-up (%s): at its maximum of %d hosts", why, p.MaxHosts)
 	}
+	for _, h := range members {
+		if h.State == HostAssigned && !h.Joined {
+			after.HighSince = nil
+			return Change{}, fmt.Sprintf("no scale-up (%s): waiting for host %s to join (its join hook runs)", why, h.Name)
+		}
+	}
 	if len(u.Unready) > 0 {
+		after.HighSince = nil
 		return Change{}, fmt.Sprintf("no scale-up (%s): waiting for host %s to become a Ready node", why, u.Unready[0])
+	}
+	if u.Pending == 0 && after.HighSince != nil {
+		if held := now.Sub(*after.HighSince); held < pol.UpAfter {
+			return Change{}, fmt.Sprintf("no scale-up (%s): high for %s of %s", why, held.Truncate(time.Second), pol.UpAfter)
+		}
 	}
 	free := candidates(hosts, p.Selector)
 	var fit []*Host
@@ -167,7 +210,7 @@ func (p *Pool) scaleUp(after *Pool, members, hosts []*Host, u PoolUsage, why str
 		big := largest(free)
 		return Change{}, fmt.Sprintf("no scale-up (%s): no free host fits: needs %s, largest free %d and %s", why, u.PendingNeed, big.Cores, gib(big.Memory))
 	}
-	after.LastScaleUp = &now
+	after.LastScaleUp, after.HighSince = &now, nil
 	_, ch := pick.join(p, false, "scale-up: "+why)
 	ch.Events = append(ch.Events, AuditEvent{Action: "pool.scale_up", TargetType: "pool", TargetID: p.Name, After: map[string]any{"host": pick.Name, "reason": why}})
 	ch.ToAdmins = append(ch.ToAdmins, p.message("pool.scale_up", "Pool "+p.Name+" scaled up: "+pick.Name+" joined",
@@ -213,15 +256,16 @@ func (p *Pool) scaleDown(after *Pool, members []*Host, u PoolUsage, util float64
 }
 
 // scaleDownPick chooses the member a scale-down removes: the ASSIGNED one
-// running the fewest pods, ties to the smallest; none while one drains
-// (one at a time), and why.
+// that joined running the fewest pods, ties to the smallest (one still
+// joining is not picked: its join hook runs, and its node is not counted
+// in the usage); none while one drains (one at a time), and why.
 func scaleDownPick(members []*Host, u PoolUsage) (*Host, string) {
 	var ready []*Host
 	for _, h := range members {
 		if h.State == HostDraining {
 			return nil, fmt.Sprintf("host %s is still draining (one at a time)", h.Name)
 		}
-		if h.State == HostAssigned {
+		if h.State == HostAssigned && h.Joined {
 			ready = append(ready, h)
 		}
 	}
@@ -233,7 +277,7 @@ func scaleDownPick(members []*Host, u PoolUsage) (*Host, string) {
 		return biggerFirst(b, a)
 	})
 	if len(ready) == 0 {
-		return nil, "no member is ASSIGNED"
+		return nil, "no member is ASSIGNED and joined"
 	}
 	return ready[0], ""
 }

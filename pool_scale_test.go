@@ -24,7 +24,16 @@ func TestAutoscale(t *testing.T) {
 		lowSince bool
 	}{
 		{"UpOnPending", PoolUsage{Pending: 2, Allocatable: Resources{24, 96 * GiB}}, Pool{}, false, []string{"f1:8:32", "f2:16:64"}, "f1", "", "", "", false},
-		{"UpOnHighWater", busy(22), Pool{}, false, []string{"f2:16:64"}, "f2", "", "", "", false},
+		{"UpOnHighWaterHeld", busy(22), Pool{HighSince: ago(time.Minute)}, false, []string{"f2:16:64"}, "f2", "", "", "", false},
+		{"HighStartsClock", busy(22), Pool{}, false, []string{"f2:16:64"}, "", "", "", "no scale-up (utilisation 92 % above 80 %): high for 0s of 1m0s", false},
+		{"HighNotLongEnough", busy(22), Pool{HighSince: ago(20 * time.Second)}, false, []string{"f2:16:64"}, "", "", "",
+			"no scale-up (utilisation 92 % above 80 %): high for 20s of 1m0s", false},
+		{"PendingUpAtOnce", PoolUsage{Pending: 1, Requested: Resources{22, 0}, Allocatable: Resources{24, 96 * GiB}}, Pool{HighSince: ago(time.Second)}, false,
+			[]string{"f2:16:64"}, "f2", "", "", "", false},
+		{"UpWaitsForJoin", PoolUsage{Pending: 1, Allocatable: Resources{24, 96 * GiB}}, Pool{}, false, []string{"f2:16:64"}, "", "", "",
+			"no scale-up (1 pod(s) pending): waiting for host c to join (its join hook runs)", false},
+		{"DownSkipsJoining", PoolUsage{Requested: Resources{2, 0}, Allocatable: Resources{16, 64 * GiB}, Pods: map[string]int{"a": 3, "b": 1}},
+			Pool{LowSince: ago(11 * time.Minute)}, false, nil, "", "", "b", "", false},
 		{"UpAtMax", busy(22), Pool{MaxHosts: 3}, false, []string{"f1:8:32"}, "", "", "", "no scale-up (utilisation 92 % above 80 %): at its maximum of 3 hosts", false},
 		{"UpNothingFree", PoolUsage{Pending: 1}, Pool{}, false, nil, "", "", "", "no scale-up (1 pod(s) pending): no free host matches the selector", false},
 		{"Steady", busy(15), Pool{LowSince: ago(time.Hour)}, false, nil, "", "", "", "", false},
@@ -52,6 +61,9 @@ func TestAutoscale(t *testing.T) {
 			hosts := append(poolOf("p", fleet("a:8:32", "b:8:32", "c:8:32"), "a", "b", "c"), fleet(tt.free...)...)
 			if tt.name == "NowhereToGo" {
 				hosts[1].Cores = 20
+			}
+			for _, h := range hosts[:3] {
+				h.Joined = !strings.Contains(tt.name, "Join") || h.Name != "c"
 			}
 			if tt.draining {
 				hosts[0].State = HostDraining
@@ -81,6 +93,9 @@ func TestAutoscale(t *testing.T) {
 				case *Pool:
 					after = v
 				}
+			}
+			if up != "" && after.HighSince != nil {
+				t.Fatalf("the high-utilisation clock runs on after the scale-up: %v", after.HighSince)
 			}
 			if up != tt.up || down != tt.down || drain != tt.drain || (after.LowSince != nil) != tt.lowSince {
 				t.Fatalf("up %q down %q drain %q lowSince %v (status %q)", up, down, drain, after.LowSince, after.ScaleStatus)
@@ -117,5 +132,19 @@ func TestAutoscaleOff(t *testing.T) {
 	p.MaxHosts, p.LowSince = 0, nil
 	if ch := p.AutoscaleOff("no Kubernetes control plane to read usage from", t0); len(ch.Rows) != 0 {
 		t.Fatalf("a pool that is not autoscaled changed: %+v", ch.Rows[0])
+	}
+}
+
+// TestUsageMembers: only the members that joined and are ASSIGNED count
+// in a pool's usage; one whose join hook runs, a draining one, a spare and
+// another pool's host do not.
+func TestUsageMembers(t *testing.T) {
+	t.Parallel()
+	hosts := poolOf("p", fleet("a:8:32", "b:8:32", "c:8:32", "d:8:32", "e:8:32"), "a", "b", "c", "d")
+	hosts[0].Joined, hosts[2].Joined, hosts[3].Joined = true, true, true
+	hosts[2].State = HostDraining
+	hosts[3].Spare, hosts[3].State = true, HostReady
+	if got := UsageMembers("p", hosts); strings.Join(got, ",") != "a" {
+		t.Fatalf("usage members %v, want a (b joins, c drains, d is a spare, e is free)", got)
 	}
 }

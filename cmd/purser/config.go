@@ -88,12 +88,14 @@ type PoolsConfig struct {
 	// min): a host that has not joined by then fails its join and the pool
 	// places another; a leave or reboot that has not finished fails.
 	JoinTimeout time.Duration `koanf:"join_timeout" yaml:"join_timeout"`
-	// Autoscaling (docs/pools.md): up when pods are pending or requests
-	// pass ScaleUpUtilisation of allocatable; down below
+	// Autoscaling (docs/pools.md): up when pods are pending, or when
+	// requests stay above ScaleUpUtilisation of allocatable for
+	// ScaleUpAfter; down below
 	// ScaleDownUtilisation held ScaleDownAfter, not within ScaleUpCooldown
 	// of a scale-up; a busy member's drain forced after
 	// ScaleDownDrainDeadline.
 	ScaleUpUtilisation     float64       `koanf:"scale_up_utilisation" yaml:"scale_up_utilisation"`
+	ScaleUpAfter           time.Duration `koanf:"scale_up_after" yaml:"scale_up_after"`
 	ScaleDownUtilisation   float64       `koanf:"scale_down_utilisation" yaml:"scale_down_utilisation"`
 	ScaleDownAfter         time.Duration `koanf:"scale_down_after" yaml:"scale_down_after"`
 	ScaleUpCooldown        time.Duration `koanf:"scale_up_cooldown" yaml:"scale_up_cooldown"`
@@ -102,7 +104,7 @@ type PoolsConfig struct {
 
 // scalePolicy is the autoscaling policy the configuration sets.
 func (p PoolsConfig) scalePolicy() purser.ScalePolicy {
-	return purser.ScalePolicy{HighWater: p.ScaleUpUtilisation, LowWater: p.ScaleDownUtilisation, DownAfter: p.ScaleDownAfter,
+	return purser.ScalePolicy{HighWater: p.ScaleUpUtilisation, LowWater: p.ScaleDownUtilisation, UpAfter: p.ScaleUpAfter, DownAfter: p.ScaleDownAfter,
 		Cooldown: p.ScaleUpCooldown, DrainDeadline: p.ScaleDownDrainDeadline}
 }
 
@@ -291,7 +293,7 @@ func DefaultConfig() Config {
 		Pools: PoolsConfig{SuspectAfter: purser.DefaultSuspectAfter, UnhealthyAfter: purser.DefaultUnhealthyAfter, SweepEvery: purser.DefaultHeartbeat,
 			JoinTimeout:        purser.DefaultJoinTimeout,
 			ScaleUpUtilisation: purser.DefaultScaleUpAbove, ScaleDownUtilisation: purser.DefaultScaleDownBelow, ScaleDownAfter: purser.DefaultScaleDownAfter,
-			ScaleUpCooldown: purser.DefaultScaleUpCooldown, ScaleDownDrainDeadline: purser.DefaultDrainDeadline},
+			ScaleUpAfter: purser.DefaultScaleUpAfter, ScaleUpCooldown: purser.DefaultScaleUpCooldown, ScaleDownDrainDeadline: purser.DefaultDrainDeadline},
 	}
 }
 
@@ -404,9 +406,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: pools.suspect_after, pools.sweep_every and pools.join_timeout must be positive, and pools.unhealthy_after longer than pools.suspect_after")
 	}
 	if p := c.Pools; p.ScaleDownUtilisation <= 0 || p.ScaleUpUtilisation <= p.ScaleDownUtilisation || p.ScaleUpUtilisation > 1 ||
-		p.ScaleDownAfter <= 0 || p.ScaleUpCooldown < 0 || p.ScaleDownDrainDeadline <= 0 {
+		p.ScaleDownAfter <= 0 || p.ScaleUpAfter <= 0 || p.ScaleUpCooldown < 0 || p.ScaleDownDrainDeadline <= 0 {
 		return fmt.Errorf("config: pools.scale_down_utilisation must be above 0 and below pools.scale_up_utilisation, itself at most 1; " +
-			"pools.scale_down_after and pools.scale_down_drain_deadline must be positive, pools.scale_up_cooldown not negative")
+			"pools.scale_up_after, pools.scale_down_after and pools.scale_down_drain_deadline must be positive, pools.scale_up_cooldown not negative")
 	}
 	if c.Workers.LeaseTTL() >= c.Workers.RescueAfter {
 		return fmt.Errorf("config: workers.rescue_after must be longer than three workers.heartbeat_every (a replica's lease)")

@@ -15,7 +15,8 @@ import (
 
 // hookScript is a pool's hooks as a shell script: join makes the file
 // nodes/HOST, leave removes it, reboot makes rebooted-HOST; a file
-// fail-join-HOST or fail-leave-HOST makes that hook exit 3. It prints its
+// fail-join-HOST or fail-leave-HOST makes that hook exit 3, and a file
+// hang-join-HOST makes it sleep (until its agent kills it). It prints its
 // arguments and its environment, for the run's log.
 const hookScript = `#!/bin/sh
 dir=$(dirname "$0")
@@ -23,6 +24,7 @@ kind=$1 host=$2 pool=$3 server=$4
 echo "$kind $host in $pool at $server"
 echo "env: $(env | sort | tr '\n' ' ')"
 if [ -e "$dir/fail-$kind-$host" ]; then echo "told to fail" >&2; exit 3; fi
+if [ -e "$dir/hang-$kind-$host" ]; then sleep 60; fi
 case $kind in
 join) touch "$dir/nodes/$host" ;;
 leave) rm -f "$dir/nodes/$host" ;;
@@ -78,8 +80,10 @@ func hookArg(dir, kind string) string {
 // TestPoolHooks: the agents run their pool's hooks as hosts join and
 // leave, under the exec rules, with their output as the run's log; a
 // member is joined only once its join hook succeeded; a failed join
-// makes the pool place another host by best fit; a join never claimed
-// fails at pools.join_timeout; a failed leave leaves a destroyed pool
+// makes the pool place another host by best fit and queues the leave hook
+// on the failed host to clean up; a join never claimed fails at
+// pools.join_timeout; a join whose agent restarts while it runs fails at
+// once; a failed leave leaves a destroyed pool
 // DESTROY_FAILED naming the host, under maintenance.
 func TestPoolHooks(t *testing.T) { eachStore(t, testPoolHooks) }
 
@@ -194,10 +198,59 @@ func testPoolHooks(t *testing.T, env ...string) {
 		return err == nil && len(l.Items) == 1 && strings.Contains(l.Items[0].Description, "n5 joins in its place")
 	})
 
-	// A join never claimed (the agent is gone) fails at the join timeout.
+	// The failed join may have half joined: n4's agent runs the leave hook.
+	hookRuns := func(name string) []client.HookRun {
+		var runs client.List[client.HookRun]
+		if err := json.Unmarshal([]byte(must("hosts", "runs", name, "-o", "json")), &runs); err != nil {
+			t.Fatal(err)
+		}
+		return runs.Items
+	}
+	eventually(t, "n4 cleaned up by its leave hook", func() bool {
+		runs := hookRuns("n4")
+		return len(runs) == 2 && runs[0].Kind == "join" && runs[0].State == "FAILED" && runs[1].Kind == "leave" && runs[1].State == "SUCCEEDED"
+	})
+
+	// A join never claimed (the agent is gone) fails at the join timeout;
+	// it never started, so no leave is queued.
 	agents["n4"].stop()
 	must("pools", "add-node", "web", "n4")
 	eventually(t, "n4's join timed out", func() bool { h := host("n4"); return h.Pool == "" && strings.Contains(h.Reason, "pools.join_timeout") })
+	if runs := hookRuns("n4"); len(runs) != 3 {
+		t.Fatalf("n4's runs after a join that never started: %+v", runs)
+	}
+
+	// A join running when its agent restarts fails at once, not at the
+	// timeout: the new agent runs the cleanup leave.
+	if err := os.Remove(filepath.Join(dir, "fail-join-n4")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hang-join-n4"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agents["n4"] = startAgent(t, url, tok.Token, "n4", "--cores", "8", "--memory", "32GiB")
+	eventually(t, "n4 back", func() bool { return host("n4").State == "READY" })
+	must("pools", "add-node", "web", "n4")
+	var last []client.HookRun
+	defer func() {
+		if t.Failed() {
+			for _, r := range last {
+				t.Logf("run %s %s %s %q", r.ID, r.Kind, r.State, r.Error)
+			}
+		}
+	}()
+	eventually(t, "n4's join runs", func() bool { last = hookRuns("n4"); return len(last) == 4 && last[3].State == "RUNNING" })
+	agents["n4"].stop()
+	agents["n4"] = startAgent(t, url, tok.Token, "n4", "--cores", "8", "--memory", "32GiB")
+	eventually(t, "n4's join failed as its agent restarted, and it cleaned up", func() bool {
+		runs := hookRuns("n4")
+		return len(runs) == 5 && runs[3].State == "FAILED" && runs[3].Error == "the agent restarted while it ran" &&
+			runs[4].Kind == "leave" && runs[4].State == "SUCCEEDED"
+	})
+	if h := host("n4"); h.Pool != "" || !strings.Contains(h.Reason, "the agent restarted while it ran") {
+		t.Fatalf("n4 after its agent restarted mid-join: %+v", h)
+	}
+	_ = os.Remove(filepath.Join(dir, "hang-join-n4"))
 
 	// Shrinking runs the leave hook of the member that leaves.
 	must("pools", "resize", "web", "--cores", "16", "--memory", "64GiB", "--yes")

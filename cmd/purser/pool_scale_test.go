@@ -27,7 +27,9 @@ import (
 // be scheduled scales the pool up; a drain a disruption budget refuses
 // says so in the pool's and the host's status, then is forced at its
 // deadline; an idle pool scales down after the (short) window, to its
-// minimum, and says why it goes no further.
+// minimum, and says why it goes no further; a pod filling the node past
+// the high-water mark scales it up only once utilisation stayed high for
+// pools.scale_up_after.
 func TestPoolAutoscaling(t *testing.T) { eachStore(t, testPoolAutoscaling) }
 
 func testPoolAutoscaling(t *testing.T, env ...string) {
@@ -38,7 +40,7 @@ func testPoolAutoscaling(t *testing.T, env ...string) {
 		t.Fatal(err)
 	}
 	url, admin := serverHooked(t, hooks{}, []string{"server"}, append(env, "PURSER_POOLS_SWEEP_EVERY", "250ms",
-		"PURSER_POOLS_SCALE_DOWN_AFTER", "2s", "PURSER_POOLS_SCALE_UP_COOLDOWN", "2s")...)
+		"PURSER_POOLS_SCALE_DOWN_AFTER", "2s", "PURSER_POOLS_SCALE_UP_COOLDOWN", "2s", "PURSER_POOLS_SCALE_UP_AFTER", "3s")...)
 	ctx := context.Background()
 	c := client.New(url, admin)
 	kc := k8stest.Client(t, cp.Kubeconfig)
@@ -150,6 +152,33 @@ func testPoolAutoscaling(t *testing.T, env ...string) {
 	})
 	inbox(t, c, "pool.scale_down", "left")
 	t.Logf("pools get web, scaled down:\n%s", mustAs(t, url, admin, "pools", "get", "web"))
+
+	// A pod that fits but fills the node past the high-water mark: no
+	// scale-up until utilisation has stayed high for the window (3 s).
+	hot := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "hot", Namespace: "default"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx", Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3"), corev1.ResourceMemory: resource.MustParse("7Gi")}}}}}}
+	if _, err := kc.CoreV1().Pods("default").Create(ctx, hot, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "high utilisation waits for its window", func() bool {
+		p := hooks()
+		return len(p.Hosts) == 1 && strings.HasPrefix(p.ScaleStatus, "no scale-up (utilisation 88 % above 80 %): high for ") && strings.HasSuffix(p.ScaleStatus, " of 3s")
+	})
+	t.Logf("pools get web, utilisation high:\n%s", mustAs(t, url, admin, "pools", "get", "web"))
+	eventually(t, "scaled up after utilisation stayed high", func() bool { return len(hooks().Hosts) == 2 })
+	eventually(t, "admins told of the scale-up for utilisation", func() bool {
+		l, err := c.Inbox(ctx, false, client.ListOptions{Where: `{"event":"pool.scale_up"}`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range l.Items {
+			if strings.Contains(n.Description, "utilisation 88 % above 80 %") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func podRunning(t *testing.T, kc *k8s.Clientset, name string) bool {

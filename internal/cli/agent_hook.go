@@ -72,7 +72,7 @@ func (r *hookRunner) run(ctx context.Context, run claimed) {
 	}
 	log.close(ctx)
 	if ctx.Err() != nil {
-		return // the agent stops: the server's timeout fails the run
+		return // the agent stops: the server fails the run when it registers again, or at its timeout
 	}
 	in := client.HookRunFinish{ExitCode: exit}
 	if err != nil {

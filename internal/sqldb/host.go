@@ -145,7 +145,9 @@ func (s *HostService) FindHosts(ctx context.Context, q purser.Query) ([]*purser.
 }
 
 // RegisterHost registers a host with a join token (no actor needed: the
-// token is the credential).
+// token is the credential). A host registering again (its agent
+// restarted) has the runs its old agent had taken failed in the same
+// transaction (purser.AgentRestarted).
 func (s *HostService) RegisterHost(ctx context.Context, joinSecret string, reported purser.Host) (*purser.Host, string, error) {
 	unauth := purser.Errorf(purser.EUNAUTHORIZED, "the join token is invalid, revoked, expired or already used")
 	if !strings.HasPrefix(joinSecret, purser.JoinTokenPrefix) {
@@ -170,7 +172,10 @@ func (s *HostService) RegisterHost(ctx context.Context, joinSecret string, repor
 			return err
 		}
 		out, secret = h, sec
-		return s.db.commit(ctx, tx, ch)
+		if err := s.db.commit(ctx, tx, ch); err != nil || existing == nil {
+			return err
+		}
+		return s.db.failRestartedRuns(ctx, tx, h.Name)
 	})
 	if err != nil {
 		return nil, "", err

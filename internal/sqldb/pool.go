@@ -25,19 +25,19 @@ var poolColumns = columns{plain: map[string]string{
 	unique: []string{"_id", "name"},
 }
 
-const poolSelect = "id, name, cores, memory, spares, selector, min_hosts, max_hosts, cluster, hooks, state, status, scale_status, halted, last_scale_up, low_since, version, created_at, updated_at"
+const poolSelect = "id, name, cores, memory, spares, selector, min_hosts, max_hosts, cluster, hooks, state, status, scale_status, halted, last_scale_up, low_since, high_since, version, created_at, updated_at"
 
 type poolRow struct {
 	purser.Pool
-	selector, hooks  string
-	scaleUp, low     *int64
-	created, updated int64
+	selector, hooks    string
+	scaleUp, low, high *int64
+	created, updated   int64
 }
 
 func scanPool(row Row) (*poolRow, error) {
 	var r poolRow
 	err := row.Scan(&r.ID, &r.Name, &r.Cores, &r.Memory, &r.Spares, &r.selector, &r.MinHosts, &r.MaxHosts, &r.Cluster, &r.hooks, &r.State, &r.Status, &r.ScaleStatus,
-		&r.Halted, &r.scaleUp, &r.low, &r.Version, &r.created, &r.updated)
+		&r.Halted, &r.scaleUp, &r.low, &r.high, &r.Version, &r.created, &r.updated)
 	return &r, err
 }
 
@@ -45,7 +45,7 @@ func (r *poolRow) domain() *purser.Pool {
 	p := r.Pool
 	_ = json.Unmarshal([]byte(r.selector), &p.Selector)
 	p.Hooks = decodeHooks(r.hooks)
-	p.LastScaleUp, p.LowSince = fromMicrosPtr(r.scaleUp), fromMicrosPtr(r.low)
+	p.LastScaleUp, p.LowSince, p.HighSince = fromMicrosPtr(r.scaleUp), fromMicrosPtr(r.low), fromMicrosPtr(r.high)
 	p.Created, p.Updated = fromMicros(r.created), fromMicros(r.updated)
 	return &p
 }
@@ -68,9 +68,9 @@ func (db *DB) savePool(ctx context.Context, tx Tx, p *purser.Pool) error {
 	if p.Version == 0 {
 		p.Created, p.Updated, p.Version = now, now, 1
 		_, err := tx.Exec(ctx, `INSERT INTO pools (id, name, cores, memory, spares, selector, min_hosts, max_hosts, cluster, hooks, state, status, scale_status, halted,
-			last_scale_up, low_since, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			last_scale_up, low_since, high_since, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 			p.ID, p.Name, p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.Cluster, encodeHooks(p.Hooks), p.State, p.Status, p.ScaleStatus, p.Halted,
-			microsPtr(p.LastScaleUp), microsPtr(p.LowSince), micros(now), micros(now))
+			microsPtr(p.LastScaleUp), microsPtr(p.LowSince), microsPtr(p.HighSince), micros(now), micros(now))
 		if db.UniqueViolation != nil && db.UniqueViolation(err) {
 			return &purser.Error{Code: purser.ECONFLICT, Message: "pool " + p.Name + " already exists",
 				Fields: []purser.FieldError{{Field: "name", Rule: "unique", Message: "already exists"}}}
@@ -79,9 +79,9 @@ func (db *DB) savePool(ctx context.Context, tx Tx, p *purser.Pool) error {
 	}
 	p.Updated = now
 	n, err := tx.Exec(ctx, `UPDATE pools SET cores = ?, memory = ?, spares = ?, selector = ?, min_hosts = ?, max_hosts = ?, cluster = ?, hooks = ?, state = ?, status = ?,
-		scale_status = ?, halted = ?, last_scale_up = ?, low_since = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
+		scale_status = ?, halted = ?, last_scale_up = ?, low_since = ?, high_since = ?, version = version + 1, updated_at = ? WHERE name = ? AND version = ?`,
 		p.Cores, p.Memory, p.Spares, jsonObject(p.Selector), p.MinHosts, p.MaxHosts, p.Cluster, encodeHooks(p.Hooks), p.State, p.Status, p.ScaleStatus, p.Halted,
-		microsPtr(p.LastScaleUp), microsPtr(p.LowSince), micros(now), p.Name, p.Version)
+		microsPtr(p.LastScaleUp), microsPtr(p.LowSince), microsPtr(p.HighSince), micros(now), p.Name, p.Version)
 	if err != nil {
 		return fmt.Errorf("save pool: %w", err)
 	}

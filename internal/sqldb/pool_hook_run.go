@@ -148,6 +148,25 @@ func (s *HostService) ExpireHookRuns(ctx context.Context, timeout time.Duration)
 	return n, nil
 }
 
+// failRestartedRuns fails the host's RUNNING runs, whose agent restarted
+// (purser.AgentRestarted), each with what it implies, in tx.
+func (db *DB) failRestartedRuns(ctx context.Context, tx Tx, host string) error {
+	runs, err := db.hookRuns(ctx, tx, "host = ? AND state = ?", host, purser.HookRunning)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		f, err := db.hookFacts(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		if err := db.commit(ctx, tx, purser.AgentRestarted(r, f, db.now())); err != nil {
+			return fmt.Errorf("fail run %s of a restarted agent: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
 // AppendHookLog appends lines the agent streams to its run's log (its
 // own host's runs only, while they run); lines past the job log's limits
 // are dropped.

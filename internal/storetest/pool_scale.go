@@ -46,12 +46,24 @@ func testPoolScaling(t *testing.T, open Opener) {
 		t.Fatalf("scale status %q", p.ScaleStatus)
 	}
 
+	// High utilisation starts its clock, kept by the store (both engines).
+	high := purser.PoolUsage{Requested: purser.Resources{Cores: 15}, Allocatable: purser.Resources{Cores: 16}}
+	if _, err := f.hosts.AutoscalePool(sys, "web", &high, "", pol); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.pools.FindPoolByName(f.admin, "web"); p.HighSince == nil || !p.HighSince.Equal(f.clock.now()) {
+		t.Fatalf("high since %v, want %v", p.HighSince, f.clock.now())
+	}
+
 	// Idle: the clock starts, then the cooldown holds, then b drains.
 	idle := purser.PoolUsage{Requested: purser.Resources{Cores: 1}, Allocatable: purser.Resources{Cores: 16, Memory: 64 * purser.GiB},
 		Pods: map[string]int{"a": 2, "b": 1}}
 	f.clock.add(30 * time.Second)
 	if _, err := f.hosts.AutoscalePool(sys, "web", &idle, "", pol); err != nil {
 		t.Fatal(err)
+	}
+	if p, _ := f.pools.FindPoolByName(f.admin, "web"); p.HighSince != nil {
+		t.Fatalf("the high clock runs on at low utilisation: %v", p.HighSince)
 	}
 	f.clock.add(time.Minute)
 	if _, err := f.hosts.AutoscalePool(sys, "web", &idle, "", pol); err != nil {

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("StackDeployers", func(t *testing.T) { t.Parallel(); testStackDeployers(t, open) })
 	t.Run("Pools", func(t *testing.T) { t.Parallel(); testPools(t, open) })
 	t.Run("PoolScaling", func(t *testing.T) { t.Parallel(); testPoolScaling(t, open) })
+	t.Run("PoolAgentRestart", func(t *testing.T) { t.Parallel(); testPoolAgentRestart(t, open) })
 }
 
 // PostgresURL returns a connection URL to a schema of its own on the server

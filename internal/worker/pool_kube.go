@@ -95,20 +95,14 @@ func (w *PoolSweepWorker) drainPool(ctx context.Context, p *purser.Pool, hosts [
 
 func noControlPlane(why string) bool { return why == "no Kubernetes control plane to read usage from" }
 
-// scalePool reads the pool's usage, makes schedulable again the nodes of
+// scalePool reads the pool's usage (the nodes of the members that
+// joined: purser.UsageMembers), makes schedulable again the nodes of
 // members Purser had cordoned, and has the store decide the pool's size.
 func (w *PoolSweepWorker) scalePool(ctx context.Context, p *purser.Pool, hosts []*purser.Host, api purser.PoolCluster, why string) (bool, error) {
 	if api == nil {
 		return w.Store.AutoscalePool(ctx, p.Name, nil, why, w.Scale)
 	}
-	members, _ := purser.PoolHosts(p.Name, hosts)
-	var assigned []string
-	for _, h := range members {
-		if h.State == purser.HostAssigned {
-			assigned = append(assigned, h.Name)
-		}
-	}
-	u, err := api.Usage(ctx, assigned)
+	u, err := api.Usage(ctx, purser.UsageMembers(p.Name, hosts))
 	if err != nil {
 		w.Logger.WarnContext(ctx, "pool usage", "pool", p.Name, "error", err)
 		return w.Store.AutoscalePool(ctx, p.Name, nil, "cannot read its usage: "+purser.ErrorMessage(err), w.Scale)

@@ -45,7 +45,7 @@ func (s *sweepStore) PoolsToSweep(context.Context) ([]*purser.Pool, []*purser.Ho
 	s.steps = append(s.steps, "pools")
 	later := time.Now().Add(time.Hour)
 	return []*purser.Pool{{Name: "web", MaxHosts: 3}, {Name: "bare", MaxHosts: 3}}, []*purser.Host{
-		{Name: "a", Pool: "web", State: purser.HostAssigned}, {Name: "b", Pool: "web", State: purser.HostDraining, DrainDeadline: &later},
+		{Name: "a", Pool: "web", State: purser.HostAssigned, Joined: true}, {Name: "j", Pool: "web", State: purser.HostAssigned}, {Name: "b", Pool: "web", State: purser.HostDraining, DrainDeadline: &later},
 		{Name: "c", Pool: "bare", State: purser.HostDraining}}, nil
 }
 
@@ -93,7 +93,9 @@ func (k *kube) Uncordon(_ context.Context, node string) error {
 // TestPoolSweepKube: with pools' APIs, each drain takes a step through its
 // pool's API (a pool without one releases its host at once), then each
 // pool is autoscaled from its usage (a pool without an API says why not)
-// and the nodes of members Purser cordoned are uncordoned; healing last.
+// from the nodes of the members that joined (j, whose join hook runs, is
+// not counted), and the nodes of members Purser cordoned are uncordoned;
+// healing last.
 func TestPoolSweepKube(t *testing.T) {
 	s, k := &sweepStore{}, &kube{}
 	w := &PoolSweepWorker{Store: s, Kube: k, Logger: slog.New(slog.DiscardHandler), NowFunc: time.Now}
