@@ -69,3 +69,30 @@ func TestSchemaErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestQueriesNameTheirColumns: no query reads `*` from a table, so that a
+// column added by a newer release's migration is invisible to the older
+// binary still serving during a rolling upgrade (docs/operations.md).
+func TestQueriesNameTheirColumns(t *testing.T) {
+	star := regexp.MustCompile(`(?i)\b(select|returning)\s+(distinct\s+)?(\w+\.)?\*`)
+	for _, dir := range []string{".", filepath.Join("..", "sqlite"), filepath.Join("..", "postgres")} {
+		names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(src), "\n") {
+				if star.MatchString(line) {
+					t.Errorf("%s:%d: %s: name the columns", name, i+1, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
