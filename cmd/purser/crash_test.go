@@ -28,7 +28,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if newBinary.path != "" { // the upgrade tests' newer binary
+		os.RemoveAll(filepath.Dir(newBinary.path))
+	}
+	os.Exit(code)
 }
 
 type child struct {
