@@ -28,11 +28,16 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if newBinary.path != "" { // the upgrade tests' newer binary
+		os.RemoveAll(filepath.Dir(newBinary.path))
+	}
+	os.Exit(code)
 }
 
 type child struct {
 	cmd   *exec.Cmd
+	out   *bufio.Reader
 	url   string
 	token string
 }
@@ -46,7 +51,15 @@ var tokenLine = regexp.MustCompile(`^\s+(pst_\S+)$`)
 // with their default timeouts: rescue_after is 15 min.
 func startChild(t *testing.T, dataDir string, firstStart bool, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "server")
+	return launchChild(t, os.Args[0], dataDir, env...).listening(t, firstStart)
+}
+
+// launchChild starts `bin server` (the test binary by default: bin is
+// os.Args[0]; another purser binary in the upgrade tests) without waiting:
+// listening waits, so that a test may start several at once.
+func launchChild(t *testing.T, bin, dataDir string, env ...string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, "server")
 	cmd.Env = append(os.Environ(), "PURSER_TEST_AS_BINARY=1", "PURSER_DATA_DIR="+dataDir, "PURSER_LISTEN=127.0.0.1:0",
 		"PURSER_LOG_LEVEL=warn", "PURSER_WORKERS_RETRY_BASE=200ms")
 	cmd.Env = append(append(cmd.Env, runAsEnv(t, dataDir)...), env...)
@@ -58,9 +71,15 @@ func startChild(t *testing.T, dataDir string, firstStart bool, env ...string) *c
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	r := bufio.NewReader(out)
+	return &child{cmd: cmd, out: bufio.NewReader(out)}
+}
+
+// listening waits until the child listens (and, on a first start, printed
+// the admin token).
+func (c *child) listening(t *testing.T, firstStart bool) *child {
+	t.Helper()
+	r := c.out
 	for c.url == "" || firstStart && c.token == "" {
 		line, err := r.ReadString('\n')
 		if err != nil {

@@ -39,3 +39,29 @@ func TestTemplateRevisionsBackfill(t *testing.T) {
 		return s.DB
 	})
 }
+
+// TestNewerSchemaRefused: an older binary on a database a newer Purser
+// migrated refuses to open it, naming both versions, and changes nothing.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	url := storetest.PostgresURL(t)
+	if url == "" {
+		t.Skip("PURSER_TEST_POSTGRES_URL is not set (.ci/run always sets it)")
+	}
+	open := func() error {
+		s, err := Open(context.Background(), url, nil)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	if err := open(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.NewerSchemaRefused(t, raw, open)
+}

@@ -119,12 +119,8 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	}
 	db := stdlib.OpenDBFromPool(s.Pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := sqldb.Migrate(ctx, goose.DialectPostgres, db, fsys, extraMigrations(fsys)...); err != nil {
+		return err
 	}
 	m, err := rivermigrate.New(riverpgxv5.New(s.Pool), &rivermigrate.Config{Logger: logging.River(logger)})
 	if err != nil {

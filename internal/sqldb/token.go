@@ -206,7 +206,8 @@ func (s *TokenService) Authenticate(ctx context.Context, secret string) (*purser
 
 // Bootstrap creates the first admin user and a token for it when there are
 // no users. secret is used as the token when not empty; otherwise one is
-// made. It returns the secret, or "" when users already existed.
+// made. It returns the secret, or "" when users already existed or another
+// replica, starting at the same time, made the first admin.
 func Bootstrap(ctx context.Context, db *DB, secret string) (string, error) {
 	var n int
 	if err := db.Read.QueryRow(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
@@ -223,6 +224,9 @@ func Bootstrap(ctx context.Context, db *DB, secret string) (string, error) {
 	sys := purser.SystemContext(ctx)
 	admin := &purser.User{Username: "admin", Name: "Administrator", Roles: []string{purser.RoleAdmin}, IsActive: true}
 	if err := NewUserService(db).CreateUser(sys, admin); err != nil {
+		if purser.ErrorCode(err) == purser.ECONFLICT {
+			return "", nil // another replica, started at the same time, made the first admin
+		}
 		return "", fmt.Errorf("create admin: %w", err)
 	}
 	now := db.now()

@@ -37,3 +37,26 @@ func TestTemplateRevisionsBackfill(t *testing.T) {
 		return s.DB
 	})
 }
+
+// TestNewerSchemaRefused: an older binary on a file a newer Purser
+// migrated refuses to open it, naming both versions, and changes nothing.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "purser.db")
+	open := func() error {
+		s, err := Open(context.Background(), path, nil)
+		if err == nil {
+			s.Close()
+		}
+		return err
+	}
+	if err := open(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.NewerSchemaRefused(t, raw, open)
+}

@@ -150,12 +150,8 @@ func (s *Store) migrate(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.write, fsys)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := sqldb.Migrate(ctx, goose.DialectSQLite3, s.write, fsys, extraMigrations(fsys)...); err != nil {
+		return err
 	}
 	m, err := rivermigrate.New(riversqlite.New(s.write), &rivermigrate.Config{Logger: logging.River(logger)})
 	if err != nil {

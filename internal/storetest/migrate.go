@@ -3,6 +3,9 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/purserhq/purser"
@@ -44,5 +47,46 @@ func TemplateRevisionsBackfill(t *testing.T, raw *sql.DB, upTo func(ctx context.
 	}
 	if cur, err := sqldb.NewTemplateService(db).FindTemplateByID(sys, "old"); err != nil || cur.Revision != 1 {
 		t.Fatalf("old template: %+v %v", cur, err)
+	}
+}
+
+// NewerSchemaRefused checks that a database migrated by a newer Purser (here:
+// goose's table records a migration 99999 this binary does not know) is
+// refused by open with a *sqldb.SchemaError naming both versions, and that
+// the refusal changed nothing: no Purser migration, no River migration (the
+// newest River migration, removed beforehand, is still missing after). raw
+// is a connection to the database open has already migrated once.
+func NewerSchemaRefused(t *testing.T, raw *sql.DB, open func() error) {
+	t.Helper()
+	ctx := context.Background()
+	count := func(q string) (n int64) {
+		t.Helper()
+		if err := raw.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	known := count("SELECT MAX(version_id) FROM goose_db_version")
+	for _, q := range []string{
+		"INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)",
+		"DELETE FROM river_migration WHERE version = (SELECT MAX(version) FROM river_migration)",
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	gooseRows, riverRows := count("SELECT COUNT(*) FROM goose_db_version"), count("SELECT COUNT(*) FROM river_migration")
+
+	err := open()
+	var se *sqldb.SchemaError
+	if !errors.As(err, &se) {
+		t.Fatalf("open a database at schema 99999 = %v, want a *sqldb.SchemaError", err)
+	}
+	want := fmt.Sprintf("the database is at schema 99999, this purser knows up to %d: it was upgraded by a newer Purser; run that version or newer", known)
+	if se.Database != 99999 || se.Known != known || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("refusal = %q (%+v), want it to start %q", err, se, want)
+	}
+	if g, r := count("SELECT COUNT(*) FROM goose_db_version"), count("SELECT COUNT(*) FROM river_migration"); g != gooseRows || r != riverRows {
+		t.Errorf("the refusal changed the schema: goose rows %d -> %d, River migrations %d -> %d", gooseRows, g, riverRows, r)
 	}
 }
