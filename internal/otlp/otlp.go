@@ -220,18 +220,43 @@ func kind(k trace.SpanKind) int {
 func attrs(kvs []attribute.KeyValue) []keyValue {
 	out := make([]keyValue, 0, len(kvs))
 	for _, kv := range kvs {
-		var v map[string]any
-		switch kv.Value.Type() {
-		case attribute.BOOL:
-			v = map[string]any{"boolValue": kv.Value.AsBool()}
-		case attribute.INT64:
-			v = map[string]any{"intValue": strconv.FormatInt(kv.Value.AsInt64(), 10)}
-		case attribute.FLOAT64:
-			v = map[string]any{"doubleValue": kv.Value.AsFloat64()}
-		default:
-			v = map[string]any{"stringValue": kv.Value.String()}
-		}
-		out = append(out, keyValue{Key: string(kv.Key), Value: v})
+		out = append(out, keyValue{Key: string(kv.Key), Value: anyValue(kv.Value)})
 	}
 	return out
+}
+
+// anyValue is an attribute's value as OTLP's AnyValue; a slice is an
+// arrayValue of its elements (not its text), as collectors read it.
+func anyValue(v attribute.Value) map[string]any {
+	array := func(n int, elem func(i int) map[string]any) map[string]any {
+		vs := make([]map[string]any, n)
+		for i := range vs {
+			vs[i] = elem(i)
+		}
+		return map[string]any{"arrayValue": map[string]any{"values": vs}}
+	}
+	switch v.Type() {
+	case attribute.BOOL:
+		return map[string]any{"boolValue": v.AsBool()}
+	case attribute.INT64:
+		return map[string]any{"intValue": strconv.FormatInt(v.AsInt64(), 10)}
+	case attribute.FLOAT64:
+		return map[string]any{"doubleValue": v.AsFloat64()}
+	case attribute.BOOLSLICE:
+		s := v.AsBoolSlice()
+		return array(len(s), func(i int) map[string]any { return anyValue(attribute.BoolValue(s[i])) })
+	case attribute.INT64SLICE:
+		s := v.AsInt64Slice()
+		return array(len(s), func(i int) map[string]any { return anyValue(attribute.Int64Value(s[i])) })
+	case attribute.FLOAT64SLICE:
+		s := v.AsFloat64Slice()
+		return array(len(s), func(i int) map[string]any { return anyValue(attribute.Float64Value(s[i])) })
+	case attribute.STRINGSLICE:
+		s := v.AsStringSlice()
+		return array(len(s), func(i int) map[string]any { return map[string]any{"stringValue": s[i]} })
+	case attribute.STRING:
+		return map[string]any{"stringValue": v.AsString()}
+	default:
+		return map[string]any{"stringValue": v.String()}
+	}
 }
