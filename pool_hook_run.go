@@ -163,15 +163,20 @@ func (r *HookRun) fail(exit int, why string, f HookFacts, now time.Time) Change 
 			ch.queue(p.hookRun(HookLeave, h), "clean up after the failed join to pool "+r.Pool+": "+why)
 		}
 	case HookLeave:
+		// Where the host stands now: under maintenance when it answers and
+		// is free; a silent host keeps its state (SUSPECT, UNHEALTHY).
+		where := "it is under maintenance until someone checks it"
 		if h != nil && h.Pool == "" && (h.State == HostReady || h.State == HostAssigned) {
 			_, c := h.transition(HostMaintenance, "host.leave_failed", "leaving pool "+r.Pool+" failed: "+why+"; check the host, then end its maintenance")
 			ch.add(c)
+		} else if h != nil {
+			where = "it stays " + string(h.State) + "; check it before placing anything on it"
 		}
 		if p != nil && (p.State == PoolDestroying || p.State == PoolDestroyFailed) {
-			return p.destroyFailed(ch, fmt.Sprintf("%s did not leave (%s); it is under maintenance: check it, then destroy again", r.Host, why), now)
+			return p.destroyFailed(ch, fmt.Sprintf("%s did not leave (%s); %s, then destroy again", r.Host, why, where), now)
 		}
 		ch.ToAdmins = append(ch.ToAdmins, Message{Event: "host.leave_failed", Title: "Host " + r.Host + " failed to leave pool " + r.Pool,
-			Description: "host " + r.Host + ": " + why + "; it is under maintenance until someone checks it.", Link: "/api/v1/hosts/" + r.Host})
+			Description: "host " + r.Host + ": " + why + "; " + where + ".", Link: "/api/v1/hosts/" + r.Host})
 	case HookReboot:
 		ch.ToAdmins = append(ch.ToAdmins, Message{Event: "host.reboot_failed", Title: "Host " + r.Host + " reboot failed",
 			Description: "host " + r.Host + ": " + why + ".", Link: "/api/v1/hosts/" + r.Host})

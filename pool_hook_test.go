@@ -238,6 +238,17 @@ func TestFinishHookRun(t *testing.T) {
 					t.Fatalf("admins %+v", ch.ToAdmins)
 				}
 			}},
+		{"LeaveFailsOnASilentHost", runningHook(HookLeave, "a", "web"), 1,
+			HookFacts{Host: host("a", 8, 32, HostUnhealthy, ""), Pool: p},
+			"hook.fail:a",
+			func(t *testing.T, ch Change) {
+				// Not put under maintenance (it does not answer): the message
+				// says where it stands instead.
+				if len(ch.ToAdmins) != 1 || !strings.Contains(ch.ToAdmins[0].Description, "it stays UNHEALTHY") ||
+					strings.Contains(ch.ToAdmins[0].Description, "under maintenance") {
+					t.Fatalf("admins %+v", ch.ToAdmins)
+				}
+			}},
 		{"RebootFailsTold", runningHook(HookReboot, "a", "web"), 1, HookFacts{Host: joined(), Pool: p}, "hook.fail:a",
 			func(t *testing.T, ch Change) {
 				if len(ch.ToAdmins) != 1 || ch.ToAdmins[0].Event != "host.reboot_failed" {
