@@ -75,6 +75,7 @@ const (
 	ActionHostWrite        Action = "hosts:write"       // label, maintain and retire hosts
 	ActionPoolRead         Action = "pools:read"        // read pools and their plans
 	ActionPoolWrite        Action = "pools:write"       // create, resize, destroy pools; add, drain, remove nodes
+	ActionPoolHooks        Action = "pools:hooks"       // set the commands a pool's agents run on their hosts (join, leave, reboot)
 	ActionJoinTokenWrite   Action = "join_tokens:write" // create, list and revoke the join tokens agents register with
 )
 
@@ -112,7 +113,10 @@ var Rules = map[Action][]string{
 	ActionHostWrite:        {RoleAdmin, RoleDevOps},
 	ActionPoolRead:         {RoleAdmin, RoleDevOps},
 	ActionPoolWrite:        {RoleAdmin, RoleDevOps},
-	ActionJoinTokenWrite:   {RoleAdmin, RoleDevOps},
+	// Hooks run as commands on every member's machine: the admins' own,
+	// as exec templates are (templates:exec).
+	ActionPoolHooks:      {RoleAdmin},
+	ActionJoinTokenWrite: {RoleAdmin, RoleDevOps},
 }
 
 // EveryUser are the actions granted to every active user, whatever their

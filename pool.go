@@ -190,6 +190,11 @@ func CreatePool(by *Actor, p *Pool, hosts []*Host, now time.Time) (*Placement, C
 	if err := by.Authorize(ActionPoolWrite, ""); err != nil {
 		return nil, Change{}, err
 	}
+	if !p.Hooks.empty() {
+		if err := by.Authorize(ActionPoolHooks, ""); err != nil {
+			return nil, Change{}, err
+		}
+	}
 	if err := p.Validate(); err != nil {
 		return nil, Change{}, err
 	}

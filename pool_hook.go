@@ -173,7 +173,7 @@ func (ch *Change) queue(run *HookRun, reason string) {
 // SetHooks decides changing the pool's hooks. Runs already queued keep
 // the hooks they were queued with.
 func (p *Pool) SetHooks(by *Actor, hooks PoolHooks, now time.Time) (Change, error) {
-	if err := by.Authorize(ActionPoolWrite, ""); err != nil {
+	if err := by.Authorize(ActionPoolHooks, ""); err != nil {
 		return Change{}, err
 	}
 	if err := invalidOrNil(hooks.Validate()); err != nil {
@@ -185,6 +185,9 @@ func (p *Pool) SetHooks(by *Actor, hooks PoolHooks, now time.Time) (Change, erro
 	return Change{Rows: []Row{&after}, Events: []AuditEvent{{Action: "pool.hooks", TargetType: "pool", TargetID: p.Name,
 		Before: p.Hooks.doc(), After: hooks.doc()}}}, nil
 }
+
+// empty reports whether no hook is set.
+func (h PoolHooks) empty() bool { return len(h.Join)+len(h.Leave)+len(h.Reboot) == 0 }
 
 func (h PoolHooks) doc() map[string]any {
 	return map[string]any{"join": h.Join, "leave": h.Leave, "reboot": h.Reboot}

@@ -29,12 +29,17 @@ func testPoolHookRuns(t *testing.T, open store) {
 	}
 	for field, bad := range map[string]map[string]any{"body.cluster": pool("nope", hooks), "body.cluster ": pool("s", hooks),
 		"body.hooks.join[0]": pool("k", map[string]any{"join": []string{"{{ host }}"}})} {
-		p := e.want(e.do("devops", "POST", "/v1/pools", bad), 422)
+		p := e.want(e.do("admin", "POST", "/v1/pools", bad), 422)
 		if errs := p["errors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["location"] != strings.TrimSpace(field) {
 			t.Fatalf("422 does not name %s: %v", field, p)
 		}
 	}
-	p := e.want(e.do("devops", "POST", "/v1/pools", pool("k", hooks)), 201)["pool"].(map[string]any)
+	// Hooks run on every member's machine: setting them is the admins'
+	// (pools:hooks), as exec templates are.
+	if p := e.want(e.do("devops", "POST", "/v1/pools", pool("k", hooks)), 403); !strings.Contains(p["detail"].(string), "pools:hooks") {
+		t.Fatalf("devops set hooks: %v", p)
+	}
+	p := e.want(e.do("admin", "POST", "/v1/pools", pool("k", hooks)), 201)["pool"].(map[string]any)
 	if p["cluster"] != "k" || p["hosts"].([]any)[0].(map[string]any)["joined"] != false {
 		t.Fatalf("pool %v", p)
 	}
@@ -83,8 +88,9 @@ func testPoolHookRuns(t *testing.T, open store) {
 	e.want(e.do("devops", "POST", "/v1/hosts/"+member+"/reboot", nil), 409) // no reboot hook
 	e.want(e.do("devops", "POST", "/v1/hosts/"+other+"/reboot", nil), 409)  // in no pool
 	e.want(e.do("dev", "PUT", "/v1/pools/web/hooks", map[string]any{"reboot": []string{"/sbin/reboot"}}), 403)
-	e.want(e.do("devops", "PUT", "/v1/pools/web/hooks", map[string]any{"reboot": []string{"/sbin/reboot", "{{ nope }}"}}), 422)
-	if p := e.want(e.do("devops", "PUT", "/v1/pools/web/hooks", map[string]any{"leave": []string{"/bin/leave"}, "reboot": []string{"/sbin/reboot"}}), 200); p["hooks"].(map[string]any)["join"] != nil {
+	e.want(e.do("devops", "PUT", "/v1/pools/web/hooks", map[string]any{"reboot": []string{"/sbin/reboot"}}), 403)
+	e.want(e.do("admin", "PUT", "/v1/pools/web/hooks", map[string]any{"reboot": []string{"/sbin/reboot", "{{ nope }}"}}), 422)
+	if p := e.want(e.do("admin", "PUT", "/v1/pools/web/hooks", map[string]any{"leave": []string{"/bin/leave"}, "reboot": []string{"/sbin/reboot"}}), 200); p["hooks"].(map[string]any)["join"] != nil {
 		t.Fatalf("hooks replaced: %v", p)
 	}
 	e.want(e.do("dev", "POST", "/v1/hosts/"+member+"/reboot", nil), 403)

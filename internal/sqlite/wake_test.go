@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,17 +13,17 @@ import (
 // wait polls once (counted), then sleeps until its context ends.
 type sleepyListener struct {
 	riverdriver.Listener
-	polls atomic.Int32
+	polls chan struct{} // one value per poll
 }
 
 func (l *sleepyListener) WaitForNotification(ctx context.Context) (*riverdriver.Notification, error) {
-	l.polls.Add(1)
+	l.polls <- struct{}{}
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
 
 func TestAWakePollsTheNotificationTableAgainAtOnce(t *testing.T) {
-	inner := &sleepyListener{}
+	inner := &sleepyListener{polls: make(chan struct{}, 8)}
 	wake := make(chan struct{}, 1)
 	l := &wakeListener{Listener: inner, wake: wake}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -33,21 +32,19 @@ func TestAWakePollsTheNotificationTableAgainAtOnce(t *testing.T) {
 		_, err := l.WaitForNotification(ctx)
 		done <- err
 	}()
-	waitPolls := func(want int32) {
+	poll := func(which string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for inner.polls.Load() < want {
-			if time.Now().After(deadline) {
-				t.Fatalf("polls = %d, want %d", inner.polls.Load(), want)
-			}
-			time.Sleep(time.Millisecond)
+		select {
+		case <-inner.polls:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s poll of the table", which)
 		}
 	}
-	waitPolls(1)
+	poll("first")
 	signal(wake)
-	waitPolls(2)
+	poll("woken") // the sleep is cut short: the table is polled again at once
 	signal(wake)
-	waitPolls(3)
+	poll("woken again")
 	cancel()
 	select {
 	case err := <-done:
